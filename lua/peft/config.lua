@@ -1,0 +1,658 @@
+-- peft.config: config classes declared as data.
+--
+-- A class is declared once with declare{...}: its name, parent, PeftType,
+-- flags, a one-line doc, and a list of fields, each
+--   { "name", "annotation", default, "one-line help", [options] }
+-- options: set = true        a list is kept as a set (deduplicated, sorted)
+--          to_dict = false   never written (PEFT's runtime_config)
+--          check = function(value) -> nil | "problem"  (per-field rule)
+--          min, max, gt, lt   numeric bounds (inclusive / exclusive)
+-- and a post_init(self, chk) function holding the cross-field rules that
+-- PEFT's __post_init__ applies (chk.fail(field, fmt, ...) raises a
+-- ValueError naming the class and field; chk.warn(fmt, ...) warns).
+--
+-- A class is called to build a config: LoraConfig{ r = 16 }. An unknown
+-- field raises a TypeError naming the closest field. Fields read and write
+-- like table fields (cfg.r, cfg.r = 32); an assignment is type-checked.
+local core = require "peft.core"
+local errors = require "peft.errors"
+local types = require "peft.types"
+
+local M = {}
+
+local null = core.null
+local array_mt = core.json_array_mt
+
+M.PEFT_VERSION = "0.20.1.dev0@5d602fdbff04c33c1c4de55cda9d4ae1d7cb7e40"
+M.CONFIG_NAME = "adapter_config.json"
+-- Largest adapter_config.json read from disk (bytes).
+M.MAX_CONFIG_BYTES = 16 * 1024 * 1024
+
+M.classes = {} -- name -> class (configs, helper configs and model classes)
+M.order = {}   -- names in declaration order
+
+local STATE = setmetatable({}, { __name = "peft.config.state" }) -- private key
+
+-- helpers ---------------------------------------------------------------
+
+local function deepcopy(v)
+  if type(v) ~= "table" then return v end
+  local mt = getmetatable(v)
+  if mt and mt.__peft_instance then return v:copy() end
+  local out = {}
+  for k, x in pairs(v) do out[k] = deepcopy(x) end
+  if mt == array_mt then setmetatable(out, array_mt) end
+  return out
+end
+M.deepcopy = deepcopy
+
+local function fmt(s, ...)
+  if select("#", ...) == 0 then return s end
+  return string.format(s, ...)
+end
+
+local function suggest(name, candidates)
+  local close = core.closest(name, candidates, 3)
+  if #close == 0 then return "" end
+  for i, n in ipairs(close) do close[i] = "'" .. n .. "'" end
+  return " (did you mean " .. table.concat(close, ", ") .. "?)"
+end
+M.suggest = suggest
+
+local function sorted_keys(t)
+  local ks = {}
+  for k in pairs(t) do ks[#ks + 1] = k end
+  table.sort(ks, function(a, b) return tostring(a) < tostring(b) end)
+  return ks
+end
+M.sorted_keys = sorted_keys
+
+-- named-type resolution (enums and nested config classes) ---------------
+
+local enums = {} -- name -> { list of members }
+
+--- Declares a string enum usable in field annotations (PromptTuningInit...).
+function M.declare_enum(name, members)
+  enums[name] = members
+end
+
+local function enum_members(name)
+  if name == "PeftType" then return core.types() end
+  if name == "TaskType" then
+    local out = {}
+    for i = 1, core.task_count() do out[i] = core.task_at(i) end
+    return out
+  end
+  return enums[name]
+end
+M.enum_members = enum_members
+
+local resolvers = {}
+local function resolve(name)
+  local r = resolvers[name]
+  if r then return r end
+  local members = enum_members(name)
+  if members then
+    r = { check = function(v)
+      for _, m in ipairs(enum_members(name)) do
+        if v == m then return true, v end
+      end
+      return false
+    end }
+  elseif M.classes[name] and M.classes[name].kind == "helper" then
+    local cls = M.classes[name]
+    r = { check = function(v)
+      if type(v) ~= "table" then return false end
+      local mt = getmetatable(v)
+      if mt and mt.__peft_instance then
+        if v:get_class() == cls then return true, v end
+        return false
+      end
+      if not types.is_object(v) then return false end
+      return true, v -- converted by the owning field (see convert_nested)
+    end }
+  else
+    return nil
+  end
+  if name ~= "PeftType" then resolvers[name] = r end
+  return r
+end
+M.resolve = resolve
+
+-- errors ----------------------------------------------------------------
+
+local function value_error(cls, field, message, value_given, v)
+  local where = field and (cls.name .. "." .. field) or cls.name
+  local msg = where .. ": " .. message
+  if value_given then msg = msg .. ", got " .. types.repr(v) end
+  return errors.new("ValueError", msg, { class = cls.name, field = field })
+end
+
+-- class machinery -------------------------------------------------------
+
+local Base = {} -- methods of every config object (looked up after fields)
+
+local class_mt = {}
+class_mt.__index = function(cls, k)
+  local p = rawget(cls, "parent")
+  while p do
+    local v = rawget(p, k)
+    if v ~= nil then return v end
+    p = rawget(p, "parent")
+  end
+  return Base[k]
+end
+class_mt.__call = function(cls, args) return cls.new(args) end
+class_mt.__tostring = function(cls) return "class " .. cls.name end
+class_mt.__name = "peft.ConfigClass"
+
+local function find_method(cls, k)
+  local c = cls
+  while c do
+    local v = rawget(c, k)
+    if type(v) == "function" then return v end
+    c = rawget(c, "parent")
+  end
+  return Base[k]
+end
+
+local function field_names(cls)
+  local names = {}
+  for i, f in ipairs(cls.fields) do names[i] = f.name end
+  return names
+end
+
+local function unknown_field(cls, k, verb)
+  return errors.new("TypeError", string.format("%s %s '%s'%s", cls.name,
+    verb or "has no field", tostring(k), type(k) == "string" and suggest(k, field_names(cls)) or ""),
+    { class = cls.name, field = type(k) == "string" and k or nil })
+end
+
+-- Converts a value given for a nested helper-config field: a table becomes
+-- a checked object of that class when the field converts (PEFT builds the
+-- dataclass), else it is checked and kept as a plain table.
+local function convert_nested(f, v)
+  if f.nested == nil or type(v) ~= "table" then return v end
+  local mt = getmetatable(v)
+  if mt and mt.__peft_instance then
+    if f.convert then return v end
+    return v:to_dict()
+  end
+  local cls = M.classes[f.nested]
+  if f.convert then return cls.new(v) end
+  cls.new(v) -- validates; raises on a bad value
+  return v
+end
+
+-- Checks and normalises a value for field f of class cls. Raises ValueError.
+local function check_field(cls, f, v)
+  if v == nil or v == null then
+    if f.allows_none then return nil end
+    error(value_error(cls, f.name, "expected " .. f.expected, true, v), 0)
+  end
+  local ok, nv = types.check(f.node, v, resolve)
+  if not ok then
+    local msg = "expected " .. f.expected
+    if nv then msg = msg .. " (" .. nv .. ")" end
+    error(value_error(cls, f.name, msg, true, v), 0)
+  end
+  v = nv
+  if f.set and type(v) == "table" then
+    local seen, out = {}, setmetatable({}, array_mt)
+    for _, x in ipairs(v) do
+      if not seen[x] then
+        seen[x] = true
+        out[#out + 1] = x
+      end
+    end
+    table.sort(out, function(a, b) return tostring(a) < tostring(b) end)
+    v = out
+  end
+  if type(v) == "number" then
+    if f.min and v < f.min then error(value_error(cls, f.name, "must be >= " .. f.min, true, v), 0) end
+    if f.max and v > f.max then error(value_error(cls, f.name, "must be <= " .. f.max, true, v), 0) end
+    if f.gt and v <= f.gt then error(value_error(cls, f.name, "must be > " .. f.gt, true, v), 0) end
+    if f.lt and v >= f.lt then error(value_error(cls, f.name, "must be < " .. f.lt, true, v), 0) end
+  end
+  if f.check then
+    local problem = f.check(v)
+    if problem then error(value_error(cls, f.name, problem, true, v), 0) end
+  end
+  if f.nested then
+    local okc, res = pcall(convert_nested, f, v)
+    if not okc then
+      if errors.is_error(res) then
+        res.message = cls.name .. "." .. f.name .. ": " .. res.message
+        error(res, 0)
+      end
+      error(res, 0)
+    end
+    v = res
+  end
+  return v
+end
+
+local function normalise_field(cls, spec, position)
+  local f = {}
+  for k, v in pairs(spec) do
+    if math.type(k) ~= "integer" then f[k] = v end
+  end
+  f.name = spec.name or spec[1]
+  f.type = spec.type or spec[2]
+  if spec.default ~= nil then f.default = spec.default else f.default = spec[3] end
+  if f.default == null then f.default = nil end
+  f.help = spec.help or spec[4]
+  assert(type(f.name) == "string" and f.name:match("^[%a_][%w_]*$"),
+    string.format("%s: field %d needs a name", cls.name, position))
+  assert(type(f.type) == "string", string.format("%s.%s: field needs a type annotation", cls.name, f.name))
+  assert(type(f.help) == "string" and f.help ~= "", string.format("%s.%s: field needs a help text", cls.name, f.name))
+  f.node = types.parse(f.type)
+  -- PEFT's dataclasses accept None for any field whose default is None
+  f.allows_none = types.allows_none(f.node) or f.default == nil
+  f.expected = types.describe(f.node)
+  if f.default == nil and not types.allows_none(f.node) then f.expected = f.expected .. " or null" end
+  f.choices = types.choices(f.node)
+  if f.nested == nil then
+    -- a nested config class named in the annotation
+    local function find(n)
+      if n.k == "named" and M.classes[n.name] and M.classes[n.name].kind == "helper" then return n.name end
+      if n.k == "union" then
+        for _, a in ipairs(n.alts) do
+          local r = find(a)
+          if r then return r end
+        end
+      end
+    end
+    f.nested = find(f.node)
+  end
+  f.declared_in = cls.name
+  return f
+end
+
+--- declare{ name=, parent=, kind=, peft_type=, doc=, fields=, post_init=,
+--           is_prompt_learning=, is_adaption_prompt= } -> class
+-- kind: "config" (a PEFT config class) or "helper" (a nested config such as
+-- EvaConfig). Raises when the name is taken.
+function M.declare(spec)
+  assert(type(spec) == "table", "declare expects a table")
+  local name = spec.name
+  if type(name) ~= "string" or not name:match("^[%a_][%w_]*$") then
+    errors.raise("ValueError", "a config class needs a name that is an identifier, got " .. types.repr(name))
+  end
+  if M.classes[name] then
+    errors.raise("KeyError", "There is already a class called '" .. name .. "'")
+  end
+  local parent = spec.parent
+  if parent ~= nil and (type(parent) ~= "table" or getmetatable(parent) ~= class_mt) then
+    errors.raise("TypeError", name .. ": parent must be a config class, got " .. types.repr(parent))
+  end
+  local cls = setmetatable({}, class_mt)
+  rawset(cls, "name", name)
+  rawset(cls, "parent", parent)
+  rawset(cls, "kind", spec.kind or (parent and parent.kind) or "config")
+  rawset(cls, "doc", spec.doc or (parent and parent.doc) or "")
+  rawset(cls, "peft_type", spec.peft_type or (parent and parent.peft_type))
+  local function flag(k)
+    if spec[k] ~= nil then return spec[k] and true or false end
+    return parent and parent[k] or false
+  end
+  rawset(cls, "is_prompt_learning", flag("is_prompt_learning"))
+  rawset(cls, "is_adaption_prompt", flag("is_adaption_prompt"))
+  rawset(cls, "post_init", spec.post_init)
+  rawset(cls, "inherit_post_init", spec.inherit_post_init ~= false)
+
+  -- fields: the parent's, in order, with redeclared ones replaced in place
+  local fields, map = {}, {}
+  if parent then
+    for i, f in ipairs(parent.fields) do
+      fields[i] = f
+      map[f.name] = f
+    end
+  end
+  local own = {}
+  for i, fs in ipairs(spec.fields or {}) do
+    local f = normalise_field(cls, fs, i)
+    if own[f.name] then error(name .. ": field '" .. f.name .. "' declared twice", 2) end
+    own[f.name] = f
+    if map[f.name] then
+      for j, g in ipairs(fields) do
+        if g.name == f.name then fields[j] = f end
+      end
+    else
+      fields[#fields + 1] = f
+    end
+    map[f.name] = f
+  end
+  rawset(cls, "fields", fields)
+  rawset(cls, "field_map", map)
+  for k, v in pairs(spec.methods or {}) do rawset(cls, k, v) end
+
+  -- the metatable of objects of this class
+  local imt = { __peft_instance = true, __name = name, __class = cls }
+  imt.__index = function(obj, k)
+    local st = rawget(obj, STATE)
+    if map[k] then return st.values[k] end
+    local m = find_method(cls, k)
+    if m then return m end
+    if k == "is_prompt_learning" or k == "is_adaption_prompt" or k == "peft_type_of_class" then
+      return cls[k]
+    end
+    error(unknown_field(cls, k), 2)
+  end
+  imt.__newindex = function(obj, k, v)
+    local f = map[k]
+    if not f then error(unknown_field(cls, k), 2) end
+    local st = rawget(obj, STATE)
+    st.values[k] = check_field(cls, f, v)
+  end
+  imt.__pairs = function(obj)
+    local st = rawget(obj, STATE)
+    local i = 0
+    return function()
+      i = i + 1
+      local f = fields[i]
+      if f then return f.name, st.values[f.name] end
+    end, obj, nil
+  end
+  imt.__tostring = function(obj) return obj:repr() end
+  imt.__eq = function(a, b)
+    if getmetatable(a) ~= getmetatable(b) then return false end
+    return core.json_encode(a:to_dict()) == core.json_encode(b:to_dict())
+  end
+  rawset(cls, "instance_mt", imt)
+
+  M.classes[name] = cls
+  M.order[#M.order + 1] = name
+  return cls
+end
+
+--- Forgets every class declared after the n-th (extension roll-back).
+function M.truncate(n)
+  for i = #M.order, n + 1, -1 do
+    M.classes[M.order[i]] = nil
+    M.order[i] = nil
+  end
+  resolvers = {}
+end
+
+-- building objects ------------------------------------------------------
+
+local function run_post_init(cls, obj, chk)
+  local chain, c = {}, cls
+  while c do
+    local pi = rawget(c, "post_init")
+    if pi then table.insert(chain, 1, pi) end
+    if not rawget(c, "inherit_post_init") then break end
+    c = rawget(c, "parent")
+  end
+  for _, pi in ipairs(chain) do pi(obj, chk) end
+end
+
+local function make_chk(cls, obj, st)
+  local chk = {}
+  function chk.fail(field, message, ...)
+    error(value_error(cls, field, fmt(message, ...)), 0)
+  end
+  function chk.fail_value(field, message, ...)
+    error(value_error(cls, field, fmt(message, ...), true, st.values[field]), 0)
+  end
+  function chk.type_error(field, message, ...)
+    local where = field and (cls.name .. "." .. field) or cls.name
+    error(errors.new("TypeError", where .. ": " .. fmt(message, ...), { class = cls.name, field = field }), 0)
+  end
+  function chk.warn(message, ...)
+    local m = cls.name .. ": " .. fmt(message, ...)
+    st.warnings[#st.warnings + 1] = m
+    if not st.quiet then errors.warn(m) end
+  end
+  --- Whether the caller gave the field (as opposed to the default).
+  function chk.given(field) return st.given[field] == true end
+  function chk.set(field, v) st.values[field] = v end -- no check: a derived value
+  chk.values = st.values
+  return chk
+end
+
+--- cls.new(args [, opts]) -> object
+-- opts.extra: unknown keys to keep (written back by to_dict); opts.quiet:
+-- record warnings on the object without emitting them.
+local function new(cls, args, opts)
+  opts = opts or {}
+  if args == nil then args = {} end
+  if type(args) ~= "table" or getmetatable(args) == array_mt then
+    errors.raise("TypeError", cls.name .. " expects a table of fields, got " .. types.kind(args), nil, 3)
+  end
+  if getmetatable(args) and getmetatable(args).__peft_instance then args = args:to_dict() end
+  local map = cls.field_map
+  for k in pairs(args) do
+    if not map[k] then error(unknown_field(cls, k, "got an unknown field"), 3) end
+  end
+  local st = { values = {}, given = {}, warnings = {}, extra = opts.extra or {}, quiet = opts.quiet }
+  local obj = setmetatable({ [STATE] = st }, cls.instance_mt)
+  for _, f in ipairs(cls.fields) do
+    local v = args[f.name]
+    if v == nil then
+      st.values[f.name] = deepcopy(f.default)
+    else
+      st.given[f.name] = true
+      st.values[f.name] = check_field(cls, f, v)
+    end
+  end
+  run_post_init(cls, obj, make_chk(cls, obj, st))
+  return obj
+end
+
+-- Every class gets new() through the class chain.
+Base.new = function(args, opts)
+  error("call new on a class: LoraConfig.new{...} or LoraConfig{...}", 2)
+end
+
+local function class_new(cls)
+  return function(args, opts) return new(cls, args, opts) end
+end
+
+-- declare() sets cls.new; done here so new() sees the finished class
+local declare = M.declare
+function M.declare(spec)
+  local cls = declare(spec)
+  rawset(cls, "new", class_new(cls))
+  return cls
+end
+
+-- object methods --------------------------------------------------------
+
+function Base.get_class(self) return getmetatable(self).__class end
+
+--- A plain table of every field (None as JSON null, sets as sorted lists,
+-- nested configs as tables) plus the unknown keys kept from a file.
+function Base.to_dict(self)
+  local cls = self:get_class()
+  local st = rawget(self, STATE)
+  local out = {}
+  for k, v in pairs(st.extra) do out[k] = deepcopy(v) end
+  for _, f in ipairs(cls.fields) do
+    if f.to_dict ~= false then
+      local v = st.values[f.name]
+      if v == nil then
+        out[f.name] = null
+      elseif type(v) == "table" and getmetatable(v) and getmetatable(v).__peft_instance then
+        out[f.name] = v:to_dict()
+      else
+        out[f.name] = deepcopy(v)
+      end
+    end
+  end
+  return out
+end
+
+--- The text PEFT's save_pretrained writes: json.dumps(indent=2, sort_keys).
+function Base.to_json(self, indent)
+  return core.json_encode(self:to_dict(), indent == nil and 2 or indent)
+end
+
+function Base.copy(self)
+  local cls = self:get_class()
+  local st = rawget(self, STATE)
+  local nst = { values = deepcopy(st.values), given = deepcopy(st.given), warnings = {},
+                extra = deepcopy(st.extra), quiet = st.quiet }
+  for i, w in ipairs(st.warnings) do nst.warnings[i] = w end
+  return setmetatable({ [STATE] = nst }, cls.instance_mt)
+end
+
+--- A new object with some fields changed, validated like a fresh one.
+function Base.replace(self, changes)
+  local d = self:to_dict()
+  local st = rawget(self, STATE)
+  local cls = self:get_class()
+  for k in pairs(st.extra) do d[k] = nil end
+  for _, f in ipairs(cls.fields) do
+    if f.to_dict == false then d[f.name] = st.values[f.name] end
+  end
+  for k, v in pairs(changes or {}) do d[k] = v end
+  return new(cls, d, { extra = deepcopy(st.extra), quiet = st.quiet })
+end
+
+--- Re-runs every check on the current values; returns self or raises.
+function Base.validate(self)
+  local fresh = self:replace({})
+  rawget(self, STATE).values = rawget(fresh, STATE).values
+  return self
+end
+
+--- Warnings recorded while the object was built or loaded.
+function Base.warnings(self)
+  local out = {}
+  for i, w in ipairs(rawget(self, STATE).warnings) do out[i] = w end
+  return out
+end
+
+--- The keys kept from a file that the class does not know.
+function Base.extra(self)
+  return deepcopy(rawget(self, STATE).extra)
+end
+
+--- Where the object was loaded from (a path), or nil.
+function Base.source(self)
+  return rawget(self, STATE).source
+end
+
+local function same(a, b)
+  if a == b then return true end
+  if (a == nil or a == null) and (b == nil or b == null) then return true end
+  if type(a) ~= "table" or type(b) ~= "table" then
+    return false
+  end
+  local ok1, ea = pcall(core.json_encode, a)
+  local ok2, eb = pcall(core.json_encode, b)
+  return ok1 and ok2 and ea == eb
+end
+M.same = same
+
+--- The fields whose value differs from the class default, in field order:
+-- a list of { name=, value=, default= }. peft_type and peft_version are left
+-- out (they are always set).
+function Base.diff(self)
+  local cls = self:get_class()
+  local st = rawget(self, STATE)
+  local out = {}
+  for _, f in ipairs(cls.fields) do
+    if f.name ~= "peft_type" and f.name ~= "peft_version" and f.to_dict ~= false then
+      local v = st.values[f.name]
+      local cmpv = v
+      if type(v) == "table" and getmetatable(v) and getmetatable(v).__peft_instance then cmpv = v:to_dict() end
+      if not same(cmpv, f.default) then
+        out[#out + 1] = { name = f.name, value = v, default = f.default }
+      end
+    end
+  end
+  return out
+end
+
+function Base.repr(self)
+  local cls = self:get_class()
+  local parts = {}
+  for _, d in ipairs(self:diff()) do
+    local v = d.value
+    if type(v) == "table" and getmetatable(v) and getmetatable(v).__peft_instance then
+      v = v:to_dict()
+    end
+    parts[#parts + 1] = d.name .. "=" .. types.repr(v)
+  end
+  return cls.name .. "(" .. table.concat(parts, ", ") .. ")"
+end
+
+--- cfg:save_pretrained(dir): writes dir/adapter_config.json atomically.
+function Base.save_pretrained(self, dir)
+  if type(dir) ~= "string" or dir == "" then
+    errors.raise("TypeError", "save_pretrained expects a directory path, got " .. types.repr(dir))
+  end
+  local kind = core.stat(dir)
+  if kind and kind ~= "directory" then
+    errors.raise("NotADirectoryError",
+      "Provided path (" .. dir .. ") should be a directory, not a file", { path = dir })
+  end
+  local text = self:to_json()
+  if not kind then
+    local ok, msg = core.mkdir_p(dir)
+    if not ok then errors.raise("OSError", msg, { path = dir }) end
+  end
+  local path = dir:gsub("/+$", "") .. "/" .. M.CONFIG_NAME
+  if dir == "/" then path = "/" .. M.CONFIG_NAME end
+  local ok, msg = core.write_atomic(path, text)
+  if not ok then errors.raise("OSError", msg .. " (the previous file, if any, is unchanged)", { path = path }) end
+  return path
+end
+
+-- class-level helpers ----------------------------------------------------
+
+--- cls:field(name) -> the field descriptor, or nil, message.
+function Base.field(cls, name)
+  local f = cls.field_map and cls.field_map[name]
+  if f then return f end
+  return nil, unknown_field(cls, name).message
+end
+
+--- cls:lineage() -> { cls, parent, ... } from the class up to its root.
+function Base.lineage(cls)
+  local out, c = {}, cls
+  while c do
+    out[#out + 1] = c
+    c = rawget(c, "parent")
+  end
+  return out
+end
+
+--- cls:defaults() -> to_dict() of an object built with no arguments, or nil
+-- and the error when the class needs arguments (AdaLoraConfig: total_step).
+function Base.defaults(cls)
+  local ok, obj = pcall(new, cls, {}, { quiet = true })
+  if not ok then return nil, obj end
+  return obj:to_dict()
+end
+
+function Base.is_subclass_of(cls, other)
+  local c = cls
+  while c do
+    if c == other then return true end
+    c = rawget(c, "parent")
+  end
+  return false
+end
+
+M.Base = Base
+M.STATE = STATE
+M.new = new
+M.class_mt = class_mt
+M.check_field = check_field
+M.value_error = value_error
+
+function M.is_class(v)
+  return type(v) == "table" and getmetatable(v) == class_mt
+end
+
+function M.is_config(v)
+  if type(v) ~= "table" then return false end
+  local mt = getmetatable(v)
+  return mt ~= nil and mt.__peft_instance == true
+end
+
+return M

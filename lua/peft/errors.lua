@@ -1,0 +1,85 @@
+-- peft.errors: error values and the warning channel.
+--
+-- Errors that callers may want to tell apart are values, not strings:
+--   { kind = "ValueError" | "KeyError" | "TypeError" | "AttributeError"
+--            | "FileNotFoundError" | "JSONDecodeError" | "ExtensionError" ...,
+--     message = "...", [field], [path], [cause] }
+-- tostring(err) --> "KeyError: There is already a prefix called 'lora_'".
+-- They are raised with error(); catch them with pcall and look at err.kind.
+--
+-- Warnings go to one handler per module instance; the default writes
+-- "peft: warning: <message>" to stderr. set_warning_handler replaces it (and
+-- returns the previous one); capture_warnings runs a function and returns the
+-- warnings it emitted.
+local core = require "peft.core"
+
+local M = {}
+
+local error_mt = core.error_mt
+
+--- Creates an error value. Extra fields (field, path, cause...) are copied.
+function M.new(kind, message, extra)
+  local e = core.new_error(kind, message)
+  if extra then
+    for k, v in pairs(extra) do e[k] = v end
+  end
+  return e
+end
+
+--- Raises an error value; level as for error().
+function M.raise(kind, message, extra, level)
+  error(M.new(kind, message, extra), level or 2)
+end
+
+function M.is_error(v)
+  return core.is_error(v)
+end
+
+--- A printable message for any error value (string, error object, other).
+function M.message(v)
+  if type(v) == "string" then return v end
+  if core.is_error(v) then return tostring(v) end
+  local mt = getmetatable(v)
+  if mt and mt.__tostring then return tostring(v) end
+  return string.format("(error object is a %s value)", type(v))
+end
+
+M.error_mt = error_mt
+
+-- warning channel --------------------------------------------------------
+
+local function default_handler(message)
+  io.stderr:write("peft: warning: ", message, "\n")
+end
+
+local handler = default_handler
+local sinks = {} -- stack of capture lists (innermost last)
+
+--- Emits a warning: to the innermost capture, else to the handler.
+function M.warn(message)
+  local sink = sinks[#sinks]
+  if sink then
+    sink[#sink + 1] = message
+  else
+    handler(message)
+  end
+end
+
+function M.set_warning_handler(fn)
+  assert(fn == nil or type(fn) == "function", "warning handler must be a function or nil")
+  local old = handler
+  handler = fn or default_handler
+  return old
+end
+
+--- capture_warnings(fn, ...) -> warnings, ok, results...
+-- Runs fn in protected mode; warnings it emits are collected, not printed.
+function M.capture_warnings(fn, ...)
+  local list = {}
+  sinks[#sinks + 1] = list
+  local res = table.pack(pcall(fn, ...))
+  table.remove(sinks)
+  return list, table.unpack(res, 1, res.n)
+end
+
+return M

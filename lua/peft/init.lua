@@ -1,0 +1,301 @@
+-- peft: the public module.
+--
+--   local peft = require "peft"
+--
+-- Loads the C core (peft.core), declares the base config classes, runs the
+-- start-up script of every built-in method (lua/peft/methods/*.lua), then the
+-- user extensions found in PEFT_PATH, and returns this table. Every config
+-- class is reachable as peft.<ClassName>.
+local core = require "peft.core"
+local errors = require "peft.errors"
+local enum = require "peft.enum"
+local config = require "peft.config"
+local types = require "peft.types"
+
+local M = {}
+
+M._VERSION = "peft 0.1.0"
+M.PEFT_VERSION = config.PEFT_VERSION
+M.CONFIG_NAME = config.CONFIG_NAME
+M.null = core.null
+M.core = core
+
+-- enums -----------------------------------------------------------------
+
+M.PeftType = enum.new {
+  name = "PeftType", core = core,
+  count = core.type_count, at = core.type_at, index = core.type_index, list = core.types,
+}
+
+local function task_list()
+  local out = {}
+  for i = 1, core.task_count() do out[i] = core.task_at(i) end
+  return out
+end
+
+M.TaskType = enum.new {
+  name = "TaskType", core = core,
+  count = core.task_count, at = core.task_at, index = core.task_index, list = task_list,
+}
+
+--- add_peft_type(name) -> name
+-- Adds a PeftType member (an upper-case identifier not already taken), so an
+-- extension can register a new method without any change to the C core.
+-- Raises a ValueError otherwise.
+function M.add_peft_type(name)
+  if type(name) ~= "string" then
+    errors.raise("TypeError", "add_peft_type expects a string, got " .. types.kind(name))
+  end
+  return core.add_peft_type(name)
+end
+
+-- mappings --------------------------------------------------------------
+
+local function mapping_view(which, title)
+  local mt = { __name = title, __metatable = false }
+  mt.__index = function(_, key) return core.mapping_get(which, key) end
+  mt.__newindex = function(_, key)
+    errors.raise("TypeError", string.format("%s is read-only (cannot set %s); use peft.register_peft_method",
+      title, tostring(key)))
+  end
+  local function iter()
+    local i = 0
+    return function()
+      while true do
+        i = i + 1
+        local m = core.method_at(i)
+        if not m then return nil end
+        local v = core.mapping_get(which, m.peft_type)
+        if v ~= nil then return m.peft_type, v end
+      end
+    end
+  end
+  mt.__pairs = function() return iter(), nil, nil end
+  mt.__len = function()
+    local n = 0
+    for _ in iter() do n = n + 1 end
+    return n
+  end
+  mt.__tostring = function() return title end
+  return setmetatable({}, mt)
+end
+
+M.PEFT_TYPE_TO_CONFIG_MAPPING = mapping_view("config", "PEFT_TYPE_TO_CONFIG_MAPPING")
+M.PEFT_TYPE_TO_TUNER_MAPPING = mapping_view("tuner", "PEFT_TYPE_TO_TUNER_MAPPING")
+M.PEFT_TYPE_TO_PREFIX_MAPPING = mapping_view("prefix", "PEFT_TYPE_TO_PREFIX_MAPPING")
+M.PEFT_TYPE_TO_MIXED_MODEL_MAPPING = mapping_view("mixed", "PEFT_TYPE_TO_MIXED_MODEL_MAPPING")
+
+--- register_peft_method{ name=, config_cls=, model_cls=, prefix=,
+--                        is_mixed_compatible=, shares_prefix_with= }
+-- The C core checks every rule before writing anything; a failure raises an
+-- error value whose kind is "ValueError" or "KeyError" and changes nothing.
+function M.register_peft_method(spec)
+  if type(spec) ~= "table" then
+    errors.raise("TypeError", "register_peft_method expects a table, got " .. types.kind(spec))
+  end
+  local known = { name = true, config_cls = true, model_cls = true, prefix = true,
+                  is_mixed_compatible = true, shares_prefix_with = true }
+  for k in pairs(spec) do
+    if not known[k] then
+      errors.raise("TypeError", "register_peft_method got an unknown argument '" .. tostring(k) .. "'"
+        .. (type(k) == "string" and config.suggest(k, config.sorted_keys(known)) or ""))
+    end
+  end
+  local ok, err = pcall(core.register, spec)
+  if not ok then error(err, 2) end
+  return err
+end
+
+--- methods() -> list of { name, peft_type, prefix, is_mixed_compatible,
+-- shares_prefix_with, config_cls, model_cls }, in registration order.
+function M.methods()
+  local out = {}
+  for i = 1, core.method_count() do out[i] = core.method_at(i) end
+  return out
+end
+
+--- method(key) -> info | nil: by PeftType member, method name, or config
+-- class name.
+function M.method(key)
+  if type(key) ~= "string" then return nil end
+  local m = core.method(key, "type") or core.method(key, "name")
+  if m then return m end
+  for i = 1, core.method_count() do
+    local info = core.method_at(i)
+    if info.config_cls and info.config_cls.name == key then return info end
+  end
+  return nil
+end
+
+-- config classes --------------------------------------------------------
+
+M.config = config
+M.types = types
+M.errors = errors
+M.warn = errors.warn
+M.set_warning_handler = errors.set_warning_handler
+M.capture_warnings = errors.capture_warnings
+M.is_config = config.is_config
+M.is_class = config.is_class
+
+--- declare_config{ name=, parent=, peft_type=, fields=, post_init=, doc= }
+-- Declares a config class (see peft.config for the field format).
+function M.declare_config(spec)
+  if type(spec) == "table" and spec.parent == nil and spec.kind ~= "helper" then
+    spec.parent = config.classes.PeftConfig
+  end
+  return config.declare(spec)
+end
+
+--- declare_helper{ name=, fields=, post_init= }: a nested config (EvaConfig).
+function M.declare_helper(spec)
+  spec.kind = "helper"
+  return config.declare(spec)
+end
+
+local model_mt = {
+  __name = "peft.ModelClass",
+  __tostring = function(m) return "model class " .. m.name end,
+}
+
+--- declare_model{ name=, prefix=, doc= } -> model class
+function M.declare_model(spec)
+  if type(spec) ~= "table" or type(spec.name) ~= "string" then
+    errors.raise("TypeError", "declare_model expects { name = string, prefix = string }")
+  end
+  if spec.prefix ~= nil and type(spec.prefix) ~= "string" then
+    errors.raise("TypeError", "declare_model: prefix must be a string, got " .. types.kind(spec.prefix))
+  end
+  local m = setmetatable({ name = spec.name, prefix = spec.prefix, doc = spec.doc, kind = "model" }, model_mt)
+  return m
+end
+
+function M.is_model_class(v)
+  return type(v) == "table" and getmetatable(v) == model_mt
+end
+
+-- Classes are reachable as peft.LoraConfig etc. (looked up, so a rolled-back
+-- extension's classes disappear with it).
+setmetatable(M, {
+  __index = function(_, k)
+    local cls = config.classes[k]
+    if cls then return cls end
+    return nil
+  end,
+  __name = "peft",
+})
+
+-- extensions ------------------------------------------------------------
+
+local ext_env_mt = { __index = _G, __newindex = _G }
+
+--- Runs a script as an extension, atomically: if it raises, every PeftType
+-- member, method and class it added is removed again. Returns true, or nil
+-- and an ExtensionError value (the policy of load_extension_safe); see
+-- load_extension for the raising form.
+local function run_extension(path)
+  local chunk, lerr = loadfile(path, "t", setmetatable({ peft = M }, ext_env_mt))
+  if not chunk then
+    local msg = tostring(lerr)
+    local kind = msg:find("cannot open", 1, true) and "FileNotFoundError" or "ExtensionError"
+    return nil, errors.new(kind == "FileNotFoundError" and "ExtensionError" or kind,
+      "extension " .. path .. " failed to load: " .. msg, { path = path, script = path })
+  end
+  local ntypes, nmethods = core.mark()
+  local nclasses = #config.order
+  local where
+  local ok, err = xpcall(chunk, function(e)
+    -- find the innermost line of the extension itself
+    for level = 2, 40 do
+      local info = debug.getinfo(level, "Sl")
+      if not info then break end
+      if info.short_src and info.currentline and info.currentline > 0
+         and (info.source == "@" .. path) then
+        where = info.short_src .. ":" .. info.currentline
+        break
+      end
+    end
+    return e
+  end)
+  if ok then return true end
+  core.rollback(ntypes, nmethods)
+  config.truncate(nclasses)
+  local msg = errors.message(err)
+  local text
+  if type(err) == "string" then
+    text = msg -- Lua already put "file:line:" in front
+  else
+    text = (where and (where .. ": ") or (path .. ": ")) .. msg
+  end
+  return nil, errors.new("ExtensionError", "extension " .. path .. " failed (registry rolled back): " .. text,
+    { path = path, script = path, where = where, cause = err })
+end
+
+--- load_extension(path): runs the script; raises an ExtensionError naming
+-- the script and line when it fails (and the registry is as it was).
+function M.load_extension(path)
+  if type(path) ~= "string" then
+    errors.raise("TypeError", "load_extension expects a path, got " .. types.kind(path))
+  end
+  local ok, err = run_extension(path)
+  if not ok then error(err, 2) end
+  return true
+end
+
+--- load_extension_safe(path) -> true | nil, error value
+M.load_extension_safe = run_extension
+
+--- The *.lua files of the PEFT_PATH directories, in path order then name
+-- order.
+function M.extension_files(peft_path)
+  peft_path = peft_path or os.getenv("PEFT_PATH")
+  local files = {}
+  if not peft_path or peft_path == "" then return files end
+  for dir in peft_path:gmatch("[^:]+") do
+    local names = core.listdir(dir)
+    if names then
+      for _, n in ipairs(names) do
+        if n:match("%.lua$") then
+          local p = dir:gsub("/+$", "") .. "/" .. n
+          if core.stat(p) == "file" then files[#files + 1] = p end
+        end
+      end
+    end
+  end
+  return files
+end
+
+--- Loads every extension of PEFT_PATH; a failing one is reported through
+-- the warning channel and the others still load. Returns the list of
+-- failures (error values).
+function M.load_path_extensions(peft_path)
+  local failures = {}
+  for _, p in ipairs(M.extension_files(peft_path)) do
+    local ok, err = run_extension(p)
+    if not ok then
+      failures[#failures + 1] = err
+      errors.warn(tostring(err))
+    end
+  end
+  return failures
+end
+
+-- start-up --------------------------------------------------------------
+
+local base = require "peft.base"
+M.PeftConfig = base.PeftConfig
+M.PromptLearningConfig = base.PromptLearningConfig
+
+-- Make the module reachable while the method scripts run (they require it).
+package.loaded["peft"] = M
+
+local loader = require "peft.loader"
+loader.install(M)
+
+for _, name in ipairs(require "peft.methods") do
+  require("peft.methods." .. name)
+end
+
+M.extension_failures = M.load_path_extensions()
+
+return M

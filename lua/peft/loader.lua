@@ -1,0 +1,249 @@
+-- peft.loader: reading adapter configs the way PEFT does, with clearer
+-- errors and without losing anything.
+--
+--   PeftConfig.from_pretrained(path [, opts])  directory or the file itself
+--   PeftConfig.from_json(text [, opts])         text of an adapter_config.json
+--   PeftConfig.from_peft_type(tbl [, opts])     a decoded table
+--   peft.get_peft_config(tbl [, opts])          same as from_peft_type
+-- opts.strict: unknown keys are an error instead of a warning.
+-- opts.quiet:  warnings are recorded on the config (cfg:warnings()) only.
+--
+-- Errors are values (see peft.errors) with kind FileNotFoundError,
+-- JSONDecodeError, ValueError or TypeError, a message that starts with the
+-- path when there is one, and fields path / field.
+local core = require "peft.core"
+local errors = require "peft.errors"
+local config = require "peft.config"
+local types = require "peft.types"
+
+local M = {}
+
+local null = core.null
+
+local function peft_types()
+  return core.types()
+end
+
+local function registered_types()
+  local out = {}
+  for i = 1, core.method_count() do out[i] = core.method_at(i).peft_type end
+  return out
+end
+
+local function fail(opts, kind, message, extra)
+  extra = extra or {}
+  extra.path = extra.path or opts.path
+  local prefix = opts.path and (opts.path .. ": ") or ""
+  error(errors.new(kind, prefix .. message, extra), 0)
+end
+
+local function warn(opts, list, message)
+  list[#list + 1] = message
+  if not opts.quiet then errors.warn((opts.path and (opts.path .. ": ") or "") .. message) end
+end
+
+-- Recognises files that share the name but are not PEFT adapter configs.
+local function foreign_format(tbl)
+  if tbl.model_type ~= nil or tbl.architectures ~= nil then
+    local mt = type(tbl.model_type) == "string" and (" (model_type '" .. tbl.model_type .. "')") or ""
+    return "this is a transformers model config" .. mt .. ", not an adapter config (it has no peft_type); "
+      .. "the adapter's own file is adapter_config.json beside the adapter weights"
+  end
+  if tbl.lora_parameters ~= nil or tbl.fine_tune_type ~= nil then
+    return "this looks like an mlx-lm adapter config (lora_parameters / fine_tune_type), not a PEFT one: it has no peft_type"
+  end
+  if tbl.architecture ~= nil and type(tbl.config) == "table" then
+    return "this looks like an AdapterHub (adapters library) config, not a PEFT one: it has no peft_type"
+  end
+  return nil
+end
+
+--- Picks the class for a decoded config table. Returns cls, peft_type.
+local function class_for(tbl, opts, warnings)
+  local pt = tbl.peft_type
+  if pt == nil then
+    local foreign = foreign_format(tbl)
+    if foreign then fail(opts, "ValueError", foreign, { field = "peft_type" }) end
+    fail(opts, "ValueError", "missing 'peft_type': an adapter config must name its method, one of "
+      .. table.concat(registered_types(), ", "), { field = "peft_type" })
+  end
+  if pt == null then
+    fail(opts, "ValueError", "'peft_type' is null; it must name the method, one of "
+      .. table.concat(registered_types(), ", "), { field = "peft_type" })
+  end
+  if type(pt) ~= "string" then
+    fail(opts, "ValueError", "'peft_type' must be a string, got " .. types.repr(pt), { field = "peft_type" })
+  end
+  if not core.type_index(pt) then
+    local up = pt:upper()
+    if core.type_index(up) then
+      fail(opts, "ValueError", string.format(
+        "'peft_type' is %s but PeftType members are upper-case: did you mean '%s'?", types.repr(pt), up),
+        { field = "peft_type" })
+    end
+    local hint = config.suggest(pt, peft_types())
+    if hint == "" then
+      hint = " (not a PeftType member: a method from a newer or unmerged PEFT? an extension can add it"
+        .. " with peft.add_peft_type and register_peft_method)"
+    end
+    fail(opts, "ValueError", "unknown 'peft_type' " .. types.repr(pt) .. hint, { field = "peft_type" })
+  end
+  local cls = core.mapping_get("config", pt)
+  if not cls then
+    fail(opts, "ValueError", "PeftType " .. pt .. " has no registered method; registered: "
+      .. table.concat(registered_types(), ", "), { field = "peft_type" })
+  end
+  if pt == "BONE" then
+    warn(opts, warnings, "BONE was replaced by MISS in PEFT 0.19 and newer PEFT cannot load it; "
+      .. "cfg:migrate() or `peft migrate PATH` converts it to a MissConfig")
+  end
+  return cls, pt
+end
+
+--- from_peft_type(tbl [, opts]) -> config
+function M.from_dict(tbl, opts)
+  opts = opts or {}
+  if type(tbl) ~= "table" or getmetatable(tbl) == core.json_array_mt or not types.is_object(tbl) then
+    fail(opts, "ValueError", "an adapter config must be a JSON object, got " .. types.kind(tbl))
+  end
+  local warnings = {}
+  local known = {}
+  for k, v in pairs(tbl) do known[k] = v end
+  if known.runtime_config ~= nil then
+    warn(opts, warnings, "the file contains 'runtime_config', which is ignored: runtime settings are only valid at runtime")
+    known.runtime_config = nil
+  end
+  local cls = class_for(known, opts, warnings)
+  if opts.cls and opts.cls ~= cls and not cls:is_subclass_of(opts.cls) then
+    fail(opts, "ValueError", string.format("peft_type %s is a %s, not a %s", tostring(known.peft_type),
+      cls.name, opts.cls.name), { field = "peft_type" })
+  end
+  local extra, unknown = {}, {}
+  for k, v in pairs(known) do
+    if type(k) ~= "string" then
+      fail(opts, "ValueError", "keys of an adapter config must be strings")
+    end
+    if not cls.field_map[k] or cls.field_map[k].to_dict == false then
+      extra[k] = v
+      unknown[#unknown + 1] = k
+    end
+  end
+  for _, k in ipairs(unknown) do known[k] = nil end
+  table.sort(unknown)
+  if #unknown > 0 then
+    local names = {}
+    for i, k in ipairs(unknown) do
+      names[i] = "'" .. k .. "'" .. config.suggest(k, (function()
+        local fs = {}
+        for j, f in ipairs(cls.fields) do fs[j] = f.name end
+        return fs
+      end)())
+    end
+    local msg = string.format("%d key%s unknown to %s: %s", #unknown, #unknown == 1 and "" or "s",
+      cls.name, table.concat(names, ", "))
+    if opts.strict then
+      fail(opts, "ValueError", msg .. " (strict mode)", { unknown = unknown })
+    end
+    warn(opts, warnings, msg .. "; kept as they are and written back on save")
+  end
+  local ok, res = pcall(config.new, cls, known, { extra = extra, quiet = opts.quiet })
+  if not ok then
+    if errors.is_error(res) then
+      if opts.path then
+        res.message = opts.path .. ": " .. res.message
+        res.path = opts.path
+      end
+      error(res, 0)
+    end
+    error(res, 0)
+  end
+  local st = rawget(res, config.STATE)
+  for i = #warnings, 1, -1 do table.insert(st.warnings, 1, warnings[i]) end
+  st.source = opts.path
+  return res
+end
+
+--- from_json(text [, opts]) -> config
+function M.from_json(text, opts)
+  opts = opts or {}
+  if type(text) ~= "string" then
+    fail(opts, "TypeError", "from_json expects a string, got " .. types.kind(text))
+  end
+  if text:match("^%s*$") then
+    fail(opts, "JSONDecodeError", "the file is empty" .. (#text > 0 and " (only white space)" or ""))
+  end
+  local value, msg, line, col = core.json_decode(text)
+  if value == nil and msg then
+    local truncated = msg:find("end of the input", 1, true) or msg:find("unterminated", 1, true)
+    fail(opts, "JSONDecodeError", "invalid JSON at " .. msg .. (truncated and " (is the file truncated?)" or ""),
+      { line = line, column = col })
+  end
+  return M.from_dict(value, opts)
+end
+
+--- Resolves a path to the adapter_config.json it names.
+function M.config_path(path)
+  local kind = core.stat(path)
+  if not kind then
+    error(errors.new("FileNotFoundError", path .. ": no such file or directory", { path = path }), 0)
+  end
+  if kind == "directory" then
+    local file = path:gsub("/+$", "") .. "/" .. config.CONFIG_NAME
+    if path == "/" then file = "/" .. config.CONFIG_NAME end
+    local fk = core.stat(file)
+    if fk ~= "file" then
+      error(errors.new("FileNotFoundError", path .. ": the directory has no " .. config.CONFIG_NAME,
+        { path = path }), 0)
+    end
+    return file
+  end
+  return path
+end
+
+--- from_pretrained(path [, opts]) -> config
+function M.from_pretrained(path, opts)
+  opts = opts or {}
+  if type(path) ~= "string" then
+    errors.raise("TypeError", "from_pretrained expects a path, got " .. types.kind(path))
+  end
+  local file = M.config_path(path)
+  local text, err = core.read_file(file, config.MAX_CONFIG_BYTES)
+  if not text then
+    error(errors.new("OSError", err, { path = file }), 0)
+  end
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.path = file
+  return M.from_json(text, o)
+end
+
+--- Puts the loaders on PeftConfig (so every class has them) and on peft.
+function M.install(peft)
+  local PeftConfig = config.classes.PeftConfig
+  -- class-level: called as LoraConfig.from_pretrained(path) or with ':'
+  local function classfn(fn)
+    return function(a, b, c)
+      if config.is_class(a) then
+        local opts = c or {}
+        if a ~= PeftConfig and opts.cls == nil then
+          local o = {}
+          for k, v in pairs(opts) do o[k] = v end
+          o.cls = a
+          opts = o
+        end
+        return fn(b, opts)
+      end
+      return fn(a, b)
+    end
+  end
+  rawset(PeftConfig, "from_pretrained", classfn(M.from_pretrained))
+  rawset(PeftConfig, "from_json", classfn(M.from_json))
+  rawset(PeftConfig, "from_peft_type", classfn(M.from_dict))
+  rawset(PeftConfig, "from_dict", classfn(M.from_dict))
+  peft.get_peft_config = function(tbl, opts) return M.from_dict(tbl, opts) end
+  peft.from_pretrained = M.from_pretrained
+  peft.from_json = M.from_json
+  peft.config_path = M.config_path
+end
+
+return M

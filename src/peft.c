@@ -1,0 +1,421 @@
+/*
+ * peft.c - the `peft` executable: a Lua 5.4 interpreter with the peft module
+ * built in (structured like Lua's own lua.c).
+ *
+ *   peft [options] [script [args]]
+ *
+ * main() creates the state and runs pmain() under lua_pcall; everything else
+ * runs protected. pmain opens the standard libraries, preloads the C core,
+ * installs a searcher for the Lua sources compiled into the binary, loads
+ * `peft` (built-in methods, then PEFT_PATH extensions) into the global
+ * `peft`, loads each -l extension, runs -e chunks and the script, then the
+ * REPL when asked for (-i) or when there is nothing else to do on a terminal.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "peft_embedded.h"
+#include "peft_main.h"
+
+#define PROGNAME "peft"
+#define PEFT_RELEASE "peft 0.1.0"
+
+int luaopen_peft_core(lua_State *L);
+
+static const char *progname = PROGNAME;
+
+/* The state the SIGINT handler interrupts; only the handler uses it. */
+static lua_State *globalL = NULL;
+
+static void lstop(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  lua_sethook(L, NULL, 0, 0);
+  luaL_error(L, "interrupted!");
+}
+
+static void laction(int sig) {
+  int flag = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT;
+  signal(sig, SIG_DFL);
+  lua_sethook(globalL, lstop, flag, 1);
+}
+
+static void print_usage(FILE *out) {
+  fprintf(out,
+          "usage: %s [options] [script [args]]\n"
+          "       %s COMMAND ... (see '%s help')\n"
+          "Options:\n"
+          "  -e CODE    run the Lua code CODE (peft is a global)\n"
+          "  -l FILE    load FILE as an extension script (after PEFT_PATH)\n"
+          "  -i         enter the interactive REPL after the other options\n"
+          "  -v, --version  show the version\n"
+          "  -h, --help     show this help\n"
+          "  --         stop handling options\n"
+          "  -          run standard input and stop handling options\n"
+          "Environment:\n"
+          "  PEFT_PATH  colon-separated directories whose *.lua files are loaded\n"
+          "             as extensions at start-up\n"
+          "With no arguments, starts the REPL on a terminal and runs standard\n"
+          "input as a script otherwise.\n",
+          progname, progname, progname);
+}
+
+void peft_message(const char *pname, const char *msg) {
+  if (pname) fprintf(stderr, "%s: ", pname);
+  fprintf(stderr, "%s\n", msg);
+  fflush(stderr);
+}
+
+int peft_report(lua_State *L, int status) {
+  if (status != LUA_OK) {
+    const char *msg = lua_tostring(L, -1);
+    peft_message(progname, msg ? msg : "(error with no message)");
+    lua_pop(L, 1);
+  }
+  return status;
+}
+
+/* Turns any error value into a message with a traceback. Error objects with
+ * a __tostring (peft.Error) print through it. */
+static int msghandler(lua_State *L) {
+  const char *msg = lua_tostring(L, 1);
+  if (msg == NULL) {
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+    msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+  }
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+int peft_docall(lua_State *L, int narg, int nres) {
+  int base = lua_gettop(L) - narg;
+  lua_pushcfunction(L, msghandler);
+  lua_insert(L, base);
+  globalL = L;
+  signal(SIGINT, laction);
+  int status = lua_pcall(L, narg, nres, base);
+  signal(SIGINT, SIG_DFL);
+  lua_remove(L, base);
+  return status;
+}
+
+static void print_version(void) {
+  printf("%s (%s, PEFT schema %s)\n", PEFT_RELEASE, LUA_RELEASE, "0.20.1.dev0");
+  fflush(stdout);
+}
+
+/* arg table: script at index 0, its arguments 1..n, the interpreter and
+ * options below 0 (as lua.c does). */
+static void createargtable(lua_State *L, char **argv, int argc, int script) {
+  if (script == argc) script = 0;
+  int narg = argc - (script + 1);
+  lua_createtable(L, narg, script + 1);
+  for (int i = 0; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - script);
+  }
+  lua_setglobal(L, "arg");
+}
+
+static int dochunk(lua_State *L, int status) {
+  if (status == LUA_OK) status = peft_docall(L, 0, 0);
+  return peft_report(L, status);
+}
+
+static int dostring(lua_State *L, const char *s, const char *name) {
+  return dochunk(L, luaL_loadbuffer(L, s, strlen(s), name));
+}
+
+static int pushargs(lua_State *L) {
+  if (lua_getglobal(L, "arg") != LUA_TTABLE) luaL_error(L, "'arg' is not a table");
+  int n = (int)luaL_len(L, -1);
+  luaL_checkstack(L, n + 3, "too many arguments to script");
+  int i;
+  for (i = 1; i <= n; i++) lua_rawgeti(L, -i, i);
+  lua_remove(L, -i);
+  return n;
+}
+
+static int handle_script(lua_State *L, char **argv) {
+  const char *fname = argv[0];
+  if (strcmp(fname, "-") == 0 && strcmp(argv[-1], "--") != 0) fname = NULL;
+  int status = luaL_loadfile(L, fname);
+  if (status == LUA_OK) {
+    int n = pushargs(L);
+    status = peft_docall(L, n, 0);
+  }
+  return peft_report(L, status);
+}
+
+/* --- embedded Lua sources ---------------------------------------------- */
+
+static int embedded_searcher(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  for (const peft_embedded_module *m = peft_embedded_modules; m->name; m++) {
+    if (strcmp(m->name, name) == 0) {
+      lua_pushfstring(L, "@%s", m->filename);
+      const char *chunkname = lua_tostring(L, -1);
+      if (luaL_loadbuffer(L, m->source, m->length, chunkname) != LUA_OK)
+        return luaL_error(L, "error loading built-in module '%s':\n\t%s", name, lua_tostring(L, -1));
+      lua_pushstring(L, m->filename);
+      return 2;
+    }
+  }
+  lua_pushfstring(L, "no built-in module '%s'", name);
+  return 1;
+}
+
+/* Puts the built-in searcher right after package.preload's, and the C core
+ * into package.preload. */
+static void install_modules(lua_State *L) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_pushcfunction(L, luaopen_peft_core);
+  lua_setfield(L, -2, "peft.core");
+  lua_pop(L, 1);
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "searchers");
+  lua_Integer n = luaL_len(L, -1);
+  for (lua_Integer i = n; i >= 2; i--) {
+    lua_rawgeti(L, -1, i);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_pushcfunction(L, embedded_searcher);
+  lua_rawseti(L, -2, 2);
+  lua_pop(L, 2);
+}
+
+/* require "peft" and make it the global `peft`. */
+static int load_peft(lua_State *L) {
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "peft");
+  int status = peft_docall(L, 1, 1);
+  if (status != LUA_OK) return peft_report(L, status);
+  lua_setglobal(L, "peft");
+  return LUA_OK;
+}
+
+/* Loads one -l extension; a failure is reported and start-up goes on. */
+static void load_cli_extension(lua_State *L, const char *path) {
+  lua_getglobal(L, "peft");
+  lua_getfield(L, -1, "load_extension_safe");
+  lua_remove(L, -2);
+  lua_pushstring(L, path);
+  int status = peft_docall(L, 1, 2);
+  if (status != LUA_OK) {
+    peft_report(L, status);
+    return;
+  }
+  if (!lua_toboolean(L, -2)) {
+    const char *msg = luaL_tolstring(L, -1, NULL);
+    peft_message(progname, msg ? msg : "extension failed");
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 2);
+}
+
+/* --- argument handling ------------------------------------------------- */
+
+#define has_error 1 /* bad option */
+#define has_i 2
+#define has_v 4
+#define has_e 8
+#define has_h 16
+
+/* Scans options; returns flags and sets *first to the script's index (or
+ * argc when there is none). */
+static int collectargs(char **argv, int *first) {
+  int args = 0;
+  int i;
+  if (argv[0] == NULL) {
+    *first = 0;
+    return 0;
+  }
+  for (i = 1; argv[i] != NULL; i++) {
+    *first = i;
+    if (argv[i][0] != '-') return args;
+    if (strcmp(argv[i], "--version") == 0) {
+      args |= has_v;
+      continue;
+    }
+    if (strcmp(argv[i], "--help") == 0) {
+      args |= has_h;
+      continue;
+    }
+    switch (argv[i][1]) {
+      case '-':
+        if (argv[i][2] != '\0') return has_error;
+        *first = i + 1;
+        return args;
+      case '\0': return args;
+      case 'i':
+        if (argv[i][2] != '\0') return has_error;
+        args |= has_i;
+        break;
+      case 'v':
+        if (argv[i][2] != '\0') return has_error;
+        args |= has_v;
+        break;
+      case 'h':
+        if (argv[i][2] != '\0') return has_error;
+        args |= has_h;
+        break;
+      case 'e':
+        args |= has_e;
+        /* fall through */
+      case 'l':
+        if (argv[i][2] == '\0') {
+          i++;
+          if (argv[i] == NULL || argv[i][0] == '-') return has_error;
+        }
+        break;
+      default: return has_error;
+    }
+  }
+  *first = i;
+  return args;
+}
+
+/* Runs -e and -l in the order given. */
+static int runargs(lua_State *L, char **argv, int n) {
+  for (int i = 1; i < n; i++) {
+    int option = argv[i][1];
+    if (option == 'e' || option == 'l') {
+      const char *extra = argv[i] + 2;
+      if (*extra == '\0') extra = argv[++i];
+      if (option == 'e') {
+        if (dostring(L, extra, "=(command line)") != LUA_OK) return 0;
+      } else {
+        load_cli_extension(L, extra);
+      }
+    }
+  }
+  return 1;
+}
+
+/* Runs `peft COMMAND ...` through the Lua CLI (peft.cli), if the first
+ * argument names a command. Returns -1 when it does not. */
+static int try_command(lua_State *L, int argc, char **argv) {
+  if (argc < 2 || argv[1][0] == '-' || strchr(argv[1], '/') || strchr(argv[1], '.')) return -1;
+  int have_cli = 0;
+  for (const peft_embedded_module *m = peft_embedded_modules; m->name; m++)
+    if (strcmp(m->name, "peft.cli") == 0) have_cli = 1;
+  if (!have_cli) return -1;
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "peft.cli");
+  if (peft_docall(L, 1, 1) != LUA_OK) {
+    peft_report(L, LUA_ERRRUN);
+    return 1;
+  }
+  lua_getfield(L, -1, "is_command");
+  lua_pushstring(L, argv[1]);
+  if (peft_docall(L, 1, 1) != LUA_OK) {
+    peft_report(L, LUA_ERRRUN);
+    return 1;
+  }
+  int is_cmd = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  if (!is_cmd) {
+    lua_pop(L, 1);
+    return -1;
+  }
+  lua_getfield(L, -1, "main");
+  lua_remove(L, -2);
+  lua_createtable(L, argc - 1, 0);
+  for (int i = 1; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i);
+  }
+  if (peft_docall(L, 1, 1) != LUA_OK) {
+    peft_report(L, LUA_ERRRUN);
+    return 1;
+  }
+  int code = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  return code;
+}
+
+static int pmain(lua_State *L) {
+  int argc = (int)lua_tointeger(L, 1);
+  char **argv = (char **)lua_touserdata(L, 2);
+  int *exit_code = (int *)lua_touserdata(L, 3);
+  int script;
+  luaL_checkversion(L);
+  if (argv[0] && argv[0][0]) progname = argv[0];
+  luaL_openlibs(L);
+  install_modules(L);
+
+  int args = collectargs(argv, &script);
+  if (args == has_error) {
+    print_usage(stderr);
+    *exit_code = 2;
+    return 0;
+  }
+  if (args & has_h) {
+    print_usage(stdout);
+    return 0;
+  }
+  if (args & has_v) {
+    print_version();
+    return 0;
+  }
+  createargtable(L, argv, argc, script);
+  lua_gc(L, LUA_GCRESTART);
+  lua_gc(L, LUA_GCGEN, 0, 0);
+  if (load_peft(L) != LUA_OK) {
+    *exit_code = 1;
+    return 0;
+  }
+  if (args == 0 && script == 1 && argc > 1) {
+    int code = try_command(L, argc, argv);
+    if (code >= 0) {
+      *exit_code = code;
+      return 0;
+    }
+  }
+  if (!runargs(L, argv, script)) {
+    *exit_code = 1;
+    return 0;
+  }
+  if (script < argc && handle_script(L, argv + script) != LUA_OK) {
+    *exit_code = 1;
+    return 0;
+  }
+  if (args & has_i) {
+    peft_repl(L, progname);
+  } else if (script == argc && !(args & has_e)) {
+    if (isatty(0)) {
+      print_version();
+      peft_repl(L, progname);
+    } else if (dochunk(L, luaL_loadfile(L, NULL)) != LUA_OK) {
+      *exit_code = 1;
+    }
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  int exit_code = 0;
+  lua_State *L = luaL_newstate();
+  if (L == NULL) {
+    peft_message(argv[0], "cannot create state: not enough memory");
+    return EXIT_FAILURE;
+  }
+  lua_gc(L, LUA_GCSTOP);
+  lua_pushcfunction(L, pmain);
+  lua_pushinteger(L, argc);
+  lua_pushlightuserdata(L, argv);
+  lua_pushlightuserdata(L, &exit_code);
+  int status = lua_pcall(L, 3, 0, 0);
+  if (status != LUA_OK) {
+    peft_report(L, status);
+    exit_code = 1;
+  }
+  lua_close(L);
+  return exit_code;
+}

@@ -1,0 +1,261 @@
+/* peft_os.c - file-system helpers (see peft_os.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "peft_os.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+
+static int fail_errno(lua_State *L, const char *what, const char *path, int e) {
+  lua_pushnil(L);
+  lua_pushfstring(L, "%s %s: %s", what, path, strerror(e));
+  lua_pushinteger(L, e);
+  return 3;
+}
+
+int peft_os_l_stat(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  struct stat st;
+  if (stat(path, &st) != 0) return fail_errno(L, "cannot stat", path, errno);
+  if (S_ISREG(st.st_mode)) lua_pushliteral(L, "file");
+  else if (S_ISDIR(st.st_mode)) lua_pushliteral(L, "directory");
+  else lua_pushliteral(L, "other");
+  lua_pushinteger(L, (lua_Integer)st.st_size);
+  return 2;
+}
+
+static int name_cmp(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A box: malloc'd memory owned by a userdata, so that a Lua error raised
+ * while it is in use frees it through __gc (the lauxlib "newbox" pattern).
+ * `items`, when non-zero, says the block is an array of that many malloc'd
+ * strings to free as well. */
+typedef struct box {
+  void *p;
+  size_t items;
+} box;
+
+static int box_gc(lua_State *L) {
+  box *b = luaL_checkudata(L, 1, "peft.os.box");
+  if (b->items) {
+    char **v = b->p;
+    for (size_t i = 0; i < b->items; i++) free(v[i]);
+  }
+  free(b->p);
+  b->p = NULL;
+  b->items = 0;
+  return 0;
+}
+
+static box *box_new(lua_State *L) {
+  box *b = lua_newuserdatauv(L, sizeof *b, 0);
+  b->p = NULL;
+  b->items = 0;
+  if (luaL_newmetatable(L, "peft.os.box")) {
+    lua_pushcfunction(L, box_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, box_gc);
+    lua_setfield(L, -2, "__close");
+  }
+  lua_setmetatable(L, -2);
+  return b;
+}
+
+int peft_os_l_listdir(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  lua_settop(L, 1);
+  box *bx = box_new(L); /* owns the name array; created before opendir */
+  DIR *d = opendir(path);
+  if (d == NULL) return fail_errno(L, "cannot open directory", path, errno);
+  size_t cap = 0;
+  int oom = 0;
+  struct dirent *ent;
+  errno = 0;
+  while ((ent = readdir(d)) != NULL) {
+    if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0) continue;
+    if (bx->items == cap) {
+      size_t nc = cap ? cap * 2 : 32;
+      char **nn = realloc(bx->p, nc * sizeof *nn);
+      if (nn == NULL) { oom = 1; break; }
+      bx->p = nn;
+      cap = nc;
+    }
+    size_t len = strlen(ent->d_name) + 1;
+    char *name = malloc(len);
+    if (name == NULL) { oom = 1; break; }
+    memcpy(name, ent->d_name, len);
+    ((char **)bx->p)[bx->items++] = name;
+    errno = 0;
+  }
+  int read_errno = errno;
+  closedir(d); /* nothing above can raise; from here on Lua may */
+  if (oom) return luaL_error(L, "not enough memory");
+  if (read_errno != 0) return fail_errno(L, "cannot read directory", path, read_errno);
+  char **names = bx->p;
+  size_t n = bx->items;
+  if (n > 1) qsort(names, n, sizeof *names, name_cmp);
+  lua_createtable(L, n > 0x7fffffff ? 0x7fffffff : (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushstring(L, names[i]);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1; /* the box is collected later and frees the copies */
+}
+
+int peft_os_l_read_file(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  lua_Integer max = luaL_optinteger(L, 2, PEFT_READ_MAX_DEFAULT);
+  lua_settop(L, 2);
+  box *bx = box_new(L); /* owns the read buffer; created before open */
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return fail_errno(L, "cannot open", path, errno);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int e = errno;
+    close(fd);
+    return fail_errno(L, "cannot stat", path, e);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    close(fd);
+    return fail_errno(L, "cannot read", path, EISDIR);
+  }
+  if (S_ISREG(st.st_mode) && st.st_size > max) {
+    close(fd);
+    lua_pushnil(L);
+    lua_pushfstring(L, "cannot read %s: the file has %I bytes, more than the limit of %I", path,
+                    (lua_Integer)st.st_size, max);
+    lua_pushinteger(L, EFBIG);
+    return 3;
+  }
+  size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
+  size_t n = 0;
+  int e = 0, too_big = 0;
+  bx->p = malloc(cap);
+  if (bx->p == NULL) e = ENOMEM;
+  while (e == 0) {
+    if (n == cap) {
+      if ((lua_Integer)n > max) { too_big = 1; break; }
+      char *nb = realloc(bx->p, cap * 2);
+      if (nb == NULL) { e = ENOMEM; break; }
+      bx->p = nb;
+      cap *= 2;
+    }
+    ssize_t r = read(fd, (char *)bx->p + n, cap - n);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      e = errno;
+      break;
+    }
+    if (r == 0) break;
+    n += (size_t)r;
+  }
+  close(fd);
+  if (e == ENOMEM) return luaL_error(L, "not enough memory");
+  if (e != 0) return fail_errno(L, "cannot read", path, e);
+  if (too_big || (lua_Integer)n > max) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "cannot read %s: larger than the limit of %I bytes", path, max);
+    lua_pushinteger(L, EFBIG);
+    return 3;
+  }
+  lua_pushlstring(L, bx->p, n);
+  return 1;
+}
+
+int peft_os_l_mkdir_p(lua_State *L) {
+  size_t len;
+  const char *path = luaL_checklstring(L, 1, &len);
+  if (len == 0) {
+    lua_pushnil(L);
+    lua_pushliteral(L, "cannot create directory: empty path");
+    return 2;
+  }
+  char *p = lua_newuserdatauv(L, len + 1, 0); /* scratch copy, freed by GC */
+  memcpy(p, path, len + 1);
+  for (size_t i = 1; i <= len; i++) {
+    if (p[i] == '/' || p[i] == '\0') {
+      char c = p[i];
+      p[i] = '\0';
+      if (mkdir(p, 0777) != 0 && errno != EEXIST) return fail_errno(L, "cannot create directory", p, errno);
+      struct stat st;
+      if (stat(p, &st) != 0) return fail_errno(L, "cannot create directory", p, errno);
+      if (!S_ISDIR(st.st_mode)) return fail_errno(L, "cannot create directory", p, ENOTDIR);
+      p[i] = c;
+    }
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* Writes data to a new file beside path, flushes it to disk, then renames it
+ * over path. Whatever fails, path keeps its old content. The test hook
+ * PEFT_FAULT_BEFORE_RENAME (environment) makes the write stop just before the
+ * rename, to prove that an interrupted save loses nothing. */
+int peft_os_l_write_atomic(lua_State *L) {
+  size_t plen, dlen;
+  const char *path = luaL_checklstring(L, 1, &plen);
+  const char *data = luaL_checklstring(L, 2, &dlen);
+  luaL_Buffer tb;
+  luaL_buffinit(L, &tb);
+  const char *slash = strrchr(path, '/');
+  if (slash) luaL_addlstring(&tb, path, (size_t)(slash - path + 1));
+  luaL_addchar(&tb, '.');
+  luaL_addstring(&tb, slash ? slash + 1 : path);
+  luaL_pushresult(&tb);
+  char suffix[64];
+  char *tmp = NULL;
+  int fd = -1;
+  for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
+    snprintf(suffix, sizeof suffix, ".tmp%ld.%d", (long)getpid(), attempt);
+    lua_pushvalue(L, -1);
+    lua_pushstring(L, suffix);
+    lua_concat(L, 2);
+    tmp = (char *)lua_tostring(L, -1);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    if (fd < 0) {
+      if (errno != EEXIST) return fail_errno(L, "cannot create a temporary file for", path, errno);
+      lua_pop(L, 1);
+    }
+  }
+  if (fd < 0) return fail_errno(L, "cannot create a temporary file for", path, EEXIST);
+  /* tmp is the string on top of the stack; nothing below can raise until the
+   * descriptor is closed. */
+  size_t off = 0;
+  int e = 0;
+  while (off < dlen) {
+    ssize_t w = write(fd, data + off, dlen - off);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      e = errno;
+      break;
+    }
+    off += (size_t)w;
+  }
+  if (e == 0 && fsync(fd) != 0) e = errno;
+  if (close(fd) != 0 && e == 0) e = errno;
+  if (e == 0 && getenv("PEFT_FAULT_BEFORE_RENAME") != NULL) {
+    /* simulate a crash between the write and the rename: the temporary file
+     * stays behind, the target is untouched */
+    lua_pushnil(L);
+    lua_pushfstring(L, "cannot write %s: interrupted before rename (PEFT_FAULT_BEFORE_RENAME)", path);
+    lua_pushinteger(L, EINTR);
+    return 3;
+  }
+  if (e == 0 && rename(tmp, path) != 0) e = errno;
+  if (e != 0) {
+    unlink(tmp);
+    return fail_errno(L, "cannot write", path, e);
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}

@@ -1,0 +1,187 @@
+/* test_json.c - the JSON codec: Python's float repr, number kinds, the
+ * exact text json.dumps(indent=2, sort_keys=True) writes, and errors. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "ctest.h"
+#include "peft_json.h"
+
+static lua_State *L;
+
+static const char *fmt_double(double x) {
+  static char buf[64];
+  peft_json_format_double(x, buf, sizeof buf);
+  return buf;
+}
+
+TEST(python_float_repr) {
+  CHECK_STR(fmt_double(0.0), "0.0");
+  CHECK_STR(fmt_double(-0.0), "-0.0");
+  CHECK_STR(fmt_double(1.0), "1.0");
+  CHECK_STR(fmt_double(0.1), "0.1");
+  CHECK_STR(fmt_double(0.05), "0.05");
+  CHECK_STR(fmt_double(1e-05), "1e-05");
+  CHECK_STR(fmt_double(0.0001), "0.0001");
+  CHECK_STR(fmt_double(2e-4), "0.0002");
+  CHECK_STR(fmt_double(1.5e-07), "1.5e-07");
+  CHECK_STR(fmt_double(1e16), "1e+16");
+  CHECK_STR(fmt_double(1e15), "1000000000000000.0");
+  CHECK_STR(fmt_double(123.456), "123.456");
+  CHECK_STR(fmt_double(1.0 / 3.0), "0.3333333333333333");
+  CHECK_STR(fmt_double(2.0 / 3.0), "0.6666666666666666");
+  CHECK_STR(fmt_double(1e100), "1e+100");
+  CHECK_STR(fmt_double(5e-324), "5e-324");
+  CHECK_STR(fmt_double(1.7976931348623157e308), "1.7976931348623157e+308");
+  CHECK_STR(fmt_double(NAN), "NaN");
+  CHECK_STR(fmt_double(INFINITY), "Infinity");
+  CHECK_STR(fmt_double(-INFINITY), "-Infinity");
+  CHECK_STR(fmt_double(32.0), "32.0");
+  CHECK_STR(fmt_double(0.99), "0.99");
+}
+
+/* decode(text) leaves the value (or nil, msg) on the stack; returns count */
+static int decode(const char *text) {
+  lua_settop(L, 0);
+  lua_pushcfunction(L, peft_json_l_decode);
+  lua_pushstring(L, text);
+  if (lua_pcall(L, 1, LUA_MULTRET, 0) != LUA_OK) return -1;
+  return lua_gettop(L);
+}
+
+static const char *encode_top(int indent) {
+  lua_pushcfunction(L, peft_json_l_encode);
+  lua_pushvalue(L, 1);
+  if (indent >= 0) lua_pushinteger(L, indent);
+  else lua_pushnil(L);
+  if (lua_pcall(L, 2, 1, 0) != LUA_OK) return lua_tostring(L, -1);
+  return lua_tostring(L, -1);
+}
+
+TEST(number_kinds_survive) {
+  CHECK_INT(decode("[8, 8.0, -3, 1e-05, 0.0, 12345678901234]"), 1);
+  lua_rawgeti(L, 1, 1);
+  CHECK(lua_isinteger(L, -1));
+  lua_rawgeti(L, 1, 2);
+  CHECK(!lua_isinteger(L, -1));
+  CHECK(lua_tonumber(L, -1) == 8.0);
+  lua_rawgeti(L, 1, 6);
+  CHECK(lua_isinteger(L, -1));
+  lua_settop(L, 1);
+  CHECK_STR(encode_top(-1), "[8, 8.0, -3, 1e-05, 0.0, 12345678901234]");
+}
+
+TEST(python_layout) {
+  CHECK_INT(decode("{\"b\": [1, 2], \"a\": {}, \"c\": [], \"d\": {\"y\": null, \"x\": true}}"), 1);
+  CHECK_STR(encode_top(2),
+            "{\n"
+            "  \"a\": {},\n"
+            "  \"b\": [\n"
+            "    1,\n"
+            "    2\n"
+            "  ],\n"
+            "  \"c\": [],\n"
+            "  \"d\": {\n"
+            "    \"x\": true,\n"
+            "    \"y\": null\n"
+            "  }\n"
+            "}");
+}
+
+TEST(strings_escape_like_python) {
+  CHECK_INT(decode("[\"caf\\u00e9\", \"a\\\"b\\\\c\\n\\t\", \"\\ud83d\\ude00\", \"/x\", \"\\u0001\"]"), 1);
+  CHECK_STR(encode_top(-1),
+            "[\"caf\\u00e9\", \"a\\\"b\\\\c\\n\\t\", \"\\ud83d\\ude00\", \"/x\", \"\\u0001\"]");
+  /* raw UTF-8 input is escaped on output */
+  CHECK_INT(decode("[\"na\xc3\xafve\"]"), 1);
+  CHECK_STR(encode_top(-1), "[\"na\\u00efve\"]");
+  /* a lone surrogate survives a round trip */
+  CHECK_INT(decode("[\"\\udc80\"]"), 1);
+  CHECK_STR(encode_top(-1), "[\"\\udc80\"]");
+}
+
+TEST(nan_and_infinity) {
+  CHECK_INT(decode("[NaN, Infinity, -Infinity]"), 1);
+  CHECK_STR(encode_top(-1), "[NaN, Infinity, -Infinity]");
+}
+
+static void expect_decode_error(const char *text, const char *message) {
+  int n = decode(text);
+  CHECK_INT(n, 4);
+  CHECK(lua_isnil(L, 1));
+  CHECK_STR(lua_tostring(L, 2), message);
+}
+
+TEST(decode_errors_name_the_position) {
+  expect_decode_error("", "line 1, column 1: expected a value, got the end of the input");
+  expect_decode_error("{\"a\": 1,\n \"b\": }", "line 2, column 7: expected a value");
+  expect_decode_error("{\"a\": 1", "line 1, column 8: unterminated object (expected ',' or '}')");
+  expect_decode_error("{\"a\": None}", "line 1, column 7: expected a value");
+  expect_decode_error("[1, 2] x", "line 1, column 8: extra data after the JSON value");
+  expect_decode_error("{\"a\" 1}", "line 1, column 6: expected ':' after an object key");
+  expect_decode_error("[01]", "line 1, column 3: leading zero in number");
+  expect_decode_error("[\"a\nb\"]", "line 1, column 4: control character in string (must be escaped)");
+  expect_decode_error("[\"\\x\"]", "line 1, column 3: invalid escape in string");
+  expect_decode_error("[\"\xff\"]", "line 1, column 3: invalid UTF-8 in string");
+  expect_decode_error("\xef\xbb\xbf{}", "line 1, column 1: unexpected UTF-8 byte order mark");
+  expect_decode_error("{1: 2}", "line 1, column 2: expected a string key in double quotes");
+}
+
+TEST(depth_limit) {
+  char *deep = malloc(2 * PEFT_JSON_MAX_DEPTH + 3);
+  size_t n = 0;
+  for (int i = 0; i < PEFT_JSON_MAX_DEPTH; i++) deep[n++] = '[';
+  for (int i = 0; i < PEFT_JSON_MAX_DEPTH; i++) deep[n++] = ']';
+  deep[n] = '\0';
+  CHECK_INT(decode(deep), 1); /* exactly at the limit */
+  n = 0;
+  for (int i = 0; i <= PEFT_JSON_MAX_DEPTH; i++) deep[n++] = '[';
+  for (int i = 0; i <= PEFT_JSON_MAX_DEPTH; i++) deep[n++] = ']';
+  deep[n] = '\0';
+  CHECK_INT(decode(deep), 4); /* one over */
+  CHECK(strstr(lua_tostring(L, 2), "nesting too deep") != NULL);
+  free(deep);
+}
+
+TEST(encode_rejects_what_json_cannot_hold) {
+  lua_settop(L, 0);
+  lua_newtable(L);
+  lua_pushinteger(L, 1);
+  lua_rawseti(L, 1, 1);
+  lua_pushinteger(L, 2);
+  lua_setfield(L, 1, "x");
+  CHECK_STR(encode_top(-1), "cannot encode a table that mixes string and integer keys");
+  lua_settop(L, 0);
+  lua_newtable(L);
+  lua_pushinteger(L, 1);
+  lua_rawseti(L, 1, 3);
+  CHECK_STR(encode_top(-1), "cannot encode a sparse array (holes before index 3)");
+  lua_settop(L, 0);
+  lua_newtable(L); /* a cycle */
+  lua_pushvalue(L, 1);
+  lua_setfield(L, 1, "self");
+  CHECK(strstr(encode_top(-1), "nesting deeper") != NULL);
+  lua_settop(L, 0);
+  lua_pushlstring(L, "\xff", 1);
+  CHECK_STR(encode_top(-1), "cannot encode a string that is not valid UTF-8");
+}
+
+int main(void) {
+  L = luaL_newstate();
+  luaL_openlibs(L);
+  peft_json_init(L);
+  RUN(python_float_repr);
+  RUN(number_kinds_survive);
+  RUN(python_layout);
+  RUN(strings_escape_like_python);
+  RUN(nan_and_infinity);
+  RUN(decode_errors_name_the_position);
+  RUN(depth_limit);
+  RUN(encode_rejects_what_json_cannot_hold);
+  lua_close(L);
+  return ctest_summary("test_json");
+}
