@@ -16,8 +16,8 @@ for _, m in ipairs(peft.methods()) do
   end
 end
 
-say("\nAn IA3 config, as adapter_config.json:")
-local cfg = peft.IA3Config { target_modules = { "v_proj", "k_proj", "down_proj" }, feedforward_modules = { "down_proj" },
+say("\nA LoRA config, as adapter_config.json:")
+local cfg = peft.LoraConfig { r = 16, lora_alpha = 32, target_modules = { "v_proj", "q_proj" },
                               task_type = peft.TaskType.CAUSAL_LM }
 print(cfg:to_json())
 

@@ -409,6 +409,8 @@ static const luaL_Reg plain_funcs[] = {
   {"read_file", peft_os_l_read_file},
   {"mkdir_p", peft_os_l_mkdir_p},
   {"write_atomic", peft_os_l_write_atomic},
+  {"isatty", peft_os_l_isatty},
+  {"term_columns", peft_os_l_term_columns},
   {NULL, NULL}
 };
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -258,4 +259,20 @@ int peft_os_l_write_atomic(lua_State *L) {
   }
   lua_pushboolean(L, 1);
   return 1;
+}
+
+int peft_os_l_isatty(lua_State *L) {
+  lua_Integer fd = luaL_checkinteger(L, 1);
+  lua_pushboolean(L, fd >= 0 && fd <= 1024 && isatty((int)fd));
+  return 1;
+}
+
+int peft_os_l_term_columns(lua_State *L) {
+  lua_Integer fd = luaL_optinteger(L, 1, 1);
+  struct winsize ws;
+  if (fd >= 0 && fd <= 1024 && ioctl((int)fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
+    lua_pushinteger(L, ws.ws_col);
+    return 1;
+  }
+  return 0;
 }

@@ -18,4 +18,7 @@ int peft_os_l_read_file(lua_State *L);   /* read_file(path [, max]) -> string */
 int peft_os_l_mkdir_p(lua_State *L);     /* mkdir_p(path) -> true */
 int peft_os_l_write_atomic(lua_State *L);/* write_atomic(path, data) -> true */
 
+int peft_os_l_isatty(lua_State *L);      /* isatty(fd) -> boolean */
+int peft_os_l_term_columns(lua_State *L);/* term_columns([fd]) -> n | nil */
+
 #endif

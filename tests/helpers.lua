@@ -42,7 +42,8 @@ end
 --- run(args [, opts]) -> { code=, out=, err= }
 -- args: list of arguments to the peft executable (or opts.cmd for another
 -- program); opts.stdin: text fed on standard input; opts.env: table of
--- environment variables.
+-- environment variables; opts.sh_prefix: shell text run before the command
+-- (e.g. "ulimit -f 0; ").
 function M.run(args, opts)
   opts = opts or {}
   local dir = M.tmpdir()
@@ -50,7 +51,7 @@ function M.run(args, opts)
   for k, v in pairs(opts.env or {}) do parts[#parts + 1] = k .. "=" .. sh_quote(v) end
   parts[#parts + 1] = sh_quote(opts.cmd or M.PEFT_BIN)
   for _, a in ipairs(args) do parts[#parts + 1] = sh_quote(a) end
-  local cmd = table.concat(parts, " ")
+  local cmd = (opts.sh_prefix or "") .. table.concat(parts, " ")
   if opts.stdin then
     M.write(dir .. "/in", opts.stdin)
     cmd = cmd .. " <" .. sh_quote(dir .. "/in")

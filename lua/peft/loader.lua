@@ -76,6 +76,10 @@ local function class_for(tbl, opts, warnings)
   end
   if not core.type_index(pt) then
     local up = pt:upper()
+    if up == "NONE" or up == "NULL" or pt == "" then
+      fail(opts, "ValueError", string.format("'peft_type' is the string %s; it must name the method, one of %s",
+        types.repr(pt), table.concat(registered_types(), ", ")), { field = "peft_type" })
+    end
     if core.type_index(up) then
       fail(opts, "ValueError", string.format(
         "'peft_type' is %s but PeftType members are upper-case: did you mean '%s'?", types.repr(pt), up),
@@ -92,10 +96,6 @@ local function class_for(tbl, opts, warnings)
   if not cls then
     fail(opts, "ValueError", "PeftType " .. pt .. " has no registered method; registered: "
       .. table.concat(registered_types(), ", "), { field = "peft_type" })
-  end
-  if pt == "BONE" then
-    warn(opts, warnings, "BONE was replaced by MISS in PEFT 0.19 and newer PEFT cannot load it; "
-      .. "cfg:migrate() or `peft migrate PATH` converts it to a MissConfig")
   end
   return cls, pt
 end

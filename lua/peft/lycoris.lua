@@ -1,4 +1,9 @@
 -- peft.lycoris: the shared base of the LyCORIS methods (LoHa, LoKr).
+--
+-- LycorisConfig is a base class only: it has no PeftType and is never
+-- registered as a method. It adds the per-module rank and alpha overrides
+-- that every LyCORIS adapter understands; each subclass declares the rest
+-- (and its own post_init, as PEFT's LycorisConfig has no __post_init__).
 local peft = require "peft"
 
 local M = {}
@@ -6,7 +11,27 @@ local M = {}
 M.LycorisConfig = peft.declare_config {
   name = "LycorisConfig",
   doc = "Base class of the LyCORIS family of adapters (LoHa, LoKr).",
-  fields = {},
+  fields = {
+    { "rank_pattern", "Optional[dict]", {},
+      "Per-module rank overrides: module name or regex -> rank used instead of r." },
+    { "alpha_pattern", "Optional[dict]", {},
+      "Per-module alpha overrides: module name or regex -> alpha used instead of alpha." },
+  },
 }
+
+--- Python truthiness of a layers_pattern value (a string or a list):
+-- null, "" and an empty list are false.
+function M.truthy(v)
+  if v == nil or v == peft.null or v == false or v == "" then return false end
+  if type(v) == "table" then return next(v) ~= nil end
+  return true
+end
+
+--- The rule LoHa and LoKr share: a layers_pattern needs layers_to_transform.
+function M.check_layers_pattern(self, chk)
+  if M.truthy(self.layers_pattern) and self.layers_to_transform == nil then
+    chk.fail_value("layers_pattern", "needs layers_to_transform to be set as well")
+  end
+end
 
 return M

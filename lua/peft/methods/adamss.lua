@@ -1,13 +1,89 @@
 -- AdaMSS: adaptive multi-subspace low-rank adaptation.
 local peft = require "peft"
+local types = require "peft.types"
 
 local AdamssConfig = peft.declare_config {
   name = "AdamssConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.ADAMSS,
   doc = "AdaMSS: adaptive multi-subspace low-rank adaptation.",
-  fields = {},
+  fields = {
+    { "r", "int", 100,
+      "Number of singular vectors kept from each weight's SVD before it is split into subspaces." },
+    { "num_subspaces", "int", 5,
+      "Number of subspaces the SVD space is clustered into, each with its own low-rank update." },
+    { "subspace_rank", "int", 1,
+      "Rank of the trainable update learned inside each subspace." },
+    { "target_modules", "Optional[Union[list[str], str]]", nil,
+      "Modules to adapt: names matched exactly or as a suffix, or a regex matched in full.",
+      set = true },
+    { "init_weights", "Optional[Literal['orthogonal']]", "orthogonal",
+      "How the adapter weights start: 'orthogonal', or null to skip initialisation (false reads as null).",
+      -- false is let through the type check and turned into null below, as
+      -- PEFT does for older configs; true is refused
+      check = function(v)
+        if v == true then return "expected 'orthogonal' or null (false is read as null)" end
+      end },
+    { "modules_to_save", "Optional[list[str]]", nil,
+      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
+      "Only adapt the layers with these indices (one index or a list)." },
+    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
+      "Name of the layer list (e.g. 'layers' or 'h') used to find layer indices; needs layers_to_transform." },
+    { "use_asa", "bool", false,
+      "Whether to prune unimportant subspaces during training (Adaptive Subspace Allocation)." },
+    { "asa_target_subspaces", "int", 50,
+      "With ASA: how many subspaces stay active over all layers once pruning ends." },
+    { "init_warmup", "int", 50,
+      "With ASA: training step at which pruning starts." },
+    { "final_warmup", "int", 1000,
+      "With ASA: training step at which pruning reaches asa_target_subspaces." },
+    { "mask_interval", "int", 100,
+      "With ASA: number of training steps between two updates of the subspace masks." },
+    { "asa_importance_beta", "float", 0.85,
+      "With ASA: moving-average factor for the subspace importance scores." },
+    { "asa_uncertainty_beta", "float", 0.85,
+      "With ASA: moving-average factor for the uncertainty of the importance scores." },
+    { "asa_schedule_exponent", "float", 3.0,
+      "With ASA: exponent of the pruning schedule (1 is linear, larger prunes earlier)." },
+    { "use_dynamic_rank", "bool", false,
+      "Whether each subspace picks its own rank from its singular values instead of subspace_rank." },
+    { "svd_threshold", "float", 0.1,
+      "With use_dynamic_rank: fraction of the largest singular value a singular value must exceed to count." },
+    { "random_seed", "int", 0,
+      "Seed for building the adapter weights, so a saved adapter is rebuilt identically." },
+  },
+  post_init = function(self, chk)
+    -- older configs wrote false for "no initialisation"
+    if self.init_weights == false then chk.set("init_weights", nil) end
+
+    if self.use_asa then
+      if self.mask_interval <= 0 then
+        chk.fail_value("mask_interval", "must be a positive integer when use_asa is true")
+      end
+      if self.init_warmup >= self.final_warmup then
+        chk.fail("init_warmup", "must be smaller than final_warmup when use_asa is true, got init_warmup=%s"
+          .. " and final_warmup=%s", types.repr(self.init_warmup), types.repr(self.final_warmup))
+      end
+      if self.asa_target_subspaces <= 0 then
+        chk.fail_value("asa_target_subspaces", "must be a positive integer when use_asa is true")
+      end
+      if self.asa_schedule_exponent <= 0 then
+        chk.fail_value("asa_schedule_exponent", "must be a positive number when use_asa is true")
+      end
+    end
+    -- PEFT also checks that scikit-learn can be imported (a Python
+    -- dependency of the method); nothing to check here.
+  end,
 }
+
+-- PEFT (a dataclass) accepts init_weights=false and turns it into None; the
+-- annotation alone would refuse it, so the field is checked against the
+-- annotation widened by bool (true is then refused by its check above).
+do
+  local f = AdamssConfig.field_map.init_weights
+  f.node = types.parse("Optional[Union[Literal['orthogonal'], bool]]")
+end
 
 local AdamssModel = peft.declare_model { name = "AdamssModel", prefix = "adamss_" }
 

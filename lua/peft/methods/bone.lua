@@ -1,4 +1,9 @@
 -- Bone: block-affine adaptation (removed in PEFT 0.19, replaced by MiSS).
+--
+-- Declared as PEFT last had it (src/peft/tuners/bone/config.py at the parent
+-- of 2e49b6f68, the commit that removed it) so that old Bone checkpoints still
+-- load. cfg:migrate() gives the equivalent MissConfig, doing to the config
+-- what PEFT's scripts/convert-bone-to-miss.py does: only peft_type changes.
 local peft = require "peft"
 
 local BoneConfig = peft.declare_config {
@@ -6,7 +11,51 @@ local BoneConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.BONE,
   doc = "Bone: block-affine adaptation (removed in PEFT 0.19, replaced by MiSS).",
-  fields = {},
+  fields = {
+    { "r", "int", 64,
+      "Block size of the Bone update (an even value is needed by the default initialisation)." },
+    { "target_modules", "Optional[Union[list[str], str]]", nil,
+      "Modules to adapt: names matched exactly or as a suffix, a regex matched in full, or 'all-linear'.",
+      set = true },
+    { "exclude_modules", "Optional[Union[list[str], str]]", nil,
+      "Modules never to adapt: names (exact or suffix) or a regex.", set = true },
+    { "init_weights", 'bool | Literal["bat"]', true,
+      "Bone variant: true (the Bone structure) or 'bat' (the Bat structure)." },
+    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
+      "Only adapt the layers with these indices (one index or a list)." },
+    { "layers_pattern", "Optional[str]", nil,
+      "Name of the module list holding the layers (e.g. 'layers', 'h'); used with layers_to_transform." },
+    { "bias", "str", "none", "Which biases to train: 'none', 'all' or 'bone_only'." },
+    { "modules_to_save", "Optional[list[str]]", nil,
+      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+  },
+  post_init = function(self, chk)
+    if type(self.target_modules) == "string" then
+      if self.layers_to_transform ~= nil then
+        chk.fail_value("layers_to_transform", "must be null when target_modules is a string (a regex)")
+      end
+      if self.layers_pattern ~= nil then
+        chk.fail_value("layers_pattern", "must be null when target_modules is a string (a regex)")
+      end
+    end
+    chk.warn("Bone is deprecated and no longer part of PEFT (removed in v0.19.0; newer PEFT cannot load it); "
+      .. "use MissConfig instead: cfg:migrate() or `peft migrate PATH` converts this config")
+  end,
+  methods = {
+    --- cfg:migrate() -> the equivalent MissConfig. Like PEFT's
+    -- convert-bone-to-miss.py, every saved key is kept as it is (peft_version
+    -- included) and only peft_type becomes MISS; MiSS's own fields
+    -- (miss_dropout, mini_r) take their defaults. Unknown keys kept from a
+    -- file stay unknown keys of the new config.
+    migrate = function(self)
+      local MissConfig = require "peft.methods.miss"
+      local extra = self:extra()
+      local d = self:to_dict()
+      for k in pairs(extra) do d[k] = nil end
+      d.peft_type = nil -- MissConfig sets MISS
+      return MissConfig.new(d, { extra = extra })
+    end,
+  },
 }
 
 local BoneModel = peft.declare_model { name = "BoneModel", prefix = "bone_" }

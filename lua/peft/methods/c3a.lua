@@ -6,7 +6,35 @@ local C3AConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.C3A,
   doc = "C3A: circular-convolution adaptation with block-circulant updates.",
-  fields = {},
+  fields = {
+    { "block_size", "int", 256,
+      "Size of the circulant blocks; must divide both the input and output size of every targeted layer." },
+    { "target_modules", "Optional[Union[list[str], str]]", nil,
+      "Modules to adapt: names matched exactly or as a suffix, or a regex matched in full.",
+      set = true },
+    { "bias", "str", "none", "Which biases to train: 'none', 'all' or 'c3a_only'." },
+    { "modules_to_save", "Optional[list[str]]", nil,
+      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
+      "Only adapt the layers with these indices (one index or a list)." },
+    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
+      "Name(s) of the module list holding the layers (e.g. 'layers', 'h'); used with layers_to_transform." },
+    { "block_size_pattern", "Optional[dict]", {},
+      "Per-module block size overrides: module name or regex -> value used instead of block_size." },
+    { "init_weights", "Optional[Union[bool, Literal['gaussian', 'kaiming_uniform', 'xavier_uniform']]]",
+      "xavier_uniform",
+      "Initialisation of the kernels: true (zeros, a no-op), 'gaussian', 'kaiming_uniform' or 'xavier_uniform' (also false)." },
+  },
+  post_init = function(self, chk)
+    if type(self.target_modules) == "string" then
+      if self.layers_to_transform ~= nil then
+        chk.fail_value("layers_to_transform", "must be null when target_modules is a string (a regex)")
+      end
+      if self.layers_pattern ~= nil then
+        chk.fail_value("layers_pattern", "must be null when target_modules is a string (a regex)")
+      end
+    end
+  end,
 }
 
 local C3AModel = peft.declare_model { name = "C3AModel", prefix = "c3a_" }

@@ -1,12 +1,68 @@
 -- DEFT: decomposed efficient fine-tuning.
 local peft = require "peft"
+local types = require "peft.types"
+
+-- Python truthiness of a str / list value (None, "" and [] are false).
+local function truthy(v)
+  if v == nil then return false end
+  if type(v) == "string" then return v ~= "" end
+  if type(v) == "table" then return next(v) ~= nil end
+  return true
+end
 
 local DeftConfig = peft.declare_config {
   name = "DeftConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.DEFT,
   doc = "DEFT: decomposed efficient fine-tuning.",
-  fields = {},
+  fields = {
+    { "r", "int", 8,
+      "Rank of the learned projection direction P and injection matrix R." },
+    { "target_modules", "Optional[Union[list[str], str]]", nil,
+      "Modules to adapt: names matched exactly or as a suffix, a regex matched in full, or 'all-linear'.",
+      set = true },
+    { "exclude_modules", "Optional[Union[list[str], str]]", nil,
+      "Modules never to adapt: names (exact or suffix) or a regex.", set = true },
+    { "decomposition_method", "Literal['relu', 'qr']", "relu",
+      "How the projector is formed from P: 'relu' (non-orthogonal) or 'qr' (orthogonal)." },
+    { "init_scale", "float", 1.0,
+      "Factor on the standard deviation of R's random start (used when init_weights is false)." },
+    { "alpha", "Optional[int]", nil,
+      "Scales the injection term by alpha / r, as LoRA's alpha does; null means no scaling." },
+    { "para", "bool", false,
+      "Whether to run PaRa instead: subspace removal only, no injection matrix R." },
+    { "fan_in_fan_out", "bool", false,
+      "Whether the targeted layers store their weight as (fan_in, fan_out), like GPT-2's Conv1D." },
+    { "deft_dropout", "float", 0.0,
+      "Dropout probability on the input of the adapted layers." },
+    { "init_weights", "bool", true,
+      "Whether to start from an exact identity update (the default; leave it on unless you know why)." },
+    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
+      "Layer indices to adapt (one or a list); needs target_modules to be a list." },
+    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
+      "Name of the layer list (e.g. 'layers' or 'h') that layers_to_transform indexes into." },
+    { "bias", "str", "none",
+      "Which biases to train: 'none', 'all' or 'deft_only'." },
+    { "modules_to_save", "Optional[list[str]]", nil,
+      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+  },
+  post_init = function(self, chk)
+    -- decomposition_method ('relu' or 'qr') is enforced by its Literal type.
+    local tm = self.target_modules
+    if type(tm) == "string" then
+      if self.layers_to_transform ~= nil then
+        chk.fail_value("layers_to_transform", "must be null when target_modules is a regex string (%s)",
+          types.repr(tm))
+      end
+      if self.layers_pattern ~= nil then
+        chk.fail_value("layers_pattern", "must be null when target_modules is a regex string (%s)",
+          types.repr(tm))
+      end
+    end
+    if truthy(self.layers_pattern) and self.layers_to_transform == nil then
+      chk.fail_value("layers_pattern", "needs layers_to_transform to be set as well (it is null)")
+    end
+  end,
 }
 
 local DeftModel = peft.declare_model { name = "DeftModel", prefix = "deft_" }

@@ -1,12 +1,63 @@
 -- FourierFT: learns a sparse set of spectral coefficients per layer.
 local peft = require "peft"
+local types = require "peft.types"
+
+-- Python truthiness of a str / list value (None, "" and [] are false).
+local function truthy(v)
+  if v == nil then return false end
+  if type(v) == "string" then return v ~= "" end
+  if type(v) == "table" then return next(v) ~= nil end
+  return true
+end
 
 local FourierFTConfig = peft.declare_config {
   name = "FourierFTConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.FOURIERFT,
   doc = "FourierFT: learns a sparse set of spectral coefficients per layer.",
-  fields = {},
+  fields = {
+    { "n_frequency", "int", 1000,
+      "Number of trainable spectral coefficients per adapted weight (at most d*d for a d-by-d weight)." },
+    { "scaling", "float", 150.0,
+      "Factor applied to the reconstructed weight update, akin to LoRA's alpha." },
+    { "random_loc_seed", "Optional[int]", 777,
+      "Seed that picks which frequency positions are trained." },
+    { "fan_in_fan_out", "bool", false,
+      "Whether the targeted layers store their weight as (fan_in, fan_out), like GPT-2's Conv1D." },
+    { "target_modules", "Optional[Union[list[str], str]]", nil,
+      "Linear modules to adapt: names matched exactly or as a suffix, or a regex matched in full.",
+      set = true },
+    { "exclude_modules", "Optional[Union[list[str], str]]", nil,
+      "Modules never to adapt: names (exact or suffix) or a regex.", set = true },
+    { "bias", "str", "none",
+      "Which biases to train: 'none', 'all' or 'fourier_only'." },
+    { "modules_to_save", "Optional[list[str]]", nil,
+      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
+      "Layer indices to adapt (one or a list); needs target_modules to be a list." },
+    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
+      "Name of the layer list (e.g. 'layers' or 'h') that layers_to_transform indexes into." },
+    { "n_frequency_pattern", "Optional[dict]", {},
+      "Per-module n_frequency overrides: module name or regex -> number of frequencies." },
+    { "init_weights", "bool", false,
+      "Whether to start the spectral coefficients at zero (false: standard normal)." },
+  },
+  post_init = function(self, chk)
+    local tm = self.target_modules
+    if type(tm) == "string" then
+      if self.layers_to_transform ~= nil then
+        chk.fail_value("layers_to_transform", "must be null when target_modules is a regex string (%s)",
+          types.repr(tm))
+      end
+      if self.layers_pattern ~= nil then
+        chk.fail_value("layers_pattern", "must be null when target_modules is a regex string (%s)",
+          types.repr(tm))
+      end
+    end
+    if truthy(self.layers_pattern) and self.layers_to_transform == nil then
+      chk.fail_value("layers_pattern", "needs layers_to_transform to be set as well (it is null)")
+    end
+  end,
 }
 
 local FourierFTModel = peft.declare_model { name = "FourierFTModel", prefix = "fourierft_" }

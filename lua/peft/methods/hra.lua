@@ -1,12 +1,53 @@
 -- HRA: Householder reflection adaptation.
 local peft = require "peft"
+local types = require "peft.types"
 
 local HRAConfig = peft.declare_config {
   name = "HRAConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.HRA,
   doc = "HRA: Householder reflection adaptation.",
-  fields = {},
+  fields = {
+    { "r", "int", 8,
+      "Number of Householder reflections per layer (an even number suits the default initialisation)." },
+    { "apply_GS", "bool", false,
+      "Whether the reflection vectors are orthogonalised with Gram-Schmidt." },
+    { "target_modules", "Optional[Union[list[str], str]]", nil,
+      "Modules to adapt: names matched exactly or as a suffix, a regex matched in full, or 'all-linear'.",
+      set = true },
+    { "exclude_modules", "Optional[Union[list[str], str]]", nil,
+      "Modules never to adapt: names (exact or suffix) or a regex.", set = true },
+    { "init_weights", "bool", true,
+      "Whether to apply HRA's own initialisation to the reflections (turning this off is for tests)." },
+    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
+      "Layer indices to adapt (one or a list); needs target_modules to be a list." },
+    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
+      "Name of the layer list (e.g. 'layers' or 'h') that layers_to_transform indexes into." },
+    { "bias", "str", "none",
+      "Which biases to train: 'none', 'all' or 'hra_only'." },
+    { "modules_to_save", "Optional[list[str]]", nil,
+      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+  },
+  post_init = function(self, chk)
+    -- target_modules and exclude_modules become sets (set = true).
+    local tm = self.target_modules
+    if type(tm) == "string" then
+      if self.layers_to_transform ~= nil then
+        chk.fail_value("layers_to_transform", "must be null when target_modules is a regex string (%s)",
+          types.repr(tm))
+      end
+      if self.layers_pattern ~= nil then
+        chk.fail_value("layers_pattern", "must be null when target_modules is a regex string (%s)",
+          types.repr(tm))
+      end
+    end
+    -- an empty string or list counts as not given, as in PEFT
+    local lp = self.layers_pattern
+    if lp ~= nil and (lp == "" or (type(lp) == "table" and #lp == 0)) then lp = nil end
+    if lp ~= nil and self.layers_to_transform == nil then
+      chk.fail_value("layers_pattern", "needs layers_to_transform to be set as well")
+    end
+  end,
 }
 
 local HRAModel = peft.declare_model { name = "HRAModel", prefix = "hra_" }

@@ -1,13 +1,243 @@
 -- OFT: orthogonal fine-tuning with block-diagonal orthogonal matrices.
 local peft = require "peft"
+local config = require "peft.config"
+local core = require "peft.core"
+local errors = require "peft.errors"
+local loader = require "peft.loader"
+local types = require "peft.types"
+
+local null = core.null
+
+-- Python truthiness of a value
+local function truthy(v)
+  if v == nil or v == null or v == false or v == 0 or v == "" then return false end
+  if type(v) == "table" and next(v) == nil then return false end
+  return true
+end
 
 local OFTConfig = peft.declare_config {
   name = "OFTConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.OFT,
   doc = "OFT: orthogonal fine-tuning with block-diagonal orthogonal matrices.",
-  fields = {},
+  fields = {
+    { "r", "int", 0,
+      "Number of orthogonal blocks per layer; set this or oft_block_size, and leave the other 0." },
+    { "oft_block_size", "int", 32,
+      "Size of each orthogonal block; set this or r, and leave the other 0." },
+    { "module_dropout", "float", 0.0,
+      "Probability of replacing an OFT block by the identity during training (multiplicative dropout)." },
+    { "target_modules", "Optional[Union[list[str], str]]", nil,
+      "Modules to adapt: names matched exactly or as a suffix, a regex matched in full, or 'all-linear'.",
+      set = true },
+    { "fan_in_fan_out", "bool", false,
+      "Whether the targeted layers store their weight as (fan_in, fan_out), like GPT-2's Conv1D." },
+    { "bias", "Literal['none', 'all', 'oft_only']", "none",
+      "Which biases to train: none, all of them, or only those of OFT-adapted layers." },
+    { "exclude_modules", "Optional[Union[list[str], str]]", nil,
+      "Modules never to adapt: names (exact or suffix) or a regex.", set = true },
+    { "init_weights", "bool", true,
+      "Whether to initialise OFT so it starts as the identity (turning this off is discouraged)." },
+    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
+      "Only adapt the layers with these indices (one index or a list)." },
+    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
+      "Name of the layer list (e.g. 'layers' or 'h') used to find layer indices; needs layers_to_transform." },
+    { "modules_to_save", "Optional[list[str]]", nil,
+      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    { "coft", "bool", false,
+      "Whether to use constrained OFT (COFT), which bounds how far the rotation may move." },
+    { "eps", "float", 6e-05,
+      "How far COFT lets the rotation move from the identity (only with coft)." },
+    { "block_share", "bool", false,
+      "Whether all blocks of a layer share one set of OFT parameters." },
+    { "use_cayley_neumann", "bool", true,
+      "Whether to approximate the Cayley transform by a truncated Neumann series (faster, less exact)." },
+    { "num_cayley_neumann_terms", "int", 5,
+      "Number of Neumann series terms (only with use_cayley_neumann)." },
+  },
+  post_init = function(self, chk)
+    if truthy(self.layers_pattern) and self.layers_to_transform == nil then
+      chk.fail_value("layers_pattern", "needs layers_to_transform to be set as well")
+    end
+    if self.r == 0 and self.oft_block_size == 0 then
+      chk.fail("oft_block_size", "r and oft_block_size cannot both be 0: set one of them (the other is"
+        .. " inferred from the layer size), got r=0 and oft_block_size=0")
+    end
+    if (self.r ~= 0) == (self.oft_block_size ~= 0) then
+      chk.fail("r", "cannot be set together with oft_block_size, since r x oft_block_size is the layer's"
+        .. " input size: give one and set the other to 0, got r=%s and oft_block_size=%s",
+        types.repr(self.r), types.repr(self.oft_block_size))
+    end
+  end,
 }
+
+-- loading: PEFT's OFTConfig.check_kwargs ------------------------------------
+--
+-- PEFT checks the keys of a file before building an OFTConfig from it when
+-- the file is loaded through OFTConfig.from_pretrained (which is what loading
+-- an OFT adapter does); PeftConfig.from_pretrained does not run it. Here
+-- OFTConfig.from_pretrained and OFTConfig.from_json do the same:
+--   * a file without oft_block_size was written before PEFT 0.14.0, whose OFT
+--     weights cannot be used any more: ValueError;
+--   * a file with use_cayley_neumann on and written before PEFT 0.18.0 (or
+--     with no peft_version) used an older Cayley-Neumann parametrisation:
+--     a warning.
+
+-- Parses a PEP 440 version; returns { epoch=, release={...}, pre=, post=,
+-- dev= } or nil when the text is not a valid version.
+local function parse_version(s)
+  s = s:lower():match("^%s*(.-)%s*$")
+  local pos = 1
+  local function take(pat)
+    local caps = { s:match("^" .. pat .. "()", pos) }
+    if #caps == 0 then return nil end
+    pos = caps[#caps]
+    return caps[1]
+  end
+  local function take_word(words)
+    local save = pos
+    take("[%-_%.]?")
+    for _, w in ipairs(words) do
+      if s:sub(pos, pos + #w - 1) == w then
+        pos = pos + #w
+        take("[%-_%.]?")
+        take("%d*")
+        return true
+      end
+    end
+    pos = save
+    return false
+  end
+  local v = { epoch = 0, release = {} }
+  take("v")
+  local epoch = take("(%d+)!")
+  if epoch then v.epoch = tonumber(epoch) end
+  local n = take("(%d+)")
+  if not n then return nil end
+  v.release[1] = tonumber(n)
+  while true do
+    n = take("%.(%d+)")
+    if not n then break end
+    v.release[#v.release + 1] = tonumber(n)
+  end
+  v.pre = take_word { "alpha", "beta", "preview", "pre", "rc", "a", "b", "c" }
+  v.post = take("%-(%d+)") ~= nil or take_word { "post", "rev", "r" }
+  v.dev = take_word { "dev" }
+  take("%+[%w]+")
+  while take("[%-_%.][%w]+") do end
+  if pos ~= #s + 1 then return nil end
+  return v
+end
+
+-- Whether version v sorts before the release `floor` (a list of integers).
+local function older_than(v, floor)
+  if v.epoch > 0 then return false end
+  for i = 1, math.max(#v.release, #floor) do
+    local a, b = v.release[i] or 0, floor[i] or 0
+    if a ~= b then return a < b end
+  end
+  -- same release: pre-releases and plain dev releases come before it
+  return v.pre or (v.dev and not v.post)
+end
+
+local CAYLEY_NEUMANN_CHANGED = { 0, 18, 0 }
+
+local function load_error(path, field, message)
+  local prefix = path and (path .. ": ") or ""
+  return errors.new("ValueError", prefix .. "OFTConfig." .. field .. ": " .. message,
+    { class = "OFTConfig", field = field, path = path })
+end
+
+--- OFTConfig.check_kwargs(tbl [, path]) -> list of warnings; raises a
+-- ValueError for a file of an OFT older than PEFT 0.14.0. tbl is the decoded
+-- adapter_config.json.
+local function check_kwargs(tbl, path)
+  if tbl.oft_block_size == nil then
+    error(load_error(path, "oft_block_size", "missing from the file, so the adapter was saved by PEFT older than"
+      .. " 0.14.0, whose OFT weights do not work with the current OFT; retrain the adapter with a newer PEFT,"
+      .. " or load it with PEFT 0.13.0"), 0)
+  end
+  local warnings = {}
+  if truthy(tbl.use_cayley_neumann) then
+    local pv = tbl.peft_version
+    local saved_by
+    if pv == nil or pv == null then
+      -- peft_version is written since PEFT 0.18.0: without it the file is older
+      saved_by = "a PEFT older than 0.18.0 (the file has no peft_version)"
+    elseif type(pv) == "string" then
+      local text = pv:match("^([^@]*)")
+      local v = parse_version(text)
+      if not v then
+        error(load_error(path, "peft_version", "not a valid version number, got " .. types.repr(pv)), 0)
+      end
+      if older_than(v, CAYLEY_NEUMANN_CHANGED) then saved_by = "PEFT " .. text end
+    end -- any other type is refused by the field's type check
+    if saved_by then
+      warnings[#warnings + 1] = "OFTConfig: the adapter uses the Cayley-Neumann parametrisation"
+        .. " (use_cayley_neumann) and was saved by " .. saved_by .. "; PEFT 0.18.0 changed that"
+        .. " parametrisation, so retrain the adapter with a newer PEFT, or use PEFT 0.17.0 to load it"
+    end
+  end
+  return warnings
+end
+
+local function copy_opts(opts)
+  local o = {}
+  for k, v in pairs(opts or {}) do o[k] = v end
+  return o
+end
+
+-- Runs check_kwargs on a decoded table that names OFT, then the loader.
+local function load_checked(tbl, opts)
+  local warnings = {}
+  if type(tbl) == "table" and tbl.peft_type == "OFT" then
+    warnings = check_kwargs(tbl, opts.path)
+    for _, w in ipairs(warnings) do
+      if not opts.quiet then errors.warn((opts.path and (opts.path .. ": ") or "") .. w) end
+    end
+  end
+  local cfg = loader.from_dict(tbl, opts)
+  local st = rawget(cfg, config.STATE)
+  for i = #warnings, 1, -1 do table.insert(st.warnings, 1, warnings[i]) end
+  return cfg
+end
+
+local function from_json(text, opts)
+  if type(text) ~= "string" or text:match("^%s*$") then return loader.from_json(text, opts) end
+  local value, msg = core.json_decode(text)
+  if value == nil and msg then return loader.from_json(text, opts) end -- the loader reports it
+  return load_checked(value, opts)
+end
+
+local function from_pretrained(path, opts)
+  if type(path) ~= "string" then return loader.from_pretrained(path, opts) end
+  local file = loader.config_path(path)
+  local text, err = core.read_file(file, config.MAX_CONFIG_BYTES)
+  if not text then error(errors.new("OSError", err, { path = file }), 0) end
+  local o = copy_opts(opts)
+  o.path = file
+  return from_json(text, o)
+end
+
+-- Called as OFTConfig.f(x, opts) or OFTConfig:f(x, opts), like the loaders
+-- PeftConfig provides to every class.
+local function classfn(fn)
+  return function(a, b, c)
+    if config.is_class(a) then
+      local o = copy_opts(c)
+      if o.cls == nil then o.cls = a end
+      return fn(b, o)
+    end
+    return fn(a, copy_opts(b))
+  end
+end
+
+rawset(OFTConfig, "from_pretrained", classfn(from_pretrained))
+rawset(OFTConfig, "from_json", classfn(from_json))
+rawset(OFTConfig, "check_kwargs", function(a, b, c)
+  if config.is_class(a) or config.is_config(a) then return check_kwargs(b, c) end
+  return check_kwargs(a, b)
+end)
 
 local OFTModel = peft.declare_model { name = "OFTModel", prefix = "oft_" }
 

@@ -1,12 +1,46 @@
 -- Prompt tuning: learned virtual token embeddings prepended to the input.
 local peft = require "peft"
+local types = require "peft.types"
+local prompt_learning = require "peft.prompt_learning"
+
+-- How the virtual token embeddings start out.
+peft.config.declare_enum("PromptTuningInit", { "TEXT", "SAMPLE_VOCAB", "RANDOM" })
 
 local PromptTuningConfig = peft.declare_config {
   name = "PromptTuningConfig",
   parent = peft.PromptLearningConfig,
   peft_type = peft.PeftType.PROMPT_TUNING,
   doc = "Prompt tuning: learned virtual token embeddings prepended to the input.",
-  fields = {},
+  fields = {
+    { "prompt_tuning_init", "Union[PromptTuningInit, str]", "RANDOM",
+      "Prompt start: 'TEXT' (a text's embeddings), 'SAMPLE_VOCAB' (random vocab tokens) or 'RANDOM'." },
+    { "prompt_tuning_init_text", "Optional[str]", nil,
+      "Text whose token embeddings start the prompt; needed when prompt_tuning_init is 'TEXT'." },
+    { "tokenizer_name_or_path", "Optional[str]", nil,
+      "Tokenizer (hub id or path) for the init text; needed when prompt_tuning_init is 'TEXT'." },
+    { "tokenizer_kwargs", "Optional[dict]", nil,
+      "Extra arguments for loading that tokenizer; only allowed with prompt_tuning_init 'TEXT'." },
+  },
+  post_init = function(self, chk)
+    -- Also runs for MultitaskPromptTuningConfig, whose TEXT member has the
+    -- same value.
+    local init = self.prompt_tuning_init
+    if init == "TEXT" then
+      local tok = self.tokenizer_name_or_path
+      if tok == nil or tok == "" then
+        chk.fail_value("tokenizer_name_or_path", "must be set when prompt_tuning_init is 'TEXT'")
+      end
+      if self.prompt_tuning_init_text == nil then
+        chk.fail_value("prompt_tuning_init_text", "must be set when prompt_tuning_init is 'TEXT'")
+      end
+    end
+    local kw = self.tokenizer_kwargs
+    if kw ~= nil and next(kw) ~= nil and init ~= "TEXT" then
+      chk.fail("tokenizer_kwargs", "only allowed when prompt_tuning_init is 'TEXT', got prompt_tuning_init %s",
+        types.repr(init))
+    end
+    prompt_learning.derive_submodules(self, chk)
+  end,
 }
 
 local PromptEmbedding = peft.declare_model { name = "PromptEmbedding", prefix = "prompt_tuning_" }

@@ -1,12 +1,106 @@
 -- PSOFT: principal-subspace orthogonal fine-tuning.
 local peft = require "peft"
+local types = require "peft.types"
+
+-- Python truthiness of an optional str / list value
+local function truthy(v)
+  if v == nil or v == peft.null or v == "" then return false end
+  if type(v) == "table" and #v == 0 then return false end
+  return true
+end
+
+local DEFAULT_LOWRANK_NITER = 10
+local DEFAULT_NUM_CAYLEY_NEUMANN_TERMS = 5
 
 local PsoftConfig = peft.declare_config {
   name = "PsoftConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.PSOFT,
   doc = "PSOFT: principal-subspace orthogonal fine-tuning.",
-  fields = {},
+  fields = {
+    { "r", "int", 32,
+      "Dimension of the principal subspace in which the orthogonal update is learned." },
+    { "target_modules", "Optional[Union[list[str], str]]", nil,
+      "Modules to adapt: names matched exactly or as a suffix, a regex matched in full, or 'all-linear'.",
+      set = true },
+    { "exclude_modules", "Optional[Union[list[str], str]]", nil,
+      "Modules never to adapt: names (exact or suffix) or a regex.", set = true },
+    { "psoft_alpha", "int", 32,
+      "Scaling factor of the PSOFT update." },
+    { "psoft_dropout", "float", 0.0,
+      "Dropout probability on the PSOFT path." },
+    { "fan_in_fan_out", "bool", false,
+      "Whether the targeted layers store their weight as (fan_in, fan_out), like GPT-2's Conv1D." },
+    { "ab_svd_init", "Literal['psoft_init', 'pissa_init']", "psoft_init",
+      "How the A and B matrices spanning the principal subspace are built from the SVD." },
+    { "psoft_svd", "Literal['full', 'lowrank']", "full",
+      "SVD used at initialisation: an exact full SVD or a faster randomised low-rank one." },
+    { "psoft_svd_lowrank_niter", "int", DEFAULT_LOWRANK_NITER,
+      "Number of power iterations of the low-rank SVD (only with psoft_svd='lowrank')." },
+    { "random_seed", "int", 0,
+      "Seed for the randomised parts of initialisation, so a saved adapter is rebuilt identically." },
+    { "psoft_orth", "bool", true,
+      "Whether the rotation inside the subspace is kept orthogonal." },
+    { "psoft_mag_b", "bool", true,
+      "Whether to learn a magnitude vector on the B side of the update." },
+    { "psoft_mag_a", "bool", true,
+      "Whether to learn a magnitude vector on the A side of the update." },
+    { "use_cayley_neumann", "bool", false,
+      "Whether to approximate the Cayley transform by a truncated Neumann series (faster, less exact)." },
+    { "num_cayley_neumann_terms", "int", DEFAULT_NUM_CAYLEY_NEUMANN_TERMS,
+      "Number of Neumann series terms (only with use_cayley_neumann)." },
+    { "cayley_neumann_eps", "Optional[float]", nil,
+      "Optional bound in (0, 1) on the norm of the generator matrix (only with use_cayley_neumann)." },
+    { "modules_to_save", "Optional[list[str]]", nil,
+      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    { "init_weights", "bool", true,
+      "Whether to initialise the adapter so it starts as the identity (turning this off is discouraged)." },
+    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
+      "Only adapt the layers with these indices (one index or a list)." },
+    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
+      "Name of the layer list (e.g. 'layers' or 'h') used to find layer indices; needs layers_to_transform." },
+  },
+  post_init = function(self, chk)
+    local tm = self.target_modules
+    if type(tm) == "string" and self.layers_to_transform ~= nil then
+      chk.fail_value("layers_to_transform", "cannot be used when target_modules is a regex string (%s)",
+        types.repr(tm))
+    end
+    if type(tm) == "string" and self.layers_pattern ~= nil then
+      chk.fail_value("layers_pattern", "cannot be used when target_modules is a regex string (%s)", types.repr(tm))
+    end
+    if truthy(self.layers_pattern) and self.layers_to_transform == nil then
+      chk.fail_value("layers_pattern", "needs layers_to_transform to be set as well")
+    end
+
+    if self.r <= 0 then chk.fail_value("r", "must be a positive integer") end
+    -- ab_svd_init and psoft_svd: PEFT's membership checks are the Literal
+    -- annotations, enforced by the type check.
+
+    if self.psoft_svd ~= "lowrank" and self.psoft_svd_lowrank_niter ~= DEFAULT_LOWRANK_NITER then
+      chk.warn("psoft_svd_lowrank_niter=%s is ignored: it only applies when psoft_svd is 'lowrank', got %s",
+        types.repr(self.psoft_svd_lowrank_niter), types.repr(self.psoft_svd))
+    end
+
+    if self.use_cayley_neumann then
+      if self.num_cayley_neumann_terms <= 0 then
+        chk.fail_value("num_cayley_neumann_terms", "must be a positive integer when use_cayley_neumann is true")
+      end
+      local eps = self.cayley_neumann_eps
+      if eps ~= nil and not (eps > 0 and eps < 1) then
+        chk.fail_value("cayley_neumann_eps", "must lie strictly between 0 and 1 when set")
+      end
+    else
+      if self.num_cayley_neumann_terms ~= DEFAULT_NUM_CAYLEY_NEUMANN_TERMS then
+        chk.warn("num_cayley_neumann_terms=%s is ignored because use_cayley_neumann is false",
+          types.repr(self.num_cayley_neumann_terms))
+      end
+      if self.cayley_neumann_eps ~= nil then
+        chk.warn("cayley_neumann_eps=%s is ignored because use_cayley_neumann is false",
+          types.repr(self.cayley_neumann_eps))
+      end
+    end
+  end,
 }
 
 local PsoftModel = peft.declare_model { name = "PsoftModel", prefix = "psoft_" }

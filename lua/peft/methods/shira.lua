@@ -1,12 +1,39 @@
 -- SHiRA: sparse high-rank adapters that train a fixed subset of weights.
 local peft = require "peft"
+local types = require "peft.types"
 
 local ShiraConfig = peft.declare_config {
   name = "ShiraConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.SHIRA,
   doc = "SHiRA: sparse high-rank adapters that train a fixed subset of weights.",
-  fields = {},
+  fields = {
+    { "r", "int", 32,
+      "Trainable budget: r*(m+n) entries of each m x n weight, like a rank-r LoRA (not a rank limit)." },
+    { "mask_type", "Literal['random']", "random",
+      "How the trained entries are chosen; only 'random' (a random sparse mask) is built in." },
+    { "random_seed", "Optional[int]", nil,
+      "Seed for the random mask, or null for an unseeded one." },
+    { "target_modules", "Optional[Union[list[str], str]]", nil,
+      "Linear modules to adapt: names matched exactly or as a suffix, or a regex matched in full.",
+      set = true },
+    { "fan_in_fan_out", "bool", false,
+      "Whether the targeted layers store their weight as (fan_in, fan_out), like GPT-2's Conv1D." },
+    { "init_weights", "bool", true,
+      "Whether the sparse update starts at zero (else random values; for tests)." },
+    { "modules_to_save", "Optional[list[str]]", nil,
+      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+  },
+  post_init = function(self, chk)
+    -- target_modules becomes a set (set = true). PEFT attaches its random
+    -- mask function for 'random' (a Python callable, not part of the config)
+    -- and warns for any other mask_type unless inference_mode is set; the
+    -- Literal['random'] type already refuses other values here, so this
+    -- branch only matters if that check is ever relaxed.
+    if self.mask_type ~= "random" and not self.inference_mode then
+      chk.warn("mask_type %s is not built in; supply your own mask function", types.repr(self.mask_type))
+    end
+  end,
 }
 
 local ShiraModel = peft.declare_model { name = "ShiraModel", prefix = "shira_" }

@@ -1,12 +1,71 @@
 -- Uni-LoRA: one shared parameter vector projected into every LoRA matrix.
 local peft = require "peft"
+local types = require "peft.types"
+
+local function positive_int(v)
+  if v <= 0 then return "must be a positive integer" end
+end
+
+local BIAS = { none = true, all = true, unilora_only = true }
 
 local UniLoraConfig = peft.declare_config {
   name = "UniLoraConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.UNILORA,
   doc = "Uni-LoRA: one shared parameter vector projected into every LoRA matrix.",
-  fields = {},
+  fields = {
+    { "r", "int", 4,
+      "Rank of the low-rank update built from the shared vector.", check = positive_int },
+    { "proj_seed", "int", 42,
+      "Seed of the fixed random assignment of matrix entries to vector slots." },
+    { "theta_d_length", "int", 256,
+      "Number of trainable entries in the shared vector theta_d.", check = positive_int },
+    { "target_modules", "Optional[Union[list[str], str]]", nil,
+      "Modules to adapt: names matched exactly or as a suffix, a regex matched in full, or 'all-linear'.",
+      set = true },
+    { "unilora_dropout", "float", 0.0,
+      "Dropout probability on the input of the adapted layers (0 to 1).",
+      check = function(v)
+        if not (0.0 <= v and v <= 1.0) then return "must be between 0.0 and 1.0" end
+      end },
+    { "fan_in_fan_out", "bool", false,
+      "Whether the targeted layers store their weight as (fan_in, fan_out), like GPT-2's Conv1D." },
+    { "bias", "str", "none",
+      "Which biases to train: 'none', 'all' or 'unilora_only'.",
+      check = function(v)
+        if not BIAS[v] then return "must be one of 'none', 'all', 'unilora_only'" end
+      end },
+    { "modules_to_save", "Optional[list[str]]", nil,
+      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    { "init_theta_d_bound", "float", 0.02,
+      "Half-width of the uniform range the shared vector is drawn from; must be above zero.",
+      check = function(v)
+        if v <= 0 then return "must be a positive number" end
+      end },
+    { "init_weights", "bool", true,
+      "Whether to apply Uni-LoRA's own initialisation to theta_d (else it stays random)." },
+    { "save_indices", "bool", false,
+      "Whether to store the index and scale buffers in the checkpoint instead of regenerating them." },
+    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
+      "Layer indices to adapt (one or a list); needs target_modules to be a list." },
+    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
+      "Name of the layer list (e.g. 'layers' or 'h') that layers_to_transform indexes into." },
+  },
+  post_init = function(self, chk)
+    -- r, theta_d_length, unilora_dropout, init_theta_d_bound and bias are
+    -- checked per field above.
+    local tm = self.target_modules
+    if type(tm) == "string" then
+      if self.layers_to_transform ~= nil then
+        chk.fail_value("layers_to_transform", "must be null when target_modules is a regex string (%s)",
+          types.repr(tm))
+      end
+      if self.layers_pattern ~= nil then
+        chk.fail_value("layers_pattern", "must be null when target_modules is a regex string (%s)",
+          types.repr(tm))
+      end
+    end
+  end,
 }
 
 local UniLoraModel = peft.declare_model { name = "UniLoraModel", prefix = "unilora_" }

@@ -1,0 +1,263 @@
+-- Loading and saving adapter_config.json: detection, every error, unknown
+-- keys, value kinds, round trips, atomic saves.
+local peft = require "peft"
+local helpers = require "helpers"
+
+local function load_text(text, opts)
+  local dir = helpers.tmpdir()
+  helpers.write(dir .. "/adapter_config.json", text)
+  return peft.PeftConfig.from_pretrained(dir, opts), dir
+end
+
+local function load_error(text, opts)
+  local dir = helpers.tmpdir()
+  local path = helpers.write(dir .. "/adapter_config.json", text)
+  local err = helpers.error_of(peft.PeftConfig.from_pretrained, dir, opts)
+  return err, path
+end
+
+local function quiet(fn, ...)
+  local warnings, ok, a, b = peft.capture_warnings(fn, ...)
+  if not ok then error(a, 0) end
+  return warnings, a, b
+end
+
+describe("from_pretrained", function()
+  after_each(helpers.cleanup)
+
+  it("loads a directory or the file itself and picks the class from peft_type", function()
+    local text = '{"peft_type": "IA3", "target_modules": ["k", "v"], "task_type": "SEQ_CLS"}'
+    local cfg, dir = load_text(text)
+    assert.are.equal(peft.IA3Config, cfg:get_class())
+    assert.are.same({ "k", "v" }, cfg.target_modules)
+    assert.are.equal("SEQ_CLS", cfg.task_type)
+    local cfg2 = peft.PeftConfig.from_pretrained(dir .. "/adapter_config.json")
+    assert.are.equal(cfg, cfg2)
+    assert.are.equal(dir .. "/adapter_config.json", cfg:source())
+  end)
+
+  it("builds through get_peft_config and from_peft_type as well", function()
+    local cfg = peft.get_peft_config { peft_type = "IA3", fan_in_fan_out = true }
+    assert.are.equal("IA3Config", cfg:get_class().name)
+    assert.is_true(cfg.fan_in_fan_out)
+    cfg = peft.PeftConfig.from_peft_type { peft_type = "IA3" }
+    assert.are.equal("IA3", cfg.peft_type)
+  end)
+
+  it("names the path of a missing file and of a directory without a config", function()
+    local dir = helpers.tmpdir()
+    local err = helpers.error_of(peft.PeftConfig.from_pretrained, dir .. "/nope")
+    assert.are.equal("FileNotFoundError", err.kind)
+    assert.are.equal(dir .. "/nope: no such file or directory", err.message)
+    err = helpers.error_of(peft.PeftConfig.from_pretrained, dir)
+    assert.are.equal("FileNotFoundError", err.kind)
+    assert.are.equal(dir .. ": the directory has no adapter_config.json", err.message)
+  end)
+
+  it("reports malformed JSON with the path, line and column", function()
+    local err, path = load_error('{\n  "peft_type": "LORA",\n  "r": None\n}')
+    assert.are.equal("JSONDecodeError", err.kind)
+    assert.are.equal(path .. ": invalid JSON at line 3, column 8: expected a value", err.message)
+    assert.are.equal(3, err.line)
+    assert.are.equal(path, err.path)
+  end)
+
+  it("says when a file looks truncated or is empty", function()
+    local err, path = load_error('{\n  "peft_type": "IA3",\n  "target_modules": ["k",')
+    assert.are.equal(path .. ": invalid JSON at line 3, column 26: expected a value, got the end of the input"
+      .. " (is the file truncated?)", err.message)
+    err, path = load_error("")
+    assert.are.equal(path .. ": the file is empty", err.message)
+  end)
+
+  it("refuses a top level that is not an object", function()
+    local err, path = load_error('[1, 2]')
+    assert.are.equal("ValueError", err.kind)
+    assert.are.equal(path .. ": an adapter config must be a JSON object, got a list", err.message)
+  end)
+
+  describe("peft_type", function()
+    it("missing: lists the registered methods", function()
+      local err, path = load_error('{"r": 8}')
+      assert.are.equal("ValueError", err.kind)
+      assert.are.equal("peft_type", err.field)
+      assert.truthy(err.message:find(path .. ": missing 'peft_type': an adapter config must name its method, one of LORA, ADALORA", 1, true), err.message)
+    end)
+
+    it("null", function()
+      local err, path = load_error('{"peft_type": null}')
+      assert.truthy(err.message:find(path .. ": 'peft_type' is null; it must name the method, one of LORA", 1, true))
+    end)
+
+    it("lower-case", function()
+      local err, path = load_error('{"peft_type": "lora"}')
+      assert.are.equal(path .. [[: 'peft_type' is "lora" but PeftType members are upper-case: did you mean 'LORA'?]],
+        err.message)
+    end)
+
+    it("misspelt", function()
+      local err, path = load_error('{"peft_type": "LORAA"}')
+      assert.are.equal(path .. [[: unknown 'peft_type' "LORAA" (did you mean 'LORA'?)]], err.message)
+    end)
+
+    it("not a member at all", function()
+      local err, path = load_error('{"peft_type": "FINEGATES"}')
+      assert.are.equal(path .. [[: unknown 'peft_type' "FINEGATES" (not a PeftType member: a method from a newer]]
+        .. [[ or unmerged PEFT? an extension can add it with peft.add_peft_type and register_peft_method)]],
+        err.message)
+    end)
+
+    it("not a string", function()
+      local err, path = load_error('{"peft_type": 3}')
+      assert.are.equal(path .. ": 'peft_type' must be a string, got 3", err.message)
+    end)
+
+    it("a member without a registered method", function()
+      peft.add_peft_type("UNREGISTERED")
+      local err, path = load_error('{"peft_type": "UNREGISTERED"}')
+      assert.truthy(err.message:find(path .. ": PeftType UNREGISTERED has no registered method", 1, true))
+    end)
+  end)
+
+  it("recognises a transformers model config", function()
+    local err, path = load_error('{"model_type": "llama", "architectures": ["LlamaForCausalLM"], "hidden_size": 4096}')
+    assert.are.equal(path .. ": this is a transformers model config (model_type 'llama'), not an adapter config"
+      .. " (it has no peft_type); the adapter's own file is adapter_config.json beside the adapter weights",
+      err.message)
+  end)
+
+  it("recognises an mlx-lm adapter config", function()
+    local err = load_error('{"fine_tune_type": "lora", "lora_parameters": {"rank": 8}}')
+    assert.truthy(err.message:find("mlx-lm", 1, true))
+  end)
+
+  it("rejects an invalid task_type, listing the valid ones", function()
+    local err, path = load_error('{"peft_type": "IA3", "task_type": "causal_lm"}')
+    assert.are.equal("ValueError", err.kind)
+    assert.are.equal(path .. [[: IA3Config.task_type: invalid task type "causal_lm"; must be one of SEQ_CLS,]]
+      .. [[ SEQ_2_SEQ_LM, CAUSAL_LM, TOKEN_CLS, QUESTION_ANS, FEATURE_EXTRACTION (task types are upper-case:]]
+      .. [[ did you mean 'CAUSAL_LM'?)]], err.message)
+    err = load_error('{"peft_type": "IA3", "task_type": "CASUAL_LM"}')
+    assert.truthy(err.message:find("(did you mean 'CAUSAL_LM'?)", 1, true))
+  end)
+
+  it("names the field and value of a wrongly typed field", function()
+    local err, path = load_error('{"peft_type": "IA3", "fan_in_fan_out": "yes"}')
+    assert.are.equal("ValueError", err.kind)
+    assert.are.equal(path .. [[: IA3Config.fan_in_fan_out: expected a boolean, got "yes"]], err.message)
+    assert.are.equal("fan_in_fan_out", err.field)
+  end)
+
+  it("ignores runtime_config with a warning", function()
+    local warnings, cfg = quiet(load_text, '{"peft_type": "IA3", "runtime_config": {"ephemeral_gpu_offload": true}}')
+    assert.are.equal(1, #warnings)
+    assert.truthy(warnings[1]:find("'runtime_config', which is ignored", 1, true))
+    assert.is_nil(cfg:to_dict().runtime_config)
+  end)
+
+  describe("unknown keys", function()
+    local text = '{"peft_type": "IA3", "enable_lora": [true, false], "merge_weights": false, "fan_in_fanout": 1}'
+
+    it("are kept, with one warning listing them", function()
+      local warnings, cfg = quiet(load_text, text)
+      assert.are.equal(1, #warnings)
+      assert.truthy(warnings[1]:find("3 keys unknown to IA3Config: 'enable_lora', 'fan_in_fanout' (did you mean"
+        .. " 'fan_in_fan_out'?), 'merge_weights'; kept as they are and written back on save", 1, true), warnings[1])
+      assert.are.same({ "enable_lora", "fan_in_fanout", "merge_weights" },
+        peft.config.sorted_keys(cfg:extra()))
+      assert.are.same(cfg:warnings(), { warnings[1]:match("^.-: (.*)$") })
+    end)
+
+    it("are written back on save", function()
+      local _, cfg = quiet(load_text, text)
+      local d = cfg:to_dict()
+      assert.are.same({ true, false }, d.enable_lora)
+      assert.are.equal(false, d.merge_weights)
+      assert.are.equal(1, d.fan_in_fanout)
+      assert.truthy(cfg:to_json():find('"enable_lora": [\n    true,\n    false\n  ]', 1, true))
+    end)
+
+    it("are an error in strict mode", function()
+      local err, path = load_error(text, { strict = true })
+      assert.are.equal("ValueError", err.kind)
+      assert.truthy(err.message:find(path .. ": 3 keys unknown to IA3Config: 'enable_lora'", 1, true))
+      assert.truthy(err.message:find("(strict mode)", 1, true))
+    end)
+  end)
+end)
+
+describe("saving", function()
+  after_each(helpers.cleanup)
+
+  it("keeps integer and float kinds through a load and save", function()
+    local text = '{"peft_type": "IA3", "auto_mapping": {"a": 1, "b": 1.0, "c": 1e-05, "d": [0.0, 3]}}'
+    local cfg = load_text(text)
+    assert.are.equal('{"a": 1, "b": 1.0, "c": 1e-05, "d": [0.0, 3]}', peft.core.json_encode(cfg.auto_mapping))
+  end)
+
+  it("round-trips byte for byte: build, save, load, save", function()
+    local dir = helpers.tmpdir()
+    local cfg = peft.IA3Config { target_modules = { "q", "k", "v" }, feedforward_modules = { "k" },
+                                 task_type = "CAUSAL_LM", base_model_name_or_path = "na\u{ef}ve/model" }
+    local path = cfg:save_pretrained(dir)
+    assert.are.equal(dir .. "/adapter_config.json", path)
+    local first = helpers.read(path)
+    assert.are.equal(cfg:to_json(), first)
+    assert.truthy(first:find('"base_model_name_or_path": "na\\u00efve/model"', 1, true))
+    local again = peft.PeftConfig.from_pretrained(dir)
+    again:save_pretrained(dir)
+    assert.are.equal(first, helpers.read(path))
+    assert.are.equal(cfg, again)
+  end)
+
+  it("writes peft_version for a new config and keeps a loaded one", function()
+    assert.are.equal(peft.PEFT_VERSION, peft.IA3Config{}.peft_version)
+    local cfg = load_text('{"peft_type": "IA3", "peft_version": "0.18.1"}')
+    assert.are.equal("0.18.1", cfg.peft_version)
+  end)
+
+  it("creates missing directories", function()
+    local dir = helpers.tmpdir() .. "/a/b/c"
+    peft.IA3Config{}:save_pretrained(dir)
+    assert.truthy(helpers.read(dir .. "/adapter_config.json"))
+  end)
+
+  it("refuses a path that is a file", function()
+    local file = helpers.write(helpers.tmpdir() .. "/f", "x")
+    local err = helpers.error_of(function() peft.IA3Config{}:save_pretrained(file) end)
+    assert.are.equal("NotADirectoryError", err.kind)
+    assert.are.equal("Provided path (" .. file .. ") should be a directory, not a file", err.message)
+    assert.are.equal("x", helpers.read(file))
+  end)
+
+  it("leaves the old file intact when interrupted before the rename", function()
+    local dir = helpers.tmpdir()
+    local old = peft.IA3Config { fan_in_fan_out = true }
+    old:save_pretrained(dir)
+    local before = helpers.read(dir .. "/adapter_config.json")
+    local r = helpers.run({ "-e", "peft.IA3Config{}:save_pretrained(" .. string.format("%q", dir) .. ")" },
+      { env = { PEFT_FAULT_BEFORE_RENAME = "1" } })
+    assert.are.equal(1, r.code)
+    assert.truthy(r.err:find("OSError: cannot write " .. dir .. "/adapter_config.json: interrupted before rename",
+      1, true), r.err)
+    assert.are.equal(before, helpers.read(dir .. "/adapter_config.json"))
+  end)
+
+  it("leaves the old file intact when the disk is full", function()
+    local dir = helpers.tmpdir()
+    peft.IA3Config{}:save_pretrained(dir)
+    local before = helpers.read(dir .. "/adapter_config.json")
+    -- a file-size limit of one block makes the write of a larger config
+    -- fail with EFBIG, as a full device fails with ENOSPC (stderr stays small)
+    local r = helpers.run({ "-e", "peft.IA3Config{ base_model_name_or_path = string.rep('m', 8000) }"
+      .. ":save_pretrained(" .. string.format("%q", dir) .. ")" }, { sh_prefix = "ulimit -f 1; trap '' XFSZ; " })
+    assert.are.equal(1, r.code)
+    assert.truthy(r.err:find("OSError: cannot write " .. dir .. "/adapter_config.json: File too large"
+      .. " (the previous file, if any, is unchanged)", 1, true), r.err)
+    assert.are.equal(before, helpers.read(dir .. "/adapter_config.json"))
+    -- no temporary file is left behind
+    local p = io.popen("ls -A " .. helpers.q(dir))
+    assert.are.equal("adapter_config.json\n", p:read("a"))
+    p:close()
+  end)
+end)

@@ -1,0 +1,58 @@
+-- CartridgeConfig: the frozen-token count and its bounds, and the
+-- num_transformer_submodules derived from task_type.
+local peft = require "peft"
+local helpers = require "helpers"
+
+describe("CartridgeConfig", function()
+  it("has PEFT's defaults", function()
+    local cfg = peft.CartridgeConfig {}
+    assert.are.equal("CARTRIDGE", cfg.peft_type)
+    assert.are.equal(1, cfg.num_frozen_tokens)
+    assert.is_nil(cfg.num_virtual_tokens)
+    assert.is_true(cfg.is_prompt_learning)
+  end)
+
+  it("rejects a negative num_frozen_tokens", function()
+    local err = helpers.error_of(peft.CartridgeConfig, { num_frozen_tokens = -1 })
+    assert.are.equal("ValueError", err.kind)
+    assert.are.equal("CartridgeConfig.num_frozen_tokens: must be >= 0, got -1", err.message)
+  end)
+
+  it("accepts no frozen tokens", function()
+    assert.are.equal(0, peft.CartridgeConfig { num_frozen_tokens = 0 }.num_frozen_tokens)
+  end)
+
+  it("rejects more frozen tokens than virtual tokens", function()
+    local err = helpers.error_of(peft.CartridgeConfig, { num_virtual_tokens = 4, num_frozen_tokens = 5 })
+    assert.are.equal("ValueError", err.kind)
+    assert.are.equal("CartridgeConfig.num_frozen_tokens: must not exceed num_virtual_tokens (4), got 5", err.message)
+  end)
+
+  it("accepts as many frozen tokens as virtual tokens", function()
+    local cfg = peft.CartridgeConfig { num_virtual_tokens = 4, num_frozen_tokens = 4 }
+    assert.are.equal(4, cfg.num_frozen_tokens)
+  end)
+
+  it("checks the bound again on validate()", function()
+    local cfg = peft.CartridgeConfig { num_virtual_tokens = 8 }
+    cfg.num_virtual_tokens = 0
+    local err = helpers.error_of(cfg.validate, cfg)
+    assert.are.equal("CartridgeConfig.num_frozen_tokens: must not exceed num_virtual_tokens (0), got 1", err.message)
+  end)
+
+  describe("num_transformer_submodules", function()
+    it("stays null without a task_type", function()
+      assert.is_nil(peft.CartridgeConfig {}.num_transformer_submodules)
+    end)
+
+    it("is 2 for SEQ_2_SEQ_LM and 1 otherwise", function()
+      assert.are.equal(2, peft.CartridgeConfig { task_type = "SEQ_2_SEQ_LM" }.num_transformer_submodules)
+      assert.are.equal(1, peft.CartridgeConfig { task_type = "CAUSAL_LM" }.num_transformer_submodules)
+    end)
+
+    it("keeps a given value", function()
+      local cfg = peft.CartridgeConfig { task_type = "SEQ_2_SEQ_LM", num_transformer_submodules = 1 }
+      assert.are.equal(1, cfg.num_transformer_submodules)
+    end)
+  end)
+end)

@@ -1,0 +1,74 @@
+-- DeftConfig: fields, sets, decomposition_method and the layer-selection rules.
+local peft = require "peft"
+local helpers = require "helpers"
+
+describe("DeftConfig", function()
+  it("has PEFT's defaults", function()
+    local cfg = peft.DeftConfig {}
+    assert.are.equal("DEFT", cfg.peft_type)
+    assert.are.equal(8, cfg.r)
+    assert.are.equal("relu", cfg.decomposition_method)
+    assert.are.equal(1.0, cfg.init_scale)
+    assert.is_nil(cfg.alpha)
+    assert.is_false(cfg.para)
+  end)
+
+  it("keeps target_modules and exclude_modules given as lists as sorted sets", function()
+    local cfg = peft.DeftConfig { target_modules = { "v", "q", "v" }, exclude_modules = { "o", "k", "o" } }
+    assert.are.same({ "q", "v" }, cfg.target_modules)
+    assert.are.same({ "k", "o" }, cfg.exclude_modules)
+  end)
+
+  it("keeps regex strings for the module fields", function()
+    local cfg = peft.DeftConfig { target_modules = ".*q$", exclude_modules = ".*k$" }
+    assert.are.equal(".*q$", cfg.target_modules)
+    assert.are.equal(".*k$", cfg.exclude_modules)
+  end)
+
+  it("accepts only 'relu' and 'qr' for decomposition_method", function()
+    local err = helpers.error_of(peft.DeftConfig, { decomposition_method = "svd" })
+    assert.are.equal("ValueError", err.kind)
+    assert.are.equal("DeftConfig.decomposition_method: expected one of 'relu', 'qr', got \"svd\"", err.message)
+    assert.are.equal("qr", peft.DeftConfig { decomposition_method = "qr" }.decomposition_method)
+  end)
+
+  it("takes an integer alpha or null", function()
+    assert.are.equal(16, peft.DeftConfig { alpha = 16 }.alpha)
+    local err = helpers.error_of(peft.DeftConfig, { alpha = 1.5 })
+    assert.are.equal("ValueError", err.kind)
+    assert.are.equal("DeftConfig.alpha: expected an integer or null, got 1.5", err.message)
+  end)
+
+  it("rejects layers_to_transform with a regex target_modules", function()
+    local err = helpers.error_of(peft.DeftConfig, { target_modules = ".*q", layers_to_transform = { 1 } })
+    assert.are.equal("ValueError", err.kind)
+    assert.are.equal(
+      'DeftConfig.layers_to_transform: must be null when target_modules is a regex string (".*q"), got [1]',
+      err.message)
+    local cfg = peft.DeftConfig { target_modules = { "q" }, layers_to_transform = 3 }
+    assert.are.equal(3, cfg.layers_to_transform)
+  end)
+
+  it("rejects layers_pattern with a regex target_modules", function()
+    local err = helpers.error_of(peft.DeftConfig, { target_modules = ".*q", layers_pattern = "h" })
+    assert.are.equal("ValueError", err.kind)
+    assert.are.equal(
+      'DeftConfig.layers_pattern: must be null when target_modules is a regex string (".*q"), got "h"',
+      err.message)
+  end)
+
+  it("needs layers_to_transform when layers_pattern is given", function()
+    local err = helpers.error_of(peft.DeftConfig, { layers_pattern = { "layers" } })
+    assert.are.equal("ValueError", err.kind)
+    assert.are.equal(
+      'DeftConfig.layers_pattern: needs layers_to_transform to be set as well (it is null), got ["layers"]',
+      err.message)
+    local cfg = peft.DeftConfig { target_modules = { "q" }, layers_pattern = "layers", layers_to_transform = 0 }
+    assert.are.equal("layers", cfg.layers_pattern)
+  end)
+
+  it("lets an empty layers_pattern pass without layers_to_transform, as PEFT does", function()
+    assert.are.equal("", peft.DeftConfig { layers_pattern = "" }.layers_pattern)
+    assert.are.same({}, peft.DeftConfig { layers_pattern = {} }.layers_pattern)
+  end)
+end)

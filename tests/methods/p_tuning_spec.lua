@@ -1,0 +1,50 @@
+-- PromptEncoderConfig: encoder fields, the reparameterisation enum and the
+-- num_transformer_submodules derived from task_type.
+local peft = require "peft"
+local helpers = require "helpers"
+
+describe("PromptEncoderConfig", function()
+  it("has PEFT's defaults", function()
+    local cfg = peft.PromptEncoderConfig {}
+    assert.are.equal("P_TUNING", cfg.peft_type)
+    assert.are.equal("MLP", cfg.encoder_reparameterization_type)
+    assert.is_nil(cfg.encoder_hidden_size)
+    assert.are.equal(2, cfg.encoder_num_layers)
+    assert.are.equal(0.0, cfg.encoder_dropout)
+    assert.are.equal("float", math.type(cfg.encoder_dropout))
+    assert.is_true(cfg.is_prompt_learning)
+  end)
+
+  it("declares the PromptEncoderReparameterizationType enum", function()
+    assert.are.same({ "MLP", "LSTM" }, peft.config.enum_members("PromptEncoderReparameterizationType"))
+    local cfg = peft.PromptEncoderConfig { encoder_reparameterization_type = "LSTM", encoder_hidden_size = 128 }
+    assert.are.equal("LSTM", cfg.encoder_reparameterization_type)
+    assert.are.equal(128, cfg.encoder_hidden_size)
+  end)
+
+  it("keeps an integer encoder_dropout as given", function()
+    assert.are.equal("integer", math.type(peft.PromptEncoderConfig { encoder_dropout = 0 }.encoder_dropout))
+  end)
+
+  it("rejects a non-integer encoder_num_layers", function()
+    local err = helpers.error_of(peft.PromptEncoderConfig, { encoder_num_layers = "2" })
+    assert.are.equal("ValueError", err.kind)
+    assert.are.equal('PromptEncoderConfig.encoder_num_layers: expected an integer, got "2"', err.message)
+  end)
+
+  describe("num_transformer_submodules", function()
+    it("stays null without a task_type", function()
+      assert.is_nil(peft.PromptEncoderConfig {}.num_transformer_submodules)
+    end)
+
+    it("is 2 for SEQ_2_SEQ_LM and 1 otherwise", function()
+      assert.are.equal(2, peft.PromptEncoderConfig { task_type = "SEQ_2_SEQ_LM" }.num_transformer_submodules)
+      assert.are.equal(1, peft.PromptEncoderConfig { task_type = "TOKEN_CLS" }.num_transformer_submodules)
+    end)
+
+    it("keeps a given value", function()
+      local cfg = peft.PromptEncoderConfig { task_type = "SEQ_2_SEQ_LM", num_transformer_submodules = 1 }
+      assert.are.equal(1, cfg.num_transformer_submodules)
+    end)
+  end)
+end)

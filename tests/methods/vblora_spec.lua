@@ -1,0 +1,43 @@
+-- VBLoRAConfig: fields, sets and the layers_pattern rule.
+local peft = require "peft"
+local helpers = require "helpers"
+
+describe("VBLoRAConfig", function()
+  it("has PEFT's defaults", function()
+    local cfg = peft.VBLoRAConfig {}
+    assert.are.equal("VBLORA", cfg.peft_type)
+    assert.are.equal(4, cfg.r)
+    assert.are.equal(256, cfg.num_vectors)
+    assert.are.equal(256, cfg.vector_length)
+    assert.are.equal(2, cfg.topk)
+    assert.are.equal(0.02, cfg.init_vector_bank_bound)
+    assert.are.equal(0.1, cfg.init_logits_std)
+    assert.is_false(cfg.save_only_topk_weights)
+  end)
+
+  it("keeps target_modules and exclude_modules given as lists as sorted sets", function()
+    local cfg = peft.VBLoRAConfig { target_modules = { "v", "q", "v" }, exclude_modules = { "z", "a", "a" } }
+    assert.are.same({ "q", "v" }, cfg.target_modules)
+    assert.are.same({ "a", "z" }, cfg.exclude_modules)
+  end)
+
+  it("rejects a wrongly typed topk", function()
+    local err = helpers.error_of(peft.VBLoRAConfig, { topk = "2" })
+    assert.are.equal("ValueError", err.kind)
+    assert.are.equal('VBLoRAConfig.topk: expected an integer, got "2"', err.message)
+  end)
+
+  it("needs layers_to_transform when layers_pattern is given", function()
+    local err = helpers.error_of(peft.VBLoRAConfig, { layers_pattern = "h" })
+    assert.are.equal("ValueError", err.kind)
+    assert.are.equal('VBLoRAConfig.layers_pattern: needs layers_to_transform to be set as well (it is null), got "h"',
+      err.message)
+    local cfg = peft.VBLoRAConfig { layers_pattern = "h", layers_to_transform = { 3, 4 } }
+    assert.are.same({ 3, 4 }, cfg.layers_to_transform)
+  end)
+
+  it("allows layers_to_transform with a regex target_modules, as PEFT does", function()
+    local cfg = peft.VBLoRAConfig { target_modules = ".*q", layers_to_transform = 0, layers_pattern = "h" }
+    assert.are.equal(".*q", cfg.target_modules)
+  end)
+end)
