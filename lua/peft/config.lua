@@ -7,6 +7,11 @@
 --          to_dict = false   never written (PEFT's runtime_config)
 --          check = function(value) -> nil | "problem"  (per-field rule)
 --          min, max, gt, lt   numeric bounds (inclusive / exclusive)
+--          check_type = "annotation"  what values are accepted, when PEFT
+--                            accepts more than its annotation says (shown
+--                            type stays the annotation)
+--          type_error = true   a value of the wrong type is a TypeError (as
+--                            PEFT raises for some fields), not a ValueError
 -- and a post_init(self, chk) function holding the cross-field rules that
 -- PEFT's __post_init__ applies (chk.fail(field, fmt, ...) raises a
 -- ValueError naming the class and field; chk.warn(fmt, ...) warns).
@@ -133,6 +138,21 @@ end
 local Base = {} -- methods of every config object (looked up after fields)
 
 local class_mt = {}
+local classmethods = {} -- name -> fn(cls, ...)
+
+--- Adds a class method to every class: LoraConfig.name(...) and
+-- LoraConfig:name(...) both call fn(LoraConfig, ...).
+function M.add_classmethod(name, fn)
+  classmethods[name] = fn
+end
+
+local function bind(cls, fn)
+  return function(first, ...)
+    if first == cls then return fn(cls, ...) end
+    return fn(cls, first, ...)
+  end
+end
+
 class_mt.__index = function(cls, k)
   local p = rawget(cls, "parent")
   while p do
@@ -140,6 +160,7 @@ class_mt.__index = function(cls, k)
     if v ~= nil then return v end
     p = rawget(p, "parent")
   end
+  if classmethods[k] then return bind(cls, classmethods[k]) end
   return Base[k]
 end
 class_mt.__call = function(cls, args) return cls.new(args) end
@@ -180,7 +201,17 @@ local function convert_nested(f, v)
   end
   local cls = M.classes[f.nested]
   if f.convert then return cls.new(v) end
-  cls.new(v) -- validates; raises on a bad value
+  -- PEFT keeps this dict as given: validate the keys we know, keep the rest
+  local known, unknown = {}, {}
+  for k, x in pairs(v) do
+    if cls.field_map[k] then known[k] = x else unknown[#unknown + 1] = k end
+  end
+  cls.new(known, { quiet = true }) -- validates; raises on a bad value
+  if #unknown > 0 then
+    table.sort(unknown)
+    errors.warn(string.format("%s: keys unknown to %s kept as they are: %s", f.name, cls.name,
+      table.concat(unknown, ", ")))
+  end
   return v
 end
 
@@ -188,13 +219,17 @@ end
 local function check_field(cls, f, v)
   if v == nil or v == null then
     if f.allows_none then return nil end
-    error(value_error(cls, f.name, "expected " .. f.expected, true, v), 0)
+    local e = value_error(cls, f.name, "expected " .. f.expected, true, v)
+    if f.type_error then e.kind = "TypeError" end
+    error(e, 0)
   end
   local ok, nv = types.check(f.node, v, resolve)
   if not ok then
     local msg = "expected " .. f.expected
     if nv then msg = msg .. " (" .. nv .. ")" end
-    error(value_error(cls, f.name, msg, true, v), 0)
+    local e = value_error(cls, f.name, msg, true, v)
+    if f.type_error then e.kind = "TypeError" end
+    error(e, 0)
   end
   v = nv
   if f.set and type(v) == "table" then
@@ -246,7 +281,7 @@ local function normalise_field(cls, spec, position)
     string.format("%s: field %d needs a name", cls.name, position))
   assert(type(f.type) == "string", string.format("%s.%s: field needs a type annotation", cls.name, f.name))
   assert(type(f.help) == "string" and f.help ~= "", string.format("%s.%s: field needs a help text", cls.name, f.name))
-  f.node = types.parse(f.type)
+  f.node = types.parse(f.check_type or f.type)
   -- PEFT's dataclasses accept None for any field whose default is None
   f.allows_none = types.allows_none(f.node) or f.default == nil
   f.expected = types.describe(f.node)
@@ -407,7 +442,18 @@ local function make_chk(cls, obj, st)
   end
   --- Whether the caller gave the field (as opposed to the default).
   function chk.given(field) return st.given[field] == true end
-  function chk.set(field, v) st.values[field] = v end -- no check: a derived value
+  --- Sets a derived value without the field checks, normalising lists so
+  -- that an empty one is still written as [].
+  function chk.set(field, v)
+    local f = cls.field_map[field]
+    if f and type(v) == "table" and not M.is_config(v) then
+      local ok, nv = types.check(f.node, v, resolve)
+      if ok then v = nv end
+    end
+    st.values[field] = v
+  end
+  --- Whether the object is being loaded from a file (as opposed to built).
+  chk.loading = st.loading == true
   chk.values = st.values
   return chk
 end
@@ -426,7 +472,8 @@ local function new(cls, args, opts)
   for k in pairs(args) do
     if not map[k] then error(unknown_field(cls, k, "got an unknown field"), 3) end
   end
-  local st = { values = {}, given = {}, warnings = {}, extra = opts.extra or {}, quiet = opts.quiet }
+  local st = { values = {}, given = {}, warnings = {}, extra = opts.extra or {}, quiet = opts.quiet,
+               loading = opts.loading }
   local obj = setmetatable({ [STATE] = st }, cls.instance_mt)
   for _, f in ipairs(cls.fields) do
     local v = args[f.name]

@@ -118,6 +118,20 @@ function M.from_dict(tbl, opts)
     fail(opts, "ValueError", string.format("peft_type %s is a %s, not a %s", tostring(known.peft_type),
       cls.name, opts.cls.name), { field = "peft_type" })
   end
+  -- a class may look at the raw table first, as PEFT's check_kwargs does
+  -- (OFT refuses configs older than 0.14)
+  local check_kwargs = cls.check_kwargs
+  if type(check_kwargs) == "function" then
+    local ok, res = pcall(check_kwargs, known, opts)
+    if not ok then
+      if errors.is_error(res) and opts.path and res.message:sub(1, #opts.path) ~= opts.path then
+        res.message = opts.path .. ": " .. res.message
+        res.path = opts.path
+      end
+      error(res, 0)
+    end
+    for _, w in ipairs(res or {}) do warn(opts, warnings, w) end
+  end
   local extra, unknown = {}, {}
   for k, v in pairs(known) do
     if type(k) ~= "string" then
@@ -146,7 +160,7 @@ function M.from_dict(tbl, opts)
     end
     warn(opts, warnings, msg .. "; kept as they are and written back on save")
   end
-  local ok, res = pcall(config.new, cls, known, { extra = extra, quiet = opts.quiet })
+  local ok, res = pcall(config.new, cls, known, { extra = extra, quiet = opts.quiet, loading = true })
   if not ok then
     if errors.is_error(res) then
       if opts.path then
@@ -220,26 +234,25 @@ end
 --- Puts the loaders on PeftConfig (so every class has them) and on peft.
 function M.install(peft)
   local PeftConfig = config.classes.PeftConfig
-  -- class-level: called as LoraConfig.from_pretrained(path) or with ':'
+  -- class methods: LoraConfig.from_pretrained(path) and
+  -- LoraConfig:from_pretrained(path) both know they were called on LoraConfig
+  -- (and refuse a file of another method); PeftConfig accepts any.
   local function classfn(fn)
-    return function(a, b, c)
-      if config.is_class(a) then
-        local opts = c or {}
-        if a ~= PeftConfig and opts.cls == nil then
-          local o = {}
-          for k, v in pairs(opts) do o[k] = v end
-          o.cls = a
-          opts = o
-        end
-        return fn(b, opts)
+    return function(cls, arg, opts)
+      opts = opts or {}
+      if cls ~= PeftConfig and opts.cls == nil then
+        local o = {}
+        for k, v in pairs(opts) do o[k] = v end
+        o.cls = cls
+        opts = o
       end
-      return fn(a, b)
+      return fn(arg, opts)
     end
   end
-  rawset(PeftConfig, "from_pretrained", classfn(M.from_pretrained))
-  rawset(PeftConfig, "from_json", classfn(M.from_json))
-  rawset(PeftConfig, "from_peft_type", classfn(M.from_dict))
-  rawset(PeftConfig, "from_dict", classfn(M.from_dict))
+  config.add_classmethod("from_pretrained", classfn(M.from_pretrained))
+  config.add_classmethod("from_json", classfn(M.from_json))
+  config.add_classmethod("from_peft_type", classfn(M.from_dict))
+  config.add_classmethod("from_dict", classfn(M.from_dict))
   peft.get_peft_config = function(tbl, opts) return M.from_dict(tbl, opts) end
   peft.from_pretrained = M.from_pretrained
   peft.from_json = M.from_json

@@ -51,7 +51,7 @@ describe("AdamssConfig", function()
     it("refuses another method", function()
       local err = helpers.error_of(peft.AdamssConfig, { init_weights = "gaussian" })
       assert.are.equal("ValueError", err.kind)
-      assert.are.equal([[AdamssConfig.init_weights: expected 'orthogonal' or null, got "gaussian"]], err.message)
+      assert.are.equal([[AdamssConfig.init_weights: expected 'orthogonal', a boolean or null, got "gaussian"]], err.message)
     end)
   end)
 

@@ -25,12 +25,16 @@ describe("ShiraConfig", function()
     assert.are.same({ "q", "v" }, cfg.target_modules)
   end)
 
-  it("rejects a mask_type other than 'random'", function()
-    -- PEFT would accept it with a warning (expecting a mask_fn set by hand);
-    -- the annotation Literal['random'] is enforced here.
-    local err = helpers.error_of(peft.ShiraConfig, { mask_type = "custom" })
-    assert.are.equal("ValueError", err.kind)
-    assert.are.equal('ShiraConfig.mask_type: expected \'random\', got "custom"', err.message)
+  it("accepts another mask_type with a warning, as PEFT does (a custom mask function is attached at runtime)", function()
+    local warnings, ok, cfg = peft.capture_warnings(peft.ShiraConfig, { mask_type = "custom" })
+    assert.is_true(ok, tostring(cfg))
+    assert.are.equal("custom", cfg.mask_type)
+    assert.are.same({ 'ShiraConfig: mask_type "custom" is not built in; supply your own mask function' }, warnings)
+    -- not in inference mode only
+    warnings = peft.capture_warnings(peft.ShiraConfig, { mask_type = "custom", inference_mode = true })
+    assert.are.same({}, warnings)
+    local err = helpers.error_of(peft.ShiraConfig, { mask_type = 3 })
+    assert.are.equal('ShiraConfig.mask_type: expected a string, got 3', err.message)
   end)
 
   it("rejects a non-integer random_seed", function()

@@ -21,6 +21,7 @@ local AdamssConfig = peft.declare_config {
       "How the adapter weights start: 'orthogonal', or null to skip initialisation (false reads as null).",
       -- false is let through the type check and turned into null below, as
       -- PEFT does for older configs; true is refused
+      check_type = "Optional[Union[Literal['orthogonal'], bool]]",
       check = function(v)
         if v == true then return "expected 'orthogonal' or null (false is read as null)" end
       end },
@@ -76,14 +77,6 @@ local AdamssConfig = peft.declare_config {
     -- dependency of the method); nothing to check here.
   end,
 }
-
--- PEFT (a dataclass) accepts init_weights=false and turns it into None; the
--- annotation alone would refuse it, so the field is checked against the
--- annotation widened by bool (true is then refused by its check above).
-do
-  local f = AdamssConfig.field_map.init_weights
-  f.node = types.parse("Optional[Union[Literal['orthogonal'], bool]]")
-end
 
 local AdamssModel = peft.declare_model { name = "AdamssModel", prefix = "adamss_" }
 

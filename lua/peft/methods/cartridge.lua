@@ -1,6 +1,5 @@
 -- Cartridge: a trained KV-cache prefix that stands in for a long context.
 local peft = require "peft"
-local prompt_learning = require "peft.prompt_learning"
 
 local CartridgeConfig = peft.declare_config {
   name = "CartridgeConfig",
@@ -18,7 +17,6 @@ local CartridgeConfig = peft.declare_config {
     if nvt ~= nil and self.num_frozen_tokens > nvt then
       chk.fail_value("num_frozen_tokens", "must not exceed num_virtual_tokens (%d)", nvt)
     end
-    prompt_learning.derive_submodules(self, chk)
   end,
 }
 

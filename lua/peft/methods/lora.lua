@@ -193,7 +193,11 @@ local LoraConfig = peft.declare_config {
     { "init_lora_weights",
       "bool | Literal['gaussian', 'eva', 'olora', 'pissa', 'pissa_niter_[number of iters]', 'corda', 'loftq', 'orthogonal', 'mica']",
       true,
-      "Initialisation: true (B zeroed: a no-op), false (random, for debugging) or a scheme such as 'pissa_niter_16'." },
+      "Initialisation: true (B zeroed: a no-op), false (random, for debugging) or a scheme such as 'pissa_niter_16'.",
+      -- PEFT uses 'lora_ga' (with lora_ga_config) although its Literal leaves
+      -- it out; Python never checks the Literal, so PEFT accepts it
+      check_type = "bool | Literal['gaussian', 'eva', 'olora', 'pissa', 'pissa_niter_[number of iters]', 'corda', "
+        .. "'loftq', 'orthogonal', 'mica', 'lora_ga']" },
     { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
       "Adapt only the layers with these indices (one index or a list)." },
     { "layers_pattern", "Optional[Union[list[str], str]]", nil,
@@ -213,7 +217,8 @@ local LoraConfig = peft.declare_config {
     { "use_dora", "bool", false,
       "DoRA: learn the weight's magnitude separately and adapt only its direction with LoRA." },
     { "velora_config", "Optional[Union[VeloraConfig, dict]]", nil,
-      "VeLoRA settings (compressed activations for the backward pass); null for off.", convert = true },
+      "VeLoRA settings (compressed activations for the backward pass); null for off.", convert = true,
+      type_error = true },
     { "alora_invocation_tokens", "Optional[list[int]]", nil,
       "Activated LoRA: token ids after which the adapter switches on; null for plain LoRA." },
     { "use_qalora", "bool", false, "QA-LoRA: quantisation-aware LoRA (GPTQ layers only)." },
@@ -227,10 +232,11 @@ local LoraConfig = peft.declare_config {
     { "lora_bias", "bool", false,
       "Give LoRA's B matrix a bias (for adapters extracted from fully fine-tuned weights)." },
     { "target_parameters", "Optional[list[str]]", nil,
-      "Parameters (not modules) to adapt, by name, e.g. the experts of a mixture-of-experts layer." },
+      "Parameters (not modules) to adapt, by name, e.g. the experts of a mixture-of-experts layer.",
+      type_error = true },
     { "use_bdlora", "Optional[BdLoraConfig]", nil, "BD-LoRA settings (block-diagonal A or B); null for off." },
     { "arrow_config", "Optional[ArrowConfig]", nil, "Arrow routing settings; null for off." },
-    { "kasa_config", "Optional[KasaConfig]", nil, "KaSA settings; null for off.", convert = true },
+    { "kasa_config", "Optional[KasaConfig]", nil, "KaSA settings; null for off.", convert = true, type_error = true },
     { "ensure_weight_tying", "bool", false,
       "Keep the adapters of tied layers (e.g. embedding and output head) tied as well." },
   },
@@ -304,18 +310,6 @@ local LoraConfig = peft.declare_config {
     end
   end,
 }
-
--- PEFT uses init_lora_weights = 'lora_ga' (with lora_ga_config) although its
--- Literal leaves that value out; Python never checks the Literal, so PEFT
--- accepts it. The annotation stays verbatim; the checked type adds it.
-do
-  local f = LoraConfig.field_map.init_lora_weights
-  local widened, n = f.type:gsub("'mica'%]$", "'mica', 'lora_ga']")
-  assert(n == 1, "LoraConfig.init_lora_weights: unexpected annotation")
-  f.node = types.parse(widened)
-  f.expected = types.describe(f.node)
-  f.choices = types.choices(f.node)
-end
 
 local LoraModel = peft.declare_model { name = "LoraModel", prefix = "lora_" }
 

@@ -74,9 +74,8 @@ local OFTConfig = peft.declare_config {
 -- loading: PEFT's OFTConfig.check_kwargs ------------------------------------
 --
 -- PEFT checks the keys of a file before building an OFTConfig from it when
--- the file is loaded through OFTConfig.from_pretrained (which is what loading
--- an OFT adapter does); PeftConfig.from_pretrained does not run it. Here
--- OFTConfig.from_pretrained and OFTConfig.from_json do the same:
+-- the file is loaded through OFTConfig.from_pretrained, which is what loading
+-- an OFT adapter into a model does. Every load of an OFT file here runs it:
 --   * a file without oft_block_size was written before PEFT 0.14.0, whose OFT
 --     weights cannot be used any more: ValueError;
 --   * a file with use_cayley_neumann on and written before PEFT 0.18.0 (or
@@ -181,63 +180,12 @@ local function check_kwargs(tbl, path)
   return warnings
 end
 
-local function copy_opts(opts)
-  local o = {}
-  for k, v in pairs(opts or {}) do o[k] = v end
-  return o
-end
-
--- Runs check_kwargs on a decoded table that names OFT, then the loader.
-local function load_checked(tbl, opts)
-  local warnings = {}
-  if type(tbl) == "table" and tbl.peft_type == "OFT" then
-    warnings = check_kwargs(tbl, opts.path)
-    for _, w in ipairs(warnings) do
-      if not opts.quiet then errors.warn((opts.path and (opts.path .. ": ") or "") .. w) end
-    end
-  end
-  local cfg = loader.from_dict(tbl, opts)
-  local st = rawget(cfg, config.STATE)
-  for i = #warnings, 1, -1 do table.insert(st.warnings, 1, warnings[i]) end
-  return cfg
-end
-
-local function from_json(text, opts)
-  if type(text) ~= "string" or text:match("^%s*$") then return loader.from_json(text, opts) end
-  local value, msg = core.json_decode(text)
-  if value == nil and msg then return loader.from_json(text, opts) end -- the loader reports it
-  return load_checked(value, opts)
-end
-
-local function from_pretrained(path, opts)
-  if type(path) ~= "string" then return loader.from_pretrained(path, opts) end
-  local file = loader.config_path(path)
-  local text, err = core.read_file(file, config.MAX_CONFIG_BYTES)
-  if not text then error(errors.new("OSError", err, { path = file }), 0) end
-  local o = copy_opts(opts)
-  o.path = file
-  return from_json(text, o)
-end
-
--- Called as OFTConfig.f(x, opts) or OFTConfig:f(x, opts), like the loaders
--- PeftConfig provides to every class.
-local function classfn(fn)
-  return function(a, b, c)
-    if config.is_class(a) then
-      local o = copy_opts(c)
-      if o.cls == nil then o.cls = a end
-      return fn(b, o)
-    end
-    return fn(a, copy_opts(b))
-  end
-end
-
-rawset(OFTConfig, "from_pretrained", classfn(from_pretrained))
-rawset(OFTConfig, "from_json", classfn(from_json))
-rawset(OFTConfig, "check_kwargs", function(a, b, c)
-  if config.is_class(a) or config.is_config(a) then return check_kwargs(b, c) end
-  return check_kwargs(a, b)
+-- The loader calls cls.check_kwargs(tbl, opts) with the decoded file before
+-- building the config; it returns warnings or raises.
+rawset(OFTConfig, "check_kwargs", function(tbl, opts)
+  return check_kwargs(tbl, opts and opts.path)
 end)
+
 
 local OFTModel = peft.declare_model { name = "OFTModel", prefix = "oft_" }
 

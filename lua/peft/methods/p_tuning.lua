@@ -1,6 +1,5 @@
 -- P-tuning: virtual tokens produced by a small prompt encoder (MLP or LSTM).
 local peft = require "peft"
-local prompt_learning = require "peft.prompt_learning"
 
 -- The kind of network that produces the virtual tokens.
 peft.config.declare_enum("PromptEncoderReparameterizationType", { "MLP", "LSTM" })
@@ -22,7 +21,6 @@ local PromptEncoderConfig = peft.declare_config {
   },
   post_init = function(self, chk)
     -- PEFT's own __post_init__ only sets peft_type.
-    prompt_learning.derive_submodules(self, chk)
   end,
 }
 

@@ -1,6 +1,5 @@
 -- Prefix tuning: learned key/value prefixes for every attention layer.
 local peft = require "peft"
-local prompt_learning = require "peft.prompt_learning"
 
 local PrefixTuningConfig = peft.declare_config {
   name = "PrefixTuningConfig",
@@ -17,7 +16,6 @@ local PrefixTuningConfig = peft.declare_config {
   },
   post_init = function(self, chk)
     -- PEFT's own __post_init__ only sets peft_type.
-    prompt_learning.derive_submodules(self, chk)
   end,
 }
 

@@ -1,7 +1,6 @@
 -- Prompt tuning: learned virtual token embeddings prepended to the input.
 local peft = require "peft"
 local types = require "peft.types"
-local prompt_learning = require "peft.prompt_learning"
 
 -- How the virtual token embeddings start out.
 peft.config.declare_enum("PromptTuningInit", { "TEXT", "SAMPLE_VOCAB", "RANDOM" })
@@ -39,7 +38,6 @@ local PromptTuningConfig = peft.declare_config {
       chk.fail("tokenizer_kwargs", "only allowed when prompt_tuning_init is 'TEXT', got prompt_tuning_init %s",
         types.repr(init))
     end
-    prompt_learning.derive_submodules(self, chk)
   end,
 }
 

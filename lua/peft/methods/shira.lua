@@ -11,7 +11,10 @@ local ShiraConfig = peft.declare_config {
     { "r", "int", 32,
       "Trainable budget: r*(m+n) entries of each m x n weight, like a rank-r LoRA (not a rank limit)." },
     { "mask_type", "Literal['random']", "random",
-      "How the trained entries are chosen; only 'random' (a random sparse mask) is built in." },
+      "How the trained entries are chosen; only 'random' (a random sparse mask) is built in.",
+      -- PEFT accepts any name (with a warning): a custom mask function is
+      -- attached at runtime
+      check_type = "str" },
     { "random_seed", "Optional[int]", nil,
       "Seed for the random mask, or null for an unseeded one." },
     { "target_modules", "Optional[Union[list[str], str]]", nil,
@@ -27,9 +30,7 @@ local ShiraConfig = peft.declare_config {
   post_init = function(self, chk)
     -- target_modules becomes a set (set = true). PEFT attaches its random
     -- mask function for 'random' (a Python callable, not part of the config)
-    -- and warns for any other mask_type unless inference_mode is set; the
-    -- Literal['random'] type already refuses other values here, so this
-    -- branch only matters if that check is ever relaxed.
+    -- and warns for any other mask_type unless inference_mode is set.
     if self.mask_type ~= "random" and not self.inference_mode then
       chk.warn("mask_type %s is not built in; supply your own mask function", types.repr(self.mask_type))
     end
