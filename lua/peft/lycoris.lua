@@ -19,19 +19,4 @@ M.LycorisConfig = peft.declare_config {
   },
 }
 
---- Python truthiness of a layers_pattern value (a string or a list):
--- null, "" and an empty list are false.
-function M.truthy(v)
-  if v == nil or v == peft.null or v == false or v == "" then return false end
-  if type(v) == "table" then return next(v) ~= nil end
-  return true
-end
-
---- The rule LoHa and LoKr share: a layers_pattern needs layers_to_transform.
-function M.check_layers_pattern(self, chk)
-  if M.truthy(self.layers_pattern) and self.layers_to_transform == nil then
-    chk.fail_value("layers_pattern", "needs layers_to_transform to be set as well")
-  end
-end
-
 return M

@@ -144,11 +144,11 @@ describe("AdaLoraConfig", function()
     it("apply first, naming AdaLoraConfig", function()
       local err = fails { target_modules = "q.*", layers_to_transform = 0 }
       assert.are.equal("ValueError", err.kind)
-      assert.are.equal('AdaLoraConfig.layers_to_transform: must be null when target_modules is a regex string '
-        .. '("q.*"), got 0', err.message)
+      assert.are.equal('AdaLoraConfig.layers_to_transform: must be null when target_modules is a regular '
+        .. 'expression ("q.*"), got 0', err.message)
       err = fails { total_step = 100, layers_pattern = "h" }
-      assert.are.equal('AdaLoraConfig.layers_to_transform: must be given when layers_pattern is set '
-        .. '(layers_pattern="h"), got null', err.message)
+      assert.are.equal('AdaLoraConfig.layers_pattern: needs layers_to_transform to be set as well, got "h"',
+        err.message)
     end)
 
     it("keep target_modules as a set", function()

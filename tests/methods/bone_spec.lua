@@ -76,15 +76,15 @@ describe("BoneConfig", function()
   it("rejects layers_to_transform with a regex target_modules", function()
     local err = helpers.error_of(bone, { target_modules = ".*q$", layers_to_transform = { 0 } })
     assert.are.equal("ValueError", err.kind)
-    assert.are.equal("BoneConfig.layers_to_transform: must be null when target_modules is a string (a regex), "
-      .. "got [0]", err.message)
+    assert.are.equal('BoneConfig.layers_to_transform: must be null when target_modules is a regular expression '
+      .. '(".*q$"), got [0]', err.message)
   end)
 
   it("rejects layers_pattern with a regex target_modules", function()
     local err = helpers.error_of(bone, { target_modules = ".*q$", layers_pattern = "layers" })
     assert.are.equal("ValueError", err.kind)
-    assert.are.equal('BoneConfig.layers_pattern: must be null when target_modules is a string (a regex), '
-      .. 'got "layers"', err.message)
+    assert.are.equal('BoneConfig.layers_pattern: must be null when target_modules is a regular expression '
+      .. '(".*q$"), got "layers"', err.message)
   end)
 
   it("accepts the layer selection with a list target_modules", function()

@@ -43,7 +43,7 @@ describe("DeftConfig", function()
     local err = helpers.error_of(peft.DeftConfig, { target_modules = ".*q", layers_to_transform = { 1 } })
     assert.are.equal("ValueError", err.kind)
     assert.are.equal(
-      'DeftConfig.layers_to_transform: must be null when target_modules is a regex string (".*q"), got [1]',
+      'DeftConfig.layers_to_transform: must be null when target_modules is a regular expression (".*q"), got [1]',
       err.message)
     local cfg = peft.DeftConfig { target_modules = { "q" }, layers_to_transform = 3 }
     assert.are.equal(3, cfg.layers_to_transform)
@@ -53,7 +53,7 @@ describe("DeftConfig", function()
     local err = helpers.error_of(peft.DeftConfig, { target_modules = ".*q", layers_pattern = "h" })
     assert.are.equal("ValueError", err.kind)
     assert.are.equal(
-      'DeftConfig.layers_pattern: must be null when target_modules is a regex string (".*q"), got "h"',
+      'DeftConfig.layers_pattern: must be null when target_modules is a regular expression (".*q"), got "h"',
       err.message)
   end)
 
@@ -61,7 +61,7 @@ describe("DeftConfig", function()
     local err = helpers.error_of(peft.DeftConfig, { layers_pattern = { "layers" } })
     assert.are.equal("ValueError", err.kind)
     assert.are.equal(
-      'DeftConfig.layers_pattern: needs layers_to_transform to be set as well (it is null), got ["layers"]',
+      'DeftConfig.layers_pattern: needs layers_to_transform to be set as well, got ["layers"]',
       err.message)
     local cfg = peft.DeftConfig { target_modules = { "q" }, layers_pattern = "layers", layers_to_transform = 0 }
     assert.are.equal("layers", cfg.layers_pattern)

@@ -30,8 +30,8 @@ describe("DeloraConfig", function()
   it("rejects layers_to_transform with a regex target_modules", function()
     local err = helpers.error_of(peft.DeloraConfig, { target_modules = ".*q$", layers_to_transform = { 0 } })
     assert.are.equal("ValueError", err.kind)
-    assert.are.equal("DeloraConfig.layers_to_transform: must be null when target_modules is a string (a regex), "
-      .. "got [0]", err.message)
+    assert.are.equal('DeloraConfig.layers_to_transform: must be null when target_modules is a regular expression '
+      .. '(".*q$"), got [0]', err.message)
   end)
 
   it("accepts layers_to_transform with a list target_modules", function()

@@ -41,7 +41,7 @@ describe("FourierFTConfig", function()
     local err = helpers.error_of(peft.FourierFTConfig, { target_modules = ".*q", layers_to_transform = 2 })
     assert.are.equal("ValueError", err.kind)
     assert.are.equal(
-      'FourierFTConfig.layers_to_transform: must be null when target_modules is a regex string (".*q"), got 2',
+      'FourierFTConfig.layers_to_transform: must be null when target_modules is a regular expression (".*q"), got 2',
       err.message)
     assert.are.equal(2, peft.FourierFTConfig { target_modules = { "q" }, layers_to_transform = 2 }.layers_to_transform)
   end)
@@ -50,14 +50,14 @@ describe("FourierFTConfig", function()
     local err = helpers.error_of(peft.FourierFTConfig, { target_modules = ".*q", layers_pattern = "h" })
     assert.are.equal("ValueError", err.kind)
     assert.are.equal(
-      'FourierFTConfig.layers_pattern: must be null when target_modules is a regex string (".*q"), got "h"',
+      'FourierFTConfig.layers_pattern: must be null when target_modules is a regular expression (".*q"), got "h"',
       err.message)
   end)
 
   it("needs layers_to_transform when layers_pattern is given", function()
     local err = helpers.error_of(peft.FourierFTConfig, { layers_pattern = "h" })
     assert.are.equal("ValueError", err.kind)
-    assert.are.equal('FourierFTConfig.layers_pattern: needs layers_to_transform to be set as well (it is null), got "h"',
+    assert.are.equal('FourierFTConfig.layers_pattern: needs layers_to_transform to be set as well, got "h"',
       err.message)
     local cfg = peft.FourierFTConfig { layers_pattern = "h", layers_to_transform = { 0, 2 } }
     assert.are.equal("h", cfg.layers_pattern)

@@ -35,7 +35,7 @@ describe("FrodConfig", function()
   it("needs layers_to_transform when layers_pattern is given", function()
     local err = helpers.error_of(peft.FrodConfig, { layers_pattern = "h" })
     assert.are.equal("ValueError", err.kind)
-    assert.are.equal('FrodConfig.layers_pattern: needs layers_to_transform to be set as well (it is null), got "h"',
+    assert.are.equal('FrodConfig.layers_pattern: needs layers_to_transform to be set as well, got "h"',
       err.message)
     local cfg = peft.FrodConfig { layers_pattern = "h", layers_to_transform = 5 }
     assert.are.equal(5, cfg.layers_to_transform)

@@ -24,14 +24,14 @@ describe("HRAConfig", function()
     it("refuses layers_to_transform", function()
       local err = helpers.error_of(peft.HRAConfig, { target_modules = ".*q_proj", layers_to_transform = { 0, 1 } })
       assert.are.equal("ValueError", err.kind)
-      assert.are.equal('HRAConfig.layers_to_transform: must be null when target_modules is a regex string (".*q_proj"), got [0, 1]',
+      assert.are.equal('HRAConfig.layers_to_transform: must be null when target_modules is a regular expression (".*q_proj"), got [0, 1]',
         err.message)
     end)
 
     it("refuses layers_pattern", function()
       local err = helpers.error_of(peft.HRAConfig, { target_modules = ".*q_proj", layers_pattern = "layers" })
       assert.are.equal("ValueError", err.kind)
-      assert.are.equal('HRAConfig.layers_pattern: must be null when target_modules is a regex string (".*q_proj"), got "layers"',
+      assert.are.equal('HRAConfig.layers_pattern: must be null when target_modules is a regular expression (".*q_proj"), got "layers"',
         err.message)
     end)
 

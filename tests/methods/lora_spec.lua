@@ -141,7 +141,7 @@ describe("LoraConfig", function()
     it("refuses layers_to_transform with a regex target_modules", function()
       local err = fails("LoraConfig", { target_modules = ".*proj", layers_to_transform = 0 })
       assert.are.equal("ValueError", err.kind)
-      assert.are.equal('LoraConfig.layers_to_transform: must be null when target_modules is a regex string '
+      assert.are.equal('LoraConfig.layers_to_transform: must be null when target_modules is a regular expression '
         .. '(".*proj"), got 0', err.message)
     end)
 
@@ -153,15 +153,15 @@ describe("LoraConfig", function()
     it("refuses layers_pattern with a regex target_modules", function()
       local err = fails("LoraConfig", { target_modules = ".*proj", layers_pattern = "h" })
       assert.are.equal("ValueError", err.kind)
-      assert.are.equal('LoraConfig.layers_pattern: must be null when target_modules is a regex string '
+      assert.are.equal('LoraConfig.layers_pattern: must be null when target_modules is a regular expression '
         .. '(".*proj"), got "h"', err.message)
     end)
 
     it("refuses layers_pattern without layers_to_transform", function()
       local err = fails("LoraConfig", { target_modules = { "q" }, layers_pattern = { "layers", "h" } })
       assert.are.equal("ValueError", err.kind)
-      assert.are.equal('LoraConfig.layers_to_transform: must be given when layers_pattern is set '
-        .. '(layers_pattern=["layers", "h"]), got null', err.message)
+      assert.are.equal('LoraConfig.layers_pattern: needs layers_to_transform to be set as well, got ["layers", "h"]',
+        err.message)
     end)
 
     it("accepts layers_pattern with layers_to_transform, and an empty layers_pattern alone", function()

@@ -51,7 +51,7 @@ describe("PeanutConfig", function()
     local err = helpers.error_of(peft.PeanutConfig, { layers_pattern = "layers" })
     assert.are.equal("ValueError", err.kind)
     assert.are.equal(
-      'PeanutConfig.layers_pattern: needs layers_to_transform to be set as well (it is null), got "layers"',
+      'PeanutConfig.layers_pattern: needs layers_to_transform to be set as well, got "layers"',
       err.message)
     local cfg = peft.PeanutConfig { layers_pattern = "layers", layers_to_transform = 0 }
     assert.are.equal("layers", cfg.layers_pattern)

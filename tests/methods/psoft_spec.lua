@@ -34,14 +34,15 @@ describe("PsoftConfig", function()
   describe("layer selection", function()
     it("refuses layers_to_transform with a regex target_modules", function()
       fails({ target_modules = ".*q$", layers_to_transform = { 1, 2 } },
-        'PsoftConfig.layers_to_transform: cannot be used when target_modules is a regex string (".*q$"), got [1, 2]')
+        'PsoftConfig.layers_to_transform: must be null when target_modules is a regular expression '
+          .. '(".*q$"), got [1, 2]')
     end)
 
     it("refuses layers_pattern with a regex target_modules", function()
       fails({ target_modules = ".*q$", layers_pattern = "layers", layers_to_transform = 0 },
-        'PsoftConfig.layers_to_transform: cannot be used when target_modules is a regex string (".*q$"), got 0')
+        'PsoftConfig.layers_to_transform: must be null when target_modules is a regular expression (".*q$"), got 0')
       fails({ target_modules = ".*q$", layers_pattern = "layers" },
-        'PsoftConfig.layers_pattern: cannot be used when target_modules is a regex string (".*q$"), got "layers"')
+        'PsoftConfig.layers_pattern: must be null when target_modules is a regular expression (".*q$"), got "layers"')
     end)
 
     it("needs layers_to_transform with layers_pattern", function()

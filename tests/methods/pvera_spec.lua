@@ -27,7 +27,7 @@ describe("PveraConfig", function()
   it("needs layers_to_transform when layers_pattern is given", function()
     local err = helpers.error_of(peft.PveraConfig, { layers_pattern = { "h" } })
     assert.are.equal("ValueError", err.kind)
-    assert.are.equal('PveraConfig.layers_pattern: needs layers_to_transform to be set as well (it is null), got ["h"]',
+    assert.are.equal('PveraConfig.layers_pattern: needs layers_to_transform to be set as well, got ["h"]',
       err.message)
     local cfg = peft.PveraConfig { layers_pattern = { "h" }, layers_to_transform = { 0 } }
     assert.are.same({ "h" }, cfg.layers_pattern)

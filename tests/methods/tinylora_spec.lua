@@ -54,7 +54,7 @@ describe("TinyLoraConfig", function()
     local err = helpers.error_of(peft.TinyLoraConfig, { layers_pattern = "layers" })
     assert.are.equal("ValueError", err.kind)
     assert.are.equal(
-      'TinyLoraConfig.layers_pattern: needs layers_to_transform to be set as well (it is null), got "layers"',
+      'TinyLoraConfig.layers_pattern: needs layers_to_transform to be set as well, got "layers"',
       err.message)
     local cfg = peft.TinyLoraConfig { layers_pattern = "layers", layers_to_transform = 1 }
     assert.are.equal(1, cfg.layers_to_transform)

@@ -76,7 +76,7 @@ describe("UniLoraConfig", function()
     local err = helpers.error_of(peft.UniLoraConfig, { target_modules = ".*q", layers_to_transform = 0 })
     assert.are.equal("ValueError", err.kind)
     assert.are.equal(
-      'UniLoraConfig.layers_to_transform: must be null when target_modules is a regex string (".*q"), got 0',
+      'UniLoraConfig.layers_to_transform: must be null when target_modules is a regular expression (".*q"), got 0',
       err.message)
     local cfg = peft.UniLoraConfig { target_modules = { "q" }, layers_to_transform = { 0, 1 } }
     assert.are.same({ 0, 1 }, cfg.layers_to_transform)
@@ -86,7 +86,7 @@ describe("UniLoraConfig", function()
     local err = helpers.error_of(peft.UniLoraConfig, { target_modules = ".*q", layers_pattern = "h" })
     assert.are.equal("ValueError", err.kind)
     assert.are.equal(
-      'UniLoraConfig.layers_pattern: must be null when target_modules is a regex string (".*q"), got "h"',
+      'UniLoraConfig.layers_pattern: must be null when target_modules is a regular expression (".*q"), got "h"',
       err.message)
     local cfg = peft.UniLoraConfig { target_modules = { "q" }, layers_pattern = "h" }
     assert.are.equal("h", cfg.layers_pattern)

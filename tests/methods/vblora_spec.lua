@@ -30,7 +30,7 @@ describe("VBLoRAConfig", function()
   it("needs layers_to_transform when layers_pattern is given", function()
     local err = helpers.error_of(peft.VBLoRAConfig, { layers_pattern = "h" })
     assert.are.equal("ValueError", err.kind)
-    assert.are.equal('VBLoRAConfig.layers_pattern: needs layers_to_transform to be set as well (it is null), got "h"',
+    assert.are.equal('VBLoRAConfig.layers_pattern: needs layers_to_transform to be set as well, got "h"',
       err.message)
     local cfg = peft.VBLoRAConfig { layers_pattern = "h", layers_to_transform = { 3, 4 } }
     assert.are.same({ 3, 4 }, cfg.layers_to_transform)

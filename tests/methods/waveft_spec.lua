@@ -33,12 +33,12 @@ describe("WaveFTConfig", function()
   describe("layer selection", function()
     it("refuses layers_to_transform with a regex target_modules", function()
       fails({ target_modules = ".*q$", layers_to_transform = 3 },
-        'WaveFTConfig.layers_to_transform: cannot be used when target_modules is a regex string (".*q$"), got 3')
+        'WaveFTConfig.layers_to_transform: must be null when target_modules is a regular expression (".*q$"), got 3')
     end)
 
     it("refuses layers_pattern with a regex target_modules", function()
       fails({ target_modules = ".*q$", layers_pattern = "h" },
-        'WaveFTConfig.layers_pattern: cannot be used when target_modules is a regex string (".*q$"), got "h"')
+        'WaveFTConfig.layers_pattern: must be null when target_modules is a regular expression (".*q$"), got "h"')
     end)
 
     it("needs layers_to_transform with layers_pattern", function()

@@ -1,14 +1,6 @@
 -- AdaLoRA: LoRA whose rank budget is reallocated across layers during training.
 local peft = require "peft"
-
-local function truthy(v)
-  if v == nil or v == peft.null or v == false or v == "" or v == 0 then return false end
-  if type(v) == "table" then
-    if peft.is_config(v) then return true end
-    return next(v) ~= nil
-  end
-  return true
-end
+local rules = require "peft.rules"
 
 local AdaLoraConfig = peft.declare_config {
   name = "AdaLoraConfig",
@@ -38,7 +30,7 @@ local AdaLoraConfig = peft.declare_config {
       chk.fail_value("use_dora", "must be false (AdaLoRA does not support DoRA)")
     end
     -- LoRA's rules cleared loftq_config unless init_lora_weights is 'loftq'
-    if truthy(self.loftq_config) then
+    if rules.truthy(self.loftq_config) then
       chk.fail_value("loftq_config", "must be empty (AdaLoRA does not support LoftQ)")
     end
     if self.r ~= 8 then

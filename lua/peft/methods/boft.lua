@@ -1,13 +1,7 @@
 -- BOFT: butterfly-factorised orthogonal fine-tuning.
 local peft = require "peft"
+local rules = require "peft.rules"
 local types = require "peft.types"
-
--- Python truthiness of an optional str / list value
-local function truthy(v)
-  if v == nil or v == peft.null or v == "" then return false end
-  if type(v) == "table" and #v == 0 then return false end
-  return true
-end
 
 local BOFTConfig = peft.declare_config {
   name = "BOFTConfig",
@@ -42,9 +36,7 @@ local BOFTConfig = peft.declare_config {
       "Name of the layer list (e.g. 'layers' or 'h') used to find layer indices; needs layers_to_transform." },
   },
   post_init = function(self, chk)
-    if truthy(self.layers_pattern) and self.layers_to_transform == nil then
-      chk.fail_value("layers_pattern", "needs layers_to_transform to be set as well")
-    end
+    rules.pattern_needs_layers(self, chk)
     local size, num = self.boft_block_size, self.boft_block_num
     if size == 0 and num == 0 then
       chk.fail("boft_block_size", "boft_block_size and boft_block_num cannot both be 0: set one of them (the"

@@ -5,6 +5,7 @@
 -- load. cfg:migrate() gives the equivalent MissConfig, doing to the config
 -- what PEFT's scripts/convert-bone-to-miss.py does: only peft_type changes.
 local peft = require "peft"
+local rules = require "peft.rules"
 
 local BoneConfig = peft.declare_config {
   name = "BoneConfig",
@@ -30,14 +31,7 @@ local BoneConfig = peft.declare_config {
       "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
   },
   post_init = function(self, chk)
-    if type(self.target_modules) == "string" then
-      if self.layers_to_transform ~= nil then
-        chk.fail_value("layers_to_transform", "must be null when target_modules is a string (a regex)")
-      end
-      if self.layers_pattern ~= nil then
-        chk.fail_value("layers_pattern", "must be null when target_modules is a string (a regex)")
-      end
-    end
+    rules.regex_excludes_layers(self, chk)
     chk.warn("Bone is deprecated and no longer part of PEFT (removed in v0.19.0; newer PEFT cannot load it); "
       .. "use MissConfig instead: cfg:migrate() or `peft migrate PATH` converts this config")
   end,

@@ -1,5 +1,6 @@
 -- C3A: circular-convolution adaptation with block-circulant updates.
 local peft = require "peft"
+local rules = require "peft.rules"
 
 local C3AConfig = peft.declare_config {
   name = "C3AConfig",
@@ -26,14 +27,7 @@ local C3AConfig = peft.declare_config {
       "Initialisation of the kernels: true (zeros, a no-op), 'gaussian', 'kaiming_uniform' or 'xavier_uniform' (also false)." },
   },
   post_init = function(self, chk)
-    if type(self.target_modules) == "string" then
-      if self.layers_to_transform ~= nil then
-        chk.fail_value("layers_to_transform", "must be null when target_modules is a string (a regex)")
-      end
-      if self.layers_pattern ~= nil then
-        chk.fail_value("layers_pattern", "must be null when target_modules is a string (a regex)")
-      end
-    end
+    rules.regex_excludes_layers(self, chk)
   end,
 }
 

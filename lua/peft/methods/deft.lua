@@ -1,14 +1,6 @@
 -- DEFT: decomposed efficient fine-tuning.
 local peft = require "peft"
-local types = require "peft.types"
-
--- Python truthiness of a str / list value (None, "" and [] are false).
-local function truthy(v)
-  if v == nil then return false end
-  if type(v) == "string" then return v ~= "" end
-  if type(v) == "table" then return next(v) ~= nil end
-  return true
-end
+local rules = require "peft.rules"
 
 local DeftConfig = peft.declare_config {
   name = "DeftConfig",
@@ -48,20 +40,7 @@ local DeftConfig = peft.declare_config {
   },
   post_init = function(self, chk)
     -- decomposition_method ('relu' or 'qr') is enforced by its Literal type.
-    local tm = self.target_modules
-    if type(tm) == "string" then
-      if self.layers_to_transform ~= nil then
-        chk.fail_value("layers_to_transform", "must be null when target_modules is a regex string (%s)",
-          types.repr(tm))
-      end
-      if self.layers_pattern ~= nil then
-        chk.fail_value("layers_pattern", "must be null when target_modules is a regex string (%s)",
-          types.repr(tm))
-      end
-    end
-    if truthy(self.layers_pattern) and self.layers_to_transform == nil then
-      chk.fail_value("layers_pattern", "needs layers_to_transform to be set as well (it is null)")
-    end
+    rules.layer_selection(self, chk)
   end,
 }
 

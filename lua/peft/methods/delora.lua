@@ -1,12 +1,6 @@
 -- DeLoRA: decoupled low-rank adaptation with a bounded, normalised update.
 local peft = require "peft"
-
--- Python truthiness of a layers_pattern value: null, "" and [] are false.
-local function truthy(v)
-  if v == nil or v == "" then return false end
-  if type(v) == "table" then return next(v) ~= nil end
-  return true
-end
+local rules = require "peft.rules"
 
 local DeloraConfig = peft.declare_config {
   name = "DeloraConfig",
@@ -39,12 +33,8 @@ local DeloraConfig = peft.declare_config {
       "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
   },
   post_init = function(self, chk)
-    if type(self.target_modules) == "string" and self.layers_to_transform ~= nil then
-      chk.fail_value("layers_to_transform", "must be null when target_modules is a string (a regex)")
-    end
-    if truthy(self.layers_pattern) and self.layers_to_transform == nil then
-      chk.fail_value("layers_pattern", "needs layers_to_transform to be set as well")
-    end
+    rules.regex_excludes_layers(self, chk, { "layers_to_transform" })
+    rules.pattern_needs_layers(self, chk)
     if self.r <= 0 then
       chk.fail_value("r", "must be a positive integer")
     end

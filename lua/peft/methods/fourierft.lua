@@ -1,14 +1,6 @@
 -- FourierFT: learns a sparse set of spectral coefficients per layer.
 local peft = require "peft"
-local types = require "peft.types"
-
--- Python truthiness of a str / list value (None, "" and [] are false).
-local function truthy(v)
-  if v == nil then return false end
-  if type(v) == "string" then return v ~= "" end
-  if type(v) == "table" then return next(v) ~= nil end
-  return true
-end
+local rules = require "peft.rules"
 
 local FourierFTConfig = peft.declare_config {
   name = "FourierFTConfig",
@@ -43,20 +35,7 @@ local FourierFTConfig = peft.declare_config {
       "Whether to start the spectral coefficients at zero (false: standard normal)." },
   },
   post_init = function(self, chk)
-    local tm = self.target_modules
-    if type(tm) == "string" then
-      if self.layers_to_transform ~= nil then
-        chk.fail_value("layers_to_transform", "must be null when target_modules is a regex string (%s)",
-          types.repr(tm))
-      end
-      if self.layers_pattern ~= nil then
-        chk.fail_value("layers_pattern", "must be null when target_modules is a regex string (%s)",
-          types.repr(tm))
-      end
-    end
-    if truthy(self.layers_pattern) and self.layers_to_transform == nil then
-      chk.fail_value("layers_pattern", "needs layers_to_transform to be set as well (it is null)")
-    end
+    rules.layer_selection(self, chk)
   end,
 }
 

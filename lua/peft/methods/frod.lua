@@ -1,13 +1,6 @@
 -- FRoD: full-rank efficient adaptation via rotational degrees of freedom.
 local peft = require "peft"
-
--- Python truthiness of a str / list value (None, "" and [] are false).
-local function truthy(v)
-  if v == nil then return false end
-  if type(v) == "string" then return v ~= "" end
-  if type(v) == "table" then return next(v) ~= nil end
-  return true
-end
+local rules = require "peft.rules"
 
 local FrodConfig = peft.declare_config {
   name = "FrodConfig",
@@ -49,9 +42,7 @@ local FrodConfig = peft.declare_config {
       "Whether to keep base weights on the CPU when the active FRoD path does not need them." },
   },
   post_init = function(self, chk)
-    if truthy(self.layers_pattern) and self.layers_to_transform == nil then
-      chk.fail_value("layers_pattern", "needs layers_to_transform to be set as well (it is null)")
-    end
+    rules.pattern_needs_layers(self, chk)
     -- sparse_rate is checked per field above.
   end,
 }

@@ -1,5 +1,6 @@
 -- HiRA: Hadamard high-rank adaptation.
 local peft = require "peft"
+local rules = require "peft.rules"
 
 local HiraConfig = peft.declare_config {
   name = "HiraConfig",
@@ -28,14 +29,7 @@ local HiraConfig = peft.declare_config {
       "Per-module rank overrides: module name or regex -> rank used instead of r." },
   },
   post_init = function(self, chk)
-    if type(self.target_modules) == "string" then
-      if self.layers_to_transform ~= nil then
-        chk.fail_value("layers_to_transform", "must be null when target_modules is a string (a regex)")
-      end
-      if self.layers_pattern ~= nil then
-        chk.fail_value("layers_pattern", "must be null when target_modules is a string (a regex)")
-      end
-    end
+    rules.regex_excludes_layers(self, chk)
   end,
 }
 

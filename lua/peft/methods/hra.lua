@@ -1,6 +1,6 @@
 -- HRA: Householder reflection adaptation.
 local peft = require "peft"
-local types = require "peft.types"
+local rules = require "peft.rules"
 
 local HRAConfig = peft.declare_config {
   name = "HRAConfig",
@@ -30,23 +30,7 @@ local HRAConfig = peft.declare_config {
   },
   post_init = function(self, chk)
     -- target_modules and exclude_modules become sets (set = true).
-    local tm = self.target_modules
-    if type(tm) == "string" then
-      if self.layers_to_transform ~= nil then
-        chk.fail_value("layers_to_transform", "must be null when target_modules is a regex string (%s)",
-          types.repr(tm))
-      end
-      if self.layers_pattern ~= nil then
-        chk.fail_value("layers_pattern", "must be null when target_modules is a regex string (%s)",
-          types.repr(tm))
-      end
-    end
-    -- an empty string or list counts as not given, as in PEFT
-    local lp = self.layers_pattern
-    if lp ~= nil and (lp == "" or (type(lp) == "table" and #lp == 0)) then lp = nil end
-    if lp ~= nil and self.layers_to_transform == nil then
-      chk.fail_value("layers_pattern", "needs layers_to_transform to be set as well")
-    end
+    rules.layer_selection(self, chk)
   end,
 }
 

@@ -1,12 +1,6 @@
 -- Lily: low-rank interconnected adaptation across layers.
 local peft = require "peft"
-
--- Python truthiness of an optional str / list value
-local function truthy(v)
-  if v == nil or v == peft.null or v == "" then return false end
-  if type(v) == "table" and #v == 0 then return false end
-  return true
-end
+local rules = require "peft.rules"
 
 local LilyConfig = peft.declare_config {
   name = "LilyConfig",
@@ -37,9 +31,7 @@ local LilyConfig = peft.declare_config {
       "Whether to start with B at zero so the adapter is a no-op at first (turning this off is discouraged)." },
   },
   post_init = function(self, chk)
-    if truthy(self.layers_pattern) and self.layers_to_transform == nil then
-      chk.fail_value("layers_pattern", "needs layers_to_transform to be set as well")
-    end
+    rules.pattern_needs_layers(self, chk)
     if self.stride_A < 1 then chk.fail_value("stride_A", "must be at least 1") end
     if self.num_B < 2 then
       chk.fail_value("num_B", "must be at least 2, or the router that mixes the B adapters cannot be trained")

@@ -1,6 +1,7 @@
 -- LoHa: low-rank Hadamard product adaptation (LyCORIS).
 local peft = require "peft"
 local lycoris = require "peft.lycoris"
+local rules = require "peft.rules"
 
 local LoHaConfig = peft.declare_config {
   name = "LoHaConfig",
@@ -29,7 +30,7 @@ local LoHaConfig = peft.declare_config {
       "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
   },
   post_init = function(self, chk)
-    lycoris.check_layers_pattern(self, chk)
+    rules.pattern_needs_layers(self, chk)
   end,
 }
 

@@ -1,6 +1,7 @@
 -- LoKr: low-rank Kronecker product adaptation (LyCORIS).
 local peft = require "peft"
 local lycoris = require "peft.lycoris"
+local rules = require "peft.rules"
 
 local LoKrConfig = peft.declare_config {
   name = "LoKrConfig",
@@ -34,7 +35,7 @@ local LoKrConfig = peft.declare_config {
       "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
   },
   post_init = function(self, chk)
-    lycoris.check_layers_pattern(self, chk)
+    rules.pattern_needs_layers(self, chk)
   end,
 }
 

@@ -1,20 +1,9 @@
 -- LoRA: trainable low-rank matrices A and B added beside each targeted layer.
 local peft = require "peft"
+local rules = require "peft.rules"
 local types = peft.types
 
-local null = peft.null
 local repr = types.repr
-
--- Python truthiness of a field value: None, False, "", 0 and empty
--- lists/dicts are false; config objects are true.
-local function truthy(v)
-  if v == nil or v == null or v == false or v == "" or v == 0 then return false end
-  if type(v) == "table" then
-    if peft.is_config(v) then return true end
-    return next(v) ~= nil
-  end
-  return true
-end
 
 -- helper dataclasses -------------------------------------------------------
 
@@ -247,18 +236,8 @@ local LoraConfig = peft.declare_config {
     -- is refused by the type check. ensure_weight_tying only resets two
     -- attributes of PEFT's object that are not fields (nothing to do here).
     local init = self.init_lora_weights
-    local tm = self.target_modules
-    if type(tm) == "string" and self.layers_to_transform ~= nil then
-      chk.fail_value("layers_to_transform", "must be null when target_modules is a regex string (%s)", repr(tm))
-    end
-    if type(tm) == "string" and self.layers_pattern ~= nil then
-      chk.fail_value("layers_pattern", "must be null when target_modules is a regex string (%s)", repr(tm))
-    end
-    if truthy(self.layers_pattern) and self.layers_to_transform == nil then
-      chk.fail_value("layers_to_transform", "must be given when layers_pattern is set (layers_pattern=%s)",
-        repr(self.layers_pattern))
-    end
-    if self.use_dora and truthy(self.megatron_config) then
+    rules.layer_selection(self, chk)
+    if self.use_dora and rules.truthy(self.megatron_config) then
       chk.fail_value("use_dora", "must be false when megatron_config is set (DoRA does not support Megatron layers)")
     end
 
@@ -266,11 +245,11 @@ local LoraConfig = peft.declare_config {
     -- (one chain, as in PEFT: only the first matching case applies).
     -- PEFT also requires scipy for 'loftq': a Python package check, skipped.
     if init == "loftq" then
-      if not truthy(self.loftq_config) then
+      if not rules.truthy(self.loftq_config) then
         chk.fail_value("loftq_config", "must be given (non-empty) when init_lora_weights is 'loftq'")
       end
       -- a LoftQConfig object was already turned into a plain dict
-    elseif truthy(self.loftq_config) then
+    elseif rules.truthy(self.loftq_config) then
       chk.set("loftq_config", {})
       chk.warn("loftq_config is ignored and cleared: init_lora_weights is %s, not 'loftq'", repr(init))
     elseif init == "eva" and self.eva_config == nil then
@@ -301,7 +280,7 @@ local LoraConfig = peft.declare_config {
 
     -- rsLoRA with rank/alpha patterns breaks the post-training conversion of
     -- base weights that these initialisations modify: PEFT only warns.
-    if self.use_rslora and (truthy(self.rank_pattern) or truthy(self.alpha_pattern))
+    if self.use_rslora and (rules.truthy(self.rank_pattern) or rules.truthy(self.alpha_pattern))
       and type(init) == "string"
       and (init:sub(1, 5) == "pissa" or init == "olora" or init == "corda" or init == "lora_ga") then
       chk.warn("use_rslora with rank_pattern/alpha_pattern and init_lora_weights=%s: save_pretrained will not be "

@@ -1,5 +1,6 @@
 -- MiSS: matrix shard sharing (the successor of Bone).
 local peft = require "peft"
+local rules = require "peft.rules"
 
 local MissConfig = peft.declare_config {
   name = "MissConfig",
@@ -28,14 +29,7 @@ local MissConfig = peft.declare_config {
       "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
   },
   post_init = function(self, chk)
-    if type(self.target_modules) == "string" then
-      if self.layers_to_transform ~= nil then
-        chk.fail_value("layers_to_transform", "must be null when target_modules is a string (a regex)")
-      end
-      if self.layers_pattern ~= nil then
-        chk.fail_value("layers_pattern", "must be null when target_modules is a string (a regex)")
-      end
-    end
+    rules.regex_excludes_layers(self, chk)
   end,
 }
 

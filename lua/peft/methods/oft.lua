@@ -4,16 +4,10 @@ local config = require "peft.config"
 local core = require "peft.core"
 local errors = require "peft.errors"
 local loader = require "peft.loader"
+local rules = require "peft.rules"
 local types = require "peft.types"
 
 local null = core.null
-
--- Python truthiness of a value
-local function truthy(v)
-  if v == nil or v == null or v == false or v == 0 or v == "" then return false end
-  if type(v) == "table" and next(v) == nil then return false end
-  return true
-end
 
 local OFTConfig = peft.declare_config {
   name = "OFTConfig",
@@ -56,9 +50,7 @@ local OFTConfig = peft.declare_config {
       "Number of Neumann series terms (only with use_cayley_neumann)." },
   },
   post_init = function(self, chk)
-    if truthy(self.layers_pattern) and self.layers_to_transform == nil then
-      chk.fail_value("layers_pattern", "needs layers_to_transform to be set as well")
-    end
+    rules.pattern_needs_layers(self, chk)
     if self.r == 0 and self.oft_block_size == 0 then
       chk.fail("oft_block_size", "r and oft_block_size cannot both be 0: set one of them (the other is"
         .. " inferred from the layer size), got r=0 and oft_block_size=0")
@@ -157,7 +149,7 @@ local function check_kwargs(tbl, path)
       .. " or load it with PEFT 0.13.0"), 0)
   end
   local warnings = {}
-  if truthy(tbl.use_cayley_neumann) then
+  if rules.truthy(tbl.use_cayley_neumann) then
     local pv = tbl.peft_version
     local saved_by
     if pv == nil or pv == null then

@@ -1,14 +1,7 @@
 -- PEANuT: parameter-efficient adaptation with weight-aware neural tweakers.
 local peft = require "peft"
 local config = require "peft.config"
-
--- Python truthiness of a str / list value (None, "" and [] are false).
-local function truthy(v)
-  if v == nil then return false end
-  if type(v) == "string" then return v ~= "" end
-  if type(v) == "table" then return next(v) ~= nil end
-  return true
-end
+local rules = require "peft.rules"
 
 -- The keys of transformers.activations.ACT2FN (from the reference schema's
 -- validation_constants), sorted as PEFT lists them in its error.
@@ -61,9 +54,7 @@ local PeanutConfig = peft.declare_config {
       "Whether B starts at zero so the adapter is a no-op at first (false: all Kaiming uniform)." },
   },
   post_init = function(self, chk)
-    if truthy(self.layers_pattern) and self.layers_to_transform == nil then
-      chk.fail_value("layers_pattern", "needs layers_to_transform to be set as well (it is null)")
-    end
+    rules.pattern_needs_layers(self, chk)
     -- r, depth and act_fn are checked per field above.
   end,
 }

@@ -1,13 +1,7 @@
 -- PSOFT: principal-subspace orthogonal fine-tuning.
 local peft = require "peft"
+local rules = require "peft.rules"
 local types = require "peft.types"
-
--- Python truthiness of an optional str / list value
-local function truthy(v)
-  if v == nil or v == peft.null or v == "" then return false end
-  if type(v) == "table" and #v == 0 then return false end
-  return true
-end
 
 local DEFAULT_LOWRANK_NITER = 10
 local DEFAULT_NUM_CAYLEY_NEUMANN_TERMS = 5
@@ -61,17 +55,7 @@ local PsoftConfig = peft.declare_config {
       "Name of the layer list (e.g. 'layers' or 'h') used to find layer indices; needs layers_to_transform." },
   },
   post_init = function(self, chk)
-    local tm = self.target_modules
-    if type(tm) == "string" and self.layers_to_transform ~= nil then
-      chk.fail_value("layers_to_transform", "cannot be used when target_modules is a regex string (%s)",
-        types.repr(tm))
-    end
-    if type(tm) == "string" and self.layers_pattern ~= nil then
-      chk.fail_value("layers_pattern", "cannot be used when target_modules is a regex string (%s)", types.repr(tm))
-    end
-    if truthy(self.layers_pattern) and self.layers_to_transform == nil then
-      chk.fail_value("layers_pattern", "needs layers_to_transform to be set as well")
-    end
+    rules.layer_selection(self, chk)
 
     if self.r <= 0 then chk.fail_value("r", "must be a positive integer") end
     -- ab_svd_init and psoft_svd: PEFT's membership checks are the Literal

@@ -1,13 +1,6 @@
 -- PVeRA: probabilistic VeRA with sampled scaling vectors.
 local peft = require "peft"
-
--- Python truthiness of a str / list value (None, "" and [] are false).
-local function truthy(v)
-  if v == nil then return false end
-  if type(v) == "string" then return v ~= "" end
-  if type(v) == "table" then return next(v) ~= nil end
-  return true
-end
+local rules = require "peft.rules"
 
 local PveraConfig = peft.declare_config {
   name = "PveraConfig",
@@ -46,9 +39,7 @@ local PveraConfig = peft.declare_config {
       "Seed of the random generator used when sampling from the learned distribution." },
   },
   post_init = function(self, chk)
-    if truthy(self.layers_pattern) and self.layers_to_transform == nil then
-      chk.fail_value("layers_pattern", "needs layers_to_transform to be set as well (it is null)")
-    end
+    rules.pattern_needs_layers(self, chk)
     if not self.save_projection then
       chk.warn("save_projection is false: pvera_A and pvera_B are left out of the checkpoint and rebuilt "
         .. "from projection_prng_key (%d) on load, which may differ across systems; "

@@ -1,13 +1,6 @@
 -- TinyLoRA: LoRA with very few trainable parameters per layer.
 local peft = require "peft"
-
--- Python truthiness of a str / list value (None, "" and [] are false).
-local function truthy(v)
-  if v == nil then return false end
-  if type(v) == "string" then return v ~= "" end
-  if type(v) == "table" then return next(v) ~= nil end
-  return true
-end
+local rules = require "peft.rules"
 
 local function positive_int(v)
   if v <= 0 then return "must be a positive integer" end
@@ -54,9 +47,7 @@ local TinyLoraConfig = peft.declare_config {
       "Name of the layer list (e.g. 'layers' or 'h') that layers_to_transform indexes into." },
   },
   post_init = function(self, chk)
-    if truthy(self.layers_pattern) and self.layers_to_transform == nil then
-      chk.fail_value("layers_pattern", "needs layers_to_transform to be set as well (it is null)")
-    end
+    rules.pattern_needs_layers(self, chk)
     if not self.save_projection then
       chk.warn("save_projection is false: the projections P are left out of the checkpoint and rebuilt "
         .. "from projection_seed (%d) on load, which may differ across systems; "

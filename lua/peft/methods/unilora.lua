@@ -1,6 +1,6 @@
 -- Uni-LoRA: one shared parameter vector projected into every LoRA matrix.
 local peft = require "peft"
-local types = require "peft.types"
+local rules = require "peft.rules"
 
 local function positive_int(v)
   if v <= 0 then return "must be a positive integer" end
@@ -54,17 +54,7 @@ local UniLoraConfig = peft.declare_config {
   post_init = function(self, chk)
     -- r, theta_d_length, unilora_dropout, init_theta_d_bound and bias are
     -- checked per field above.
-    local tm = self.target_modules
-    if type(tm) == "string" then
-      if self.layers_to_transform ~= nil then
-        chk.fail_value("layers_to_transform", "must be null when target_modules is a regex string (%s)",
-          types.repr(tm))
-      end
-      if self.layers_pattern ~= nil then
-        chk.fail_value("layers_pattern", "must be null when target_modules is a regex string (%s)",
-          types.repr(tm))
-      end
-    end
+    rules.regex_excludes_layers(self, chk)
   end,
 }
 

@@ -1,12 +1,6 @@
 -- VeRA: shared frozen random matrices with small trainable scaling vectors.
 local peft = require "peft"
-
--- Python truthiness of a layers_pattern value: null, "" and [] are false.
-local function truthy(v)
-  if v == nil or v == "" then return false end
-  if type(v) == "table" then return next(v) ~= nil end
-  return true
-end
+local rules = require "peft.rules"
 
 local VeraConfig = peft.declare_config {
   name = "VeraConfig",
@@ -37,9 +31,7 @@ local VeraConfig = peft.declare_config {
       "Name(s) of the module list holding the layers (e.g. 'layers', 'h'); used with layers_to_transform." },
   },
   post_init = function(self, chk)
-    if truthy(self.layers_pattern) and self.layers_to_transform == nil then
-      chk.fail_value("layers_pattern", "needs layers_to_transform to be set as well")
-    end
+    rules.pattern_needs_layers(self, chk)
     if not self.save_projection then
       chk.warn("save_projection is false: vera_A and vera_B will be rebuilt from projection_prng_key on load, "
         .. "which may not give the same matrices on every system; set save_projection to true to be safe")

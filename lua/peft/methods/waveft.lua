@@ -1,13 +1,6 @@
 -- WaveFT: sparse trainable coefficients in the wavelet domain.
 local peft = require "peft"
-local types = require "peft.types"
-
--- Python truthiness of an optional str / list value
-local function truthy(v)
-  if v == nil or v == peft.null or v == "" then return false end
-  if type(v) == "table" and #v == 0 then return false end
-  return true
-end
+local rules = require "peft.rules"
 
 -- The wavelet families WaveFT supports (the keys of PEFT's
 -- WAVELET_REDUCTIONS, in its order): Daubechies, Symlets and Coiflets.
@@ -63,17 +56,7 @@ local WaveFTConfig = peft.declare_config {
       "Whether the coefficients start at zero (true) or random (false), so the adapter starts as a no-op." },
   },
   post_init = function(self, chk)
-    local tm = self.target_modules
-    if type(tm) == "string" and self.layers_to_transform ~= nil then
-      chk.fail_value("layers_to_transform", "cannot be used when target_modules is a regex string (%s)",
-        types.repr(tm))
-    end
-    if type(tm) == "string" and self.layers_pattern ~= nil then
-      chk.fail_value("layers_pattern", "cannot be used when target_modules is a regex string (%s)", types.repr(tm))
-    end
-    if truthy(self.layers_pattern) and self.layers_to_transform == nil then
-      chk.fail_value("layers_pattern", "needs layers_to_transform to be set as well")
-    end
+    rules.layer_selection(self, chk)
     -- wavelet_family membership is the field's check (check_family)
   end,
 }

@@ -1,0 +1,50 @@
+-- peft.rules: cross-field rules that many methods' post_init share.
+--
+-- PEFT repeats the same layer-selection checks in the __post_init__ of most
+-- tuners (LoRA, DeFT, FourierFT, ...). They live here once; each method
+-- calls the ones its PEFT counterpart applies, in PEFT's order, e.g.
+--   post_init = function(self, chk) rules.layer_selection(self, chk) end
+local config = require "peft.config"
+local core = require "peft.core"
+local types = require "peft.types"
+
+local M = {}
+
+local null = core.null
+
+local REGEX_FIELDS = { "layers_to_transform", "layers_pattern" }
+
+--- Python truthiness: nil, null, false, 0, "" and an empty table are false;
+-- everything else (config objects included) is true.
+function M.truthy(v)
+  if v == nil or v == null or v == false or v == 0 or v == "" then return false end
+  if type(v) == "table" then return config.is_config(v) or next(v) ~= nil end
+  return true
+end
+
+--- When target_modules is a string (a regex), each of the fields (default:
+-- layers_to_transform, then layers_pattern) must be null.
+function M.regex_excludes_layers(self, chk, fields)
+  local tm = self.target_modules
+  if type(tm) ~= "string" then return end
+  for _, field in ipairs(fields or REGEX_FIELDS) do
+    if self[field] ~= nil then
+      chk.fail_value(field, "must be null when target_modules is a regular expression (%s)", types.repr(tm))
+    end
+  end
+end
+
+--- A layers_pattern (a non-empty string or list) needs layers_to_transform.
+function M.pattern_needs_layers(self, chk)
+  if M.truthy(self.layers_pattern) and self.layers_to_transform == nil then
+    chk.fail_value("layers_pattern", "needs layers_to_transform to be set as well")
+  end
+end
+
+--- Both rules above, in PEFT's usual order: the regex rule first.
+function M.layer_selection(self, chk)
+  M.regex_excludes_layers(self, chk)
+  M.pattern_needs_layers(self, chk)
+end
+
+return M
