@@ -72,6 +72,10 @@ $(BUILD)/lib/peft/core.so: $(CORE_PIC)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $^ -lm
 
+# the pseudo-terminal driver the REPL specs use (a tool, not a test)
+$(BUILD)/ptydrive: tests/c/ptydrive.c | $(DEPS_STAMP)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $< -lutil
+
 $(BUILD)/test_%: tests/c/test_%.c tests/c/ctest.h $(CORE_OBJ)
 	$(CC) $(ALL_CFLAGS) -Itests/c -o $@ $< $(CORE_OBJ) $(LUA_LIBS) -lm
 
@@ -80,13 +84,13 @@ run: all
 
 ctest: $(CTESTS)
 
-test: all $(CTESTS)
+test: all $(CTESTS) $(BUILD)/ptydrive
 	@BUILD=$(BUILD) ./scripts/run-tests
 
 sanitize:
 	@$(MAKE) --no-print-directory BUILD=build/asan \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined" all $(CTESTS:$(BUILD)/%=build/asan/%)
+	  LDFLAGS="-fsanitize=address,undefined" all $(CTESTS:$(BUILD)/%=build/asan/%) build/asan/ptydrive
 	@BUILD=build/asan SANITIZE=1 ./scripts/run-tests
 
 install: all

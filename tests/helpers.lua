@@ -3,6 +3,17 @@ local M = {}
 
 M.PEFT_BIN = os.getenv("PEFT_BIN") or "build/peft"
 M.CORE_DIR = os.getenv("PEFT_CORE_DIR") or "build/lib"
+M.PTYDRIVE = os.getenv("PTYDRIVE") or "build/ptydrive"
+
+--- repl(script [, opts]) -> transcript, status: runs the peft REPL on a
+-- pseudo-terminal (tests/c/ptydrive.c), driven by script lines
+-- ("expect TEXT", "send TEXT" with \n \t \xHH escapes, "wait").
+function M.repl(script, opts)
+  opts = opts or {}
+  local r = M.run({ "-t", tostring(opts.timeout or 5000), "--", M.PEFT_BIN }, {
+    cmd = M.PTYDRIVE, stdin = table.concat(script, "\n") .. "\n", env = opts.env })
+  return r.out:gsub("\r", ""), r.code, r.err
+end
 
 local function sh_quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"

@@ -467,7 +467,7 @@ local function new(cls, args, opts)
   if type(args) ~= "table" or getmetatable(args) == array_mt then
     errors.raise("TypeError", cls.name .. " expects a table of fields, got " .. types.kind(args), nil, 3)
   end
-  if getmetatable(args) and getmetatable(args).__peft_instance then args = args:to_dict() end
+  if M.is_config(args) then args = args:to_dict() end
   local map = cls.field_map
   for k in pairs(args) do
     if not map[k] then error(unknown_field(cls, k, "got an unknown field"), 3) end
@@ -521,7 +521,7 @@ function Base.to_dict(self)
       local v = st.values[f.name]
       if v == nil then
         out[f.name] = null
-      elseif type(v) == "table" and getmetatable(v) and getmetatable(v).__peft_instance then
+      elseif M.is_config(v) then
         out[f.name] = v:to_dict()
       else
         out[f.name] = deepcopy(v)
@@ -572,6 +572,12 @@ function Base.warnings(self)
   return out
 end
 
+--- Whether a field was given (in the constructor's table or the file), as
+-- opposed to taking its default.
+function Base.was_given(self, name)
+  return rawget(self, STATE).given[name] == true
+end
+
 --- The keys kept from a file that the class does not know.
 function Base.extra(self)
   return deepcopy(rawget(self, STATE).extra)
@@ -605,7 +611,7 @@ function Base.diff(self)
     if f.name ~= "peft_type" and f.name ~= "peft_version" and f.to_dict ~= false then
       local v = st.values[f.name]
       local cmpv = v
-      if type(v) == "table" and getmetatable(v) and getmetatable(v).__peft_instance then cmpv = v:to_dict() end
+      if M.is_config(v) then cmpv = v:to_dict() end
       if not same(cmpv, f.default) then
         out[#out + 1] = { name = f.name, value = v, default = f.default }
       end
@@ -619,7 +625,7 @@ function Base.repr(self)
   local parts = {}
   for _, d in ipairs(self:diff()) do
     local v = d.value
-    if type(v) == "table" and getmetatable(v) and getmetatable(v).__peft_instance then
+    if M.is_config(v) then
       v = v:to_dict()
     end
     parts[#parts + 1] = d.name .. "=" .. types.repr(v)
@@ -699,7 +705,7 @@ end
 function M.is_config(v)
   if type(v) ~= "table" then return false end
   local mt = getmetatable(v)
-  return mt ~= nil and mt.__peft_instance == true
+  return type(mt) == "table" and mt.__peft_instance == true
 end
 
 return M

@@ -292,7 +292,8 @@ function M.kind(v)
   local t = type(v)
   if t == "number" then return math.type(v) == "integer" and "an integer" or "a float" end
   if t == "table" then
-    if getmetatable(v) and getmetatable(v).__peft_instance then return "a " .. tostring(getmetatable(v).__name) end
+    local mt = getmetatable(v)
+    if type(mt) == "table" and mt.__peft_instance then return "a " .. tostring(mt.__name) end
     if next(v) == nil then return "an empty table" end
     return is_array(v) and "a list" or "an object"
   end

@@ -1,0 +1,447 @@
+-- The `peft COMMAND` line: output and exit codes of every command on good
+-- and bad input, in text and --json.
+local peft = require "peft"
+local helpers = require "helpers"
+
+local run = helpers.run
+local decode = peft.core.json_decode
+
+local LORA = [[{
+  "peft_type": "LORA",
+  "task_type": "CAUSAL_LM",
+  "r": 16,
+  "lora_alpha": 32,
+  "lora_dropout": 0.05,
+  "target_modules": ["v_proj", "q_proj"],
+  "rank_pattern": {"layers.0.self_attn.q_proj": 4},
+  "base_model_name_or_path": "meta-llama/Llama-3.2-1B",
+  "merge_weights": false
+}]]
+
+local function adapter(dir, text)
+  os.execute("mkdir -p " .. helpers.q(dir))
+  return helpers.write(dir .. "/adapter_config.json", text)
+end
+
+describe("peft COMMAND", function()
+  after_each(helpers.cleanup)
+
+  describe("help", function()
+    it("lists the commands; help COMMAND and COMMAND --help explain one", function()
+      local r = run { "help" }
+      assert.are.equal(0, r.code)
+      for _, c in ipairs { "types", "show", "inspect", "validate", "new", "schema", "migrate" } do
+        assert.truthy(r.out:find("\n  " .. c .. " ", 1, true), c)
+      end
+      r = run { "help", "validate" }
+      assert.are.equal(0, r.code)
+      assert.truthy(r.out:find("usage: peft validate PATH...", 1, true))
+      assert.are.equal(r.out, run { "validate", "--help" }.out)
+    end)
+
+    it("exits 2 on an unknown topic or option", function()
+      local r = run { "help", "valdate" }
+      assert.are.equal(2, r.code)
+      assert.are.equal("peft help: unknown command 'valdate' (did you mean 'validate'?)\n", r.err)
+      r = run { "types", "--jsn" }
+      assert.are.equal(2, r.code)
+      assert.are.equal("peft types: unknown option '--jsn' (did you mean 'json'?) (see 'peft help types')\n", r.err)
+    end)
+  end)
+
+  describe("types", function()
+    it("lists every member with its registration, and the task types", function()
+      local r = run { "types" }
+      assert.are.equal(0, r.code, r.err)
+      assert.truthy(r.out:match("\nLORA +lora +lora_ +yes +LoraConfig +LoraModel\n"))
+      assert.truthy(r.out:match("\nADALORA +adalora +lora_%* +yes +AdaLoraConfig +AdaLoraModel\n"))
+      assert.truthy(r.out:find("TaskType: SEQ_CLS, SEQ_2_SEQ_LM, CAUSAL_LM, TOKEN_CLS, QUESTION_ANS, FEATURE_EXTRACTION",
+        1, true))
+      assert.is_nil(r.out:find("\27[", 1, true)) -- no colour off a terminal
+    end)
+
+    it("--json", function()
+      local r = run { "types", "--json" }
+      assert.are.equal(0, r.code)
+      local d = decode(r.out)
+      assert.are.equal(45, #d.peft_types)
+      assert.are.equal("LORA", d.peft_types[5].name)
+      assert.are.equal("lora_", d.peft_types[5].prefix)
+      assert.is_true(d.peft_types[5].is_mixed_compatible)
+      assert.are.equal("lora", d.peft_types[6].shares_prefix_with)
+      assert.are.equal(6, #d.task_types)
+    end)
+
+    it("shows an unregistered member added by an extension", function()
+      local dir = helpers.tmpdir()
+      helpers.write(dir .. "/x.lua", 'peft.add_peft_type("LONELY")')
+      local r = run({ "types" }, { env = { PEFT_PATH = dir } })
+      assert.truthy(r.out:match("\nLONELY +%- +%- +%- +%(not registered%)"), r.out)
+    end)
+  end)
+
+  describe("show", function()
+    it("prints every field grouped by declaring class, by method, PeftType or class name", function()
+      local r = run { "show", "adalora" }
+      assert.are.equal(0, r.code, r.err)
+      assert.truthy(r.out:find("AdaLoraConfig  (PeftType ADALORA, method 'adalora', prefix 'lora_'", 1, true))
+      local a = r.out:find("from PeftConfig:", 1, true)
+      local b = r.out:find("from LoraConfig:", 1, true)
+      local c = r.out:find("from AdaLoraConfig:", 1, true)
+      assert.truthy(a and b and c and a < b and b < c)
+      assert.truthy(r.out:find("  total_step  Optional[int] = null", 1, true))
+      assert.truthy(r.out:find("allowed: 'none', 'all', 'lora_only'", 1, true))
+      assert.truthy(r.out:find("nested EvaConfig", 1, true))
+      assert.are.equal(r.out, run { "show", "ADALORA" }.out)
+      assert.are.equal(r.out, run { "show", "AdaLoraConfig" }.out)
+    end)
+
+    it("--json gives every field with type, default, choices and help", function()
+      local r = run { "show", "lora", "--json" }
+      assert.are.equal(0, r.code)
+      local d = decode(r.out)
+      assert.are.equal("LoraConfig", d.class)
+      assert.are.equal("lora_", d.prefix)
+      local byname = {}
+      for _, f in ipairs(d.fields) do byname[f.name] = f end
+      assert.are.equal(8, byname.r.default)
+      assert.are.equal("int", byname.r.type)
+      assert.are.same({ "none", "all", "lora_only" }, byname.bias.choices)
+      assert.is_true(byname.target_modules.set)
+      assert.is_false(byname.runtime_config.written)
+      assert.truthy(d.nested.LoftQConfig)
+    end)
+
+    it("exits 2 on an unknown method, suggesting one", function()
+      local r = run { "show", "lorra" }
+      assert.are.equal(2, r.code)
+      assert.are.equal("peft show: unknown method 'lorra' (did you mean 'lora'?); 'peft types' lists them"
+        .. " (see 'peft help show')\n", r.err)
+    end)
+  end)
+
+  describe("inspect", function()
+    it("explains a config: method, task, non-defaults, targets, rank, unknown keys, warnings", function()
+      local dir = helpers.tmpdir()
+      adapter(dir, LORA)
+      local r = run { "inspect", dir }
+      assert.are.equal(0, r.code, r.err)
+      assert.truthy(r.out:find("method       lora (LORA) -> LoraConfig", 1, true))
+      assert.truthy(r.out:find("task         CAUSAL_LM", 1, true))
+      assert.truthy(r.out:find("targets      2 names, each matching a module whose name is equal to it or ends"
+        .. " with '.' plus it: q_proj, v_proj", 1, true))
+      assert.truthy(r.out:find("rank         r = 16, lora_alpha = 32; scaling lora_alpha / r = 2", 1, true))
+      assert.truthy(r.out:find("layers.0.self_attn.q_proj -> 4", 1, true))
+      assert.truthy(r.out:find('lora_dropout = 0.05  (default 0.0)', 1, true))
+      assert.truthy(r.out:find("merge_weights = false", 1, true))
+      assert.truthy(r.out:find("1 key unknown to LoraConfig: 'merge_weights'", 1, true))
+    end)
+
+    it("describes a regex and all-linear", function()
+      local dir = helpers.tmpdir()
+      adapter(dir .. "/a", '{"peft_type": "LORA", "target_modules": ".*\\\\.(q|v)_proj$"}')
+      adapter(dir .. "/b", '{"peft_type": "LORA", "target_modules": "all-linear", "use_rslora": true, "r": 4}')
+      local r = run { "inspect", dir .. "/a" }
+      assert.truthy(r.out:find("a regular expression that must match the whole module name: .*\\.(q|v)_proj$", 1, true))
+      r = run { "inspect", dir .. "/b/adapter_config.json" }
+      assert.truthy(r.out:find("'all-linear': every linear layer except the output layer", 1, true))
+      assert.truthy(r.out:find("scaling lora_alpha / sqrt(r)  (rsLoRA) = 4", 1, true))
+    end)
+
+    it("--json", function()
+      local dir = helpers.tmpdir()
+      adapter(dir, LORA)
+      local d = decode(run({ "inspect", dir, "--json" }).out)
+      assert.are.equal("LoraConfig", d.class)
+      assert.are.equal(16, d.rank.value)
+      assert.are.equal(2.0, d.rank.scaling)
+      assert.are.equal(false, d.unknown_keys.merge_weights)
+      assert.are.equal(1, #d.warnings)
+      assert.are.same({ "q_proj", "v_proj" }, d.target_modules.value)
+    end)
+
+    it("exits 1 with the error on stderr for a bad file, --json on stdout", function()
+      local dir = helpers.tmpdir()
+      local path = adapter(dir, '{"peft_type": "LORA", "r": "16"}')
+      local r = run { "inspect", dir }
+      assert.are.equal(1, r.code)
+      assert.are.equal("invalid: ValueError: " .. path .. ': LoraConfig.r: expected an integer, got "16"\n', r.err)
+      r = run { "inspect", dir, "--json" }
+      assert.are.equal(1, r.code)
+      local d = decode(r.out)
+      assert.is_false(d.ok)
+      assert.are.equal("r", d.error.field)
+    end)
+
+    it("exits 2 without a path", function()
+      assert.are.equal(2, run({ "inspect" }).code)
+    end)
+  end)
+
+  describe("validate", function()
+    local dir
+    before_each(function()
+      dir = helpers.tmpdir()
+      adapter(dir .. "/good", '{"peft_type": "IA3"}')
+      adapter(dir .. "/warn", '{"peft_type": "IA3", "enable_lora": [true]}')
+      adapter(dir .. "/deep/bad", '{"peft_type": "IA3", "fan_in_fan_out": 1}')
+      adapter(dir .. "/deep/broken", '{"peft_type": "IA3",')
+      helpers.write(dir .. "/deep/notes.json", "{}")
+    end)
+
+    it("searches directories, reports failed and warned files, keeps going, exits 1", function()
+      local r = run { "validate", dir }
+      assert.are.equal(1, r.code)
+      local lines = {}
+      for l in r.out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+      assert.are.equal(4, #lines, r.out)
+      assert.are.equal("FAIL " .. dir .. "/deep/bad/adapter_config.json: ValueError: IA3Config.fan_in_fan_out:"
+        .. " expected a boolean, got 1", lines[1])
+      assert.truthy(lines[2]:find("^FAIL " .. dir:gsub("%p", "%%%0") .. "/deep/broken/adapter_config.json: JSONDecodeError:"))
+      assert.truthy(lines[3]:find("^WARN .*/warn/adapter_config.json: 1 key unknown to IA3Config: 'enable_lora'"))
+      assert.are.equal("4 files: 1 valid, 1 with warnings, 2 invalid", lines[4])
+    end)
+
+    it("exits 0 when everything is valid, even with warnings; --strict makes warnings fail", function()
+      local r = run { "validate", dir .. "/good", dir .. "/warn" }
+      assert.are.equal(0, r.code)
+      assert.truthy(r.out:find("2 files: 1 valid, 1 with warnings, 0 invalid", 1, true))
+      r = run { "validate", "--strict", dir .. "/good", dir .. "/warn" }
+      assert.are.equal(1, r.code)
+      assert.truthy(r.out:find("FAIL .*/warn/adapter_config.json: ValueError: 1 key unknown to IA3Config:"))
+      assert.truthy(r.out:find("2 files: 1 valid, 0 with warnings, 1 invalid", 1, true))
+    end)
+
+    it("accepts a file path and reports a missing one", function()
+      local r = run { "validate", dir .. "/good/adapter_config.json", dir .. "/nope" }
+      assert.are.equal(1, r.code)
+      assert.truthy(r.out:find("FAIL " .. dir .. "/nope: FileNotFoundError: no such file or directory", 1, true), r.out)
+    end)
+
+    it("--json lists every file", function()
+      local r = run { "validate", dir, "--json" }
+      assert.are.equal(1, r.code)
+      local d = decode(r.out)
+      assert.are.same({ files = 4, valid = 1, warnings = 1, invalid = 2 }, d.summary)
+      assert.are.equal(4, #d.files)
+      local status = {}
+      for _, f in ipairs(d.files) do status[f.path:match("([^/]+)/adapter_config.json$")] = f.status end
+      assert.are.same({ good = "ok", warn = "warning", bad = "error", broken = "error" }, status)
+    end)
+
+    it("exits 1 when nothing is found and 2 without a path", function()
+      local empty = helpers.tmpdir()
+      local r = run { "validate", empty }
+      assert.are.equal(1, r.code)
+      assert.truthy(r.err:find("no adapter_config.json found", 1, true))
+      assert.are.equal(2, run({ "validate" }).code)
+    end)
+  end)
+
+  describe("new", function()
+    it("prints a config built from defaults and FIELD=VALUE (JSON when it parses)", function()
+      local r = run { "new", "lora", "r=16", 'target_modules=["q_proj","v_proj"]', "task_type=CAUSAL_LM",
+                      "lora_dropout=0.1" }
+      assert.are.equal(0, r.code, r.err)
+      local cfg = peft.from_json(r.out)
+      assert.are.equal(16, cfg.r)
+      assert.are.equal("CAUSAL_LM", cfg.task_type)
+      assert.are.same({ "q_proj", "v_proj" }, cfg.target_modules)
+      assert.are.equal(0.1, cfg.lora_dropout)
+      assert.are.equal(peft.LoraConfig { r = 16, target_modules = { "q_proj", "v_proj" }, task_type = "CAUSAL_LM",
+                                         lora_dropout = 0.1 }:to_json() .. "\n", r.out)
+    end)
+
+    it("saves with -o and reports warnings on stderr", function()
+      local dir = helpers.tmpdir() .. "/out"
+      local r = run { "new", "lora", "init_lora_weights=eva", "-o", dir }
+      assert.are.equal(0, r.code, r.err)
+      assert.are.equal("wrote " .. dir .. "/adapter_config.json\n", r.out)
+      assert.truthy(r.err:find("warning: LoraConfig: ", 1, true))
+      assert.are.equal("eva", peft.PeftConfig.from_pretrained(dir, { quiet = true }).init_lora_weights)
+    end)
+
+    it("exits 1 on an invalid value and 2 on bad usage", function()
+      local r = run { "new", "lora", "r=sixteen" }
+      assert.are.equal(1, r.code)
+      assert.are.equal('peft new: ValueError: LoraConfig.r: expected an integer, got "sixteen"\n', r.err)
+      r = run { "new", "lora", "rr=1" }
+      assert.are.equal(1, r.code)
+      assert.truthy(r.err:find("LoraConfig got an unknown field 'rr' (did you mean 'r'?)", 1, true))
+      assert.are.equal(2, run({ "new", "lora", "r" }).code)
+      assert.are.equal(2, run({ "new" }).code)
+    end)
+
+    it("--json", function()
+      local d = decode(run({ "new", "ia3", "--json" }).out)
+      assert.are.equal("IA3", d.config.peft_type)
+      assert.are.equal(0, #d.warnings)
+    end)
+  end)
+
+  describe("migrate", function()
+    local BONE = '{"peft_type": "BONE", "r": 64, "target_modules": ["q_proj"], "peft_version": "0.17.1"}'
+
+    it("shows the BONE -> MISS diff without writing", function()
+      local dir = helpers.tmpdir()
+      local path = adapter(dir, BONE)
+      local r = run { "migrate", dir }
+      assert.are.equal(0, r.code, r.err)
+      assert.truthy(r.out:find(path .. ": BONE -> MISS (dry run; --write applies it)", 1, true))
+      assert.truthy(r.out:find('\n+  "peft_type": "MISS",', 1, true), r.out)
+      assert.truthy(r.out:find('\n+  "miss_dropout": 0.0,', 1, true), r.out)
+      assert.are.equal(BONE, helpers.read(path))
+    end)
+
+    it("writes with --write, and the result loads as MISS", function()
+      local dir = helpers.tmpdir()
+      adapter(dir, BONE)
+      local r = run { "migrate", dir, "--write" }
+      assert.are.equal(0, r.code, r.err)
+      local cfg = peft.PeftConfig.from_pretrained(dir)
+      assert.are.equal("MissConfig", cfg:get_class().name)
+      assert.are.equal(64, cfg.r)
+      assert.are.equal("0.17.1", cfg.peft_version)
+      r = run { "migrate", dir }
+      assert.truthy(r.out:find("nothing to migrate", 1, true))
+    end)
+
+    it("--json, and exit 1 on a bad file", function()
+      local dir = helpers.tmpdir()
+      adapter(dir, BONE)
+      local d = decode(run({ "migrate", dir, "--json" }).out)
+      assert.is_true(d.changed)
+      assert.are.equal("BONE -> MISS", d.migration)
+      assert.is_false(d.written)
+      adapter(dir, "{")
+      assert.are.equal(1, run({ "migrate", dir }).code)
+    end)
+  end)
+
+  describe("colour", function()
+    it("is never used when NO_COLOR is set (checked through the helper)", function()
+      local r = run({ "-e", [[
+        local cli = require "peft.cli"
+        print(cli.main { "types", "--json" })
+      ]] }, { env = { NO_COLOR = "1" } })
+      assert.are.equal(0, r.code)
+      assert.is_nil(r.out:find("\27[", 1, true))
+    end)
+  end)
+end)
+
+describe("an extension method", function()
+  after_each(helpers.cleanup)
+
+  it("shows up in types, show, new, schema, the REPL and require 'peft'", function()
+    local dir = helpers.tmpdir()
+    helpers.write(dir .. "/my_method.lua", helpers.read("README.md"):match("```lua\n(%-%- ~/.peft/my_method.lua.-)```"))
+    local env = { PEFT_PATH = dir }
+    local r = run({ "types" }, { env = env })
+    assert.truthy(r.out:match("\nMY_METHOD +my_method +my_method_ +no +MyMethodConfig +MyMethodModel\n"), r.out .. r.err)
+    r = run({ "show", "my_method" }, { env = env })
+    assert.truthy(r.out:find("init  Literal['zeros', 'gaussian'] = \"zeros\"", 1, true), r.out)
+    r = run({ "new", "my_method", "r=4" }, { env = env })
+    assert.are.equal(0, r.code, r.err)
+    assert.truthy(r.out:find('"peft_type": "MY_METHOD"', 1, true))
+    r = run({ "new", "my_method", "r=100", "init=gaussian" }, { env = env })
+    assert.are.equal(1, r.code)
+    assert.are.equal("peft new: ValueError: MyMethodConfig.r: must be at most 64 with init 'gaussian', got 100\n", r.err)
+    r = run({ "schema", "my_method" }, { env = env })
+    assert.are.same({ "zeros", "gaussian" }, decode(r.out).properties.init.enum)
+    r = run({ "-i" }, { env = env, stdin = "MyMethodConfig{ r = 2 }\n" })
+    assert.truthy(r.out:find("MyMethodConfig(r=2)", 1, true), r.out)
+    r = run({ "-e", "print(require('peft').PEFT_TYPE_TO_PREFIX_MAPPING.MY_METHOD)" },
+      { cmd = "lua5.4", env = { PEFT_PATH = dir, LUA_PATH = "lua/?.lua;lua/?/init.lua;;",
+                                LUA_CPATH = helpers.CORE_DIR .. "/?.so;;" } })
+    assert.are.equal("my_method_\n", r.out)
+  end)
+end)
+
+describe("peft schema", function()
+  after_each(helpers.cleanup)
+
+  it("is a draft 2020-12 schema with types, defaults, enums and descriptions", function()
+    local r = run { "schema", "lora" }
+    assert.are.equal(0, r.code, r.err)
+    local s = decode(r.out)
+    assert.are.equal("https://json-schema.org/draft/2020-12/schema", s["$schema"])
+    assert.are.same({ "peft_type" }, s.required)
+    assert.are.same({ const = "LORA", default = "LORA", description = s.properties.peft_type.description },
+      s.properties.peft_type)
+    assert.are.equal("integer", s.properties.r.type)
+    assert.are.equal(8, s.properties.r.default)
+    assert.are.same({ "none", "all", "lora_only" }, s.properties.bias.enum)
+    assert.truthy(s.properties.r.description)
+    assert.truthy(s["$defs"].EvaConfig)
+    assert.is_nil(s.properties.runtime_config)
+  end)
+
+  it("validates PEFT's default config of every method and rejects a wrongly typed field"
+     .. " (checked by Debian's python3-jsonschema)", function()
+    local dir = helpers.tmpdir()
+    local fixture = decode(helpers.read("tests/fixtures/peft_defaults.json")).configs
+    local cases = {}
+    for name, fx in pairs(fixture) do
+      local cls = peft[name]
+      helpers.write(dir .. "/" .. name .. ".schema.json",
+        peft.core.json_encode(require("peft.schema").schema(cls)))
+      helpers.write(dir .. "/" .. name .. ".good.json", fx.json)
+      -- a wrongly typed field: peft_version (a string) as a number
+      local bad = decode(fx.json)
+      bad.peft_version = 3
+      helpers.write(dir .. "/" .. name .. ".bad.json", peft.core.json_encode(bad))
+      cases[#cases + 1] = name
+    end
+    table.sort(cases)
+    local script = helpers.write(dir .. "/check.py", [[
+import json, sys
+from jsonschema import Draft202012Validator
+d = sys.argv[1]
+for name in sys.argv[2:]:
+    schema = json.load(open(f"{d}/{name}.schema.json"))
+    Draft202012Validator.check_schema(schema)
+    v = Draft202012Validator(schema)
+    good = list(v.iter_errors(json.load(open(f"{d}/{name}.good.json"))))
+    bad = list(v.iter_errors(json.load(open(f"{d}/{name}.bad.json"))))
+    print(name, "good" if not good else "GOOD-REJECTED:" + good[0].message,
+          "bad-rejected" if bad else "BAD-ACCEPTED")
+]])
+    local args = { script, dir }
+    for _, c in ipairs(cases) do args[#args + 1] = c end
+    local r = run(args, { cmd = "/usr/bin/python3" })
+    assert.are.equal(0, r.code, r.err)
+    local n = 0
+    for line in r.out:gmatch("[^\n]+") do
+      n = n + 1
+      assert.truthy(line:match("^%w+ good bad%-rejected$"), line)
+    end
+    assert.are.equal(#cases, n)
+  end)
+
+  it("rejects a field of another type, an unknown enum value, and a bad nested value", function()
+    local dir = helpers.tmpdir()
+    helpers.write(dir .. "/schema.json", run({ "schema", "lora" }).out)
+    local cases = {
+      ok = '{"peft_type": "LORA", "r": 16, "init_lora_weights": "pissa_niter_4", "eva_config": {"rho": 2.0}}',
+      r_string = '{"peft_type": "LORA", "r": "16"}',
+      bias = '{"peft_type": "LORA", "bias": "some"}',
+      peft_type = '{"peft_type": "IA3"}',
+      nested = '{"peft_type": "LORA", "eva_config": {"rho": "high"}}',
+      init = '{"peft_type": "LORA", "init_lora_weights": "pissa_niter_x"}',
+    }
+    for k, v in pairs(cases) do helpers.write(dir .. "/" .. k .. ".json", v) end
+    local script = helpers.write(dir .. "/check.py", [[
+import json, sys
+from jsonschema import Draft202012Validator
+d = sys.argv[1]
+v = Draft202012Validator(json.load(open(f"{d}/schema.json")))
+for name in sorted(["ok", "r_string", "bias", "peft_type", "nested", "init"]):
+    print(name, "valid" if v.is_valid(json.load(open(f"{d}/{name}.json"))) else "invalid")
+]])
+    local r = run({ script, dir }, { cmd = "/usr/bin/python3" })
+    assert.are.equal(0, r.code, r.err)
+    assert.are.equal("bias invalid\ninit invalid\nnested invalid\nok valid\npeft_type invalid\nr_string invalid\n",
+      r.out)
+  end)
+end)
