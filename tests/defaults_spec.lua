@@ -31,6 +31,19 @@ describe("defaults of every config class", function()
         end)
       end
 
+      it("round-trips: build, save, load, save gives the same bytes and an equal config", function()
+        local dir = helpers.tmpdir()
+        local cfg = peft[name].new(fx.kwargs, { quiet = true })
+        cfg:save_pretrained(dir)
+        local first = helpers.read(dir .. "/adapter_config.json")
+        local loaded = peft.PeftConfig.from_pretrained(dir, { quiet = true })
+        assert.are.equal(peft[name], loaded:get_class())
+        assert.are.equal(cfg, loaded)
+        loaded:save_pretrained(dir)
+        assert.are.equal(first, helpers.read(dir .. "/adapter_config.json"))
+        helpers.cleanup()
+      end)
+
       it("writes PEFT's adapter_config.json byte for byte", function()
         local cfg = peft[name].new(fx.kwargs, { quiet = true })
         local expected = fx.json:gsub('"peft_version": "[^"]*"',
