@@ -23,8 +23,11 @@ LUADIR = $(PREFIX)/share/lua/5.4
 LUA_CFLAGS = $(shell pkg-config --cflags lua5.4)
 LUA_LIBS = $(shell pkg-config --libs lua5.4)
 EDIT_LIBS = $(shell pkg-config --libs libedit)
+PCRE_CFLAGS = $(shell pkg-config --cflags libpcre2-8)
+PCRE_LIBS = $(shell pkg-config --libs libpcre2-8)
 
-CORE_SRC := src/peft_types.c src/peft_registry.c src/peft_json.c src/peft_os.c src/lpeft.c
+CORE_SRC := src/peft_types.c src/peft_registry.c src/peft_json.c src/peft_os.c src/peft_jtree.c \
+  src/peft_safetensors.c src/lpeft_st.c src/lpeft_re.c src/lpeft.c
 EXE_SRC := src/peft.c src/peft_repl.c
 LUA_FILES := $(shell find lua -name '*.lua' | LC_ALL=C sort)
 HEADERS := $(wildcard src/*.h)
@@ -32,10 +35,10 @@ HEADERS := $(wildcard src/*.h)
 CORE_OBJ := $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
 CORE_PIC := $(CORE_SRC:src/%.c=$(BUILD)/pic/%.o)
 EXE_OBJ := $(EXE_SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/peft_embedded.o
-CTESTS := $(BUILD)/test_registry $(BUILD)/test_json
+CTESTS := $(BUILD)/test_registry $(BUILD)/test_json $(BUILD)/test_safetensors
 
 DEPS_STAMP := build/.deps-ok
-ALL_CFLAGS = $(CFLAGS) $(WARN) -std=c11 -D_POSIX_C_SOURCE=200809L -Isrc $(LUA_CFLAGS)
+ALL_CFLAGS = $(CFLAGS) $(WARN) -std=c11 -D_POSIX_C_SOURCE=200809L -Isrc $(LUA_CFLAGS) $(PCRE_CFLAGS)
 
 .PHONY: all run test ctest spec sanitize install uninstall clean deps
 
@@ -65,19 +68,19 @@ $(BUILD)/obj/peft_embedded.o: $(BUILD)/peft_embedded.c src/peft_embedded.h
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/peft: $(CORE_OBJ) $(EXE_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LUA_LIBS) $(EDIT_LIBS) -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LUA_LIBS) $(EDIT_LIBS) $(PCRE_LIBS) -lm
 
 # the loadable module: no -llua, the interpreter provides the symbols
 $(BUILD)/lib/peft/core.so: $(CORE_PIC)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $^ -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $^ $(PCRE_LIBS) -lm
 
 # the pseudo-terminal driver the REPL specs use (a tool, not a test)
 $(BUILD)/ptydrive: tests/c/ptydrive.c | $(DEPS_STAMP)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $< -lutil
 
 $(BUILD)/test_%: tests/c/test_%.c tests/c/ctest.h $(CORE_OBJ)
-	$(CC) $(ALL_CFLAGS) -Itests/c -o $@ $< $(CORE_OBJ) $(LUA_LIBS) -lm
+	$(CC) $(ALL_CFLAGS) -Itests/c -o $@ $< $(CORE_OBJ) $(LUA_LIBS) $(PCRE_LIBS) -lm
 
 run: all
 	@if [ -t 0 ] && [ -t 1 ]; then ./$(BUILD)/peft; else ./$(BUILD)/peft scripts/tour.lua; fi

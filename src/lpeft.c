@@ -18,6 +18,8 @@
 #include <lua.h>
 #include <lualib.h>
 
+#include "lpeft_re.h"
+#include "lpeft_st.h"
 #include "peft_json.h"
 #include "peft_os.h"
 #include "peft_registry.h"
@@ -401,6 +403,12 @@ static const luaL_Reg core_funcs[] = {
   {NULL, NULL}
 };
 
+static const luaL_Reg re_funcs[] = {
+  {"re_match", peft_re_l_match},
+  {"re_group", peft_re_l_group},
+  {NULL, NULL}
+};
+
 static const luaL_Reg plain_funcs[] = {
   {"json_decode", peft_json_l_decode},
   {"json_encode", peft_json_l_encode},
@@ -411,6 +419,9 @@ static const luaL_Reg plain_funcs[] = {
   {"write_atomic", peft_os_l_write_atomic},
   {"isatty", peft_os_l_isatty},
   {"term_columns", peft_os_l_term_columns},
+  {"st_read_header", peft_st_l_read_header},
+  {"st_read_index", peft_st_l_read_index},
+  {"st_parse_header", peft_st_l_parse_header},
   {NULL, NULL}
 };
 
@@ -442,6 +453,14 @@ int luaopen_peft_core(lua_State *L) {
   if (rb->reg == NULL) return luaL_error(L, "not enough memory");
   luaL_setfuncs(L, core_funcs, 1);
   luaL_setfuncs(L, plain_funcs, 0);
+  /* regular expressions share a cache of compiled patterns (weak values) */
+  peft_re_open(L);
+  lua_newtable(L);
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "v");
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+  luaL_setfuncs(L, re_funcs, 1);
   luaL_getmetatable(L, ERROR_MT);
   lua_setfield(L, -2, "error_mt");
   luaL_getmetatable(L, PEFT_JSON_ARRAY_MT);

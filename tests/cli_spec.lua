@@ -330,6 +330,96 @@ describe("peft COMMAND", function()
   end)
 end)
 
+describe("adapters with weights", function()
+  local base, ad
+  before_each(function()
+    local dir = helpers.tmpdir()
+    base, ad = dir .. "/base", dir .. "/ad"
+    os.execute("mkdir -p " .. helpers.q(base) .. " " .. helpers.q(ad))
+    helpers.write_safetensors(base .. "/model.safetensors", helpers.llama_tensors())
+    peft.LoraConfig { r = 8, target_modules = { "q_proj", "v_proj" }, task_type = "CAUSAL_LM", use_dora = true,
+                      modules_to_save = { "lm_head" } }:save_pretrained(ad)
+  end)
+  after_each(helpers.cleanup)
+
+  local function weights(opts)
+    opts = opts or {}
+    local t = {}
+    for i = 0, 1 do
+      local p = "base_model.model.model.layers." .. i .. ".self_attn."
+      local rq = (opts.rank_q1 and i == 1) and opts.rank_q1 or 8
+      t[#t + 1] = { p .. "q_proj.lora_A.weight", { rq, 64 } }
+      t[#t + 1] = { p .. "q_proj.lora_B.weight", { 64, rq } }
+      if not opts.no_magnitude then t[#t + 1] = { p .. "q_proj.lora_magnitude_vector", { 64 } } end
+      t[#t + 1] = { p .. "v_proj.lora_A.weight", { 8, 64 } }
+      t[#t + 1] = { p .. "v_proj.lora_B.weight", { opts.v_out or 32, 8 } }
+      t[#t + 1] = { p .. "v_proj.lora_magnitude_vector", { opts.v_out or 32 } }
+    end
+    if opts.extra then t[#t + 1] = { "base_model.model.model.layers.0.mlp.up_proj.lora_A.weight", { 8, 64 } } end
+    if not opts.no_head then t[#t + 1] = { "base_model.model.lm_head.weight", { 100, 64 } } end
+    helpers.write_safetensors(ad .. "/adapter_model.safetensors", t)
+  end
+
+  it("plan lists what get_peft_model creates, module by module, then PEFT's line", function()
+    local r = run { "plan", ad, "--base", base }
+    assert.are.equal(0, r.code, r.err)
+    assert.truthy(r.out:find("PeftModelForCausalLM: lora adapter 'default' on " .. base, 1, true))
+    assert.truthy(r.out:find("model.layers.0.self_attn.v_proj  (linear 64 -> 32, r=8, alpha=8)", 1, true))
+    assert.truthy(r.out:match("lora_B%.default%.weight +%[32, 8%] +256"))
+    assert.truthy(r.out:match("lm_head%.modules_to_save%.default%.weight +%[100, 64%] +6,400"))
+    -- (512+512+64 + 512+256+32) * 2 + 6400 = 10176; all 86848 + 10176 = 97024
+    assert.truthy(r.out:find("\ntrainable params: 10,176 || all params: 97,024 || trainable%: 10.4881\n", 1, true))
+    local d = decode(run({ "plan", ad, "--base", base, "--json" }).out)
+    assert.are.equal(10176, d.trainable_params)
+    assert.are.equal(4, #d.modules)
+    assert.are.equal(3, #d.modules[1].params)
+    assert.are.equal(1, #d.modules_to_save)
+  end)
+
+  it("plan reports errors: no base, bad base, no match", function()
+    assert.are.equal(2, run({ "plan", ad }).code)
+    local r = run { "plan", ad, "--base", ad }
+    assert.are.equal(1, r.code)
+    assert.truthy(r.err:find("no model.safetensors", 1, true))
+    peft.LoraConfig { target_modules = { "qq_proj" } }:save_pretrained(ad)
+    r = run { "plan", ad, "--base", base }
+    assert.are.equal(1, r.code)
+    assert.truthy(r.err:find("Target modules [\"qq_proj\"] not found in the base model", 1, true), r.err)
+  end)
+
+  it("inspect reports tensors, ranks and whether the weights match the config", function()
+    weights()
+    local r = run { "inspect", ad, "--base", base }
+    assert.are.equal(0, r.code, r.out .. r.err)
+    assert.truthy(r.out:find("13 tensors, 10,176 parameters, dtypes F32 x13", 1, true))
+    assert.truthy(r.out:find("lora: 12 keys in 4 modules", 1, true))
+    assert.truthy(r.out:find("ranks found: r=8 x4", 1, true))
+    assert.truthy(r.out:find("the weights match the config", 1, true))
+  end)
+
+  it("inspect finds a rank, a DoRA magnitude, a target and a saved module that do not match", function()
+    weights { rank_q1 = 4, no_magnitude = true, extra = true, no_head = true }
+    local r = run { "inspect", ad }
+    assert.are.equal(1, r.code)
+    assert.truthy(r.out:find("mismatch: model.layers.1.self_attn.q_proj has rank 4, the config says 8", 1, true), r.out)
+    assert.truthy(r.out:find("mismatch: model.layers.0.self_attn.q_proj has no DoRA magnitude vector", 1, true))
+    assert.truthy(r.out:find("mismatch: model.layers.0.mlp.up_proj has adapter weights but target_modules does not"
+      .. " select it", 1, true))
+    assert.truthy(r.out:find('mismatch: modules_to_save names "lm_head" but no weights of it are saved', 1, true))
+    local d = decode(run({ "inspect", ad, "--json" }).out)
+    assert.is_false(d.weights.ok)
+    assert.are.equal(6, #d.weights.problems) -- up_proj also lacks a magnitude
+  end)
+
+  it("inspect --base compares with the base model's shapes", function()
+    weights { v_out = 48 }
+    local r = run { "inspect", ad, "--base", base }
+    assert.are.equal(1, r.code)
+    assert.truthy(r.out:find("mismatch: base_model.model.model.layers.0.self_attn.v_proj.lora_B.weight has shape"
+      .. " [48, 8], the base model gives [32, 8]", 1, true), r.out)
+  end)
+end)
+
 describe("an extension method", function()
   after_each(helpers.cleanup)
 

@@ -375,8 +375,9 @@ end
 command {
   name = "inspect",
   summary = "what an adapter config says: method, task, non-default fields, targets, rank, warnings",
-  usage = "peft inspect PATH [--strict] [--json]   (PATH: an adapter directory or adapter_config.json)",
-  options = { json = "flag", strict = "flag" },
+  usage = "peft inspect PATH [--base MODEL_DIR] [--strict] [--json]   (PATH: an adapter directory or"
+    .. " adapter_config.json; with adapter_model.safetensors beside it, the weights are checked too)",
+  options = { json = "flag", strict = "flag", base = "value" },
   run = function(opts, args)
     if #args ~= 1 then usage_error("expects one PATH") end
     local r = load(args[1], opts.strict)
@@ -392,6 +393,7 @@ command {
     local cls = cfg:get_class()
     local m = method_of(cls)
     local diff = cfg:diff()
+    local weights = M.check_weights(cfg, r.path, opts.base)
     local ri = rank_info(cfg)
     local extra = cfg:extra()
     local tm = cls.field_map.target_modules and cfg.target_modules
@@ -415,9 +417,9 @@ command {
         peft_version = cfg:was_given("peft_version") and cfg.peft_version or null, non_default_fields = fields,
         target_modules = cls.field_map.target_modules and {
           value = tm == nil and null or tm, meaning = target_modules_meaning(tm) } or null,
-        rank = rank, unknown_keys = extra, warnings = arr(r.warnings),
+        rank = rank, unknown_keys = extra, warnings = arr(r.warnings), weights = weights and weights.json or null,
       }
-      return 0
+      return (weights and not weights.ok) and 1 or 0
     end
     say(paint("bold", r.path))
     say(string.format("  method       %s (%s) -> %s", m and m.name or "?", cls.peft_type or "?", cls.name))
@@ -466,6 +468,266 @@ command {
       say(paint("yellow", "  warnings:"))
       for _, w in ipairs(r.warnings) do say("    " .. w) end
     end
+    if weights then
+      say("")
+      for _, l in ipairs(weights.lines) do say(l) end
+      return weights.ok and 0 or 1
+    end
+    return 0
+  end,
+}
+
+-- weights -----------------------------------------------------------------
+
+local function shape_text(shape)
+  local parts = {}
+  for i, d in ipairs(shape) do parts[i] = tostring(d) end
+  return "[" .. table.concat(parts, ", ") .. "]"
+end
+
+local function module_of(key)
+  local isolation = require "peft.isolation"
+  local k = key
+  if k:sub(1, #isolation.PREFIX) == isolation.PREFIX then k = k:sub(#isolation.PREFIX + 1) end
+  return k
+end
+
+--- check_weights(cfg, config_path [, base_dir]) -> report | nil
+-- When adapter_model.safetensors sits beside the config: what the weights
+-- hold and whether they match the config (and the base model's shapes).
+function M.check_weights(cfg, config_path, base_dir)
+  local dir = config_path:match("^(.*)/[^/]*$") or "."
+  local wpath = dir .. "/adapter_model.safetensors"
+  if core.stat(wpath) ~= "file" then
+    if base_dir then
+      return { ok = false, lines = { paint("red", "  weights: no adapter_model.safetensors beside the config") },
+               json = { ok = false, problems = arr { "no adapter_model.safetensors" } } }
+    end
+    return nil
+  end
+  local lines, problems = {}, arr()
+  local function problem(fmt, ...)
+    problems[#problems + 1] = string.format(fmt, ...)
+  end
+  local h, err = core.st_read_header(wpath)
+  if not h then
+    problem("%s", err)
+    return { ok = false, lines = { paint("red", "  weights: " .. err) }, json = { ok = false, problems = problems } }
+  end
+  local isolation = require "peft.isolation"
+  local m = method_of(cfg:get_class())
+  local keys, shapes_by_key, dtypes, total = {}, {}, {}, 0
+  for _, t in ipairs(h.tensors) do
+    keys[#keys + 1] = t.name
+    shapes_by_key[t.name] = t.shape
+    dtypes[t.dtype] = (dtypes[t.dtype] or 0) + 1
+    total = total + t.nelems
+  end
+  local iso = isolation.isolate(keys, { prefer = m and m.name })
+  local dt = {}
+  for _, k in ipairs(config.sorted_keys(dtypes)) do dt[#dt + 1] = k .. " x" .. dtypes[k] end
+  lines[#lines + 1] = paint("bold", "  weights      ") .. wpath
+  lines[#lines + 1] = string.format("               %d tensors, %s parameters, dtypes %s", #h.tensors,
+    require("peft.peft_model").commas(total), table.concat(dt, ", "))
+  for _, meth in ipairs(iso.order) do
+    local g = iso.methods[meth]
+    lines[#lines + 1] = string.format("               %s: %d keys in %d modules", meth, #g.keys, #g.modules)
+    if m and meth ~= m.name and not (m.shares_prefix_with == meth or
+        (require("peft").method(meth) or {}).shares_prefix_with == m.name) then
+      problem("keys of method %s in a %s adapter", meth, m.name)
+    end
+  end
+  local fm = cfg:get_class().field_map
+  -- ranks found per module (LoRA family: the first dimension of lora_A)
+  local ranks = {}
+  for _, k in ipairs(keys) do
+    local e = iso.entries[k]
+    if e and (e.layer == "lora_A" or e.layer == "lora_embedding_A") and fm.r then
+      local r = e.layer == "lora_A" and shapes_by_key[k][1] or shapes_by_key[k][1]
+      ranks[e.module] = r
+      local want = require("peft.model").pattern_value(fm.rank_pattern and cfg.rank_pattern, module_of(e.module),
+        cfg.r)
+      if cfg:get_class().name == "AdaLoraConfig" then want = nil end -- AdaLoRA prunes ranks while training
+      if want and r ~= want then problem("%s has rank %d, the config says %d", module_of(e.module), r, want) end
+    end
+  end
+  local rank_values = {}
+  for _, r in pairs(ranks) do rank_values[r] = (rank_values[r] or 0) + 1 end
+  if next(rank_values) then
+    local rv = {}
+    for _, r in ipairs(config.sorted_keys(rank_values)) do rv[#rv + 1] = string.format("r=%s x%d", r, rank_values[r]) end
+    lines[#lines + 1] = "               ranks found: " .. table.concat(rv, ", ")
+  end
+  -- targeted modules versus target_modules
+  local tm = fm.target_modules and cfg.target_modules
+  local g = m and iso.methods[m.name]
+  if g and tm ~= nil and not (type(tm) == "string" and tm:lower() == "all-linear") then
+    for _, mod in ipairs(g.modules) do
+      if not require("peft.model").matches(cfg, module_of(mod), tm) then
+        problem("%s has adapter weights but target_modules does not select it", module_of(mod))
+      end
+    end
+  end
+  -- DoRA magnitudes
+  if fm.use_dora and g then
+    local with = {}
+    for _, k in ipairs(keys) do
+      local e = iso.entries[k]
+      if e and e.layer == "lora_magnitude_vector" then with[e.module] = true end
+    end
+    for _, mod in ipairs(g.modules) do
+      if cfg.use_dora and not with[mod] then problem("%s has no DoRA magnitude vector (use_dora is true)", module_of(mod)) end
+      if not cfg.use_dora and with[mod] then problem("%s has a DoRA magnitude vector but use_dora is false", module_of(mod)) end
+    end
+  end
+  -- modules_to_save
+  if #iso.other > 0 then
+    lines[#lines + 1] = string.format("               %d other keys (modules_to_save copies or trained base weights)",
+      #iso.other)
+  end
+  local mts = fm.modules_to_save and cfg.modules_to_save
+  if type(mts) == "table" then
+    for _, name in ipairs(mts) do
+      local found = false
+      for _, k in ipairs(iso.other) do
+        local mod = module_of(k):match("^(.*)%.[^%.]+$") or ""
+        if mod:sub(-#name) == name then found = true end
+      end
+      if not found then problem("modules_to_save names %s but no weights of it are saved", types.repr(name)) end
+    end
+  end
+  -- the base model's shapes
+  if base_dir then
+    local ok, pm = pcall(function()
+      local base = require("peft.model").describe(base_dir)
+      return require("peft.peft_model").get_peft_model(base, cfg)
+    end)
+    if not ok then
+      problem("cannot compare with the base model: %s", errors.message(pm))
+    else
+      local expected = {}
+      for _, p in ipairs(pm:adapter_parameters()) do
+        if p.origin == "adapter" and p.saved ~= false then expected[isolation.to_saved(p.name, "default")] = p.shape end
+      end
+      for _, k in ipairs(keys) do
+        local e = iso.entries[k]
+        if e then
+          local want = expected[k]
+          if not want then
+            problem("%s is not a parameter the base model would get", k)
+          elseif shape_text(want) ~= shape_text(shapes_by_key[k]) then
+            problem("%s has shape %s, the base model gives %s", k, shape_text(shapes_by_key[k]), shape_text(want))
+          end
+          expected[k] = nil
+        end
+      end
+      for _, k in ipairs(config.sorted_keys(expected)) do problem("%s is missing from the weights", k) end
+      lines[#lines + 1] = "               compared with the base model " .. base_dir
+    end
+  end
+  if #problems == 0 then
+    lines[#lines + 1] = paint("green", "               the weights match the config")
+  else
+    for _, p in ipairs(problems) do lines[#lines + 1] = paint("red", "    mismatch: ") .. p end
+  end
+  local json = { ok = #problems == 0, path = wpath, tensors = #h.tensors, parameters = total, dtypes = dtypes,
+                 methods = {}, ranks = ranks, other_keys = arr(iso.other), problems = problems }
+  for meth, gg in pairs(iso.methods) do json.methods[meth] = { keys = #gg.keys, modules = arr(gg.modules) } end
+  return { ok = #problems == 0, lines = lines, json = json }
+end
+
+-- plan --------------------------------------------------------------------
+
+command {
+  name = "plan",
+  summary = "what get_peft_model would create on a base model, and the trainable-parameters line",
+  usage = "peft plan CONFIG --base MODEL_DIR [--adapter NAME] [--json]   (MODEL_DIR: model.safetensors or a"
+    .. " sharded index)",
+  options = { json = "flag", base = "value", adapter = "value" },
+  run = function(opts, args)
+    if #args ~= 1 then usage_error("expects one CONFIG") end
+    if not opts.base then usage_error("needs --base MODEL_DIR") end
+    local r = load(args[1])
+    if not r.ok then
+      out.stderr:write("peft plan: ", errors.message(r.error), "\n")
+      return 1
+    end
+    local adapter = opts.adapter or "default"
+    local ok, pm = pcall(function()
+      local base = require("peft.model").describe(opts.base)
+      return require("peft.peft_model").get_peft_model(base, r.cfg, adapter)
+    end)
+    if not ok then
+      out.stderr:write("peft plan: ", errors.message(pm), "\n")
+      return 1
+    end
+    local entry = pm.adapters[adapter]
+    local trainable, all = pm:trainable_parameters()
+    local commas = require("peft.peft_model").commas
+    if opts.json then
+      local mods = arr()
+      local by_module = {}
+      for _, t in ipairs(entry.modules) do
+        local mm = t.module
+        local e = { name = mm.name, kind = mm.kind, in_features = mm.in_features or null,
+                    out_features = mm.out_features or null, r = t.r or null, alpha = t.alpha or null, params = arr() }
+        by_module[mm.name] = e
+        mods[#mods + 1] = e
+      end
+      local shared, copies = arr(), arr()
+      for _, p in ipairs(entry.params) do
+        local pj = { name = p.name, shape = arr(p.shape), numel = p.numel, trainable = p.trainable, counted = p.counted }
+        if p.origin == "modules_to_save" then copies[#copies + 1] = pj
+        elseif p.module and by_module[p.module] then table.insert(by_module[p.module].params, pj)
+        else shared[#shared + 1] = pj end
+      end
+      json_out { class = pm.class_name, method = entry.method.name, peft_type = r.cfg.peft_type, adapter = adapter,
+                 base = opts.base, modules = mods, shared = shared, modules_to_save = copies,
+                 trainable_params = trainable, all_params = all,
+                 trainable_percent = all > 0 and 100 * trainable / all or 0, line = pm:trainable_parameters_line() }
+      return 0
+    end
+    say(paint("bold", string.format("%s: %s adapter '%s' on %s", pm.class_name, entry.method.name, adapter, opts.base)))
+    local by_module = {}
+    for _, p in ipairs(entry.params) do
+      if p.module then
+        by_module[p.module] = by_module[p.module] or {}
+        table.insert(by_module[p.module], p)
+      end
+    end
+    local function param_line(p, prefix)
+      return string.format("      %-48s %-16s %12s%s", p.name:sub(#prefix + 1), shape_text(p.shape), commas(p.numel),
+        p.trainable and "" or (p.counted and "  (frozen)" or "  (buffer)"))
+    end
+    for _, t in ipairs(entry.modules) do
+      local mm = t.module
+      local desc = mm.kind
+      if mm.in_features then desc = string.format("%s %d -> %d", mm.kind, mm.in_features, mm.out_features) end
+      if mm.num_embeddings then desc = string.format("%s %d x %d", mm.kind, mm.num_embeddings, mm.embedding_dim) end
+      local extra = ""
+      if t.r then extra = extra .. ", r=" .. tostring(t.r) end
+      if t.alpha then extra = extra .. ", alpha=" .. tostring(t.alpha) end
+      if t.feedforward then extra = extra .. ", feed-forward" end
+      say("  " .. paint("cyan", mm.name) .. "  (" .. desc .. extra .. ")")
+      for _, p in ipairs(by_module[mm.name] or {}) do say(param_line(p, mm.name .. ".")) end
+    end
+    local others = {}
+    for _, p in ipairs(entry.params) do
+      if not p.module then others[#others + 1] = p end
+    end
+    if #others > 0 then
+      say("  " .. paint("cyan", "shared"))
+      for _, p in ipairs(others) do say(param_line(p, "")) end
+    end
+    local copies = {}
+    for _, p in ipairs(entry.params) do
+      if p.origin == "modules_to_save" then copies[#copies + 1] = p end
+    end
+    if #copies > 0 then
+      say("  " .. paint("cyan", "modules_to_save") .. " (trainable copies)")
+      for _, p in ipairs(copies) do say(param_line(p, "")) end
+    end
+    say(pm:trainable_parameters_line())
     return 0
   end,
 }

@@ -174,12 +174,38 @@ function M.is_model_class(v)
   return type(v) == "table" and getmetatable(v) == model_mt
 end
 
+-- weights and models ----------------------------------------------------
+
+--- peft.safetensors.read_header(path) / read_index(path) /
+-- parse_header(bytes [, file_size]) -> header | nil, message
+-- (see src/lpeft_st.c for the header table).
+M.safetensors = {
+  read_header = core.st_read_header,
+  read_index = core.st_read_index,
+  parse_header = core.st_parse_header,
+}
+
+--- get_peft_model(model, config [, adapter_name [, { mixed = true }]])
+function M.get_peft_model(...)
+  return require("peft.peft_model").get_peft_model(...)
+end
+
+--- describe_model(path | header | list) -> the base model's module tree
+function M.describe_model(...)
+  return require("peft.model").describe(...)
+end
+
+-- modules loaded on first use (keeps start-up light)
+local lazy = { model = "peft.model", isolation = "peft.isolation", shapes = "peft.shapes",
+               peft_model = "peft.peft_model", schema = "peft.schema", repl = "peft.repl", cli = "peft.cli" }
+
 -- Classes are reachable as peft.LoraConfig etc. (looked up, so a rolled-back
 -- extension's classes disappear with it).
 setmetatable(M, {
   __index = function(_, k)
     local cls = config.classes[k]
     if cls then return cls end
+    if lazy[k] then return require(lazy[k]) end
     return nil
   end,
   __name = "peft",

@@ -1,0 +1,11 @@
+/* lpeft_st.h - the safetensors reader's Lua functions (see lpeft_st.c). */
+#ifndef LPEFT_ST_H
+#define LPEFT_ST_H
+
+#include <lua.h>
+
+int peft_st_l_read_header(lua_State *L);
+int peft_st_l_read_index(lua_State *L);
+int peft_st_l_parse_header(lua_State *L);
+
+#endif
