@@ -102,53 +102,46 @@ static int run(lua_State *L, pcre2_code *code, const char *subj, size_t slen, ui
   return -1;
 }
 
-int peft_re_l_match(lua_State *L) {
-  size_t slen;
-  const char *subj = luaL_checklstring(L, 2, &slen);
+/* Compiles argument 1 and matches argument 2 in the mode of argument 3.
+ * Returns the match count (0: no match) with *md set, or -1 with nil and the
+ * message pushed (a bad pattern or a match over the limit). */
+static int match_args(lua_State *L, const char **subj, size_t *slen, pcre2_match_data **md) {
+  *subj = luaL_checklstring(L, 2, slen);
   uint32_t opts = mode_options(L, 3);
+  *md = NULL;
   pcre2_code *code = compile(L, 1);
-  if (code == NULL) {
-    lua_pushnil(L);
-    lua_insert(L, -2);
-    return 2;
-  }
-  pcre2_match_data *md;
-  int rc = run(L, code, subj, slen, opts, &md);
+  int rc = code ? run(L, code, *subj, *slen, opts, md) : -1;
   if (rc < 0) {
     lua_pushnil(L);
     lua_insert(L, -2);
-    return 2;
   }
+  return rc;
+}
+
+int peft_re_l_match(lua_State *L) {
+  const char *subj;
+  size_t slen;
+  pcre2_match_data *md;
+  int rc = match_args(L, &subj, &slen, &md);
+  if (rc < 0) return 2;
   pcre2_match_data_free(md);
   lua_pushboolean(L, rc > 0);
   return 1;
 }
 
 int peft_re_l_group(lua_State *L) {
-  size_t slen;
-  const char *subj = luaL_checklstring(L, 2, &slen);
-  uint32_t opts = mode_options(L, 3);
   lua_Integer g = luaL_checkinteger(L, 4);
-  pcre2_code *code = compile(L, 1);
-  if (code == NULL) {
-    lua_pushnil(L);
-    lua_insert(L, -2);
-    return 2;
-  }
+  const char *subj;
+  size_t slen;
   pcre2_match_data *md;
-  int rc = run(L, code, subj, slen, opts, &md);
-  if (rc < 0) {
-    lua_pushnil(L);
-    lua_insert(L, -2);
-    return 2;
+  int rc = match_args(L, &subj, &slen, &md);
+  if (rc < 0) return 2;
+  size_t b = PCRE2_UNSET, e = 0;
+  if (rc > 0 && g >= 0 && g < rc) {
+    PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+    b = ov[2 * g];
+    e = ov[2 * g + 1];
   }
-  if (rc == 0 || g < 0 || g >= rc) {
-    pcre2_match_data_free(md);
-    lua_pushboolean(L, 0);
-    return 1;
-  }
-  PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-  size_t b = ov[2 * g], e = ov[2 * g + 1];
   pcre2_match_data_free(md);
   if (b == PCRE2_UNSET) {
     lua_pushboolean(L, 0);

@@ -123,19 +123,23 @@ const char *peft_status_kind(peft_status status) {
   return "Error";
 }
 
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static peft_status fail(peft_error *err, peft_status status, const char *fmt, ...) {
+peft_status peft_error_vset(peft_error *err, peft_status status, const char *fmt, va_list ap) {
   if (err != NULL) {
-    va_list ap;
     err->status = status;
-    va_start(ap, fmt);
     vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
   }
   return status;
 }
+
+peft_status peft_error_set(peft_error *err, peft_status status, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  peft_error_vset(err, status, fmt, ap);
+  va_end(ap);
+  return status;
+}
+
+#define fail peft_error_set
 
 static peft_status fail_nomem(peft_error *err) {
   return fail(err, PEFT_ENOMEM, "out of memory");

@@ -16,6 +16,7 @@
 #ifndef PEFT_REGISTRY_H
 #define PEFT_REGISTRY_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /* Longest name, PeftType member or prefix the registry accepts, in bytes. */
@@ -39,6 +40,15 @@ typedef struct peft_error {
 
 /* "ValueError", "KeyError", "TypeError", "MemoryError", or "OK". */
 const char *peft_status_kind(peft_status status);
+
+/* Fills err (when not NULL) with a status and a printf-style message;
+ * returns the status. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+peft_status peft_error_set(peft_error *err, peft_status status, const char *fmt, ...);
+/* The same with a va_list (for wrappers). */
+peft_status peft_error_vset(peft_error *err, peft_status status, const char *fmt, va_list ap);
 
 typedef struct peft_registry peft_registry;
 

@@ -40,13 +40,10 @@ static const char *dtype_static(const char *dtype) {
 __attribute__((format(printf, 3, 4)))
 #endif
 static int fail(peft_error *err, peft_status status, const char *fmt, ...) {
-  if (err != NULL) {
-    va_list ap;
-    err->status = status;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-  }
+  va_list ap;
+  va_start(ap, fmt);
+  peft_error_vset(err, status, fmt, ap);
+  va_end(ap);
   return -1;
 }
 

@@ -115,17 +115,8 @@ local function get(cfg, key)
   return v
 end
 
-local function is_config(v)
-  local mt = type(v) == "table" and getmetatable(v)
-  return type(mt) == "table" and mt.__peft_instance == true
-end
 
--- Python truthiness of a config value
-local function truthy(v)
-  if v == nil or v == null or v == false or v == 0 or v == "" then return false end
-  if type(v) == "table" then return is_config(v) or next(v) ~= nil end
-  return true
-end
+local truthy = require("peft.rules").truthy
 
 local function int(v)
   return math.type(v) == "integer" and v or (math.type(v) == "float" and math.tointeger(v)) or nil
@@ -191,29 +182,23 @@ local function rank(cfg, ctx, who, key)
   return r or cfg_int(cfg, key, who)
 end
 
--- value of a FourierFT/C3A-style pattern dict: PEFT takes the first key k (in dict order) with
--- re.match(rf".*\.{k}$", module_name), else the exact module name, else the default. Keys made
--- of [A-Za-z0-9_.] translate exactly into Lua patterns ('.' matches any character in both).
+-- value of a FourierFT/C3A-style pattern dict: PEFT takes the first key k (in dict order,
+-- which is sorted order in a file PEFT wrote) with re.match(rf".*\.{k}$", module_name),
+-- else the exact module name, else the default.
 local function pattern_value(pattern, name, default, who, field, ctx_key)
   if type(pattern) ~= "table" or next(pattern) == nil then return default end
   if type(name) ~= "string" then
     fail("%s: %s is set; give module.name or ctx.%s", who, field, ctx_key)
   end
-  local found, value
-  for k, v in pairs(pattern) do
-    if type(k) ~= "string" or not k:match("^[%w_%.]+$") then
-      fail("%s: %s key %s is a regular expression this module does not evaluate; give ctx.%s",
-        who, field, tostring(k), ctx_key)
-    end
-    if name:find("%." .. k .. "$") then
-      if found and value ~= v then
-        fail("%s: several %s keys match %s with different values (PEFT takes the first in dict order); give ctx.%s",
-          who, field, name, ctx_key)
-      end
-      found, value = true, v
-    end
+  local core = require "peft.core"
+  local keys = {}
+  for k in pairs(pattern) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for _, k in ipairs(keys) do
+    local ok, err = core.re_match(".*\\." .. k .. "$", name, "start")
+    if ok == nil then fail("%s: %s key %s: %s", who, field, k, err) end
+    if ok then return pattern[k] end
   end
-  if found then return value end
   if pattern[name] ~= nil then return pattern[name] end
   return default
 end
