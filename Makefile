@@ -29,20 +29,22 @@ PCRE_LIBS = $(shell pkg-config --libs libpcre2-8)
 CORE_SRC := src/peft_types.c src/peft_registry.c src/peft_json.c src/peft_os.c src/peft_jtree.c \
   src/peft_safetensors.c src/lpeft_st.c src/lpeft_re.c src/lpeft.c
 EXE_SRC := src/peft.c src/peft_repl.c
+LIB_OBJ = $(CORE_OBJ) $(BUILD)/obj/peft_api.o $(BUILD)/obj/peft_embedded.o
+LIB_PIC = $(CORE_PIC) $(BUILD)/pic/peft_api.o $(BUILD)/pic/peft_embedded.o
 LUA_FILES := $(shell find lua -name '*.lua' | LC_ALL=C sort)
 HEADERS := $(wildcard src/*.h)
 
 CORE_OBJ := $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
 CORE_PIC := $(CORE_SRC:src/%.c=$(BUILD)/pic/%.o)
-EXE_OBJ := $(EXE_SRC:src/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/peft_embedded.o
-CTESTS := $(BUILD)/test_registry $(BUILD)/test_json $(BUILD)/test_safetensors
+EXE_OBJ := $(EXE_SRC:src/%.c=$(BUILD)/obj/%.o)
+CTESTS := $(BUILD)/test_registry $(BUILD)/test_json $(BUILD)/test_safetensors $(BUILD)/test_api
 
 DEPS_STAMP := build/.deps-ok
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=c11 -D_POSIX_C_SOURCE=200809L -Isrc $(LUA_CFLAGS) $(PCRE_CFLAGS)
 
 .PHONY: all run test ctest spec sanitize install uninstall clean deps
 
-all: $(BUILD)/peft $(BUILD)/lib/peft/core.so
+all: $(BUILD)/peft $(BUILD)/lib/peft/core.so $(BUILD)/libpeft.a $(BUILD)/libpeft.so
 
 deps: $(DEPS_STAMP)
 
@@ -67,8 +69,20 @@ $(BUILD)/obj/peft_embedded.o: $(BUILD)/peft_embedded.c src/peft_embedded.h
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(BUILD)/peft: $(CORE_OBJ) $(EXE_OBJ)
+$(BUILD)/pic/peft_embedded.o: $(BUILD)/peft_embedded.c src/peft_embedded.h
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
+
+$(BUILD)/peft: $(LIB_OBJ) $(EXE_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LUA_LIBS) $(EDIT_LIBS) $(PCRE_LIBS) -lm
+
+# the C library for hosts: the core, the Lua sources and the C API (peft.h)
+$(BUILD)/libpeft.a: $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/libpeft.so: $(LIB_PIC)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libpeft.so.0 -o $@ $^ $(LUA_LIBS) $(PCRE_LIBS) -lm
 
 # the loadable module: no -llua, the interpreter provides the symbols
 $(BUILD)/lib/peft/core.so: $(CORE_PIC)
@@ -79,8 +93,8 @@ $(BUILD)/lib/peft/core.so: $(CORE_PIC)
 $(BUILD)/ptydrive: tests/c/ptydrive.c | $(DEPS_STAMP)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $< -lutil
 
-$(BUILD)/test_%: tests/c/test_%.c tests/c/ctest.h $(CORE_OBJ)
-	$(CC) $(ALL_CFLAGS) -Itests/c -o $@ $< $(CORE_OBJ) $(LUA_LIBS) $(PCRE_LIBS) -lm
+$(BUILD)/test_%: tests/c/test_%.c tests/c/ctest.h $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -Itests/c -o $@ $< $(LIB_OBJ) $(LUA_LIBS) $(PCRE_LIBS) -lm
 
 run: all
 	@if [ -t 0 ] && [ -t 1 ]; then ./$(BUILD)/peft; else ./$(BUILD)/peft scripts/tour.lua; fi

@@ -357,6 +357,12 @@ static int l_rollback(lua_State *L) {
   return 0;
 }
 
+/* registry_pointer() -> light userdata: the C registry, for the C API */
+static int l_registry_pointer(lua_State *L) {
+  lua_pushlightuserdata(L, get_reg(L));
+  return 1;
+}
+
 /* closest(query, names [, k]) -> array of the closest names, best first */
 static int l_closest(lua_State *L) {
   const char *query = luaL_checkstring(L, 1);
@@ -400,6 +406,7 @@ static const luaL_Reg core_funcs[] = {
   {"mark", l_mark},
   {"rollback", l_rollback},
   {"closest", l_closest},
+  {"registry_pointer", l_registry_pointer},
   {NULL, NULL}
 };
 

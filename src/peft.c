@@ -21,13 +21,11 @@
 #include <lua.h>
 #include <lualib.h>
 
-#include "peft_embedded.h"
+#include "peft_internal.h"
 #include "peft_main.h"
 
 #define PROGNAME "peft"
 #define PEFT_RELEASE "peft 0.1.0"
-
-int luaopen_peft_core(lua_State *L);
 
 static const char *progname = PROGNAME;
 
@@ -153,43 +151,6 @@ static int handle_script(lua_State *L, char **argv) {
   return peft_report(L, status);
 }
 
-/* --- embedded Lua sources ---------------------------------------------- */
-
-static int embedded_searcher(lua_State *L) {
-  const char *name = luaL_checkstring(L, 1);
-  for (const peft_embedded_module *m = peft_embedded_modules; m->name; m++) {
-    if (strcmp(m->name, name) == 0) {
-      lua_pushfstring(L, "@%s", m->filename);
-      const char *chunkname = lua_tostring(L, -1);
-      if (luaL_loadbuffer(L, m->source, m->length, chunkname) != LUA_OK)
-        return luaL_error(L, "error loading built-in module '%s':\n\t%s", name, lua_tostring(L, -1));
-      lua_pushstring(L, m->filename);
-      return 2;
-    }
-  }
-  lua_pushfstring(L, "no built-in module '%s'", name);
-  return 1;
-}
-
-/* Puts the built-in searcher right after package.preload's, and the C core
- * into package.preload. */
-static void install_modules(lua_State *L) {
-  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-  lua_pushcfunction(L, luaopen_peft_core);
-  lua_setfield(L, -2, "peft.core");
-  lua_pop(L, 1);
-  lua_getglobal(L, "package");
-  lua_getfield(L, -1, "searchers");
-  lua_Integer n = luaL_len(L, -1);
-  for (lua_Integer i = n; i >= 2; i--) {
-    lua_rawgeti(L, -1, i);
-    lua_rawseti(L, -2, i + 1);
-  }
-  lua_pushcfunction(L, embedded_searcher);
-  lua_rawseti(L, -2, 2);
-  lua_pop(L, 2);
-}
-
 /* require "peft" and make it the global `peft`. */
 static int load_peft(lua_State *L) {
   lua_getglobal(L, "require");
@@ -302,10 +263,7 @@ static int runargs(lua_State *L, char **argv, int n) {
  * argument names a command. Returns -1 when it does not. */
 static int try_command(lua_State *L, int argc, char **argv) {
   if (argc < 2 || argv[1][0] == '-' || strchr(argv[1], '/') || strchr(argv[1], '.')) return -1;
-  int have_cli = 0;
-  for (const peft_embedded_module *m = peft_embedded_modules; m->name; m++)
-    if (strcmp(m->name, "peft.cli") == 0) have_cli = 1;
-  if (!have_cli) return -1;
+  if (!peft_has_embedded("peft.cli")) return -1;
   lua_getglobal(L, "require");
   lua_pushliteral(L, "peft.cli");
   if (peft_docall(L, 1, 1) != LUA_OK) {
@@ -348,7 +306,7 @@ static int pmain(lua_State *L) {
   luaL_checkversion(L);
   if (argv[0] && argv[0][0]) progname = argv[0];
   luaL_openlibs(L);
-  install_modules(L);
+  peft_install_modules(L);
 
   int args = collectargs(argv, &script);
   if (args == has_error) {

@@ -119,6 +119,9 @@ const char *peft_status_kind(peft_status status) {
     case PEFT_EKEY: return "KeyError";
     case PEFT_ETYPE: return "TypeError";
     case PEFT_ENOMEM: return "MemoryError";
+    case PEFT_EOS: return "OSError";
+    case PEFT_EJSON: return "JSONDecodeError";
+    case PEFT_EOTHER: return "Error";
   }
   return "Error";
 }

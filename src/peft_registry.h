@@ -30,7 +30,11 @@ typedef enum peft_status {
   PEFT_EVALUE, /* ValueError: a bad name, an unknown type, inconsistent data */
   PEFT_EKEY,   /* KeyError: a duplicate method or prefix */
   PEFT_ETYPE,  /* TypeError: a required argument is missing */
-  PEFT_ENOMEM  /* MemoryError: an allocation failed */
+  PEFT_ENOMEM, /* MemoryError: an allocation failed */
+  PEFT_EOS,    /* OSError: a file could not be read or written (also
+                  FileNotFoundError, NotADirectoryError) */
+  PEFT_EJSON,  /* JSONDecodeError: malformed JSON */
+  PEFT_EOTHER  /* any other error (the kind starts the message) */
 } peft_status;
 
 typedef struct peft_error {
@@ -38,7 +42,8 @@ typedef struct peft_error {
   char message[PEFT_ERROR_MAX];
 } peft_error;
 
-/* "ValueError", "KeyError", "TypeError", "MemoryError", or "OK". */
+/* "ValueError", "KeyError", "TypeError", "MemoryError", "OSError",
+ * "JSONDecodeError", "Error", or "OK". */
 const char *peft_status_kind(peft_status status);
 
 /* Fills err (when not NULL) with a status and a printf-style message;

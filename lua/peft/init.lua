@@ -174,6 +174,15 @@ function M.is_model_class(v)
   return type(v) == "table" and getmetatable(v) == model_mt
 end
 
+--- from_json_value(text) -> the value JSON text denotes (null as nil);
+-- raises a JSONDecodeError (used by the C API's peft_config_set_json).
+function M.from_json_value(text)
+  local v, msg = core.json_decode(text)
+  if v == nil and msg then errors.raise("JSONDecodeError", "invalid JSON value " .. types.repr(text) .. ": " .. msg) end
+  if v == core.null then return nil end
+  return v
+end
+
 -- weights and models ----------------------------------------------------
 
 --- peft.safetensors.read_header(path) / read_index(path) /

@@ -1,0 +1,590 @@
+/*
+ * peft_api.c - the C API (see peft.h) and the module loader shared with the
+ * executable.
+ *
+ * Every call into Lua runs under lua_pcall with a small C function and a
+ * context struct, so a Lua error (a bad config, out of memory) becomes a
+ * filled peft_error and never a longjmp into the host. Configs are Lua
+ * objects kept in the registry (luaL_ref); the C struct caches the strings
+ * handed out.
+ */
+#include "peft.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "peft_embedded.h"
+#include "peft_internal.h"
+
+int luaopen_peft_core(lua_State *L);
+
+/* --- module loading (shared with the executable) ----------------------- */
+
+static int embedded_searcher(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  for (const peft_embedded_module *m = peft_embedded_modules; m->name; m++) {
+    if (strcmp(m->name, name) == 0) {
+      lua_pushfstring(L, "@%s", m->filename);
+      const char *chunkname = lua_tostring(L, -1);
+      if (luaL_loadbuffer(L, m->source, m->length, chunkname) != LUA_OK)
+        return luaL_error(L, "error loading built-in module '%s':\n\t%s", name, lua_tostring(L, -1));
+      lua_pushstring(L, m->filename);
+      return 2;
+    }
+  }
+  lua_pushfstring(L, "no built-in module '%s'", name);
+  return 1;
+}
+
+int peft_has_embedded(const char *name) {
+  for (const peft_embedded_module *m = peft_embedded_modules; m->name; m++)
+    if (strcmp(m->name, name) == 0) return 1;
+  return 0;
+}
+
+/* Preloads peft.core and puts the built-in searcher right after
+ * package.preload's. Raises on error (call it protected). */
+int peft_install_modules(lua_State *L) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  lua_pushcfunction(L, luaopen_peft_core);
+  lua_setfield(L, -2, "peft.core");
+  lua_pop(L, 1);
+  if (lua_getglobal(L, "package") != LUA_TTABLE) return luaL_error(L, "the package library is not open");
+  if (lua_getfield(L, -1, "searchers") != LUA_TTABLE) return luaL_error(L, "package.searchers is missing");
+  lua_Integer n = luaL_len(L, -1);
+  for (lua_Integer i = n; i >= 2; i--) {
+    lua_rawgeti(L, -1, i);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_pushcfunction(L, embedded_searcher);
+  lua_rawseti(L, -2, 2);
+  lua_pop(L, 2);
+  return 0;
+}
+
+/* --- errors ------------------------------------------------------------ */
+
+static peft_status status_of_kind(const char *kind) {
+  static const struct {
+    const char *kind;
+    peft_status status;
+  } map[] = {
+    {"ValueError", PEFT_EVALUE}, {"KeyError", PEFT_EKEY}, {"TypeError", PEFT_ETYPE},
+    {"AttributeError", PEFT_ETYPE}, {"MemoryError", PEFT_ENOMEM}, {"OSError", PEFT_EOS},
+    {"FileNotFoundError", PEFT_EOS}, {"NotADirectoryError", PEFT_EOS}, {"JSONDecodeError", PEFT_EJSON},
+  };
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    if (strcmp(map[i].kind, kind) == 0) return map[i].status;
+  return PEFT_EOTHER;
+}
+
+/* Fills err from the error value on top of the stack (a peft.Error, a
+ * string or anything else) and pops it. */
+static void take_error(lua_State *L, int status, peft_error *err) {
+  if (err == NULL) {
+    lua_pop(L, 1);
+    return;
+  }
+  if (status == LUA_ERRMEM) {
+    peft_error_set(err, PEFT_ENOMEM, "out of memory");
+    lua_pop(L, 1);
+    return;
+  }
+  const char *kind = NULL, *msg = NULL;
+  if (lua_type(L, -1) == LUA_TTABLE) {
+    lua_getfield(L, -1, "kind");
+    lua_getfield(L, -2, "message");
+    kind = lua_tostring(L, -2);
+    msg = lua_tostring(L, -1);
+  }
+  if (kind && msg) {
+    peft_status st = status_of_kind(kind);
+    if (st == PEFT_EOTHER) peft_error_set(err, st, "%s: %s", kind, msg);
+    else peft_error_set(err, st, "%s", msg);
+    lua_pop(L, 2);
+  } else {
+    if (lua_type(L, -1) == LUA_TTABLE) lua_pop(L, 2);
+    const char *s = lua_tostring(L, -1);
+    if (s && strstr(s, "not enough memory")) peft_error_set(err, PEFT_ENOMEM, "out of memory");
+    else peft_error_set(err, PEFT_EOTHER, "%s", s ? s : "(error object is not a string)");
+  }
+  lua_pop(L, 1);
+}
+
+/* Runs fn(ud) protected; on failure fills err. Leaves the stack as found. */
+static int protect(lua_State *L, lua_CFunction fn, void *ud, peft_error *err) {
+  int top = lua_gettop(L);
+  if (!lua_checkstack(L, 4)) {
+    peft_error_set(err, PEFT_ENOMEM, "out of memory (Lua stack)");
+    return -1;
+  }
+  lua_pushcfunction(L, fn);
+  lua_pushlightuserdata(L, ud);
+  int status = lua_pcall(L, 1, 0, 0);
+  if (status != LUA_OK) {
+    take_error(L, status, err);
+    lua_settop(L, top);
+    return -1;
+  }
+  lua_settop(L, top);
+  return 0;
+}
+
+static char *dupstr(const char *s) {
+  if (s == NULL) return NULL;
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+
+static void free_strings(char **v, size_t n) {
+  for (size_t i = 0; i < n; i++) free(v[i]);
+  free(v);
+}
+
+/* Copies a Lua list of strings (at idx) into malloc'd memory; raises on out
+ * of memory after freeing what it took. */
+static int copy_strings(lua_State *L, int idx, char ***out, size_t *n) {
+  idx = lua_absindex(L, idx);
+  size_t len = (size_t)luaL_len(L, idx);
+  *out = NULL;
+  *n = 0;
+  if (len == 0) return 0;
+  char **v = calloc(len, sizeof *v);
+  if (v == NULL) return luaL_error(L, "not enough memory");
+  for (size_t i = 0; i < len; i++) {
+    lua_rawgeti(L, idx, (lua_Integer)i + 1);
+    const char *s = lua_tostring(L, -1);
+    v[i] = dupstr(s ? s : "");
+    lua_pop(L, 1);
+    if (v[i] == NULL) {
+      free_strings(v, i);
+      return luaL_error(L, "not enough memory");
+    }
+  }
+  *out = v;
+  *n = len;
+  return 0;
+}
+
+/* --- runtime ----------------------------------------------------------- */
+
+struct peft_runtime {
+  lua_State *L;
+  int peft_ref; /* the module table */
+  const peft_registry *reg;
+  char **warnings;
+  size_t nwarnings;
+};
+
+static int open_runtime(lua_State *L) {
+  peft_runtime *rt = lua_touserdata(L, 1);
+  luaL_openlibs(L);
+  peft_install_modules(L);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "peft");
+  lua_call(L, 1, 1);
+  lua_pushvalue(L, -1);
+  rt->peft_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  /* failures of PEFT_PATH extensions, as text */
+  lua_getfield(L, -1, "extension_failures");
+  lua_newtable(L);
+  lua_Integer n = lua_istable(L, -2) ? luaL_len(L, -2) : 0;
+  for (lua_Integer i = 1; i <= n; i++) {
+    lua_rawgeti(L, -2, i);
+    luaL_tolstring(L, -1, NULL);
+    lua_rawseti(L, -3, i);
+    lua_pop(L, 1);
+  }
+  copy_strings(L, -1, &rt->warnings, &rt->nwarnings);
+  lua_pop(L, 2);
+  /* the registry pointer, from the core module */
+  lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_getfield(L, -1, "peft.core");
+  lua_getfield(L, -1, "registry_pointer");
+  lua_call(L, 0, 1);
+  rt->reg = lua_touserdata(L, -1);
+  return 0;
+}
+
+peft_runtime *peft_open_with(lua_Alloc alloc, void *ud, peft_error *err) {
+  peft_runtime *rt = calloc(1, sizeof *rt);
+  if (rt == NULL) {
+    peft_error_set(err, PEFT_ENOMEM, "out of memory");
+    return NULL;
+  }
+  rt->peft_ref = LUA_NOREF;
+  rt->L = alloc ? lua_newstate(alloc, ud) : luaL_newstate();
+  if (rt->L == NULL) {
+    free(rt);
+    peft_error_set(err, PEFT_ENOMEM, "out of memory (cannot create the Lua state)");
+    return NULL;
+  }
+  if (protect(rt->L, open_runtime, rt, err) != 0) {
+    peft_close(rt);
+    return NULL;
+  }
+  return rt;
+}
+
+peft_runtime *peft_open(peft_error *err) { return peft_open_with(NULL, NULL, err); }
+
+void peft_close(peft_runtime *rt) {
+  if (rt == NULL) return;
+  if (rt->L) lua_close(rt->L);
+  free_strings(rt->warnings, rt->nwarnings);
+  free(rt);
+}
+
+size_t peft_runtime_warning_count(const peft_runtime *rt) { return rt->nwarnings; }
+
+const char *peft_runtime_warning(const peft_runtime *rt, size_t i) {
+  return i < rt->nwarnings ? rt->warnings[i] : NULL;
+}
+
+const peft_registry *peft_runtime_registry(const peft_runtime *rt) { return rt->reg; }
+
+struct lua_State *peft_runtime_lua(peft_runtime *rt) { return rt->L; }
+
+typedef struct ext_call {
+  peft_runtime *rt;
+  const char *path;
+} ext_call;
+
+static int load_ext(lua_State *L) {
+  ext_call *c = lua_touserdata(L, 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, c->rt->peft_ref);
+  lua_getfield(L, -1, "load_extension");
+  lua_pushstring(L, c->path);
+  lua_call(L, 1, 0);
+  return 0;
+}
+
+int peft_load_extension(peft_runtime *rt, const char *path, peft_error *err) {
+  if (path == NULL) {
+    peft_error_set(err, PEFT_ETYPE, "peft_load_extension: path is NULL");
+    return -1;
+  }
+  ext_call c = {rt, path};
+  return protect(rt->L, load_ext, &c, err);
+}
+
+static int attach(lua_State *L) {
+  peft_install_modules(L);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "peft");
+  lua_call(L, 1, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, "peft.attached");
+  return 0;
+}
+
+int peft_attach(lua_State *L, peft_error *err) {
+  if (protect(L, attach, NULL, err) != 0) return -1;
+  lua_getfield(L, LUA_REGISTRYINDEX, "peft.attached");
+  lua_pushnil(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, "peft.attached");
+  return 0;
+}
+
+/* --- configs ----------------------------------------------------------- */
+
+struct peft_config {
+  peft_runtime *rt;
+  int ref;
+  char *cls, *peft_type, *task_type;
+  char **warnings;
+  size_t nwarnings;
+  char *scratch; /* the last string handed out by peft_config_get */
+};
+
+typedef struct load_call {
+  peft_config *cfg;
+  const char *path;
+  const char *data;
+  size_t len;
+  const char *name;
+  int flags;
+} load_call;
+
+/* Caches class, types and warnings of the config on top of the stack. */
+static void cache_config(lua_State *L, peft_config *cfg) {
+  int obj = lua_gettop(L);
+  lua_getfield(L, obj, "get_class");
+  lua_pushvalue(L, obj);
+  lua_call(L, 1, 1);
+  lua_getfield(L, -1, "name");
+  cfg->cls = dupstr(lua_tostring(L, -1));
+  lua_pop(L, 2);
+  lua_getfield(L, obj, "peft_type");
+  cfg->peft_type = dupstr(lua_tostring(L, -1));
+  lua_pop(L, 1);
+  lua_getfield(L, obj, "task_type");
+  cfg->task_type = lua_type(L, -1) == LUA_TSTRING ? dupstr(lua_tostring(L, -1)) : NULL;
+  int task_missing = lua_type(L, -1) == LUA_TSTRING && cfg->task_type == NULL;
+  lua_pop(L, 1);
+  if (cfg->cls == NULL || cfg->peft_type == NULL || task_missing) luaL_error(L, "not enough memory");
+  lua_getfield(L, obj, "warnings");
+  lua_pushvalue(L, obj);
+  lua_call(L, 1, 1);
+  free_strings(cfg->warnings, cfg->nwarnings);
+  copy_strings(L, -1, &cfg->warnings, &cfg->nwarnings);
+  lua_pop(L, 1);
+}
+
+static int load_config(lua_State *L) {
+  load_call *c = lua_touserdata(L, 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, c->cfg->rt->peft_ref);
+  lua_getfield(L, -1, c->path ? "from_pretrained" : "from_json");
+  if (c->path) lua_pushstring(L, c->path);
+  else lua_pushlstring(L, c->data, c->len);
+  lua_createtable(L, 0, 3);
+  lua_pushboolean(L, (c->flags & PEFT_LOAD_STRICT) != 0);
+  lua_setfield(L, -2, "strict");
+  lua_pushboolean(L, 1);
+  lua_setfield(L, -2, "quiet");
+  if (!c->path && c->name) {
+    lua_pushstring(L, c->name);
+    lua_setfield(L, -2, "path");
+  }
+  lua_call(L, 2, 1);
+  cache_config(L, c->cfg);
+  c->cfg->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  return 0;
+}
+
+static peft_config *load(peft_runtime *rt, load_call *c, peft_error *err) {
+  if (rt == NULL) {
+    peft_error_set(err, PEFT_ETYPE, "peft_config_load: runtime is NULL");
+    return NULL;
+  }
+  peft_config *cfg = calloc(1, sizeof *cfg);
+  if (cfg == NULL) {
+    peft_error_set(err, PEFT_ENOMEM, "out of memory");
+    return NULL;
+  }
+  cfg->rt = rt;
+  cfg->ref = LUA_NOREF;
+  c->cfg = cfg;
+  if (protect(rt->L, load_config, c, err) != 0) {
+    peft_config_free(cfg);
+    return NULL;
+  }
+  return cfg;
+}
+
+peft_config *peft_config_load(peft_runtime *rt, const char *path, int flags, peft_error *err) {
+  if (path == NULL) {
+    peft_error_set(err, PEFT_ETYPE, "peft_config_load: path is NULL");
+    return NULL;
+  }
+  load_call c = {NULL, path, NULL, 0, NULL, flags};
+  return load(rt, &c, err);
+}
+
+peft_config *peft_config_load_buffer(peft_runtime *rt, const char *data, size_t len, const char *name, int flags,
+                                     peft_error *err) {
+  if (data == NULL && len > 0) {
+    peft_error_set(err, PEFT_ETYPE, "peft_config_load_buffer: data is NULL");
+    return NULL;
+  }
+  load_call c = {NULL, NULL, data ? data : "", len, name, flags};
+  return load(rt, &c, err);
+}
+
+void peft_config_free(peft_config *cfg) {
+  if (cfg == NULL) return;
+  if (cfg->ref != LUA_NOREF && cfg->rt && cfg->rt->L) luaL_unref(cfg->rt->L, LUA_REGISTRYINDEX, cfg->ref);
+  free(cfg->cls);
+  free(cfg->peft_type);
+  free(cfg->task_type);
+  free_strings(cfg->warnings, cfg->nwarnings);
+  free(cfg->scratch);
+  free(cfg);
+}
+
+const char *peft_config_class(const peft_config *cfg) { return cfg->cls; }
+const char *peft_config_peft_type(const peft_config *cfg) { return cfg->peft_type; }
+const char *peft_config_task_type(const peft_config *cfg) { return cfg->task_type; }
+size_t peft_config_warning_count(const peft_config *cfg) { return cfg->nwarnings; }
+
+const char *peft_config_warning(const peft_config *cfg, size_t i) {
+  return i < cfg->nwarnings ? cfg->warnings[i] : NULL;
+}
+
+typedef struct field_call {
+  peft_config *cfg;
+  const char *field;
+  const char *json;
+  peft_value *out;
+  const char *dir;
+  char *text;
+} field_call;
+
+/* Pushes the config object and the json encoder. */
+static void push_obj(lua_State *L, peft_config *cfg) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, cfg->ref);
+}
+
+static void set_scratch(lua_State *L, peft_config *cfg, const char *s) {
+  char *copy = dupstr(s);
+  if (copy == NULL) luaL_error(L, "not enough memory");
+  free(cfg->scratch);
+  cfg->scratch = copy;
+}
+
+static int get_field(lua_State *L) {
+  field_call *c = lua_touserdata(L, 1);
+  push_obj(L, c->cfg); /* 2 */
+  /* unknown keys kept from the file read first, then fields */
+  lua_getfield(L, 2, "extra");
+  lua_pushvalue(L, 2);
+  lua_call(L, 1, 1);
+  if (lua_getfield(L, -1, c->field) == LUA_TNIL) {
+    lua_pop(L, 2);
+    lua_getfield(L, 2, c->field); /* raises for an unknown field */
+  } else {
+    lua_remove(L, -2);
+  }
+  peft_value *out = c->out;
+  memset(out, 0, sizeof *out);
+  switch (lua_type(L, -1)) {
+    case LUA_TNIL:
+    case LUA_TLIGHTUSERDATA: out->type = PEFT_VALUE_NULL; break;
+    case LUA_TBOOLEAN:
+      out->type = PEFT_VALUE_BOOL;
+      out->boolean = lua_toboolean(L, -1);
+      break;
+    case LUA_TNUMBER:
+      if (lua_isinteger(L, -1)) {
+        out->type = PEFT_VALUE_INT;
+        out->integer = (long long)lua_tointeger(L, -1);
+        out->number = (double)out->integer;
+      } else {
+        out->type = PEFT_VALUE_FLOAT;
+        out->number = (double)lua_tonumber(L, -1);
+      }
+      break;
+    case LUA_TSTRING:
+      out->type = PEFT_VALUE_STRING;
+      set_scratch(L, c->cfg, lua_tostring(L, -1));
+      out->string = c->cfg->scratch;
+      break;
+    default: {
+      /* a list, an object or a nested config: as JSON */
+      lua_rawgeti(L, LUA_REGISTRYINDEX, c->cfg->rt->peft_ref);
+      lua_getfield(L, -1, "is_config");
+      lua_pushvalue(L, -3);
+      lua_call(L, 1, 1);
+      int nested = lua_toboolean(L, -1);
+      lua_pop(L, 1);
+      lua_getfield(L, -1, "core");
+      lua_getfield(L, -1, "json_encode");
+      if (nested) {
+        lua_getfield(L, -4, "to_dict");
+        lua_pushvalue(L, -5);
+        lua_call(L, 1, 1);
+      } else {
+        lua_pushvalue(L, -4);
+      }
+      lua_call(L, 1, 1);
+      out->type = PEFT_VALUE_JSON;
+      set_scratch(L, c->cfg, lua_tostring(L, -1));
+      out->string = c->cfg->scratch;
+    }
+  }
+  return 0;
+}
+
+int peft_config_get(peft_config *cfg, const char *field, peft_value *out, peft_error *err) {
+  if (field == NULL || out == NULL) {
+    peft_error_set(err, PEFT_ETYPE, "peft_config_get: field and out are required");
+    return -1;
+  }
+  field_call c = {cfg, field, NULL, out, NULL, NULL};
+  return protect(cfg->rt->L, get_field, &c, err);
+}
+
+static int set_field(lua_State *L) {
+  field_call *c = lua_touserdata(L, 1);
+  push_obj(L, c->cfg); /* 2 */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, c->cfg->rt->peft_ref);
+  lua_getfield(L, -1, "from_json_value");
+  lua_pushstring(L, c->json);
+  lua_call(L, 1, 1);
+  lua_setfield(L, 2, c->field); /* type-checked; raises */
+  lua_settop(L, 2);
+  cache_config(L, c->cfg);
+  return 0;
+}
+
+int peft_config_set_json(peft_config *cfg, const char *field, const char *json, peft_error *err) {
+  if (field == NULL || json == NULL) {
+    peft_error_set(err, PEFT_ETYPE, "peft_config_set_json: field and json are required");
+    return -1;
+  }
+  field_call c = {cfg, field, json, NULL, NULL, NULL};
+  return protect(cfg->rt->L, set_field, &c, err);
+}
+
+static int validate(lua_State *L) {
+  field_call *c = lua_touserdata(L, 1);
+  push_obj(L, c->cfg);
+  lua_getfield(L, -1, "validate");
+  lua_insert(L, -2);
+  lua_call(L, 1, 0);
+  push_obj(L, c->cfg);
+  cache_config(L, c->cfg);
+  return 0;
+}
+
+int peft_config_validate(peft_config *cfg, peft_error *err) {
+  field_call c = {cfg, NULL, NULL, NULL, NULL, NULL};
+  return protect(cfg->rt->L, validate, &c, err);
+}
+
+static int to_json(lua_State *L) {
+  field_call *c = lua_touserdata(L, 1);
+  push_obj(L, c->cfg);
+  lua_getfield(L, -1, "to_json");
+  lua_insert(L, -2);
+  lua_call(L, 1, 1);
+  size_t len;
+  const char *s = lua_tolstring(L, -1, &len);
+  c->text = malloc(len + 1);
+  if (c->text == NULL) return luaL_error(L, "not enough memory");
+  memcpy(c->text, s, len + 1);
+  return 0;
+}
+
+char *peft_config_to_json(peft_config *cfg, peft_error *err) {
+  field_call c = {cfg, NULL, NULL, NULL, NULL, NULL};
+  if (protect(cfg->rt->L, to_json, &c, err) != 0) {
+    free(c.text);
+    return NULL;
+  }
+  return c.text;
+}
+
+static int save(lua_State *L) {
+  field_call *c = lua_touserdata(L, 1);
+  push_obj(L, c->cfg);
+  lua_getfield(L, -1, "save_pretrained");
+  lua_insert(L, -2);
+  lua_pushstring(L, c->dir);
+  lua_call(L, 2, 0);
+  return 0;
+}
+
+int peft_config_save(peft_config *cfg, const char *dir, peft_error *err) {
+  if (dir == NULL) {
+    peft_error_set(err, PEFT_ETYPE, "peft_config_save: dir is NULL");
+    return -1;
+  }
+  field_call c = {cfg, NULL, NULL, NULL, dir, NULL};
+  return protect(cfg->rt->L, save, &c, err);
+}

@@ -1,0 +1,175 @@
+/* test_api.c - the C API of peft.h, as a host uses it. */
+#define _DEFAULT_SOURCE /* mkstemps */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "ctest.h"
+#include "peft.h"
+
+static peft_runtime *rt;
+static peft_error err;
+
+static const char *LORA =
+    "{\"peft_type\": \"LORA\", \"r\": 16, \"lora_alpha\": 32, \"lora_dropout\": 0.05,"
+    " \"target_modules\": [\"v_proj\", \"q_proj\"], \"task_type\": \"CAUSAL_LM\", \"merge_weights\": false}";
+
+TEST(open_and_list) {
+  CHECK(rt != NULL);
+  const peft_registry *reg = peft_runtime_registry(rt);
+  CHECK(reg != NULL);
+  CHECK_INT(peft_type_count(reg), 45);
+  CHECK_INT(peft_method_count(reg), 45);
+  long i = peft_method_by_name(reg, "loha");
+  CHECK(i >= 0);
+  peft_method_info info;
+  CHECK_INT(peft_method_at(reg, (size_t)i, &info), 0);
+  CHECK_STR(info.prefix, "hada_");
+  CHECK_INT(info.is_mixed_compatible, 1);
+  CHECK_STR(peft_task_name(2), "CAUSAL_LM");
+  CHECK_INT(peft_runtime_warning_count(rt), 0);
+}
+
+TEST(load_buffer_and_read_fields) {
+  peft_config *cfg = peft_config_load_buffer(rt, LORA, strlen(LORA), "mem.json", 0, &err);
+  CHECK(cfg != NULL);
+  if (!cfg) return;
+  CHECK_STR(peft_config_class(cfg), "LoraConfig");
+  CHECK_STR(peft_config_peft_type(cfg), "LORA");
+  CHECK_STR(peft_config_task_type(cfg), "CAUSAL_LM");
+  peft_value v;
+  CHECK_INT(peft_config_get(cfg, "r", &v, &err), 0);
+  CHECK_INT(v.type, PEFT_VALUE_INT);
+  CHECK_INT(v.integer, 16);
+  CHECK_INT(peft_config_get(cfg, "lora_dropout", &v, &err), 0);
+  CHECK_INT(v.type, PEFT_VALUE_FLOAT);
+  CHECK(v.number == 0.05);
+  CHECK_INT(peft_config_get(cfg, "bias", &v, &err), 0);
+  CHECK_INT(v.type, PEFT_VALUE_STRING);
+  CHECK_STR(v.string, "none");
+  CHECK_INT(peft_config_get(cfg, "target_modules", &v, &err), 0);
+  CHECK_INT(v.type, PEFT_VALUE_JSON);
+  CHECK_STR(v.string, "[\"q_proj\", \"v_proj\"]");
+  CHECK_INT(peft_config_get(cfg, "layers_pattern", &v, &err), 0);
+  CHECK_INT(v.type, PEFT_VALUE_NULL);
+  CHECK_INT(peft_config_get(cfg, "use_dora", &v, &err), 0);
+  CHECK_INT(v.type, PEFT_VALUE_BOOL);
+  CHECK_INT(v.boolean, 0);
+  /* an unknown key kept from the file */
+  CHECK_INT(peft_config_get(cfg, "merge_weights", &v, &err), 0);
+  CHECK_INT(v.type, PEFT_VALUE_BOOL);
+  /* a field that does not exist */
+  CHECK_INT(peft_config_get(cfg, "lora_alfa", &v, &err), -1);
+  CHECK_INT(err.status, PEFT_ETYPE);
+  CHECK_STR(err.message, "LoraConfig has no field 'lora_alfa' (did you mean 'lora_alpha'?)");
+  /* one warning: the unknown key */
+  CHECK_INT(peft_config_warning_count(cfg), 1);
+  CHECK(strstr(peft_config_warning(cfg, 0), "'merge_weights'") != NULL);
+  CHECK(peft_config_warning(cfg, 1) == NULL);
+  peft_config_free(cfg);
+}
+
+TEST(errors_come_back_as_text) {
+  const char *bad = "{\"peft_type\": \"LORA\", \"r\": \"16\"}";
+  CHECK(peft_config_load_buffer(rt, bad, strlen(bad), "bad.json", 0, &err) == NULL);
+  CHECK_INT(err.status, PEFT_EVALUE);
+  CHECK_STR(err.message, "bad.json: LoraConfig.r: expected an integer, got \"16\"");
+  const char *broken = "{\"peft_type\": \"LORA\",";
+  CHECK(peft_config_load_buffer(rt, broken, strlen(broken), NULL, 0, &err) == NULL);
+  CHECK_INT(err.status, PEFT_EJSON);
+  CHECK(strstr(err.message, "invalid JSON at line 1") != NULL);
+  CHECK(peft_config_load(rt, "/nonexistent/dir", 0, &err) == NULL);
+  CHECK_INT(err.status, PEFT_EOS);
+  CHECK_STR(err.message, "/nonexistent/dir: no such file or directory");
+  /* strict mode */
+  CHECK(peft_config_load_buffer(rt, LORA, strlen(LORA), NULL, PEFT_LOAD_STRICT, &err) == NULL);
+  CHECK_INT(err.status, PEFT_EVALUE);
+  CHECK(strstr(err.message, "unknown to LoraConfig") != NULL);
+  /* binary garbage */
+  const char garbage[] = {'\xff', '\0', '{', '"'};
+  CHECK(peft_config_load_buffer(rt, garbage, sizeof garbage, NULL, 0, &err) == NULL);
+  CHECK_INT(err.status, PEFT_EJSON);
+}
+
+TEST(set_validate_save) {
+  peft_config *cfg = peft_config_load_buffer(rt, LORA, strlen(LORA), NULL, 0, &err);
+  CHECK(cfg != NULL);
+  if (!cfg) return;
+  CHECK_INT(peft_config_set_json(cfg, "r", "8", &err), 0);
+  CHECK_INT(peft_config_set_json(cfg, "r", "\"eight\"", &err), -1);
+  CHECK_STR(err.message, "LoraConfig.r: expected an integer, got \"eight\"");
+  CHECK_INT(peft_config_set_json(cfg, "r", "{", &err), -1);
+  CHECK_INT(err.status, PEFT_EJSON);
+  CHECK_INT(peft_config_set_json(cfg, "layers_pattern", "\"layers\"", &err), 0);
+  CHECK_INT(peft_config_validate(cfg, &err), -1);
+  CHECK_STR(err.message, "LoraConfig.layers_pattern: needs layers_to_transform to be set as well, got \"layers\"");
+  CHECK_INT(peft_config_set_json(cfg, "layers_pattern", "null", &err), 0);
+  CHECK_INT(peft_config_validate(cfg, &err), 0);
+  char *json = peft_config_to_json(cfg, &err);
+  CHECK(json != NULL && strstr(json, "\"r\": 8,\n") != NULL);
+  CHECK(json != NULL && strstr(json, "\"merge_weights\": false,\n") != NULL);
+  char dir[] = "/tmp/peft-api-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  CHECK_INT(peft_config_save(cfg, dir, &err), 0);
+  peft_config *again = peft_config_load(rt, dir, 0, &err);
+  CHECK(again != NULL);
+  if (again) {
+    char *json2 = peft_config_to_json(again, &err);
+    CHECK_STR(json2, json);
+    free(json2);
+    peft_config_free(again);
+  }
+  char file[64];
+  snprintf(file, sizeof file, "%s/adapter_config.json", dir);
+  CHECK_INT(peft_config_save(cfg, file, &err), -1);
+  CHECK_INT(err.status, PEFT_EOS);
+  unlink(file);
+  rmdir(dir);
+  free(json);
+  peft_config_free(cfg);
+}
+
+TEST(extensions) {
+  char path[] = "/tmp/peft-ext-XXXXXX.lua";
+  int fd = mkstemps(path, 4);
+  CHECK(fd >= 0);
+  const char *script = "peft.add_peft_type('C_HOST')\nerror('stop here')\n";
+  CHECK(write(fd, script, strlen(script)) == (ssize_t)strlen(script));
+  close(fd);
+  CHECK_INT(peft_load_extension(rt, path, &err), -1);
+  CHECK_INT(err.status, PEFT_EOTHER);
+  CHECK(strstr(err.message, "ExtensionError: ") == err.message);
+  CHECK(strstr(err.message, ":2: stop here") != NULL);
+  CHECK_INT(peft_type_index(peft_runtime_registry(rt), "C_HOST"), -1); /* rolled back */
+  unlink(path);
+}
+
+TEST(attach_to_a_host_state) {
+  lua_State *L = luaL_newstate();
+  luaL_openlibs(L);
+  CHECK_INT(peft_attach(L, &err), 0);
+  CHECK_INT(lua_gettop(L), 1);
+  lua_getfield(L, 1, "PEFT_TYPE_TO_PREFIX_MAPPING");
+  lua_getfield(L, -1, "LOKR");
+  CHECK_STR(lua_tostring(L, -1), "lokr_");
+  lua_close(L);
+}
+
+int main(void) {
+  rt = peft_open(&err);
+  RUN(open_and_list);
+  if (rt) {
+    RUN(load_buffer_and_read_fields);
+    RUN(errors_come_back_as_text);
+    RUN(set_validate_save);
+    RUN(extensions);
+  }
+  RUN(attach_to_a_host_state);
+  peft_close(rt);
+  return ctest_summary("test_api");
+}
