@@ -16,6 +16,9 @@ WARN := -Wall -Wextra -Wshadow -Wmissing-prototypes
 LUA ?= lua5.4
 
 BINDIR = $(PREFIX)/bin
+LIBDIR_C = $(PREFIX)/lib
+INCDIR = $(PREFIX)/include/peft
+PKGDIR = $(PREFIX)/lib/pkgconfig
 LIBDIR = $(PREFIX)/lib/lua/5.4
 LUADIR = $(PREFIX)/share/lua/5.4
 
@@ -42,7 +45,7 @@ CTESTS := $(BUILD)/test_registry $(BUILD)/test_json $(BUILD)/test_safetensors $(
 DEPS_STAMP := build/.deps-ok
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=c11 -D_POSIX_C_SOURCE=200809L -Isrc $(LUA_CFLAGS) $(PCRE_CFLAGS)
 
-.PHONY: all run test ctest spec sanitize install uninstall clean deps
+.PHONY: all run test ctest spec sanitize install uninstall clean deps fuzz fuzz-build
 
 all: $(BUILD)/peft $(BUILD)/lib/peft/core.so $(BUILD)/libpeft.a $(BUILD)/libpeft.so
 
@@ -110,17 +113,51 @@ sanitize:
 	  LDFLAGS="-fsanitize=address,undefined" all $(CTESTS:$(BUILD)/%=build/asan/%) build/asan/ptydrive
 	@BUILD=build/asan SANITIZE=1 ./scripts/run-tests
 
+# fuzzing (clang's libFuzzer with ASan + UBSan): make fuzz FUZZ_TIME=seconds
+# runs each target for that long on a corpus seeded from the tests' fixtures
+# and the regression inputs under tests/fuzz/regressions/.
+FUZZ_TIME ?= 60
+FUZZ_CC ?= clang
+FUZZ_TARGETS := fuzz_config fuzz_safetensors fuzz_registry
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  -std=c11 -D_POSIX_C_SOURCE=200809L -Isrc $(LUA_CFLAGS) $(PCRE_CFLAGS)
+FUZZ_SRC := $(CORE_SRC) src/peft_api.c
+
+fuzz-build: $(FUZZ_TARGETS:%=build/fuzz/%)
+
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_SRC) $(HEADERS) $(BUILD)/peft_embedded.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -I$(BUILD) -o $@ $< $(FUZZ_SRC) $(BUILD)/peft_embedded.c $(LUA_LIBS) $(PCRE_LIBS) -lm
+
+fuzz: fuzz-build $(BUILD)/peft
+	@rm -rf build/fuzz/seeds && ./$(BUILD)/peft scripts/fuzz-seeds.lua build/fuzz/seeds
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build/fuzz/corpus/$$t tests/fuzz/regressions/$$t; \
+	  echo "== $$t for $(FUZZ_TIME)s"; \
+	  ASAN_OPTIONS=detect_leaks=1 ./build/fuzz/$$t -max_total_time=$(FUZZ_TIME) -timeout=10 \
+	    -rss_limit_mb=4096 -max_len=65536 -print_final_stats=1 -artifact_prefix=build/fuzz/$$t- \
+	    build/fuzz/corpus/$$t build/fuzz/seeds/$$t tests/fuzz/regressions/$$t || exit 1; \
+	done
+
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/peft $(DESTDIR)$(LUADIR)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/peft $(DESTDIR)$(LUADIR) $(DESTDIR)$(LIBDIR_C) \
+	  $(DESTDIR)$(INCDIR) $(DESTDIR)$(PKGDIR)
 	install -m 755 $(BUILD)/peft $(DESTDIR)$(BINDIR)/peft
 	install -m 755 $(BUILD)/lib/peft/core.so $(DESTDIR)$(LIBDIR)/peft/core.so
 	cd lua && for f in $$(find peft -name '*.lua'); do \
 	  install -d $(DESTDIR)$(LUADIR)/$$(dirname $$f); \
 	  install -m 644 $$f $(DESTDIR)$(LUADIR)/$$f; \
 	done
+	install -m 644 src/peft.h src/peft_registry.h src/peft_safetensors.h $(DESTDIR)$(INCDIR)/
+	install -m 644 $(BUILD)/libpeft.a $(DESTDIR)$(LIBDIR_C)/libpeft.a
+	install -m 755 $(BUILD)/libpeft.so $(DESTDIR)$(LIBDIR_C)/libpeft.so.0
+	ln -sf libpeft.so.0 $(DESTDIR)$(LIBDIR_C)/libpeft.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' scripts/peft.pc.in > $(DESTDIR)$(PKGDIR)/peft.pc
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/peft $(DESTDIR)$(LIBDIR)/peft/core.so
+	rm -f $(DESTDIR)$(BINDIR)/peft $(DESTDIR)$(LIBDIR)/peft/core.so $(DESTDIR)$(PKGDIR)/peft.pc
+	rm -f $(DESTDIR)$(LIBDIR_C)/libpeft.a $(DESTDIR)$(LIBDIR_C)/libpeft.so $(DESTDIR)$(LIBDIR_C)/libpeft.so.0
+	rm -rf $(DESTDIR)$(INCDIR)
 	rm -rf $(DESTDIR)$(LUADIR)/peft
 
 clean:
