@@ -45,7 +45,7 @@ CTESTS := $(BUILD)/test_registry $(BUILD)/test_json $(BUILD)/test_safetensors $(
 DEPS_STAMP := build/.deps-ok
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=c11 -D_POSIX_C_SOURCE=200809L -Isrc $(LUA_CFLAGS) $(PCRE_CFLAGS)
 
-.PHONY: all run test ctest spec sanitize install uninstall clean deps fuzz fuzz-build
+.PHONY: all run test ctest spec sanitize install uninstall clean deps fuzz fuzz-build bench
 
 all: $(BUILD)/peft $(BUILD)/lib/peft/core.so $(BUILD)/libpeft.a $(BUILD)/libpeft.so
 
@@ -98,6 +98,13 @@ $(BUILD)/ptydrive: tests/c/ptydrive.c | $(DEPS_STAMP)
 
 $(BUILD)/test_%: tests/c/test_%.c tests/c/ctest.h $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -Itests/c -o $@ $< $(LIB_OBJ) $(LUA_LIBS) $(PCRE_LIBS) -lm
+
+$(BUILD)/benchrun: scripts/benchrun.c | $(DEPS_STAMP)
+	$(CC) $(CFLAGS) $(WARN) -o $@ $<
+
+# speed and memory against the floor (see scripts/bench); not part of make test
+bench: all $(BUILD)/benchrun
+	@BUILD=$(BUILD) ./scripts/bench $(BENCH_ARGS)
 
 run: all
 	@if [ -t 0 ] && [ -t 1 ]; then ./$(BUILD)/peft; else ./$(BUILD)/peft scripts/tour.lua; fi

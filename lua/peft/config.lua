@@ -37,6 +37,7 @@ M.classes = {} -- name -> class (configs, helper configs and model classes)
 M.order = {}   -- names in declaration order
 
 local STATE = setmetatable({}, { __name = "peft.config.state" }) -- private key
+local LAZY = setmetatable({}, { __name = "peft.config.lazy" })   -- private key: raw field specs
 
 -- helpers ---------------------------------------------------------------
 
@@ -153,7 +154,13 @@ local function bind(cls, fn)
   end
 end
 
+local LAZY_FIELDS = { fields = true, field_map = true, instance_mt = true }
+
 class_mt.__index = function(cls, k)
+  if LAZY_FIELDS[k] and rawget(cls, LAZY) then
+    M.finish(cls)
+    return rawget(cls, k)
+  end
   local p = rawget(cls, "parent")
   while p do
     local v = rawget(p, k)
@@ -304,6 +311,88 @@ local function normalise_field(cls, spec, position)
   return f
 end
 
+-- The metatable of objects of a class.
+local function make_instance_mt(cls, fields, map)
+  local name = cls.name
+  local imt = { __peft_instance = true, __name = name, __class = cls }
+  imt.__index = function(obj, k)
+    local st = rawget(obj, STATE)
+    if map[k] then return st.values[k] end
+    local m = find_method(cls, k)
+    if m then return m end
+    if k == "is_prompt_learning" or k == "is_adaption_prompt" or k == "peft_type_of_class" then
+      return cls[k]
+    end
+    error(unknown_field(cls, k), 2)
+  end
+  imt.__newindex = function(obj, k, v)
+    local f = map[k]
+    if not f then error(unknown_field(cls, k), 2) end
+    local st = rawget(obj, STATE)
+    st.values[k] = check_field(cls, f, v)
+  end
+  imt.__pairs = function(obj)
+    local st = rawget(obj, STATE)
+    local i = 0
+    return function()
+      i = i + 1
+      local f = fields[i]
+      if f then return f.name, st.values[f.name] end
+    end, obj, nil
+  end
+  imt.__tostring = function(obj) return obj:repr() end
+  imt.__eq = function(a, b)
+    if getmetatable(a) ~= getmetatable(b) then return false end
+    return core.json_encode(a:to_dict()) == core.json_encode(b:to_dict())
+  end
+  return imt
+end
+
+-- The heavy part of a declaration: the field list (the parent's, in order,
+-- with redeclared ones replaced in place), the field map and the metatable
+-- of objects. Built-in classes do it on first use (M.lazy is set while the
+-- start-up scripts run), so that start-up only records what registration
+-- needs; classes declared later (extensions) do it at once, so that a
+-- mistake in a declaration is reported where it is made.
+
+function M.finish(cls)
+  local specs = rawget(cls, LAZY)
+  if specs == nil then return cls end
+  rawset(cls, LAZY, nil)
+  local name, parent = cls.name, rawget(cls, "parent")
+  local ok, err = pcall(function()
+    local fields, map = {}, {}
+    if parent then
+      for i, f in ipairs(parent.fields) do
+        fields[i] = f
+        map[f.name] = f
+      end
+    end
+    local own = {}
+    for i, fs in ipairs(specs) do
+      local f = normalise_field(cls, fs, i)
+      if own[f.name] then error(name .. ": field '" .. f.name .. "' declared twice", 0) end
+      own[f.name] = f
+      if map[f.name] then
+        for j, g in ipairs(fields) do
+          if g.name == f.name then fields[j] = f end
+        end
+      else
+        fields[#fields + 1] = f
+      end
+      map[f.name] = f
+    end
+    rawset(cls, "fields", fields)
+    rawset(cls, "field_map", map)
+    rawset(cls, "instance_mt", make_instance_mt(cls, fields, map))
+  end)
+  if not ok then
+    rawset(cls, LAZY, specs) -- leave it as it was
+    error(err, 0)
+  end
+  return cls
+end
+
 --- declare{ name=, parent=, kind=, peft_type=, doc=, fields=, post_init=,
 --           is_prompt_learning=, is_adaption_prompt= } -> class
 -- kind: "config" (a PEFT config class) or "helper" (a nested config such as
@@ -336,65 +425,9 @@ function M.declare(spec)
   rawset(cls, "post_init", spec.post_init)
   rawset(cls, "inherit_post_init", spec.inherit_post_init ~= false)
 
-  -- fields: the parent's, in order, with redeclared ones replaced in place
-  local fields, map = {}, {}
-  if parent then
-    for i, f in ipairs(parent.fields) do
-      fields[i] = f
-      map[f.name] = f
-    end
-  end
-  local own = {}
-  for i, fs in ipairs(spec.fields or {}) do
-    local f = normalise_field(cls, fs, i)
-    if own[f.name] then error(name .. ": field '" .. f.name .. "' declared twice", 2) end
-    own[f.name] = f
-    if map[f.name] then
-      for j, g in ipairs(fields) do
-        if g.name == f.name then fields[j] = f end
-      end
-    else
-      fields[#fields + 1] = f
-    end
-    map[f.name] = f
-  end
-  rawset(cls, "fields", fields)
-  rawset(cls, "field_map", map)
   for k, v in pairs(spec.methods or {}) do rawset(cls, k, v) end
-
-  -- the metatable of objects of this class
-  local imt = { __peft_instance = true, __name = name, __class = cls }
-  imt.__index = function(obj, k)
-    local st = rawget(obj, STATE)
-    if map[k] then return st.values[k] end
-    local m = find_method(cls, k)
-    if m then return m end
-    if k == "is_prompt_learning" or k == "is_adaption_prompt" or k == "peft_type_of_class" then
-      return cls[k]
-    end
-    error(unknown_field(cls, k), 2)
-  end
-  imt.__newindex = function(obj, k, v)
-    local f = map[k]
-    if not f then error(unknown_field(cls, k), 2) end
-    local st = rawget(obj, STATE)
-    st.values[k] = check_field(cls, f, v)
-  end
-  imt.__pairs = function(obj)
-    local st = rawget(obj, STATE)
-    local i = 0
-    return function()
-      i = i + 1
-      local f = fields[i]
-      if f then return f.name, st.values[f.name] end
-    end, obj, nil
-  end
-  imt.__tostring = function(obj) return obj:repr() end
-  imt.__eq = function(a, b)
-    if getmetatable(a) ~= getmetatable(b) then return false end
-    return core.json_encode(a:to_dict()) == core.json_encode(b:to_dict())
-  end
-  rawset(cls, "instance_mt", imt)
+  rawset(cls, LAZY, spec.fields or {})
+  if not M.lazy then M.finish(cls) end
 
   M.classes[name] = cls
   M.order[#M.order + 1] = name

@@ -317,6 +317,9 @@ end
 
 -- start-up --------------------------------------------------------------
 
+-- the built-in classes finish their declarations on first use (start-up
+-- only records what registration needs)
+config.lazy = true
 local base = require "peft.base"
 M.PeftConfig = base.PeftConfig
 M.PromptLearningConfig = base.PromptLearningConfig
@@ -330,6 +333,7 @@ loader.install(M)
 for _, name in ipairs(require "peft.methods") do
   require("peft.methods." .. name)
 end
+config.lazy = false
 
 M.extension_failures = M.load_path_extensions()
 

@@ -142,11 +142,14 @@ describe("OFTConfig", function()
       end
     end)
 
-    it("refuses a peft_version that is not a version number", function()
-      local err = helpers.error_of(peft.OFTConfig.from_json,
+    it("warns for a peft_version that is not a version number (found by fuzzing: PEFT raises, although it"
+       .. " loads the same file without use_cayley_neumann and saves it with it)", function()
+      local warnings, ok, cfg = peft.capture_warnings(peft.OFTConfig.from_json,
         '{"peft_type": "OFT", "oft_block_size": 32, "use_cayley_neumann": true, "peft_version": "latest"}')
-      assert.are.equal("ValueError", err.kind)
-      assert.are.equal('OFTConfig.peft_version: not a valid version number, got "latest"', err.message)
+      assert.is_true(ok, tostring(cfg))
+      assert.are.equal(1, #warnings)
+      assert.truthy(warnings[1]:find('saved by an unknown PEFT (peft_version "latest" is not a valid version number)',
+        1, true), warnings[1])
     end)
 
     it("does not run the OFT checks on another method's file", function()

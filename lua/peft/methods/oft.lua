@@ -159,9 +159,13 @@ local function check_kwargs(tbl, path)
       local text = pv:match("^([^@]*)")
       local v = parse_version(text)
       if not v then
-        error(load_error(path, "peft_version", "not a valid version number, got " .. types.repr(pv)), 0)
+        -- PEFT raises here (packaging's InvalidVersion) although it loaded
+        -- the same file without use_cayley_neumann and then saves it with
+        -- it: the version cannot be known, so warn as for a missing one
+        saved_by = "an unknown PEFT (peft_version " .. types.repr(pv) .. " is not a valid version number)"
+      elseif older_than(v, CAYLEY_NEUMANN_CHANGED) then
+        saved_by = "PEFT " .. text
       end
-      if older_than(v, CAYLEY_NEUMANN_CHANGED) then saved_by = "PEFT " .. text end
     end -- any other type is refused by the field's type check
     if saved_by then
       warnings[#warnings + 1] = "OFTConfig: the adapter uses the Cayley-Neumann parametrisation"
