@@ -40,12 +40,13 @@ HEADERS := $(wildcard src/*.h)
 CORE_OBJ := $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
 CORE_PIC := $(CORE_SRC:src/%.c=$(BUILD)/pic/%.o)
 EXE_OBJ := $(EXE_SRC:src/%.c=$(BUILD)/obj/%.o)
-CTESTS := $(BUILD)/test_registry $(BUILD)/test_json $(BUILD)/test_safetensors $(BUILD)/test_api
+CTESTS := $(BUILD)/test_registry $(BUILD)/test_json $(BUILD)/test_safetensors $(BUILD)/test_api \
+  $(BUILD)/test_alloc
 
 DEPS_STAMP := build/.deps-ok
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=c11 -D_POSIX_C_SOURCE=200809L -Isrc $(LUA_CFLAGS) $(PCRE_CFLAGS)
 
-.PHONY: all run test ctest spec sanitize install uninstall clean deps fuzz fuzz-build bench
+.PHONY: all run test ctest spec sanitize valgrind install uninstall clean deps fuzz fuzz-build bench
 
 all: $(BUILD)/peft $(BUILD)/lib/peft/core.so $(BUILD)/libpeft.a $(BUILD)/libpeft.so
 
@@ -96,6 +97,11 @@ $(BUILD)/lib/peft/core.so: $(CORE_PIC)
 $(BUILD)/ptydrive: tests/c/ptydrive.c | $(DEPS_STAMP)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $< -lutil
 
+# allocation-failure test: the C core's allocations are wrapped at link time
+$(BUILD)/test_alloc: tests/c/test_alloc.c $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LUA_LIBS) $(PCRE_LIBS) -lm \
+	  -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
+
 $(BUILD)/test_%: tests/c/test_%.c tests/c/ctest.h $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -Itests/c -o $@ $< $(LIB_OBJ) $(LUA_LIBS) $(PCRE_LIBS) -lm
 
@@ -145,6 +151,11 @@ fuzz: fuzz-build $(BUILD)/peft
 	    -rss_limit_mb=4096 -max_len=65536 -print_final_stats=1 -artifact_prefix=build/fuzz/$$t- \
 	    build/fuzz/corpus/$$t build/fuzz/seeds/$$t tests/fuzz/regressions/$$t || exit 1; \
 	done
+
+# the whole suite under Valgrind's memcheck: the C tests, the specs' Lua
+# process and every peft they start (slow: minutes)
+valgrind: all $(CTESTS) $(BUILD)/ptydrive
+	@BUILD=$(BUILD) VALGRIND=1 ./scripts/run-tests
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/peft $(DESTDIR)$(LUADIR) $(DESTDIR)$(LIBDIR_C) \

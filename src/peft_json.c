@@ -120,6 +120,7 @@ static int decode_string(reader *r) {
          (unsigned char)*q < 0x80)
     q++;
   if (q < r->end && *q == '"') {
+    if ((size_t)(q - s) > PEFT_JSON_MAX_STRING) return rfail(r, "string longer than the limit of 1048576 bytes");
     lua_pushlstring(r->L, s, (size_t)(q - s));
     r->p = q + 1;
     return 1;
@@ -130,6 +131,7 @@ static int decode_string(reader *r) {
   r->p = q;
   for (;;) {
     if (r->p >= r->end) return rfail(r, "unterminated string");
+    if (luaL_bufflen(&b) > PEFT_JSON_MAX_STRING) return rfail(r, "string longer than the limit of 1048576 bytes");
     unsigned char c = (unsigned char)*r->p;
     if (c == '"') {
       r->p++;

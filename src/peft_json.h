@@ -20,6 +20,8 @@
 #define PEFT_JSON_ARRAY_MT "peft.json.array"
 /* Deepest nesting of arrays and objects accepted when reading or writing. */
 #define PEFT_JSON_MAX_DEPTH 512
+/* Longest string (or key) accepted when reading, in bytes once decoded. */
+#define PEFT_JSON_MAX_STRING (1024 * 1024)
 
 /* Creates the array metatable in the registry (idempotent). */
 void peft_json_init(lua_State *L);

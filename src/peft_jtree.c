@@ -92,6 +92,10 @@ static char *parse_string(parser *ps, size_t *lenp) {
     fail(ps, "unterminated string");
     return NULL;
   }
+  if ((size_t)(q - s) > PJ_MAX_STRING) {
+    fail(ps, "string longer than the limit of %d bytes", PJ_MAX_STRING);
+    return NULL;
+  }
   char *buf = malloc((size_t)(q - s) + 1);
   if (buf == NULL) {
     nomem(ps);

@@ -11,6 +11,8 @@
 #include <stddef.h>
 
 #define PJ_MAX_DEPTH 64
+/* Longest string (or key), in bytes as written. */
+#define PJ_MAX_STRING (1024 * 1024)
 
 typedef enum pj_type { PJ_NULL, PJ_BOOL, PJ_INT, PJ_FLOAT, PJ_STRING, PJ_ARRAY, PJ_OBJECT } pj_type;
 

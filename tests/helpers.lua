@@ -10,7 +10,8 @@ M.PTYDRIVE = os.getenv("PTYDRIVE") or "build/ptydrive"
 -- ("expect TEXT", "send TEXT" with \n \t \xHH escapes, "wait").
 function M.repl(script, opts)
   opts = opts or {}
-  local r = M.run({ "-t", tostring(opts.timeout or 5000), "--", M.PEFT_BIN }, {
+  local scale = tonumber(os.getenv("PEFT_TIMEOUT_SCALE") or "1")
+  local r = M.run({ "-t", tostring((opts.timeout or 5000) * scale), "--", M.PEFT_BIN }, {
     cmd = M.PTYDRIVE, stdin = table.concat(script, "\n") .. "\n", env = opts.env })
   return r.out:gsub("\r", ""), r.code, r.err
 end
