@@ -323,12 +323,13 @@ static int pmain(lua_State *L) {
     return 0;
   }
   createargtable(L, argv, argc, script);
-  lua_gc(L, LUA_GCRESTART);
-  lua_gc(L, LUA_GCGEN, 0, 0);
+  /* everything start-up allocates stays alive: collect only afterwards */
   if (load_peft(L) != LUA_OK) {
     *exit_code = 1;
     return 0;
   }
+  lua_gc(L, LUA_GCRESTART);
+  lua_gc(L, LUA_GCGEN, 0, 0);
   if (args == 0 && script == 1 && argc > 1) {
     int code = try_command(L, argc, argv);
     if (code >= 0) {

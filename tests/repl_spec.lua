@@ -20,7 +20,7 @@ describe("the REPL on a terminal", function()
       "expect peft> ", "send \\x04", "wait",
     }, { env = env })
     assert.are.equal(0, code, err .. out)
-    assert.truthy(out:find("[exit 0]", 1, true))
+    assert.truthy(out:find("[exit 0]", 1, true), out)
   end)
 
   -- The terminal redraws the line while completing, so each case checks what
@@ -55,7 +55,7 @@ describe("the REPL on a terminal", function()
       "expect peft> ", "send \\x04", "wait",
     }, { env = env })
     assert.are.equal(0, code, err .. out)
-    assert.truthy(out:find("[exit 0]", 1, true))
+    assert.truthy(out:find("[exit 0]", 1, true), out)
   end)
 
   it("keeps history across runs", function()

@@ -121,6 +121,10 @@ int main(int argc, char **argv) {
   while (!failed && fgets(line, sizeof line, stdin)) {
     line[strcspn(line, "\n")] = '\0';
     if (strncmp(line, "send ", 5) == 0) {
+      /* a prompt is printed a moment before the line editor switches the
+       * terminal to raw mode; keys typed in that moment are read in cooked
+       * mode (and a Ctrl-D there is lost), so let it settle first */
+      pump(master, 40);
       size_t n = unescape(line + 5, data);
       if (write(master, data, n) < 0) failed = 1;
       pump(master, 20);
@@ -149,8 +153,16 @@ int main(int argc, char **argv) {
   long deadline = now_ms() + (failed ? 200 : timeout);
   while (alive && now_ms() < deadline)
     if (!pump(master, 50)) alive = 0;
+  /* the pty closes a moment before the process is gone: give it the
+   * timeout to exit, then kill it */
   int status = 0;
-  if (waitpid(pid, &status, WNOHANG) == 0) {
+  long give_up = now_ms() + (failed ? 200 : timeout);
+  pid_t w;
+  while ((w = waitpid(pid, &status, WNOHANG)) == 0 && now_ms() < give_up) {
+    struct timespec ts = {0, 10 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  if (w == 0) {
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
   }
