@@ -314,6 +314,10 @@ typedef struct load_call {
 /* Caches class, types and warnings of the config on top of the stack. */
 static void cache_config(lua_State *L, peft_config *cfg) {
   int obj = lua_gettop(L);
+  free(cfg->cls);
+  free(cfg->peft_type);
+  free(cfg->task_type);
+  cfg->cls = cfg->peft_type = cfg->task_type = NULL;
   lua_getfield(L, obj, "get_class");
   lua_pushvalue(L, obj);
   lua_call(L, 1, 1);
