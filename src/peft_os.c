@@ -1,4 +1,5 @@
 /* peft_os.c - file-system helpers (see peft_os.h). */
+#define _DEFAULT_SOURCE /* d_type */
 #define _POSIX_C_SOURCE 200809L
 #include "peft_os.h"
 
@@ -31,10 +32,6 @@ int peft_os_l_stat(lua_State *L) {
   else lua_pushliteral(L, "other");
   lua_pushinteger(L, (lua_Integer)st.st_size);
   return 2;
-}
-
-static int name_cmp(const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* A box: malloc'd memory owned by a userdata, so that a Lua error raised
@@ -72,10 +69,82 @@ static box *box_new(lua_State *L) {
   return b;
 }
 
+typedef struct dirent_ref {
+  const char *name;
+  unsigned char type;
+} dirent_ref;
+
+static int ref_cmp(const void *a, const void *b) {
+  return strcmp(((const dirent_ref *)a)->name, ((const dirent_ref *)b)->name);
+}
+
+static const char *type_name(unsigned char t) {
+  switch (t) {
+    case DT_REG: return "file";
+    case DT_DIR: return "directory";
+    case DT_UNKNOWN: return NULL;
+    default: return "other";
+  }
+}
+
+/* Pushes names (sorted) and their kinds (parallel; false where the file
+ * system did not say, so the caller stats). */
+static void push_listing(lua_State *L, dirent_ref *refs, size_t n) {
+  if (n > 1) qsort(refs, n, sizeof *refs, ref_cmp);
+  int cap = n > 0x7fffffff ? 0x7fffffff : (int)n;
+  lua_createtable(L, cap, 0);
+  lua_createtable(L, cap, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushstring(L, refs[i].name);
+    lua_rawseti(L, -3, (lua_Integer)i + 1);
+    const char *k = type_name(refs[i].type);
+    if (k) lua_pushstring(L, k);
+    else lua_pushboolean(L, 0);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+}
+
+#define SMALL_DIR_NAMES 8192
+#define SMALL_DIR_ENTRIES 256
+
+/* listdir(path) -> names, kinds | nil, message. A small directory is read
+ * into buffers on the C stack (nothing can raise while it is open); a
+ * larger one into a box (a userdata whose __gc frees it). */
 int peft_os_l_listdir(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   lua_settop(L, 1);
-  box *bx = box_new(L); /* owns the name array; created before opendir */
+  {
+    char names[SMALL_DIR_NAMES];
+    dirent_ref refs[SMALL_DIR_ENTRIES];
+    size_t used = 0, n = 0;
+    int fits = 1;
+    DIR *d = opendir(path);
+    if (d == NULL) return fail_errno(L, "cannot open directory", path, errno);
+    struct dirent *ent;
+    errno = 0;
+    while ((ent = readdir(d)) != NULL) {
+      if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0) continue;
+      size_t len = strlen(ent->d_name) + 1;
+      if (n == SMALL_DIR_ENTRIES || used + len > sizeof names) {
+        fits = 0;
+        break;
+      }
+      memcpy(names + used, ent->d_name, len);
+      refs[n].name = names + used;
+      refs[n].type = ent->d_type;
+      used += len;
+      n++;
+      errno = 0;
+    }
+    int read_errno = fits ? errno : 0;
+    closedir(d);
+    if (read_errno != 0) return fail_errno(L, "cannot read directory", path, read_errno);
+    if (fits) {
+      push_listing(L, refs, n);
+      return 2;
+    }
+  }
+  box *bx = box_new(L); /* owns the name copies; created before opendir */
   DIR *d = opendir(path);
   if (d == NULL) return fail_errno(L, "cannot open directory", path, errno);
   size_t cap = 0;
@@ -85,38 +154,72 @@ int peft_os_l_listdir(lua_State *L) {
   while ((ent = readdir(d)) != NULL) {
     if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0) continue;
     if (bx->items == cap) {
-      size_t nc = cap ? cap * 2 : 32;
+      size_t nc = cap ? cap * 2 : 512;
       char **nn = realloc(bx->p, nc * sizeof *nn);
       if (nn == NULL) { oom = 1; break; }
       bx->p = nn;
       cap = nc;
     }
+    /* the entry's type byte, then its name */
     size_t len = strlen(ent->d_name) + 1;
-    char *name = malloc(len);
-    if (name == NULL) { oom = 1; break; }
-    memcpy(name, ent->d_name, len);
-    ((char **)bx->p)[bx->items++] = name;
+    char *copy = malloc(len + 1);
+    if (copy == NULL) { oom = 1; break; }
+    copy[0] = (char)ent->d_type;
+    memcpy(copy + 1, ent->d_name, len);
+    ((char **)bx->p)[bx->items++] = copy;
     errno = 0;
   }
   int read_errno = errno;
   closedir(d); /* nothing above can raise; from here on Lua may */
   if (oom) return luaL_error(L, "not enough memory");
   if (read_errno != 0) return fail_errno(L, "cannot read directory", path, read_errno);
-  char **names = bx->p;
   size_t n = bx->items;
-  if (n > 1) qsort(names, n, sizeof *names, name_cmp);
-  lua_createtable(L, n > 0x7fffffff ? 0x7fffffff : (int)n, 0);
+  dirent_ref *refs = lua_newuserdatauv(L, (n ? n : 1) * sizeof *refs, 0);
   for (size_t i = 0; i < n; i++) {
-    lua_pushstring(L, names[i]);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
+    char *copy = ((char **)bx->p)[i];
+    refs[i].type = (unsigned char)copy[0];
+    refs[i].name = copy + 1;
   }
-  return 1; /* the box is collected later and frees the copies */
+  push_listing(L, refs, n);
+  return 2;
 }
+
+/* Files shorter than this are read into a buffer on the C stack. */
+#define SMALL_FILE 16384
 
 int peft_os_l_read_file(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   lua_Integer max = luaL_optinteger(L, 2, PEFT_READ_MAX_DEFAULT);
   lua_settop(L, 2);
+  /* the common case (an adapter_config.json is a few KiB): open, one read
+   * into the stack, close. A regular file shorter than the buffer comes
+   * whole in one read (a short read means the end of the file), so there is
+   * no fstat and no read that only sees the end; nothing can raise while the
+   * descriptor is open. */
+  {
+    char small[SMALL_FILE];
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return fail_errno(L, "cannot open", path, errno);
+    ssize_t r;
+    do {
+      r = read(fd, small, sizeof small);
+    } while (r < 0 && errno == EINTR);
+    int e = r < 0 ? errno : 0;
+    close(fd);
+    if (e != 0) return fail_errno(L, "cannot read", path, e);
+    if ((size_t)r < sizeof small) {
+      if ((lua_Integer)r > max) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "cannot read %s: the file has %I bytes, more than the limit of %I", path,
+                        (lua_Integer)r, max);
+        lua_pushinteger(L, EFBIG);
+        return 3;
+      }
+      lua_pushlstring(L, small, (size_t)r);
+      return 1;
+    }
+    /* larger: read it again the general way */
+  }
   box *bx = box_new(L); /* owns the read buffer; created before open */
   int fd = open(path, O_RDONLY);
   if (fd < 0) return fail_errno(L, "cannot open", path, errno);

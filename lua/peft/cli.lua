@@ -298,10 +298,10 @@ command {
 
 -- loading helpers ---------------------------------------------------------
 
--- load(path, strict) -> { ok=, cfg=, warnings=, error= }
-local function load(path, strict)
-  local warnings, ok, res = peft.capture_warnings(peft.PeftConfig.from_pretrained, path,
-    { strict = strict, quiet = true })
+-- load(path, strict [, is_file]) -> { ok=, cfg=, warnings=, error= }
+local function load(path, strict, is_file)
+  local warnings, ok, res = peft.capture_warnings(peft.from_pretrained, path,
+    { strict = strict, quiet = true, is_file = is_file })
   if ok then
     return { ok = true, cfg = res, warnings = res:warnings(), path = res:source() }
   end
@@ -735,21 +735,32 @@ command {
 -- validate ----------------------------------------------------------------
 
 -- Every adapter_config.json under path (a file is itself).
-local function collect(path, acc, missing)
+-- (The file system's entry types spare a stat per entry where it gives them.)
+-- (The file system's entry types spare a stat per entry where it gives
+-- them; regular[path] records the paths known to be regular files.)
+local function walk(dir, acc, regular)
+  local names, kinds = core.listdir(dir)
+  if not names then return end
+  local base = dir:gsub("/+$", "") .. "/"
+  for i, n in ipairs(names) do
+    local p = base .. n
+    local k = kinds[i] or core.stat(p)
+    if k == "directory" then
+      walk(p, acc, regular)
+    elseif k == "file" and n == config.CONFIG_NAME then
+      acc[#acc + 1] = p
+      regular[p] = true
+    end
+  end
+end
+
+local function collect(path, acc, missing, regular)
   local kind = core.stat(path)
   if kind == "directory" then
-    local names = core.listdir(path) or {}
-    for _, n in ipairs(names) do
-      local p = path:gsub("/+$", "") .. "/" .. n
-      local k = core.stat(p)
-      if k == "directory" then
-        collect(p, acc, missing)
-      elseif n == config.CONFIG_NAME and k == "file" then
-        acc[#acc + 1] = p
-      end
-    end
+    walk(path, acc, regular)
   elseif kind then
     acc[#acc + 1] = path
+    if kind == "file" then regular[path] = true end
   else
     missing[#missing + 1] = path
   end
@@ -772,8 +783,8 @@ command {
   options = { json = "flag", strict = "flag" },
   run = function(opts, args)
     if #args == 0 then usage_error("expects at least one PATH") end
-    local files, missing = {}, {}
-    for _, a in ipairs(args) do collect(a, files, missing) end
+    local files, missing, regular = {}, {}, {}
+    for _, a in ipairs(args) do collect(a, files, missing, regular) end
     local results = arr()
     local n_ok, n_warn, n_fail = 0, 0, 0
     local show_progress = not opts.json and #files >= 20 and core.isatty(2)
@@ -784,7 +795,7 @@ command {
         warnings = arr() }
     end
     for i, p in ipairs(files) do
-      local r = load(p, opts.strict)
+      local r = load(p, opts.strict, regular[p])
       local status
       if not r.ok then
         status = "error"
@@ -801,12 +812,15 @@ command {
         status = "ok"
         n_ok = n_ok + 1
       end
-      local entry = { path = p, status = status, warnings = arr(r.warnings) }
-      if not r.ok then entry.error = error_json(r.error) end
-      if r.ok and opts.strict and #r.warnings > 0 then
-        entry.error = { kind = "Warning", message = "warnings are failures in strict mode", field = null }
+      -- the text report lists only the files with something to say
+      if opts.json or status ~= "ok" then
+        local entry = { path = p, status = status, warnings = arr(r.warnings) }
+        if not r.ok then entry.error = error_json(r.error) end
+        if r.ok and opts.strict and #r.warnings > 0 then
+          entry.error = { kind = "Warning", message = "warnings are failures in strict mode", field = null }
+        end
+        results[#results + 1] = entry
       end
-      results[#results + 1] = entry
       if show_progress then progress(i, #files) end
     end
     local total = #files + #missing

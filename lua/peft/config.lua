@@ -240,15 +240,27 @@ local function check_field(cls, f, v)
   end
   v = nv
   if f.set and type(v) == "table" then
-    local seen, out = {}, setmetatable({}, array_mt)
-    for _, x in ipairs(v) do
-      if not seen[x] then
-        seen[x] = true
-        out[#out + 1] = x
+    -- already sorted and without repeats (what PEFT-written files hold):
+    -- kept as it is; else a sorted, deduplicated copy
+    local ordered = true
+    for i = 2, #v do
+      local a, b = v[i - 1], v[i]
+      if type(a) ~= "string" or type(b) ~= "string" or not (a < b) then
+        ordered = false
+        break
       end
     end
-    table.sort(out, function(a, b) return tostring(a) < tostring(b) end)
-    v = out
+    if not ordered then
+      local seen, out = {}, setmetatable({}, array_mt)
+      for _, x in ipairs(v) do
+        if not seen[x] then
+          seen[x] = true
+          out[#out + 1] = x
+        end
+      end
+      table.sort(out, function(a, b) return tostring(a) < tostring(b) end)
+      v = out
+    end
   end
   if type(v) == "number" then
     if f.min and v < f.min then error(value_error(cls, f.name, "must be >= " .. f.min, true, v), 0) end
@@ -308,6 +320,14 @@ local function normalise_field(cls, spec, position)
     f.nested = find(f.node)
   end
   f.declared_in = cls.name
+  -- a plain type with no further rule can be checked inline (see new)
+  local plain = { int = "number", float = "number", str = "string", bool = "boolean" }
+  local k = f.node.k
+  if k == "union" and #f.node.alts == 2 and f.node.alts[2].k == "none" then k = f.node.alts[1].k end
+  if plain[k] and not (f.min or f.max or f.gt or f.lt or f.check or f.nested or f.set) then
+    f.fast = plain[k]
+    if k == "int" then f.fast_int = true end
+  end
   return f
 end
 
@@ -445,50 +465,88 @@ end
 
 -- building objects ------------------------------------------------------
 
+local POST_INIT_CHAIN = setmetatable({}, { __mode = "k" }) -- class -> its post_init functions, root first
+
 local function run_post_init(cls, obj, chk)
-  local chain, c = {}, cls
-  while c do
-    local pi = rawget(c, "post_init")
-    if pi then table.insert(chain, 1, pi) end
-    if not rawget(c, "inherit_post_init") then break end
-    c = rawget(c, "parent")
+  local chain = POST_INIT_CHAIN[cls]
+  if not chain then
+    chain = {}
+    local c = cls
+    while c do
+      local pi = rawget(c, "post_init")
+      if pi then table.insert(chain, 1, pi) end
+      if not rawget(c, "inherit_post_init") then break end
+      c = rawget(c, "parent")
+    end
+    POST_INIT_CHAIN[cls] = chain
   end
-  for _, pi in ipairs(chain) do pi(obj, chk) end
+  for i = 1, #chain do chain[i](obj, chk) end
 end
 
-local function make_chk(cls, obj, st)
-  local chk = {}
-  function chk.fail(field, message, ...)
-    error(value_error(cls, field, fmt(message, ...)), 0)
-  end
-  function chk.fail_value(field, message, ...)
-    error(value_error(cls, field, fmt(message, ...), true, st.values[field]), 0)
-  end
-  function chk.type_error(field, message, ...)
-    local where = field and (cls.name .. "." .. field) or cls.name
-    error(errors.new("TypeError", where .. ": " .. fmt(message, ...), { class = cls.name, field = field }), 0)
-  end
-  function chk.warn(message, ...)
-    local m = cls.name .. ": " .. fmt(message, ...)
-    st.warnings[#st.warnings + 1] = m
-    if not st.quiet then errors.warn(m) end
-  end
+-- The chk handed to post_init. Its functions are called with a dot
+-- (chk.fail(field, ...)), so each is a closure over the object's state; they
+-- are made on first use, as most post_inits use one or two of them.
+local chk_makers = {
+  --- Raises a ValueError naming the class and field.
+  fail = function(cls, st)
+    return function(field, message, ...)
+      error(value_error(cls, field, fmt(message, ...)), 0)
+    end
+  end,
+  --- The same, followed by ", got <the field's current value>".
+  fail_value = function(cls, st)
+    return function(field, message, ...)
+      error(value_error(cls, field, fmt(message, ...), true, st.values[field]), 0)
+    end
+  end,
+  --- Raises a TypeError naming the class and field.
+  type_error = function(cls, st)
+    return function(field, message, ...)
+      local where = field and (cls.name .. "." .. field) or cls.name
+      error(errors.new("TypeError", where .. ": " .. fmt(message, ...), { class = cls.name, field = field }), 0)
+    end
+  end,
+  --- Records a warning on the object and emits it (unless quiet).
+  warn = function(cls, st)
+    return function(message, ...)
+      local m = cls.name .. ": " .. fmt(message, ...)
+      st.warnings[#st.warnings + 1] = m
+      if not st.quiet then errors.warn(m) end
+    end
+  end,
   --- Whether the caller gave the field (as opposed to the default).
-  function chk.given(field) return st.given[field] == true end
+  given = function(cls, st)
+    return function(field) return st.given[field] == true end
+  end,
   --- Sets a derived value without the field checks, normalising lists so
   -- that an empty one is still written as [].
-  function chk.set(field, v)
-    local f = cls.field_map[field]
-    if f and type(v) == "table" and not M.is_config(v) then
-      local ok, nv = types.check(f.node, v, resolve)
-      if ok then v = nv end
+  set = function(cls, st)
+    return function(field, v)
+      local f = cls.field_map[field]
+      if f and type(v) == "table" and not M.is_config(v) then
+        local ok, nv = types.check(f.node, v, resolve)
+        if ok then v = nv end
+      end
+      st.values[field] = v
     end
-    st.values[field] = v
-  end
-  --- Whether the object is being loaded from a file (as opposed to built).
-  chk.loading = st.loading == true
-  chk.values = st.values
-  return chk
+  end,
+}
+
+local CHK_CLS, CHK_ST = {}, {} -- private keys
+local chk_mt = {
+  __index = function(chk, k)
+    local maker = chk_makers[k]
+    if not maker then return nil end
+    local fn = maker(rawget(chk, CHK_CLS), rawget(chk, CHK_ST))
+    rawset(chk, k, fn)
+    return fn
+  end,
+}
+
+local function make_chk(cls, obj, st)
+  -- loading: whether the object is being loaded from a file; values: the
+  -- field values as they stand
+  return setmetatable({ [CHK_CLS] = cls, [CHK_ST] = st, loading = st.loading == true, values = st.values }, chk_mt)
 end
 
 --- cls.new(args [, opts]) -> object
@@ -501,20 +559,37 @@ local function new(cls, args, opts)
     errors.raise("TypeError", cls.name .. " expects a table of fields, got " .. types.kind(args), nil, 3)
   end
   if M.is_config(args) then args = args:to_dict() end
-  local map = cls.field_map
-  for k in pairs(args) do
-    if not map[k] then error(unknown_field(cls, k, "got an unknown field"), 3) end
+  if not opts.checked then -- the loader has already sorted the keys
+    local map = cls.field_map
+    for k in pairs(args) do
+      if not map[k] then error(unknown_field(cls, k, "got an unknown field"), 3) end
+    end
   end
   local st = { values = {}, given = {}, warnings = {}, extra = opts.extra or {}, quiet = opts.quiet,
                loading = opts.loading }
   local obj = setmetatable({ [STATE] = st }, cls.instance_mt)
-  for _, f in ipairs(cls.fields) do
-    local v = args[f.name]
+  local values, given = st.values, st.given
+  local fields = cls.fields
+  for i = 1, #fields do
+    local f = fields[i]
+    local name = f.name
+    local v = args[name]
     if v == nil then
-      st.values[f.name] = deepcopy(f.default)
+      local d = f.default
+      if type(d) == "table" then d = deepcopy(d) end
+      values[name] = d
     else
-      st.given[f.name] = true
-      st.values[f.name] = check_field(cls, f, v)
+      given[name] = true
+      -- the common case, a value of a plain type with no further rule, is
+      -- checked here; everything else goes through check_field
+      local fast = f.fast
+      if fast and (fast == type(v) and (fast ~= "number" or f.fast_int == nil or math.type(v) == "integer")) then
+        values[name] = v
+      elseif v == null and f.allows_none then
+        values[name] = nil
+      else
+        values[name] = check_field(cls, f, v)
+      end
     end
   end
   run_post_init(cls, obj, make_chk(cls, obj, st))

@@ -103,20 +103,35 @@ end
 --- from_peft_type(tbl [, opts]) -> config
 function M.from_dict(tbl, opts)
   opts = opts or {}
-  if type(tbl) ~= "table" or getmetatable(tbl) == core.json_array_mt or not types.is_object(tbl) then
+  if type(tbl) ~= "table" or getmetatable(tbl) == core.json_array_mt then
     fail(opts, "ValueError", "an adapter config must be a JSON object, got " .. types.kind(tbl))
   end
   local warnings = {}
-  local known = {}
-  for k, v in pairs(tbl) do known[k] = v end
-  if known.runtime_config ~= nil then
+  if tbl.runtime_config ~= nil then
     warn(opts, warnings, "the file contains 'runtime_config', which is ignored: runtime settings are only valid at runtime")
-    known.runtime_config = nil
   end
-  local cls = class_for(known, opts, warnings)
+  local cls = class_for(tbl, opts, warnings)
   if opts.cls and opts.cls ~= cls and not cls:is_subclass_of(opts.cls) then
-    fail(opts, "ValueError", string.format("peft_type %s is a %s, not a %s", tostring(known.peft_type),
+    fail(opts, "ValueError", string.format("peft_type %s is a %s, not a %s", tostring(tbl.peft_type),
       cls.name, opts.cls.name), { field = "peft_type" })
+  end
+  -- one pass: the class's fields, and the keys it does not know (kept)
+  local map = cls.field_map
+  local known, extra, unknown = {}, {}, {}
+  for k, v in pairs(tbl) do
+    if type(k) ~= "string" then
+      fail(opts, "ValueError", "an adapter config must be a JSON object with string keys, got a key "
+        .. types.repr(k))
+    end
+    if k ~= "runtime_config" then
+      local f = map[k]
+      if f and f.to_dict ~= false then
+        known[k] = v
+      else
+        extra[k] = v
+        unknown[#unknown + 1] = k
+      end
+    end
   end
   -- a class may look at the raw table first, as PEFT's check_kwargs does
   -- (OFT refuses configs older than 0.14)
@@ -132,27 +147,12 @@ function M.from_dict(tbl, opts)
     end
     for _, w in ipairs(res or {}) do warn(opts, warnings, w) end
   end
-  local extra, unknown = {}, {}
-  for k, v in pairs(known) do
-    if type(k) ~= "string" then
-      fail(opts, "ValueError", "keys of an adapter config must be strings")
-    end
-    if not cls.field_map[k] or cls.field_map[k].to_dict == false then
-      extra[k] = v
-      unknown[#unknown + 1] = k
-    end
-  end
-  for _, k in ipairs(unknown) do known[k] = nil end
-  table.sort(unknown)
   if #unknown > 0 then
+    table.sort(unknown)
+    local fs = {}
+    for j, f in ipairs(cls.fields) do fs[j] = f.name end
     local names = {}
-    for i, k in ipairs(unknown) do
-      names[i] = "'" .. k .. "'" .. config.suggest(k, (function()
-        local fs = {}
-        for j, f in ipairs(cls.fields) do fs[j] = f.name end
-        return fs
-      end)())
-    end
+    for i, k in ipairs(unknown) do names[i] = "'" .. k .. "'" .. config.suggest(k, fs) end
     local msg = string.format("%d key%s unknown to %s: %s", #unknown, #unknown == 1 and "" or "s",
       cls.name, table.concat(names, ", "))
     if opts.strict then
@@ -160,7 +160,7 @@ function M.from_dict(tbl, opts)
     end
     warn(opts, warnings, msg .. "; kept as they are and written back on save")
   end
-  local ok, res = pcall(config.new, cls, known, { extra = extra, quiet = opts.quiet, loading = true })
+  local ok, res = pcall(config.new, cls, known, { extra = extra, quiet = opts.quiet, loading = true, checked = true })
   if not ok then
     if errors.is_error(res) then
       if opts.path then
@@ -220,7 +220,8 @@ function M.from_pretrained(path, opts)
   if type(path) ~= "string" then
     errors.raise("TypeError", "from_pretrained expects a path, got " .. types.kind(path))
   end
-  local file = M.config_path(path)
+  -- opts.is_file: the caller knows path is a regular file (spares a stat)
+  local file = opts.is_file and path or M.config_path(path)
   local text, err = core.read_file(file, config.MAX_CONFIG_BYTES)
   if not text then
     error(errors.new("OSError", err, { path = file }), 0)

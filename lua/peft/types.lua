@@ -318,83 +318,167 @@ end
 --- check(node, value, resolve) -> ok, normalised value | ok=false, reason
 -- resolve(name) returns a resolver for named types:
 --   { check = function(value) -> ok, normalised | false, reason, describe = "..." }
-local check
-function check(n, v, resolve)
-  local k = n.k
-  if k == "any" then return true, v end
-  if k == "none" then
-    if v == nil or v == null then return true, nil end
-    return false
+-- Each node is compiled once into a checker closure (node.fn). A value that
+-- needs no change is returned as it is (a decoded JSON list or object is
+-- not copied); a Lua table without the JSON array metatable is copied into
+-- one that has it.
+local compile
+
+local function compile_list(n, kind)
+  local item_fn = kind == "list" and compile(n.of) or nil
+  local items = kind == "tuple" and n.items or nil
+  local item_fns
+  if items then
+    item_fns = {}
+    for i, it in ipairs(items) do item_fns[i] = compile(it) end
   end
-  if v == nil or v == null then return false end
-  if k == "int" then
-    if math.type(v) == "integer" then return true, v end
-    return false
-  elseif k == "float" then
-    if type(v) == "number" then return true, v end
-    return false
-  elseif k == "str" then
-    if type(v) == "string" then return true, v end
-    return false
-  elseif k == "bool" then
-    if type(v) == "boolean" then return true, v end
-    return false
-  elseif k == "literal" then
-    for _, a in ipairs(n.values) do
-      if literal_match(a, v) then return true, v end
+  return function(v, resolve)
+    if type(v) ~= "table" then return false end
+    local mt = getmetatable(v)
+    if mt ~= nil and mt ~= array_mt then return false end
+    if mt == nil and not is_array(v) then return false end
+    local len = #v
+    if items and len ~= #items then
+      return false, string.format("expected %d items, got %d", #items, len)
     end
-    return false
-  elseif k == "list" or k == "tuple" then
-    if type(v) ~= "table" or (getmetatable(v) and getmetatable(v) ~= array_mt) or not is_array(v) then
-      return false
-    end
-    if k == "tuple" and #v ~= #n.items then
-      return false, string.format("expected %d items, got %d", #n.items, #v)
-    end
-    local out = setmetatable({}, array_mt)
-    for i = 1, #v do
-      local item = k == "tuple" and n.items[i] or n.of
-      local ok, nv = check(item, v[i], resolve)
+    local out = mt == nil and setmetatable({}, array_mt) or nil
+    for i = 1, len do
+      local x = v[i]
+      local ok, nx = (item_fn or item_fns[i])(x, resolve)
       if not ok then
-        return false, string.format("item %d is %s, expected %s", i, M.kind(v[i]), describe(item))
+        return false, string.format("item %d is %s, expected %s", i, M.kind(x),
+          describe(items and items[i] or n.of))
       end
-      out[i] = nv == nil and null or nv
+      if nx == nil then nx = null end
+      if nx ~= x and not out then
+        out = setmetatable({}, array_mt)
+        for j = 1, i - 1 do out[j] = v[j] end
+      end
+      if out then out[i] = nx end
     end
-    return true, out
-  elseif k == "dict" then
-    if type(v) ~= "table" or (getmetatable(v) and getmetatable(v) ~= array_mt) or not is_object(v) then
-      return false
-    end
-    local out = {}
+    return true, out or v
+  end
+end
+
+local function compile_dict(n)
+  local key_fn = n.key and n.key.k ~= "any" and compile(n.key) or nil
+  local val_any = n.val.k == "any"
+  local val_fn = compile(n.val)
+  return function(v, resolve)
+    if type(v) ~= "table" then return false end
+    local mt = getmetatable(v)
+    if mt ~= nil and mt ~= array_mt then return false end
+    if not is_object(v) then return false end
+    if val_any and not key_fn then return true, v end
+    local out
     for key, item in pairs(v) do
-      if n.key and n.key.k ~= "any" then
-        local okk = check(n.key, key, resolve)
-        if not okk then return false, "key " .. M.repr(key) .. " is not " .. describe(n.key) end
+      if key_fn and not key_fn(key, resolve) then
+        return false, "key " .. M.repr(key) .. " is not " .. describe(n.key)
       end
-      local ok, nv = check(n.val, item, resolve)
+      local ok, nv = val_fn(item, resolve)
       if not ok then
         return false, string.format("value of %s is %s, expected %s", M.repr(key), M.kind(item), describe(n.val))
       end
       if nv == nil then nv = null end
-      out[key] = nv
+      if nv ~= item and not out then
+        out = {}
+        for k2, x2 in pairs(v) do out[k2] = x2 end
+      end
+      if out then out[key] = nv end
     end
-    return true, out
-  elseif k == "named" then
-    local r = resolve and resolve(n.name)
-    if not r then return true, v end -- unknown name: accept (documented)
-    return r.check(v)
-  elseif k == "union" then
-    local reasons = {}
-    for _, a in ipairs(n.alts) do
-      local ok, nv = check(a, v, resolve)
-      if ok then return true, nv end
-      if nv then reasons[#reasons + 1] = nv end
-    end
-    return false, reasons[1]
+    return true, out or v
   end
-  return false
+end
+
+function compile(n)
+  if n.fn then return n.fn end
+  local k = n.k
+  local fn
+  if k == "any" then
+    fn = function(v) return true, v end
+  elseif k == "none" then
+    fn = function(v)
+      if v == nil or v == null then return true, nil end
+      return false
+    end
+  elseif k == "int" then
+    fn = function(v)
+      if math.type(v) == "integer" then return true, v end
+      return false
+    end
+  elseif k == "float" then
+    fn = function(v)
+      if type(v) == "number" then return true, v end
+      return false
+    end
+  elseif k == "str" then
+    fn = function(v)
+      if type(v) == "string" then return true, v end
+      return false
+    end
+  elseif k == "bool" then
+    fn = function(v)
+      if type(v) == "boolean" then return true, v end
+      return false
+    end
+  elseif k == "literal" then
+    local set, patterned = {}, {}
+    for _, a in ipairs(n.values) do
+      if a ~= null then set[a] = true end
+      if type(a) == "string" and a:find("[", 1, true) then patterned[#patterned + 1] = a end
+    end
+    fn = function(v)
+      if v == nil then return false end
+      if set[v] then return true, v end
+      for _, a in ipairs(patterned) do
+        if literal_match(a, v) then return true, v end
+      end
+      return false
+    end
+  elseif k == "list" or k == "tuple" then
+    fn = compile_list(n, k)
+  elseif k == "dict" then
+    fn = compile_dict(n)
+  elseif k == "named" then
+    local name = n.name
+    fn = function(v, resolve)
+      if v == nil or v == null then return false end
+      local r = resolve and resolve(name)
+      if not r then return true, v end -- unknown name: accept (documented)
+      return r.check(v)
+    end
+  elseif k == "union" then
+    local fns = {}
+    for i, a in ipairs(n.alts) do fns[i] = compile(a) end
+    fn = function(v, resolve)
+      local first_reason
+      for _, f in ipairs(fns) do
+        local ok, nv = f(v, resolve)
+        if ok then return true, nv end
+        if nv and not first_reason then first_reason = nv end
+      end
+      return false, first_reason
+    end
+  else
+    fn = function() return false end
+  end
+  -- non-null checks: None only where the type says so
+  if k ~= "none" and k ~= "any" and k ~= "union" and k ~= "literal" then
+    local inner = fn
+    fn = function(v, resolve)
+      if v == nil or v == null then return false end
+      return inner(v, resolve)
+    end
+  end
+  n.fn = fn
+  return fn
+end
+
+local function check(n, v, resolve)
+  return (n.fn or compile(n))(v, resolve)
 end
 
 M.check = check
+M.compile = compile
 
 return M
