@@ -1,5 +1,5 @@
 /* peft_os.c - file-system helpers (see peft_os.h). */
-#define _DEFAULT_SOURCE /* d_type */
+#define _GNU_SOURCE /* qsort_r, d_type */
 #define _POSIX_C_SOURCE 200809L
 #include "peft_os.h"
 
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -114,31 +115,49 @@ int peft_os_l_listdir(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   lua_settop(L, 1);
   {
+    /* Linux: read the entries straight into the stack with getdents64
+     * (opendir would malloc a buffer per directory, which fragments the
+     * heap over a walk of many directories) */
     char names[SMALL_DIR_NAMES];
     dirent_ref refs[SMALL_DIR_ENTRIES];
+    char buf[16384] __attribute__((aligned(8)));
     size_t used = 0, n = 0;
-    int fits = 1;
-    DIR *d = opendir(path);
-    if (d == NULL) return fail_errno(L, "cannot open directory", path, errno);
-    struct dirent *ent;
-    errno = 0;
-    while ((ent = readdir(d)) != NULL) {
-      if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0) continue;
-      size_t len = strlen(ent->d_name) + 1;
-      if (n == SMALL_DIR_ENTRIES || used + len > sizeof names) {
-        fits = 0;
+    int fits = 1, e = 0;
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return fail_errno(L, "cannot open directory", path, errno);
+    for (;;) {
+      long got = syscall(SYS_getdents64, fd, buf, sizeof buf);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) {
+        e = errno;
         break;
       }
-      memcpy(names + used, ent->d_name, len);
-      refs[n].name = names + used;
-      refs[n].type = ent->d_type;
-      used += len;
-      n++;
-      errno = 0;
+      if (got == 0) break;
+      for (long off = 0; off < got && fits;) {
+        struct linux_dirent64 {
+          unsigned long long d_ino;
+          long long d_off;
+          unsigned short d_reclen;
+          unsigned char d_type;
+          char d_name[];
+        } *de = (struct linux_dirent64 *)(buf + off);
+        off += de->d_reclen;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+        size_t len = strlen(de->d_name) + 1;
+        if (n == SMALL_DIR_ENTRIES || used + len > sizeof names) {
+          fits = 0;
+          break;
+        }
+        memcpy(names + used, de->d_name, len);
+        refs[n].name = names + used;
+        refs[n].type = de->d_type;
+        used += len;
+        n++;
+      }
+      if (!fits) break;
     }
-    int read_errno = fits ? errno : 0;
-    closedir(d);
-    if (read_errno != 0) return fail_errno(L, "cannot read directory", path, read_errno);
+    close(fd);
+    if (e != 0) return fail_errno(L, "cannot read directory", path, e);
     if (fits) {
       push_listing(L, refs, n);
       return 2;
@@ -378,4 +397,107 @@ int peft_os_l_term_columns(lua_State *L) {
     return 1;
   }
   return 0;
+}
+
+/* --- listdir_iter --------------------------------------------------------- */
+
+/* The sorted entries of a directory in one malloc'd block (names and their
+ * types), owned by a userdata so that the memory stays compact (a few bytes
+ * per entry, not a Lua string and two table slots) and goes with it. */
+typedef struct listing {
+  char *block;      /* entry i: type byte, name, NUL */
+  size_t *offsets;  /* start of each entry in block, sorted by name */
+  size_t n, next;
+} listing;
+
+static int listing_gc(lua_State *L) {
+  listing *ls = luaL_checkudata(L, 1, "peft.os.listing");
+  free(ls->block);
+  free(ls->offsets);
+  ls->block = NULL;
+  ls->offsets = NULL;
+  ls->n = ls->next = 0;
+  return 0;
+}
+
+static int offset_cmp(const void *a, const void *b, void *block) {
+  const char *blk = block;
+  return strcmp(blk + *(const size_t *)a + 1, blk + *(const size_t *)b + 1);
+}
+
+static int listing_next(lua_State *L) {
+  listing *ls = lua_touserdata(L, lua_upvalueindex(1));
+  if (ls->next >= ls->n) return 0;
+  const char *e = ls->block + ls->offsets[ls->next++];
+  lua_pushstring(L, e + 1);
+  const char *k = type_name((unsigned char)e[0]);
+  if (k) lua_pushstring(L, k);
+  else lua_pushboolean(L, 0);
+  return 2;
+}
+
+/* listdir_iter(path) -> iterator over name, kind (sorted by name; kind false
+ * where the file system did not say) | nil, message */
+int peft_os_l_listdir_iter(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  lua_settop(L, 1);
+  listing *ls = lua_newuserdatauv(L, sizeof *ls, 0);
+  memset(ls, 0, sizeof *ls);
+  if (luaL_newmetatable(L, "peft.os.listing")) {
+    lua_pushcfunction(L, listing_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return fail_errno(L, "cannot open directory", path, errno);
+  size_t used = 0, cap = 0, ncap = 0;
+  int e = 0, oom = 0;
+  char buf[16384] __attribute__((aligned(8)));
+  for (;;) {
+    long got = syscall(SYS_getdents64, fd, buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      e = errno;
+      break;
+    }
+    if (got == 0) break;
+    for (long off = 0; off < got && !oom;) {
+      struct linux_dirent64 {
+        unsigned long long d_ino;
+        long long d_off;
+        unsigned short d_reclen;
+        unsigned char d_type;
+        char d_name[];
+      } *de = (struct linux_dirent64 *)(buf + off);
+      off += de->d_reclen;
+      if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+      size_t len = strlen(de->d_name) + 2; /* type byte and NUL */
+      if (used + len > cap) {
+        size_t nc = cap ? cap * 2 : 4096;
+        while (nc < used + len) nc *= 2;
+        char *nb = realloc(ls->block, nc);
+        if (nb == NULL) { oom = 1; break; }
+        ls->block = nb;
+        cap = nc;
+      }
+      if (ls->n == ncap) {
+        size_t nc = ncap ? ncap * 2 : 256;
+        size_t *no = realloc(ls->offsets, nc * sizeof *no);
+        if (no == NULL) { oom = 1; break; }
+        ls->offsets = no;
+        ncap = nc;
+      }
+      ls->block[used] = (char)de->d_type;
+      memcpy(ls->block + used + 1, de->d_name, len - 1);
+      ls->offsets[ls->n++] = used;
+      used += len;
+    }
+    if (oom) break;
+  }
+  close(fd); /* nothing above can raise */
+  if (oom) return luaL_error(L, "not enough memory");
+  if (e != 0) return fail_errno(L, "cannot read directory", path, e);
+  if (ls->n > 1) qsort_r(ls->offsets, ls->n, sizeof *ls->offsets, offset_cmp, ls->block);
+  lua_pushcclosure(L, listing_next, 1);
+  return 1;
 }

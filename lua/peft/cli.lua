@@ -735,34 +735,33 @@ command {
 -- validate ----------------------------------------------------------------
 
 -- Every adapter_config.json under path (a file is itself).
--- (The file system's entry types spare a stat per entry where it gives them.)
--- (The file system's entry types spare a stat per entry where it gives
--- them; regular[path] records the paths known to be regular files.)
-local function walk(dir, acc, regular)
-  local names, kinds = core.listdir(dir)
-  if not names then return end
+-- Visits every adapter_config.json under path (a file is itself):
+-- visit(path, is_regular_file); visit_missing(path) for a path that does
+-- not exist. The file system's entry types spare a stat per entry where it
+-- gives them.
+local function walk(dir, visit)
+  local entries = core.listdir_iter(dir)
+  if not entries then return end
   local base = dir:gsub("/+$", "") .. "/"
-  for i, n in ipairs(names) do
+  for n, kind in entries do
     local p = base .. n
-    local k = kinds[i] or core.stat(p)
+    local k = kind or core.stat(p)
     if k == "directory" then
-      walk(p, acc, regular)
+      walk(p, visit)
     elseif k == "file" and n == config.CONFIG_NAME then
-      acc[#acc + 1] = p
-      regular[p] = true
+      visit(p, true)
     end
   end
 end
 
-local function collect(path, acc, missing, regular)
+local function each_config(path, visit, visit_missing)
   local kind = core.stat(path)
   if kind == "directory" then
-    walk(path, acc, regular)
+    walk(path, visit)
   elseif kind then
-    acc[#acc + 1] = path
-    if kind == "file" then regular[path] = true end
+    visit(path, kind == "file")
   else
-    missing[#missing + 1] = path
+    visit_missing(path)
   end
 end
 
@@ -783,19 +782,16 @@ command {
   options = { json = "flag", strict = "flag" },
   run = function(opts, args)
     if #args == 0 then usage_error("expects at least one PATH") end
-    local files, missing, regular = {}, {}, {}
-    for _, a in ipairs(args) do collect(a, files, missing, regular) end
     local results = arr()
     local n_ok, n_warn, n_fail = 0, 0, 0
-    local show_progress = not opts.json and #files >= 20 and core.isatty(2)
-    for _, p in ipairs(missing) do
+    local function missing(p)
       n_fail = n_fail + 1
       results[#results + 1] = { path = p, status = "error",
         error = { kind = "FileNotFoundError", message = p .. ": no such file or directory", field = null },
         warnings = arr() }
     end
-    for i, p in ipairs(files) do
-      local r = load(p, opts.strict, regular[p])
+    local function check(p, is_file)
+      local r = load(p, opts.strict, is_file)
       local status
       if not r.ok then
         status = "error"
@@ -821,9 +817,25 @@ command {
         end
         results[#results + 1] = entry
       end
-      if show_progress then progress(i, #files) end
     end
-    local total = #files + #missing
+    if not opts.json and core.isatty(2) then
+      -- a progress bar needs the count first
+      local files, regular = {}, {}
+      for _, a in ipairs(args) do
+        each_config(a, function(p, reg)
+          files[#files + 1] = p
+          regular[p] = reg
+        end, missing)
+      end
+      for i, p in ipairs(files) do
+        check(p, regular[p])
+        if #files >= 20 then progress(i, #files) end
+      end
+    else
+      -- otherwise each file is checked as it is found: memory stays flat
+      for _, a in ipairs(args) do each_config(a, check, missing) end
+    end
+    local total = n_ok + n_warn + n_fail
     if total == 0 then
       out.stderr:write("peft validate: no adapter_config.json found under ", table.concat(args, ", "),
         " (name other files directly)\n")
