@@ -70,15 +70,6 @@ static box *box_new(lua_State *L) {
   return b;
 }
 
-typedef struct dirent_ref {
-  const char *name;
-  unsigned char type;
-} dirent_ref;
-
-static int ref_cmp(const void *a, const void *b) {
-  return strcmp(((const dirent_ref *)a)->name, ((const dirent_ref *)b)->name);
-}
-
 static const char *type_name(unsigned char t) {
   switch (t) {
     case DT_REG: return "file";
@@ -86,121 +77,6 @@ static const char *type_name(unsigned char t) {
     case DT_UNKNOWN: return NULL;
     default: return "other";
   }
-}
-
-/* Pushes names (sorted) and their kinds (parallel; false where the file
- * system did not say, so the caller stats). */
-static void push_listing(lua_State *L, dirent_ref *refs, size_t n) {
-  if (n > 1) qsort(refs, n, sizeof *refs, ref_cmp);
-  int cap = n > 0x7fffffff ? 0x7fffffff : (int)n;
-  lua_createtable(L, cap, 0);
-  lua_createtable(L, cap, 0);
-  for (size_t i = 0; i < n; i++) {
-    lua_pushstring(L, refs[i].name);
-    lua_rawseti(L, -3, (lua_Integer)i + 1);
-    const char *k = type_name(refs[i].type);
-    if (k) lua_pushstring(L, k);
-    else lua_pushboolean(L, 0);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
-}
-
-#define SMALL_DIR_NAMES 8192
-#define SMALL_DIR_ENTRIES 256
-
-/* listdir(path) -> names, kinds | nil, message. A small directory is read
- * into buffers on the C stack (nothing can raise while it is open); a
- * larger one into a box (a userdata whose __gc frees it). */
-int peft_os_l_listdir(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  lua_settop(L, 1);
-  {
-    /* Linux: read the entries straight into the stack with getdents64
-     * (opendir would malloc a buffer per directory, which fragments the
-     * heap over a walk of many directories) */
-    char names[SMALL_DIR_NAMES];
-    dirent_ref refs[SMALL_DIR_ENTRIES];
-    char buf[16384] __attribute__((aligned(8)));
-    size_t used = 0, n = 0;
-    int fits = 1, e = 0;
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return fail_errno(L, "cannot open directory", path, errno);
-    for (;;) {
-      long got = syscall(SYS_getdents64, fd, buf, sizeof buf);
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0) {
-        e = errno;
-        break;
-      }
-      if (got == 0) break;
-      for (long off = 0; off < got && fits;) {
-        struct linux_dirent64 {
-          unsigned long long d_ino;
-          long long d_off;
-          unsigned short d_reclen;
-          unsigned char d_type;
-          char d_name[];
-        } *de = (struct linux_dirent64 *)(buf + off);
-        off += de->d_reclen;
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-        size_t len = strlen(de->d_name) + 1;
-        if (n == SMALL_DIR_ENTRIES || used + len > sizeof names) {
-          fits = 0;
-          break;
-        }
-        memcpy(names + used, de->d_name, len);
-        refs[n].name = names + used;
-        refs[n].type = de->d_type;
-        used += len;
-        n++;
-      }
-      if (!fits) break;
-    }
-    close(fd);
-    if (e != 0) return fail_errno(L, "cannot read directory", path, e);
-    if (fits) {
-      push_listing(L, refs, n);
-      return 2;
-    }
-  }
-  box *bx = box_new(L); /* owns the name copies; created before opendir */
-  DIR *d = opendir(path);
-  if (d == NULL) return fail_errno(L, "cannot open directory", path, errno);
-  size_t cap = 0;
-  int oom = 0;
-  struct dirent *ent;
-  errno = 0;
-  while ((ent = readdir(d)) != NULL) {
-    if (strcmp(ent->d_name, ".") == 0 || strcmp(ent->d_name, "..") == 0) continue;
-    if (bx->items == cap) {
-      size_t nc = cap ? cap * 2 : 512;
-      char **nn = realloc(bx->p, nc * sizeof *nn);
-      if (nn == NULL) { oom = 1; break; }
-      bx->p = nn;
-      cap = nc;
-    }
-    /* the entry's type byte, then its name */
-    size_t len = strlen(ent->d_name) + 1;
-    char *copy = malloc(len + 1);
-    if (copy == NULL) { oom = 1; break; }
-    copy[0] = (char)ent->d_type;
-    memcpy(copy + 1, ent->d_name, len);
-    ((char **)bx->p)[bx->items++] = copy;
-    errno = 0;
-  }
-  int read_errno = errno;
-  closedir(d); /* nothing above can raise; from here on Lua may */
-  if (oom) return luaL_error(L, "not enough memory");
-  if (read_errno != 0) return fail_errno(L, "cannot read directory", path, read_errno);
-  size_t n = bx->items;
-  dirent_ref *refs = lua_newuserdatauv(L, (n ? n : 1) * sizeof *refs, 0);
-  for (size_t i = 0; i < n; i++) {
-    char *copy = ((char **)bx->p)[i];
-    refs[i].type = (unsigned char)copy[0];
-    refs[i].name = copy + 1;
-  }
-  push_listing(L, refs, n);
-  return 2;
 }
 
 /* Files shorter than this are read into a buffer on the C stack. */
@@ -436,11 +312,12 @@ static int listing_next(lua_State *L) {
   return 2;
 }
 
-/* listdir_iter(path) -> iterator over name, kind (sorted by name; kind false
- * where the file system did not say) | nil, message */
-int peft_os_l_listdir_iter(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  lua_settop(L, 1);
+/* Reads a directory's entries, sorted by name, into a new listing userdata
+ * left on the stack. Returns 0, or -1 with nil, message pushed. Linux: the
+ * entries come straight from getdents64 into a stack buffer (opendir would
+ * malloc a buffer per directory, which fragments the heap over a walk of
+ * many directories); nothing raises while the descriptor is open. */
+static int read_listing(lua_State *L, const char *path, listing **out) {
   listing *ls = lua_newuserdatauv(L, sizeof *ls, 0);
   memset(ls, 0, sizeof *ls);
   if (luaL_newmetatable(L, "peft.os.listing")) {
@@ -449,7 +326,10 @@ int peft_os_l_listdir_iter(lua_State *L) {
   }
   lua_setmetatable(L, -2);
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return fail_errno(L, "cannot open directory", path, errno);
+  if (fd < 0) {
+    fail_errno(L, "cannot open directory", path, errno);
+    return -1;
+  }
   size_t used = 0, cap = 0, ncap = 0;
   int e = 0, oom = 0;
   char buf[16384] __attribute__((aligned(8)));
@@ -494,10 +374,46 @@ int peft_os_l_listdir_iter(lua_State *L) {
     }
     if (oom) break;
   }
-  close(fd); /* nothing above can raise */
+  close(fd); /* from here on Lua may raise */
   if (oom) return luaL_error(L, "not enough memory");
-  if (e != 0) return fail_errno(L, "cannot read directory", path, e);
+  if (e != 0) {
+    fail_errno(L, "cannot read directory", path, e);
+    return -1;
+  }
   if (ls->n > 1) qsort_r(ls->offsets, ls->n, sizeof *ls->offsets, offset_cmp, ls->block);
+  *out = ls;
+  return 0;
+}
+
+/* listdir_iter(path) -> iterator over name, kind (sorted by name; kind false
+ * where the file system did not say) | nil, message */
+int peft_os_l_listdir_iter(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  lua_settop(L, 1);
+  listing *ls;
+  if (read_listing(L, path, &ls) != 0) return 3;
   lua_pushcclosure(L, listing_next, 1);
   return 1;
+}
+
+/* listdir(path) -> names, kinds (sorted; kinds[i] false where unknown) |
+ * nil, message */
+int peft_os_l_listdir(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  lua_settop(L, 1);
+  listing *ls;
+  if (read_listing(L, path, &ls) != 0) return 3;
+  int cap = ls->n > 0x7fffffff ? 0x7fffffff : (int)ls->n;
+  lua_createtable(L, cap, 0);
+  lua_createtable(L, cap, 0);
+  for (size_t i = 0; i < ls->n; i++) {
+    const char *e = ls->block + ls->offsets[i];
+    lua_pushstring(L, e + 1);
+    lua_rawseti(L, -3, (lua_Integer)i + 1);
+    const char *k = type_name((unsigned char)e[0]);
+    if (k) lua_pushstring(L, k);
+    else lua_pushboolean(L, 0);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 2;
 }
