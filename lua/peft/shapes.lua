@@ -338,19 +338,27 @@ local function adalora_module(cfg, module, ctx, tr)
   }
 end
 
+-- LoHa and LoKr (LyCORIS layers) share their module check: no transformers Conv1D, a
+-- positive rank. Returns the rank.
+local function lycoris_rank(method, who, cfg, module, ctx)
+  local kind = module.kind
+  if kind == "conv1d" then
+    not_for_kind(method, kind, "PEFT's " .. who .. " has no layer for transformers' Conv1D ("
+      .. who .. "Model supports torch.nn.Linear, torch.nn.Conv1d and torch.nn.Conv2d)")
+  elseif kind ~= "linear" and kind ~= "conv2d" then
+    not_for_kind(method, kind, who .. " supports only torch.nn.Linear, torch.nn.Conv1d and torch.nn.Conv2d")
+  end
+  local r = rank(cfg, ctx, who)
+  if r <= 0 then fail("%s: r should be a positive integer, got %d", who, r) end
+  return r
+end
+
 -- LoHa ---------------------------------------------------------------------
 -- src/peft/tuners/loha/layer.py: LoHaLayer.update_layer (the weight shape) and
 -- create_adapter_parameters; model.py layers_mapping (nn.Conv2d, nn.Conv1d, nn.Linear).
 local function loha_module(cfg, module, ctx, tr)
   local kind, a, who = module.kind, ctx.adapter, "LoHa"
-  if kind == "conv1d" then
-    not_for_kind("loha", kind, "PEFT's LoHa has no layer for transformers' Conv1D (LoHaModel supports "
-      .. "torch.nn.Linear, torch.nn.Conv1d and torch.nn.Conv2d)")
-  elseif kind ~= "linear" and kind ~= "conv2d" then
-    not_for_kind("loha", kind, "LoHa supports only torch.nn.Linear, torch.nn.Conv1d and torch.nn.Conv2d")
-  end
-  local r = rank(cfg, ctx, who)
-  if r <= 0 then fail("LoHa: r should be a positive integer, got %d", r) end
+  local r = lycoris_rank("loha", who, cfg, module, ctx)
   local fin, fout = linear_dims(module, who)
   local rows, cols = fout, fin
   if kind == "conv2d" then
@@ -403,14 +411,7 @@ end
 
 local function lokr_module(cfg, module, ctx, tr)
   local kind, a, who = module.kind, ctx.adapter, "LoKr"
-  if kind == "conv1d" then
-    not_for_kind("lokr", kind, "PEFT's LoKr has no layer for transformers' Conv1D (LoKrModel supports "
-      .. "torch.nn.Linear, torch.nn.Conv1d and torch.nn.Conv2d)")
-  elseif kind ~= "linear" and kind ~= "conv2d" then
-    not_for_kind("lokr", kind, "LoKr supports only torch.nn.Linear, torch.nn.Conv1d and torch.nn.Conv2d")
-  end
-  local r = rank(cfg, ctx, who)
-  if r <= 0 then fail("LoKr: r should be a positive integer, got %d", r) end
+  local r = lycoris_rank("lokr", who, cfg, module, ctx)
   local factor = int(get(cfg, "decompose_factor")) or -1
   local decompose_both = truthy(get(cfg, "decompose_both"))
   local fin, fout = linear_dims(module, who)
