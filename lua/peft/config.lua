@@ -413,6 +413,8 @@ function M.finish(cls)
   return cls
 end
 
+local new -- cls.new(args [, opts]), defined under "building objects"
+
 --- declare{ name=, parent=, kind=, peft_type=, doc=, fields=, post_init=,
 --           is_prompt_learning=, is_adaption_prompt= } -> class
 -- kind: "config" (a PEFT config class) or "helper" (a nested config such as
@@ -446,6 +448,7 @@ function M.declare(spec)
   rawset(cls, "inherit_post_init", spec.inherit_post_init ~= false)
 
   for k, v in pairs(spec.methods or {}) do rawset(cls, k, v) end
+  rawset(cls, "new", function(args, opts) return new(cls, args, opts) end)
   rawset(cls, LAZY, spec.fields or {})
   if not M.lazy then M.finish(cls) end
 
@@ -552,7 +555,7 @@ end
 --- cls.new(args [, opts]) -> object
 -- opts.extra: unknown keys to keep (written back by to_dict); opts.quiet:
 -- record warnings on the object without emitting them.
-local function new(cls, args, opts)
+function new(cls, args, opts)
   opts = opts or {}
   if args == nil then args = {} end
   if type(args) ~= "table" or getmetatable(args) == array_mt then
@@ -599,18 +602,6 @@ end
 -- Every class gets new() through the class chain.
 Base.new = function(args, opts)
   error("call new on a class: LoraConfig.new{...} or LoraConfig{...}", 2)
-end
-
-local function class_new(cls)
-  return function(args, opts) return new(cls, args, opts) end
-end
-
--- declare() sets cls.new; done here so new() sees the finished class
-local declare = M.declare
-function M.declare(spec)
-  local cls = declare(spec)
-  rawset(cls, "new", class_new(cls))
-  return cls
 end
 
 -- object methods --------------------------------------------------------
