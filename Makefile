@@ -25,9 +25,14 @@ LUADIR = $(PREFIX)/share/lua/5.4
 # evaluated when used, i.e. after scripts/deps has installed pkg-config
 LUA_CFLAGS = $(shell pkg-config --cflags lua5.4)
 LUA_LIBS = $(shell pkg-config --libs lua5.4)
-EDIT_LIBS = $(shell pkg-config --libs libedit)
 PCRE_CFLAGS = $(shell pkg-config --cflags libpcre2-8)
 PCRE_LIBS = $(shell pkg-config --libs libpcre2-8)
+# The executable links Lua, libedit (with its terminfo, libbsd and libmd) and PCRE2 from
+# their static archives (shipped in the same -dev packages): each shared library costs the
+# dynamic loader time at every start. -Wl,-E exports the Lua API to C modules it loads.
+EXE_STATIC_LIBS = $(filter-out -lm -ldl -lc,$(shell pkg-config --static --libs-only-l lua5.4 libedit libbsd libpcre2-8))
+EXE_LIBS = -Wl,-E $(shell pkg-config --static --libs-only-L lua5.4 libedit libbsd libpcre2-8) \
+  -Wl,-Bstatic $(EXE_STATIC_LIBS) -Wl,-Bdynamic -lm -ldl
 
 CORE_SRC := src/peft_types.c src/peft_registry.c src/peft_json.c src/peft_os.c src/peft_jtree.c \
   src/peft_safetensors.c src/lpeft_st.c src/lpeft_re.c src/lpeft.c
@@ -78,7 +83,7 @@ $(BUILD)/pic/peft_embedded.o: $(BUILD)/peft_embedded.c src/peft_embedded.h
 	$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
 
 $(BUILD)/peft: $(LIB_OBJ) $(EXE_OBJ)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LUA_LIBS) $(EDIT_LIBS) $(PCRE_LIBS) -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(EXE_LIBS)
 
 # the C library for hosts: the core, the Lua sources and the C API (peft.h)
 $(BUILD)/libpeft.a: $(LIB_OBJ)

@@ -432,24 +432,26 @@ function M.declare(spec)
   if parent ~= nil and (type(parent) ~= "table" or getmetatable(parent) ~= class_mt) then
     errors.raise("TypeError", name .. ": parent must be a config class, got " .. types.repr(parent))
   end
-  local cls = setmetatable({}, class_mt)
-  rawset(cls, "name", name)
-  rawset(cls, "parent", parent)
-  rawset(cls, "kind", spec.kind or (parent and parent.kind) or "config")
-  rawset(cls, "doc", spec.doc or (parent and parent.doc) or "")
-  rawset(cls, "peft_type", spec.peft_type or (parent and parent.peft_type))
   local function flag(k)
     if spec[k] ~= nil then return spec[k] and true or false end
     return parent and parent[k] or false
   end
-  rawset(cls, "is_prompt_learning", flag("is_prompt_learning"))
-  rawset(cls, "is_adaption_prompt", flag("is_adaption_prompt"))
-  rawset(cls, "post_init", spec.post_init)
-  rawset(cls, "inherit_post_init", spec.inherit_post_init ~= false)
-
+  -- one constructor sizes the table once (new and LAZY are filled in below)
+  local cls = setmetatable({
+    name = name,
+    parent = parent,
+    kind = spec.kind or (parent and parent.kind) or "config",
+    doc = spec.doc or (parent and parent.doc) or "",
+    peft_type = spec.peft_type or (parent and parent.peft_type),
+    is_prompt_learning = flag("is_prompt_learning"),
+    is_adaption_prompt = flag("is_adaption_prompt"),
+    post_init = spec.post_init,
+    inherit_post_init = spec.inherit_post_init ~= false,
+    new = false,
+    [LAZY] = spec.fields or {},
+  }, class_mt)
   for k, v in pairs(spec.methods or {}) do rawset(cls, k, v) end
   rawset(cls, "new", function(args, opts) return new(cls, args, opts) end)
-  rawset(cls, LAZY, spec.fields or {})
   if not M.lazy then M.finish(cls) end
 
   M.classes[name] = cls
