@@ -327,8 +327,38 @@ M.PromptLearningConfig = base.PromptLearningConfig
 -- Make the module reachable while the method scripts run (they require it).
 package.loaded["peft"] = M
 
-local loader = require "peft.loader"
-loader.install(M)
+-- The loaders, on PeftConfig (so every class has them) and on peft. peft.loader
+-- itself is required on first use: start-up does not need it.
+do
+  local function load_fn(name)
+    return function(...) return require("peft.loader")[name](...) end
+  end
+  local from_pretrained, from_json, from_dict = load_fn("from_pretrained"), load_fn("from_json"), load_fn("from_dict")
+  local PeftConfig = config.classes.PeftConfig
+  -- class methods: LoraConfig.from_pretrained(path) and
+  -- LoraConfig:from_pretrained(path) both know they were called on LoraConfig
+  -- (and refuse a file of another method); PeftConfig accepts any.
+  local function classfn(fn)
+    return function(cls, arg, opts)
+      opts = opts or {}
+      if cls ~= PeftConfig and opts.cls == nil then
+        local o = {}
+        for k, v in pairs(opts) do o[k] = v end
+        o.cls = cls
+        opts = o
+      end
+      return fn(arg, opts)
+    end
+  end
+  config.add_classmethod("from_pretrained", classfn(from_pretrained))
+  config.add_classmethod("from_json", classfn(from_json))
+  config.add_classmethod("from_peft_type", classfn(from_dict))
+  config.add_classmethod("from_dict", classfn(from_dict))
+  M.get_peft_config = function(tbl, opts) return from_dict(tbl, opts) end
+  M.from_pretrained = from_pretrained
+  M.from_json = from_json
+  M.config_path = load_fn("config_path")
+end
 
 for _, name in ipairs(require "peft.methods") do
   require("peft.methods." .. name)

@@ -232,32 +232,4 @@ function M.from_pretrained(path, opts)
   return M.from_json(text, o)
 end
 
---- Puts the loaders on PeftConfig (so every class has them) and on peft.
-function M.install(peft)
-  local PeftConfig = config.classes.PeftConfig
-  -- class methods: LoraConfig.from_pretrained(path) and
-  -- LoraConfig:from_pretrained(path) both know they were called on LoraConfig
-  -- (and refuse a file of another method); PeftConfig accepts any.
-  local function classfn(fn)
-    return function(cls, arg, opts)
-      opts = opts or {}
-      if cls ~= PeftConfig and opts.cls == nil then
-        local o = {}
-        for k, v in pairs(opts) do o[k] = v end
-        o.cls = cls
-        opts = o
-      end
-      return fn(arg, opts)
-    end
-  end
-  config.add_classmethod("from_pretrained", classfn(M.from_pretrained))
-  config.add_classmethod("from_json", classfn(M.from_json))
-  config.add_classmethod("from_peft_type", classfn(M.from_dict))
-  config.add_classmethod("from_dict", classfn(M.from_dict))
-  peft.get_peft_config = function(tbl, opts) return M.from_dict(tbl, opts) end
-  peft.from_pretrained = M.from_pretrained
-  peft.from_json = M.from_json
-  peft.config_path = M.config_path
-end
-
 return M

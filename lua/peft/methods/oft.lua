@@ -3,7 +3,6 @@ local peft = require "peft"
 local config = require "peft.config"
 local core = require "peft.core"
 local errors = require "peft.errors"
-local loader = require "peft.loader"
 local rules = require "peft.rules"
 local types = require "peft.types"
 
