@@ -36,7 +36,7 @@ EXE_LIBS = -Wl,-E $(shell pkg-config --static --libs-only-L lua5.4 libedit libbs
 
 CORE_SRC := src/peft_types.c src/peft_registry.c src/peft_json.c src/peft_os.c src/peft_jtree.c \
   src/peft_safetensors.c src/lpeft_st.c src/lpeft_re.c src/lpeft.c
-EXE_SRC := src/peft.c src/peft_repl.c
+EXE_SRC := src/peft.c src/peft_repl.c src/peft_pool.c
 LIB_OBJ = $(CORE_OBJ) $(BUILD)/obj/peft_api.o $(BUILD)/obj/peft_embedded.o
 LIB_PIC = $(CORE_PIC) $(BUILD)/pic/peft_api.o $(BUILD)/pic/peft_embedded.o
 LUA_FILES := $(shell find lua -name '*.lua' | LC_ALL=C sort)
@@ -46,7 +46,7 @@ CORE_OBJ := $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
 CORE_PIC := $(CORE_SRC:src/%.c=$(BUILD)/pic/%.o)
 EXE_OBJ := $(EXE_SRC:src/%.c=$(BUILD)/obj/%.o)
 CTESTS := $(BUILD)/test_registry $(BUILD)/test_json $(BUILD)/test_safetensors $(BUILD)/test_api \
-  $(BUILD)/test_alloc
+  $(BUILD)/test_alloc $(BUILD)/test_pool
 
 DEPS_STAMP := build/.deps-ok
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=c11 -D_POSIX_C_SOURCE=200809L -Isrc $(LUA_CFLAGS) $(PCRE_CFLAGS)
@@ -106,6 +106,10 @@ $(BUILD)/ptydrive: tests/c/ptydrive.c | $(DEPS_STAMP)
 $(BUILD)/test_alloc: tests/c/test_alloc.c $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LUA_LIBS) $(PCRE_LIBS) -lm \
 	  -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
+
+# the executable's allocator; its malloc and calloc calls are wrapped to make them fail
+$(BUILD)/test_pool: tests/c/test_pool.c tests/c/ctest.h $(BUILD)/obj/peft_pool.o
+	$(CC) $(ALL_CFLAGS) -Itests/c -o $@ $< $(BUILD)/obj/peft_pool.o $(LUA_LIBS) -lm -Wl,--wrap=malloc,--wrap=calloc
 
 $(BUILD)/test_%: tests/c/test_%.c tests/c/ctest.h $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -Itests/c -o $@ $< $(LIB_OBJ) $(LUA_LIBS) $(PCRE_LIBS) -lm

@@ -23,6 +23,7 @@
 
 #include "peft_internal.h"
 #include "peft_main.h"
+#include "peft_pool.h"
 
 #define PROGNAME "peft"
 #define PEFT_RELEASE "peft 0.1.0"
@@ -355,13 +356,76 @@ static int pmain(lua_State *L) {
   return 0;
 }
 
+/* Under AddressSanitizer the state uses the C library allocator, so that every
+   Lua object is a heap block the sanitizer can check; otherwise the pool. */
+#if defined(__SANITIZE_ADDRESS__)
+#define PEFT_SYSTEM_ALLOC 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PEFT_SYSTEM_ALLOC 1
+#endif
+#endif
+
+#ifdef PEFT_SYSTEM_ALLOC
+static void *system_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  (void)ud;
+  (void)osize;
+  if (nsize == 0) {
+    free(ptr);
+    return NULL;
+  }
+  return realloc(ptr, nsize);
+}
+#endif
+
+/* What luaL_newstate would install, for a state made with lua_newstate: a
+   panic message, and warn() output that is off until "@on" (as in lua5.4). */
+static int panic(lua_State *L) {
+  const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+  fprintf(stderr, "%s: PANIC: unprotected error in call to Lua API (%s)\n", progname,
+          msg ? msg : "error object is not a string");
+  fflush(stderr);
+  return 0; /* Lua aborts */
+}
+
+typedef struct {
+  int on;   /* warnings are shown */
+  int cont; /* the last piece said more is coming */
+} warn_state;
+
+static void warnf(void *ud, const char *msg, int tocont) {
+  warn_state *w = ud;
+  if (!w->cont && msg[0] == '@') { /* a control message, not shown */
+    if (strcmp(msg + 1, "on") == 0) w->on = 1;
+    else if (strcmp(msg + 1, "off") == 0) w->on = 0;
+    return;
+  }
+  if (w->on) {
+    if (!w->cont) fputs("Lua warning: ", stderr);
+    fputs(msg, stderr);
+    if (!tocont) fputc('\n', stderr);
+    fflush(stderr);
+  }
+  w->cont = tocont;
+}
+
 int main(int argc, char **argv) {
   int exit_code = 0;
-  lua_State *L = luaL_newstate();
+  warn_state warn = {0, 0};
+#ifdef PEFT_SYSTEM_ALLOC
+  peft_pool *pool = NULL;
+  lua_State *L = lua_newstate(system_alloc, NULL);
+#else
+  peft_pool *pool = peft_pool_new();
+  lua_State *L = pool ? lua_newstate(peft_pool_lalloc, pool) : NULL;
+#endif
   if (L == NULL) {
     peft_message(argv[0], "cannot create state: not enough memory");
+    peft_pool_delete(pool);
     return EXIT_FAILURE;
   }
+  lua_atpanic(L, panic);
+  lua_setwarnf(L, warnf, &warn);
   /* generational from the start: switching later costs a full mark of what start-up
      built, and collecting while the method scripts run keeps the heap (and the page
      faults that grow it) smaller than deferring all collection until after them */
@@ -376,5 +440,6 @@ int main(int argc, char **argv) {
     exit_code = 1;
   }
   lua_close(L);
+  peft_pool_delete(pool);
   return exit_code;
 }
