@@ -42,6 +42,29 @@ describe("peft executable", function()
     assert.truthy(r.err:find("KeyError: There is already PEFT method called 'lora'", 1, true), r.err)
   end)
 
+  it("shows warn() output only after warn('@on'), as lua5.4 does", function()
+    local r = run { "-e", "warn('hidden') warn('@on') warn('a', 'b', 'c') warn('@off') warn('hidden too')" }
+    assert.are.equal(0, r.code, r.err)
+    assert.are.equal("Lua warning: abc\n", r.err)
+    r = run { "-e", "warn('@on') warn('x') warn('@bogus') warn('y')" }
+    assert.are.equal("Lua warning: x\nLua warning: y\n", r.err)
+  end)
+
+  it("runs code that allocates and frees a great deal (the executable's allocator)", function()
+    local r = run { "-e", [[
+      local t = {}
+      for i = 1, 200000 do t[i] = { i, ("v"):rep(i % 500) } end
+      for i = 1, 200000, 3 do t[i] = nil end
+      collectgarbage()
+      local n = 0
+      for i = 1, 200000 do if t[i] then n = n + #t[i][2] end end
+      print(n)]] }
+    assert.are.equal(0, r.code, r.err)
+    local expect = 0
+    for i = 1, 200000 do if (i - 1) % 3 ~= 0 then expect = expect + i % 500 end end
+    assert.are.equal(expect .. "\n", r.out)
+  end)
+
   it("runs a script with its arguments", function()
     local dir = helpers.tmpdir()
     local script = helpers.write(dir .. "/s.lua", "print(arg[0] ~= nil, peft.PeftType.IA3, ...)")
