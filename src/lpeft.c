@@ -426,7 +426,7 @@ static const luaL_Reg plain_funcs[] = {
   {"write_atomic", peft_os_l_write_atomic},
   {"isatty", peft_os_l_isatty},
   {"term_columns", peft_os_l_term_columns},
-  {"listdir_iter", peft_os_l_listdir_iter},
+  {"walk_files", peft_os_l_walk_files},
   {"st_read_header", peft_st_l_read_header},
   {"st_read_index", peft_st_l_read_index},
   {"st_parse_header", peft_st_l_parse_header},

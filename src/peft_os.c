@@ -275,7 +275,7 @@ int peft_os_l_term_columns(lua_State *L) {
   return 0;
 }
 
-/* --- listdir_iter --------------------------------------------------------- */
+/* --- directory listings and walks ------------------------------------------ */
 
 /* The sorted entries of a directory in one malloc'd block (names and their
  * types), owned by a userdata so that the memory stays compact (a few bytes
@@ -286,13 +286,16 @@ typedef struct listing {
   size_t n, next;
 } listing;
 
-static int listing_gc(lua_State *L) {
-  listing *ls = luaL_checkudata(L, 1, "peft.os.listing");
+static void listing_free(listing *ls) {
   free(ls->block);
   free(ls->offsets);
   ls->block = NULL;
   ls->offsets = NULL;
   ls->n = ls->next = 0;
+}
+
+static int listing_gc(lua_State *L) {
+  listing_free(luaL_checkudata(L, 1, "peft.os.listing"));
   return 0;
 }
 
@@ -301,39 +304,20 @@ static int offset_cmp(const void *a, const void *b, void *block) {
   return strcmp(blk + *(const size_t *)a + 1, blk + *(const size_t *)b + 1);
 }
 
-static int listing_next(lua_State *L) {
-  listing *ls = lua_touserdata(L, lua_upvalueindex(1));
-  if (ls->next >= ls->n) return 0;
-  const char *e = ls->block + ls->offsets[ls->next++];
-  lua_pushstring(L, e + 1);
-  const char *k = type_name((unsigned char)e[0]);
-  if (k) lua_pushstring(L, k);
-  else lua_pushboolean(L, 0);
-  return 2;
-}
-
-/* Reads a directory's entries, sorted by name, into a new listing userdata
- * left on the stack. Returns 0, or -1 with nil, message pushed. Linux: the
- * entries come straight from getdents64 into a stack buffer (opendir would
- * malloc a buffer per directory, which fragments the heap over a walk of
- * many directories); nothing raises while the descriptor is open. */
-static int read_listing(lua_State *L, const char *path, listing **out) {
-  listing *ls = lua_newuserdatauv(L, sizeof *ls, 0);
-  memset(ls, 0, sizeof *ls);
-  if (luaL_newmetatable(L, "peft.os.listing")) {
-    lua_pushcfunction(L, listing_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
+/* Reads a directory's entries, sorted by name, into ls (which must be
+ * empty). Returns 0, minus the errno value when the directory cannot be
+ * opened, or the errno value of a failed read (ENOMEM when an allocation
+ * failed); on failure ls holds nothing. Linux: the entries come straight from
+ * getdents64 into a stack buffer (opendir would malloc a buffer per
+ * directory, which fragments the heap over a walk of many directories).
+ * No Lua here, so nothing raises while the descriptor is open. */
+static int listing_fill(listing *ls, const char *path) {
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) {
-    fail_errno(L, "cannot open directory", path, errno);
-    return -1;
-  }
+  if (fd < 0) return -errno;
   size_t used = 0, cap = 0, ncap = 0;
-  int e = 0, oom = 0;
+  int e = 0;
   char buf[16384] __attribute__((aligned(8)));
-  for (;;) {
+  while (e == 0) {
     long got = syscall(SYS_getdents64, fd, buf, sizeof buf);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) {
@@ -341,7 +325,7 @@ static int read_listing(lua_State *L, const char *path, listing **out) {
       break;
     }
     if (got == 0) break;
-    for (long off = 0; off < got && !oom;) {
+    for (long off = 0; off < got;) {
       struct linux_dirent64 {
         unsigned long long d_ino;
         long long d_off;
@@ -353,17 +337,18 @@ static int read_listing(lua_State *L, const char *path, listing **out) {
       if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
       size_t len = strlen(de->d_name) + 2; /* type byte and NUL */
       if (used + len > cap) {
-        size_t nc = cap ? cap * 2 : 4096;
+        /* the first block is sized to what this read returned */
+        size_t nc = cap ? cap * 2 : (size_t)got;
         while (nc < used + len) nc *= 2;
         char *nb = realloc(ls->block, nc);
-        if (nb == NULL) { oom = 1; break; }
+        if (nb == NULL) { e = ENOMEM; break; }
         ls->block = nb;
         cap = nc;
       }
       if (ls->n == ncap) {
-        size_t nc = ncap ? ncap * 2 : 256;
+        size_t nc = ncap ? ncap * 2 : 16;
         size_t *no = realloc(ls->offsets, nc * sizeof *no);
-        if (no == NULL) { oom = 1; break; }
+        if (no == NULL) { e = ENOMEM; break; }
         ls->offsets = no;
         ncap = nc;
       }
@@ -372,27 +357,167 @@ static int read_listing(lua_State *L, const char *path, listing **out) {
       ls->offsets[ls->n++] = used;
       used += len;
     }
-    if (oom) break;
   }
-  close(fd); /* from here on Lua may raise */
-  if (oom) return luaL_error(L, "not enough memory");
+  close(fd);
   if (e != 0) {
-    fail_errno(L, "cannot read directory", path, e);
-    return -1;
+    listing_free(ls);
+    return e;
   }
   if (ls->n > 1) qsort_r(ls->offsets, ls->n, sizeof *ls->offsets, offset_cmp, ls->block);
-  *out = ls;
   return 0;
 }
 
-/* listdir_iter(path) -> iterator over name, kind (sorted by name; kind false
- * where the file system did not say) | nil, message */
-int peft_os_l_listdir_iter(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  lua_settop(L, 1);
-  listing *ls;
-  if (read_listing(L, path, &ls) != 0) return 3;
-  lua_pushcclosure(L, listing_next, 1);
+/* Reads a directory's entries into a new listing userdata left on the
+ * stack. Returns it, or NULL with nil, message pushed. */
+static listing *read_listing(lua_State *L, const char *path) {
+  listing *ls = lua_newuserdatauv(L, sizeof *ls, 0);
+  memset(ls, 0, sizeof *ls);
+  if (luaL_newmetatable(L, "peft.os.listing")) {
+    lua_pushcfunction(L, listing_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  int e = listing_fill(ls, path);
+  if (e == ENOMEM) luaL_error(L, "not enough memory");
+  if (e != 0) {
+    fail_errno(L, e < 0 ? "cannot open directory" : "cannot read directory", path, e < 0 ? -e : e);
+    return NULL;
+  }
+  return ls;
+}
+
+/* A walk over a directory tree for the files of one name: a stack of
+ * listings (one per directory being visited) and the current path. The
+ * userdata owns every block, so an error raised between two steps loses
+ * nothing; a directory's listing is freed as soon as its last entry has
+ * been visited. */
+typedef struct walker {
+  listing *levels;
+  size_t *prefix; /* path length (with its trailing '/') at each level */
+  size_t depth, cap;
+  char *path;
+  size_t pathcap;
+} walker;
+
+static void walker_free(walker *w) {
+  for (size_t i = 0; i < w->depth; i++) listing_free(&w->levels[i]);
+  free(w->levels);
+  free(w->prefix);
+  free(w->path);
+  memset(w, 0, sizeof *w);
+}
+
+static int walker_gc(lua_State *L) {
+  walker_free(luaL_checkudata(L, 1, "peft.os.walker"));
+  return 0;
+}
+
+/* Makes room for len more bytes of path (and a NUL) past used. */
+static int walker_reserve(walker *w, size_t used, size_t len) {
+  if (used + len + 1 <= w->pathcap) return 0;
+  size_t nc = w->pathcap ? w->pathcap * 2 : 256;
+  while (nc < used + len + 1) nc *= 2;
+  char *np = realloc(w->path, nc);
+  if (np == NULL) return ENOMEM;
+  w->path = np;
+  w->pathcap = nc;
+  return 0;
+}
+
+/* Enters the directory whose path is w->path[0..len): lists it and pushes
+ * a level. Returns 0, ENOMEM, or what listing_fill returns (the directory is
+ * then skipped). */
+static int walker_enter(walker *w, size_t len) {
+  if (w->depth == w->cap) {
+    size_t nc = w->cap ? w->cap * 2 : 8;
+    listing *nl = realloc(w->levels, nc * sizeof *nl);
+    if (nl == NULL) return ENOMEM;
+    w->levels = nl;
+    size_t *np = realloc(w->prefix, nc * sizeof *np);
+    if (np == NULL) return ENOMEM;
+    w->prefix = np;
+    w->cap = nc;
+  }
+  listing *ls = &w->levels[w->depth];
+  memset(ls, 0, sizeof *ls);
+  int e = listing_fill(ls, w->path);
+  if (e != 0) return e;
+  if (walker_reserve(w, len, 1) != 0) {
+    listing_free(ls);
+    return ENOMEM;
+  }
+  w->path[len] = '/';
+  w->prefix[w->depth++] = len + 1;
+  return 0;
+}
+
+/* The iterator: the next path (and true: it is a regular file, or a
+ * symbolic link to one) in sorted depth-first order, or nothing. */
+static int walker_next(lua_State *L) {
+  walker *w = lua_touserdata(L, lua_upvalueindex(1));
+  size_t nlen;
+  const char *name = lua_tolstring(L, lua_upvalueindex(2), &nlen);
+  while (w->depth > 0) {
+    listing *ls = &w->levels[w->depth - 1];
+    if (ls->next >= ls->n) {
+      listing_free(ls);
+      w->depth--;
+      continue;
+    }
+    const char *e = ls->block + ls->offsets[ls->next++];
+    unsigned char t = (unsigned char)e[0];
+    const char *entry = e + 1;
+    size_t elen = strlen(entry), at = w->prefix[w->depth - 1];
+    if (walker_reserve(w, at, elen) != 0) return luaL_error(L, "not enough memory");
+    memcpy(w->path + at, entry, elen + 1);
+    int is_dir = t == DT_DIR, is_file = t == DT_REG;
+    struct stat st;
+    if (t == DT_UNKNOWN && lstat(w->path, &st) == 0) { /* the file system did not say */
+      is_dir = S_ISDIR(st.st_mode);
+      is_file = S_ISREG(st.st_mode);
+      if (S_ISLNK(st.st_mode)) t = DT_LNK;
+    }
+    /* a link counts as what it leads to, except that links to directories
+     * are not followed (no cycles): a Hub cache snapshot's files are links */
+    if (t == DT_LNK && stat(w->path, &st) == 0) is_file = S_ISREG(st.st_mode);
+    if (is_dir) {
+      int err = walker_enter(w, at + elen);
+      if (err == ENOMEM) return luaL_error(L, "not enough memory");
+      /* a directory that cannot be read is skipped, as find does */
+    } else if (is_file && elen == nlen && memcmp(entry, name, nlen) == 0) {
+      lua_pushlstring(L, w->path, at + elen);
+      lua_pushboolean(L, 1);
+      return 2;
+    }
+  }
+  return 0;
+}
+
+/* walk_files(dir, name) -> iterator over path, true for every regular file
+ * (or link to one) called name under dir, depth first, entries in sorted
+ * order; directories that cannot be read are skipped | nil, message */
+int peft_os_l_walk_files(lua_State *L) {
+  size_t dlen;
+  const char *dir = luaL_checklstring(L, 1, &dlen);
+  luaL_checkstring(L, 2);
+  lua_settop(L, 2);
+  walker *w = lua_newuserdatauv(L, sizeof *w, 0);
+  memset(w, 0, sizeof *w);
+  if (luaL_newmetatable(L, "peft.os.walker")) {
+    lua_pushcfunction(L, walker_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  while (dlen > 1 && dir[dlen - 1] == '/') dlen--; /* "dir/" and "dir" alike */
+  if (walker_reserve(w, 0, dlen) != 0) return luaL_error(L, "not enough memory");
+  memcpy(w->path, dir, dlen);
+  w->path[dlen] = '\0';
+  size_t base = dlen == 1 && dir[0] == '/' ? 0 : dlen; /* "/" lists as "" + "/" */
+  int e = walker_enter(w, base);
+  if (e == ENOMEM) return luaL_error(L, "not enough memory");
+  if (e != 0) return fail_errno(L, e < 0 ? "cannot open directory" : "cannot read directory", dir, e < 0 ? -e : e);
+  lua_pushvalue(L, 2);
+  lua_pushcclosure(L, walker_next, 2);
   return 1;
 }
 
@@ -401,8 +526,8 @@ int peft_os_l_listdir_iter(lua_State *L) {
 int peft_os_l_listdir(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   lua_settop(L, 1);
-  listing *ls;
-  if (read_listing(L, path, &ls) != 0) return 3;
+  listing *ls = read_listing(L, path);
+  if (ls == NULL) return 3;
   int cap = ls->n > 0x7fffffff ? 0x7fffffff : (int)ls->n;
   lua_createtable(L, cap, 0);
   lua_createtable(L, cap, 0);
@@ -415,5 +540,6 @@ int peft_os_l_listdir(lua_State *L) {
     else lua_pushboolean(L, 0);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
+  listing_free(ls); /* copied out: no need to wait for the collector */
   return 2;
 }

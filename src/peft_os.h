@@ -20,6 +20,6 @@ int peft_os_l_write_atomic(lua_State *L);/* write_atomic(path, data) -> true */
 
 int peft_os_l_isatty(lua_State *L);      /* isatty(fd) -> boolean */
 int peft_os_l_term_columns(lua_State *L);/* term_columns([fd]) -> n | nil */
-int peft_os_l_listdir_iter(lua_State *L);/* listdir_iter(path) -> iterator */
+int peft_os_l_walk_files(lua_State *L);  /* walk_files(dir, name) -> iterator */
 
 #endif

@@ -218,6 +218,45 @@ describe("peft COMMAND", function()
       assert.truthy(r.out:find("FAIL " .. dir .. "/nope: FileNotFoundError: no such file or directory", 1, true), r.out)
     end)
 
+    it("walks depth first in sorted order, counts links to files, does not follow links to directories",
+      function()
+      local root = helpers.tmpdir()
+      adapter(root .. "/b", '{"peft_type": "IA3"}')
+      adapter(root .. "/a/z", '{"peft_type": "IA3"}')
+      adapter(root .. "/a", '{"peft_type": "IA3"}')
+      adapter(root .. "/a/c", '{"peft_type": "IA3"}')
+      -- a Hub cache snapshot: the config is a link to a blob
+      helpers.write(root .. "/blob", '{"peft_type": "LORA"}')
+      os.execute("mkdir -p " .. helpers.q(root .. "/snap") .. " && ln -s ../blob " .. helpers.q(root .. "/snap/adapter_config.json"))
+      -- a link back up the tree would loop if followed
+      os.execute("ln -s .. " .. helpers.q(root .. "/a/up"))
+      -- a file of another name and a dangling link are passed over
+      helpers.write(root .. "/a/c/adapter_config.json.bak", "{")
+      os.execute("ln -s nowhere " .. helpers.q(root .. "/b/adapter_config.jsonx"))
+      local r = run { "validate", root .. "//", "--json" }
+      assert.are.equal(0, r.code, r.out)
+      local got = {}
+      for i, f in ipairs(decode(r.out).files) do got[i] = f.path:sub(#root + 2) end
+      assert.are.same({ "a/adapter_config.json", "a/c/adapter_config.json", "a/z/adapter_config.json",
+        "b/adapter_config.json", "snap/adapter_config.json" }, got)
+    end)
+
+    it("walk_files: paths in order, and an error for a directory it cannot open", function()
+      local core = peft.core
+      local root = helpers.tmpdir()
+      adapter(root .. "/x/y", '{}')
+      adapter(root .. "/w", '{}')
+      local got = {}
+      for p, reg in core.walk_files(root .. "/", "adapter_config.json") do got[#got + 1] = { p, reg } end
+      assert.are.same({ { root .. "/w/adapter_config.json", true }, { root .. "/x/y/adapter_config.json", true } }, got)
+      local it, msg = core.walk_files(root .. "/nope", "adapter_config.json")
+      assert.is_nil(it)
+      assert.are.equal("cannot open directory " .. root .. "/nope: No such file or directory", msg)
+      it, msg = core.walk_files(root .. "/w/adapter_config.json", "adapter_config.json")
+      assert.is_nil(it)
+      assert.truthy(msg:find("Not a directory", 1, true))
+    end)
+
     it("--json lists every file", function()
       local r = run { "validate", dir, "--json" }
       assert.are.equal(1, r.code)

@@ -734,30 +734,17 @@ command {
 
 -- validate ----------------------------------------------------------------
 
--- Every adapter_config.json under path (a file is itself).
 -- Visits every adapter_config.json under path (a file is itself):
 -- visit(path, is_regular_file); visit_missing(path) for a path that does
--- not exist. The file system's entry types spare a stat per entry where it
--- gives them.
-local function walk(dir, visit)
-  local entries = core.listdir_iter(dir)
-  if not entries then return end
-  local base = dir:gsub("/+$", "") .. "/"
-  for n, kind in entries do
-    local p = base .. n
-    local k = kind or core.stat(p)
-    if k == "directory" then
-      walk(p, visit)
-    elseif k == "file" and n == config.CONFIG_NAME then
-      visit(p, true)
-    end
-  end
-end
-
+-- not exist, or (path, message) for a directory that cannot be read.
+-- Directories are searched depth first in sorted order; links to files
+-- count, links to directories are not followed.
 local function each_config(path, visit, visit_missing)
   local kind = core.stat(path)
   if kind == "directory" then
-    walk(path, visit)
+    local files, err = core.walk_files(path, config.CONFIG_NAME)
+    if not files then return visit_missing(path, err) end
+    for p, reg in files do visit(p, reg) end
   elseif kind then
     visit(path, kind == "file")
   else
@@ -784,10 +771,11 @@ command {
     if #args == 0 then usage_error("expects at least one PATH") end
     local results = arr()
     local n_ok, n_warn, n_fail = 0, 0, 0
-    local function missing(p)
+    local function missing(p, unreadable)
       n_fail = n_fail + 1
       results[#results + 1] = { path = p, status = "error",
-        error = { kind = "FileNotFoundError", message = p .. ": no such file or directory", field = null },
+        error = unreadable and { kind = "OSError", message = unreadable, field = null }
+          or { kind = "FileNotFoundError", message = p .. ": no such file or directory", field = null },
         warnings = arr() }
     end
     local function check(p, is_file)
