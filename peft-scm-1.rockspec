@@ -26,6 +26,7 @@ build = {
         "src/peft_safetensors.c",
         "src/lpeft_st.c",
         "src/lpeft_re.c",
+        "src/lpeft_config.c",
         "src/lpeft.c",
       },
       defines = { "_POSIX_C_SOURCE=200809L" },

@@ -13,7 +13,7 @@ end
 
 local lua_files = lines("find lua -name '*.lua' | LC_ALL=C sort")
 local c_sources = { "src/peft_types.c", "src/peft_registry.c", "src/peft_json.c", "src/peft_os.c",
-                    "src/peft_jtree.c", "src/peft_safetensors.c", "src/lpeft_st.c", "src/lpeft_re.c", "src/lpeft.c" }
+                    "src/peft_jtree.c", "src/peft_safetensors.c", "src/lpeft_st.c", "src/lpeft_re.c", "src/lpeft_config.c", "src/lpeft.c" }
 
 local buf = {}
 local function w(s) buf[#buf + 1] = s end

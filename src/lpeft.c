@@ -18,6 +18,7 @@
 #include <lua.h>
 #include <lualib.h>
 
+#include "lpeft_config.h"
 #include "lpeft_re.h"
 #include "lpeft_st.h"
 #include "peft_json.h"
@@ -430,6 +431,7 @@ static const luaL_Reg plain_funcs[] = {
   {"st_read_header", peft_st_l_read_header},
   {"st_read_index", peft_st_l_read_index},
   {"st_parse_header", peft_st_l_parse_header},
+  {"config_filler", peft_config_l_filler},
   {NULL, NULL}
 };
 

@@ -119,3 +119,112 @@ describe("prompt-learning configs", function()
     assert.is_nil(cfg.num_transformer_submodules)
   end)
 end)
+
+describe("the constructor's field pass (core.config_filler)", function()
+  local core = peft.core
+  local types = require "peft.types"
+  local F = types.FILL
+  local null = core.null
+  local function arr(t) return setmetatable(t, core.json_array_mt) end
+
+  local names = { "s", "i", "n", "b", "lst", "set", "d", "lit", "other" }
+  local codes = { F.STR | 16, F.INT, F.NUMBER, F.BOOL, F.STR_LIST | 16, F.STR_LIST | F.SORTED, F.DICT, F.LITERAL, 0 }
+  local fill = core.config_filler(names, codes, { s = "dflt", i = 7 }, { [8] = { none = true, all = true } })
+
+  it("takes the values each field passes as they are and hands the rest back, in field order", function()
+    local l, sorted, d = arr { "b", "a" }, arr { "a", "b" }, { x = 1 }
+    local args = { s = "x", i = 3, n = 0.5, b = false, lst = l, set = sorted, d = d, lit = "all", other = 1 }
+    local values, given, nfound, nkeys, rest = fill(args)
+    assert.are.same({ s = "x", i = 3, n = 0.5, b = false, lst = l, set = sorted, d = d, lit = "all" }, values)
+    assert.are.equal(l, values.lst) -- not copied
+    assert.are.equal(9, nfound)
+    assert.are.equal(9, nkeys)
+    assert.are.same({ 9 }, rest)
+    for _, name in ipairs(names) do assert.is_true(given[name]) end
+  end)
+
+  it("keeps the defaults of fields not given; null removes the default of a nullable field only", function()
+    local values, given, nfound, nkeys, rest = fill { s = null, i = null, extra = true }
+    assert.are.same({ i = 7 }, values) -- i is not nullable: its null goes to Lua, the default stays meanwhile
+    assert.are.same({ s = true, i = true }, given)
+    assert.are.equal(2, nfound)
+    assert.are.equal(3, nkeys) -- 'extra' is not a field
+    assert.are.same({ 2 }, rest)
+  end)
+
+  it("hands back wrong kinds, floats for integers, unsorted sets, plain lists, odd dicts and other literals",
+    function()
+    local cases = {
+      { s = 1 }, { i = 1.0 }, { i = "1" }, { n = "0.5" }, { b = 0 },
+      { lst = { "a" } },                -- a Lua table without the JSON array metatable: copied by Lua
+      { lst = arr { "a", 1 } },         -- an item that is not a string
+      { set = arr { "b", "a" } },       -- a set field with an unsorted list is sorted by Lua
+      { set = arr { "a", "a" } },       -- ... and deduplicated
+      { d = { [1] = "x" } },            -- a key that is not a string
+      { d = arr {} },                   -- the array metatable
+      { lit = "lora_only" }, { lit = true },
+    }
+    for _, args in ipairs(cases) do
+      local _, _, _, _, rest = fill(args)
+      local k = next(args)
+      local idx
+      for i, n in ipairs(names) do if n == k then idx = i end end
+      assert.are.same({ idx }, rest, k)
+    end
+    local values, _, _, _, rest = fill { n = 3, set = arr {} }
+    assert.is_nil(rest) -- an integer is a number; an empty set is sorted
+    assert.are.equal(3, values.n)
+  end)
+
+  it("reads args through its metatable, if it has one", function()
+    local args = setmetatable({}, { __index = function(_, k) if k == "i" then return 5 end end })
+    local values, given, nfound, nkeys = fill(args)
+    assert.are.equal(5, values.i)
+    assert.is_true(given.i)
+    assert.are.equal(1, nfound)
+    assert.are.equal(0, nkeys)
+  end)
+
+  it("refuses a malformed plan", function()
+    assert.has_error(function() core.config_filler({ "a" }, {}, {}, {}) end, "config_filler: one code per name")
+    assert.has_error(function() core.config_filler({ "a" }, { 1024 }, {}, {}) end, "config_filler: bad code for field 1")
+    assert.has_error(function() core.config_filler({ "a" }, { F.LITERAL }, {}, {}) end,
+      "config_filler: field 1 has no set of literals")
+    assert.has_error(function() core.config_filler({ 1 }, { 0 }, {}, {}) end, "config_filler: name 1 is not a string")
+    assert.has_error(function() fill("x") end)
+  end)
+
+  it("accepted_as_is reads the bits off a field's annotation", function()
+    local function bits(a, set) return (types.accepted_as_is(types.parse(a), set)) end
+    assert.are.equal(F.STR, bits("Optional[Union[str, PeftType]]"))
+    assert.are.equal(F.STR_LIST | F.SORTED | F.STR, bits("Optional[Union[list[str], str]]", true))
+    assert.are.equal(F.STR_LIST, bits("Optional[list[str]]"))
+    assert.are.equal(F.DICT, bits("Optional[dict]"))
+    assert.are.equal(F.DICT, bits("dict[str, Any]"))
+    assert.are.equal(0, bits("dict[str, int]"))
+    assert.are.equal(F.INT | F.NUMBER, bits("Union[int, float]"))
+    local b, lits = types.accepted_as_is(types.parse("bool | Literal['gaussian', 'pissa_niter_[number of iters]']"))
+    assert.are.equal(F.BOOL | F.LITERAL, b)
+    assert.are.same({ gaussian = true }, lits) -- the placeholder is left to check()
+    -- two kinds of table: which one a table is depends on the order
+    assert.are.equal(F.INT, bits("Optional[Union[list[int], dict, int]]"))
+    assert.are.equal(0, bits("Any"))
+    assert.are.equal(0, bits("Optional[LoftQConfig]"))
+  end)
+
+  it("gives the same objects and errors as the full check", function()
+    local cfg = peft.LoraConfig { target_modules = { "v_proj", "q_proj", "q_proj" }, layers_to_transform = 3 }
+    assert.are.same({ "q_proj", "v_proj" }, cfg.target_modules)
+    assert.are.equal(core.json_array_mt, getmetatable(cfg.target_modules))
+    local err = helpers.error_of(function() peft.LoraConfig { bias = "some" } end)
+    assert.are.equal("ValueError", err.kind)
+    assert.truthy(err.message:find("^LoraConfig.bias: expected one of"), err.message)
+    err = helpers.error_of(function() peft.LoraConfig { r = 1.5, bias = "some" } end)
+    assert.truthy(err.message:find("^LoraConfig.r: expected an integer"), err.message) -- r comes first
+    err = helpers.error_of(function() peft.LoraConfig { target_modules = { "a", 2 } } end)
+    assert.truthy(err.message:find("^LoraConfig.target_modules: .*item 2 is an integer"), err.message)
+    err = helpers.error_of(function() peft.LoraConfig { loftq_config = { loftq_bits = "x" } } end)
+    assert.truthy(err.message:find("^LoraConfig.loftq_config: LoftQConfig.loftq_bits: expected an integer"), err.message)
+    assert.are.same({}, peft.LoraConfig { loftq_config = {} }.loftq_config)
+  end)
+end)

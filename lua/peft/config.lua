@@ -154,7 +154,7 @@ local function bind(cls, fn)
   end
 end
 
-local LAZY_FIELDS = { fields = true, field_map = true, instance_mt = true }
+local LAZY_FIELDS = { fields = true, field_map = true, instance_mt = true, fill = true, table_defaults = true }
 
 class_mt.__index = function(cls, k)
   if LAZY_FIELDS[k] and rawget(cls, LAZY) then
@@ -196,6 +196,8 @@ local function unknown_field(cls, k, verb)
     { class = cls.name, field = type(k) == "string" and k or nil })
 end
 
+local EMPTY_OK = setmetatable({}, { __mode = "k" }) -- helper class -> its defaults are valid
+
 -- Converts a value given for a nested helper-config field: a table becomes
 -- a checked object of that class when the field converts (PEFT builds the
 -- dataclass), else it is checked and kept as a plain table.
@@ -209,11 +211,15 @@ local function convert_nested(f, v)
   local cls = M.classes[f.nested]
   if f.convert then return cls.new(v) end
   -- PEFT keeps this dict as given: validate the keys we know, keep the rest
+  -- (an empty one, what PEFT writes for a default loftq_config, is valid
+  -- when the class's defaults are: checked once per class)
+  if next(v) == nil and getmetatable(v) == nil and EMPTY_OK[cls] then return v end
   local known, unknown = {}, {}
   for k, x in pairs(v) do
     if cls.field_map[k] then known[k] = x else unknown[#unknown + 1] = k end
   end
   cls.new(known, { quiet = true }) -- validates; raises on a bad value
+  if next(v) == nil then EMPTY_OK[cls] = true end
   if #unknown > 0 then
     table.sort(unknown)
     errors.warn(string.format("%s: keys unknown to %s kept as they are: %s", f.name, cls.name,
@@ -320,14 +326,6 @@ local function normalise_field(cls, spec, position)
     f.nested = find(f.node)
   end
   f.declared_in = cls.name
-  -- a plain type with no further rule can be checked inline (see new)
-  local plain = { int = "number", float = "number", str = "string", bool = "boolean" }
-  local k = f.node.k
-  if k == "union" and #f.node.alts == 2 and f.node.alts[2].k == "none" then k = f.node.alts[1].k end
-  if plain[k] and not (f.min or f.max or f.gt or f.lt or f.check or f.nested or f.set) then
-    f.fast = plain[k]
-    if k == "int" then f.fast_int = true end
-  end
   return f
 end
 
@@ -368,6 +366,8 @@ local function make_instance_mt(cls, fields, map)
   return imt
 end
 
+local FILL_NULLABLE = 16 -- null passes (src/lpeft_config.h)
+
 -- The heavy part of a declaration: the field list (the parent's, in order,
 -- with redeclared ones replaced in place), the field map and the metatable
 -- of objects. Built-in classes do it on first use (M.lazy is set while the
@@ -405,6 +405,26 @@ function M.finish(cls)
     rawset(cls, "fields", fields)
     rawset(cls, "field_map", map)
     rawset(cls, "instance_mt", make_instance_mt(cls, fields, map))
+    -- the constructor's field pass (core.config_filler): values that the
+    -- field's type passes through unchanged, and that no further rule looks
+    -- at, are taken in C; a table default is deep-copied per object here
+    local names, codes, defaults, literals, table_defaults = {}, {}, {}, {}, {}
+    for i, f in ipairs(fields) do
+      names[i] = f.name
+      local code = 0
+      if not (f.min or f.max or f.gt or f.lt or f.check or f.nested) then
+        code, literals[i] = types.accepted_as_is(f.node, f.set)
+      end
+      if f.allows_none then code = code | FILL_NULLABLE end
+      codes[i] = code
+      if type(f.default) == "table" then
+        table_defaults[#table_defaults + 1] = f
+      else
+        defaults[f.name] = f.default
+      end
+    end
+    rawset(cls, "fill", core.config_filler(names, codes, defaults, literals))
+    rawset(cls, "table_defaults", table_defaults)
   end)
   if not ok then
     rawset(cls, LAZY, specs) -- leave it as it was
@@ -564,37 +584,30 @@ function new(cls, args, opts)
     errors.raise("TypeError", cls.name .. " expects a table of fields, got " .. types.kind(args), nil, 3)
   end
   if M.is_config(args) then args = args:to_dict() end
-  if not opts.checked then -- the loader has already sorted the keys
+  -- the plain fields are taken and checked in C; the rest (lists, dicts,
+  -- enums, bounded numbers, nested configs, values of the wrong type) are
+  -- checked here in field order, so the first bad field is the one reported
+  local values, given, nfound, nkeys, rest = cls.fill(args)
+  if nkeys ~= nfound and not opts.checked then -- (the loader has sorted the keys)
     local map = cls.field_map
     for k in pairs(args) do
       if not map[k] then error(unknown_field(cls, k, "got an unknown field"), 3) end
     end
   end
-  local st = { values = {}, given = {}, warnings = {}, extra = opts.extra or {}, quiet = opts.quiet,
+  local st = { values = values, given = given, warnings = {}, extra = opts.extra or {}, quiet = opts.quiet,
                loading = opts.loading }
   local obj = setmetatable({ [STATE] = st }, cls.instance_mt)
-  local values, given = st.values, st.given
-  local fields = cls.fields
-  for i = 1, #fields do
-    local f = fields[i]
-    local name = f.name
-    local v = args[name]
-    if v == nil then
-      local d = f.default
-      if type(d) == "table" then d = deepcopy(d) end
-      values[name] = d
-    else
-      given[name] = true
-      -- the common case, a value of a plain type with no further rule, is
-      -- checked here; everything else goes through check_field
-      local fast = f.fast
-      if fast and (fast == type(v) and (fast ~= "number" or f.fast_int == nil or math.type(v) == "integer")) then
-        values[name] = v
-      elseif v == null and f.allows_none then
-        values[name] = nil
-      else
-        values[name] = check_field(cls, f, v)
-      end
+  local table_defaults = cls.table_defaults
+  for i = 1, #table_defaults do
+    local f = table_defaults[i]
+    if not given[f.name] then values[f.name] = deepcopy(f.default) end
+  end
+  if rest then
+    local fields = cls.fields
+    for j = 1, #rest do
+      local f = fields[rest[j]]
+      local name = f.name
+      values[name] = check_field(cls, f, args[name])
     end
   end
   run_post_init(cls, obj, make_chk(cls, obj, st))

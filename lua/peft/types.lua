@@ -474,6 +474,58 @@ function compile(n)
   return fn
 end
 
+--- accepted_as_is(node [, set]) -> bits, literals: what check() passes
+-- through unchanged, in the FILL_* bits of src/lpeft_config.h (0 when the
+-- type is not simple enough to say), and the strings of its Literals. set:
+-- the field keeps lists as sets, so only strictly ascending ones pass.
+-- Null is left to allows_none.
+local FILL = { STR = 1, NUMBER = 2, INT = 4, BOOL = 8, STR_LIST = 32, SORTED = 64, DICT = 128, LITERAL = 256 }
+M.FILL = FILL
+
+function M.accepted_as_is(n, set)
+  local alts = n.k == "union" and n.alts or { n }
+  local bits, literals, table_alts = 0, nil, 0
+  for _, a in ipairs(alts) do
+    local k = a.k
+    if k == "str" then
+      bits = bits | FILL.STR
+    elseif k == "int" then
+      bits = bits | FILL.INT
+    elseif k == "float" then
+      bits = bits | FILL.NUMBER
+    elseif k == "bool" then
+      bits = bits | FILL.BOOL
+    elseif k == "literal" then
+      for _, v in ipairs(a.values) do
+        -- a "[...]" placeholder stands for many strings: those go to check()
+        if type(v) == "string" and not v:find("[", 1, true) then
+          literals = literals or {}
+          literals[v] = true
+          bits = bits | FILL.LITERAL
+        end
+      end
+    elseif k == "list" then
+      table_alts = table_alts + 1
+      if a.of.k == "str" then bits = bits | FILL.STR_LIST | (set and FILL.SORTED or 0) end
+    elseif k == "dict" then
+      table_alts = table_alts + 1
+      if a.val.k == "any" and (a.key == nil or a.key.k == "any" or a.key.k == "str") then
+        bits = bits | FILL.DICT
+      end
+    elseif k == "tuple" or k == "named" then
+      -- a named type is an enum (strings, checked against its members) or
+      -- a nested config (a table)
+      table_alts = table_alts + 1
+    elseif k ~= "none" then
+      return 0, nil -- any: left to check()
+    end
+  end
+  -- with two kinds of table in the union, which one a table is depends on
+  -- the order of the alternatives: left to check()
+  if table_alts > 1 then bits = bits & ~(FILL.STR_LIST | FILL.SORTED | FILL.DICT) end
+  return bits, literals
+end
+
 local function check(n, v, resolve)
   return (n.fn or compile(n))(v, resolve)
 end

@@ -1,0 +1,217 @@
+/*
+ * lpeft_config.c - the field pass of peft.config's constructor, which runs
+ * for every config built or loaded: take each field's value from the
+ * arguments, accept the ones of a plain type (a string, a number, an
+ * integer, a boolean, or null where the field allows it) and hand the rest
+ * back to Lua for the full check.
+ *
+ *   fill = config_filler(names, codes, defaults, literals)
+ *   values, given, nfound, nkeys, rest = fill(args)
+ *
+ * names: the class's field names in order; codes: per field, the FILL_*
+ * bits of what it accepts as it is (lpeft_config.h); defaults: field name ->
+ * default for the fields whose default is a plain value (a table default
+ * needs a deep copy per object, which the Lua side makes); literals: field
+ * index -> set of strings, for the fields with FILL_LITERAL.
+ *
+ * values: the defaults with every accepted value put over them (a null
+ * given for a nullable field removes the default); given: name -> true for
+ * every field args holds; nfound: how many fields args holds; nkeys: how
+ * many keys args holds (more than nfound: args has a key that is not a
+ * field); rest: nil, or the indices, in field order, of the given fields
+ * left for Lua to check (their entry in values still holds the default).
+ *
+ * args is read raw unless it has a metatable.
+ */
+#include "lpeft_config.h"
+
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "peft_json.h"
+
+#define FILLER_MT "peft.config.filler"
+
+/* user values of a filler */
+enum { UV_NAMES = 1, UV_DEFAULTS, UV_LITERALS, UV_ARRAY_MT, UV_COUNT = UV_ARRAY_MT };
+
+typedef struct filler {
+  lua_Integer n;
+  unsigned short code[]; /* one per field */
+} filler;
+
+/* Whether the table at idx is a JSON array of strings (strictly ascending
+ * when sorted is set, compared as Lua's < does). */
+static int string_list_ok(lua_State *L, int idx, int sorted, int array_mt) {
+  if (!lua_getmetatable(L, idx)) return 0;
+  int is_array = lua_rawequal(L, -1, array_mt);
+  lua_pop(L, 1);
+  if (!is_array) return 0;
+  lua_Unsigned n = lua_rawlen(L, idx);
+  for (lua_Unsigned i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, idx, (lua_Integer)i) != LUA_TSTRING) {
+      lua_pop(L, i > 1 ? 2 : 1);
+      return 0;
+    }
+    if (i > 1) {
+      int less = sorted ? lua_compare(L, -2, -1, LUA_OPLT) : 1; /* two strings: never raises */
+      lua_remove(L, -2);
+      if (!less) {
+        lua_pop(L, 1);
+        return 0;
+      }
+    }
+  }
+  if (n > 0) lua_pop(L, 1);
+  return 1;
+}
+
+/* Whether the table at idx has no metatable and only string keys. */
+static int dict_ok(lua_State *L, int idx) {
+  if (lua_getmetatable(L, idx)) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (lua_type(L, -2) != LUA_TSTRING) {
+      lua_pop(L, 2);
+      return 0;
+    }
+    lua_pop(L, 1);
+  }
+  return 1;
+}
+
+/* Whether the value at the top is what code accepts as it is (field i). */
+static int plain_ok(lua_State *L, int code, lua_Integer i, int literals, int array_mt) {
+  int top = lua_gettop(L);
+  switch (lua_type(L, top)) {
+    case LUA_TSTRING:
+      if (code & FILL_STR) return 1;
+      if (code & FILL_LITERAL) {
+        lua_rawgeti(L, literals, i);
+        lua_pushvalue(L, top);
+        int in = lua_rawget(L, -2) != LUA_TNIL;
+        lua_pop(L, 2);
+        return in;
+      }
+      return 0;
+    case LUA_TNUMBER:
+      return (code & FILL_NUMBER) || ((code & FILL_INT) && lua_isinteger(L, top));
+    case LUA_TBOOLEAN:
+      return (code & FILL_BOOL) != 0;
+    case LUA_TTABLE:
+      if (code & FILL_STR_LIST) return string_list_ok(L, top, code & FILL_SORTED, array_mt);
+      if (code & FILL_DICT) return dict_ok(L, top);
+      return 0;
+    default:
+      return 0;
+  }
+}
+
+static int fill(lua_State *L) {
+  const filler *fl = lua_touserdata(L, lua_upvalueindex(1));
+  luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  int raw = !lua_getmetatable(L, 1);
+  if (!raw) lua_pop(L, 1);
+  for (int uv = 1; uv <= UV_COUNT; uv++) lua_getiuservalue(L, lua_upvalueindex(1), uv); /* 2..5 */
+  enum { NAMES = 2, DEFAULTS, LITERALS, ARRAY_MT, VALUES, GIVEN, REST };
+  /* values, pre-sized for every field */
+  lua_createtable(L, 0, fl->n > 0x7fff ? 0x7fff : (int)fl->n);
+  lua_pushnil(L);
+  while (lua_next(L, DEFAULTS)) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, VALUES);
+  }
+  lua_Integer nkeys = 0;
+  lua_pushnil(L);
+  while (lua_next(L, 1)) {
+    lua_pop(L, 1);
+    nkeys++;
+  }
+  lua_createtable(L, 0, nkeys > 0x7fff ? 0x7fff : (int)nkeys); /* given */
+  lua_pushnil(L);                                               /* rest */
+  lua_Integer nfound = 0, nrest = 0;
+  for (lua_Integer i = 0; i < fl->n; i++) {
+    lua_rawgeti(L, NAMES, i + 1); /* name */
+    lua_pushvalue(L, -1);
+    if (raw) lua_rawget(L, 1);
+    else lua_gettable(L, 1); /* may raise: nothing to clean up */
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 2);
+      continue;
+    }
+    nfound++;
+    lua_pushvalue(L, -2);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, GIVEN);
+    int code = fl->code[i];
+    if (plain_ok(L, code, i + 1, LITERALS, ARRAY_MT)) {
+      lua_rawset(L, VALUES);
+    } else if ((code & FILL_NULLABLE) && lua_islightuserdata(L, -1) && lua_touserdata(L, -1) == NULL) {
+      lua_pop(L, 1);
+      lua_pushnil(L);
+      lua_rawset(L, VALUES);
+    } else {
+      lua_pop(L, 2);
+      if (lua_isnil(L, REST)) {
+        lua_newtable(L);
+        lua_replace(L, REST);
+      }
+      lua_pushinteger(L, i + 1);
+      lua_rawseti(L, REST, ++nrest);
+    }
+  }
+  lua_pushvalue(L, VALUES);
+  lua_pushvalue(L, GIVEN);
+  lua_pushinteger(L, nfound);
+  lua_pushinteger(L, nkeys);
+  lua_pushvalue(L, REST);
+  return 5;
+}
+
+int peft_config_l_filler(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  luaL_checktype(L, 4, LUA_TTABLE);
+  lua_settop(L, 4);
+  lua_Integer n = (lua_Integer)lua_rawlen(L, 1);
+  if ((lua_Integer)lua_rawlen(L, 2) != n) return luaL_error(L, "config_filler: one code per name");
+  if ((lua_Unsigned)n > (((size_t)-1) - sizeof(filler)) / sizeof(unsigned short))
+    return luaL_error(L, "config_filler: too many fields");
+  filler *fl = lua_newuserdatauv(L, sizeof *fl + (size_t)n * sizeof fl->code[0], UV_COUNT);
+  fl->n = n;
+  for (lua_Integer i = 0; i < n; i++) {
+    if (lua_rawgeti(L, 1, i + 1) != LUA_TSTRING) return luaL_error(L, "config_filler: name %I is not a string", i + 1);
+    lua_pop(L, 1);
+    lua_rawgeti(L, 2, i + 1);
+    int isnum;
+    lua_Integer c = lua_tointegerx(L, -1, &isnum);
+    lua_pop(L, 1);
+    if (!isnum || c < 0 || c > FILL_ALL) return luaL_error(L, "config_filler: bad code for field %I", i + 1);
+    if ((c & FILL_LITERAL) && lua_rawgeti(L, 4, i + 1) != LUA_TTABLE)
+      return luaL_error(L, "config_filler: field %I has no set of literals", i + 1);
+    if (c & FILL_LITERAL) lua_pop(L, 1);
+    fl->code[i] = (unsigned short)c;
+  }
+  if (luaL_newmetatable(L, FILLER_MT)) {
+    lua_pushliteral(L, "peft.config.filler");
+    lua_setfield(L, -2, "__name");
+  }
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, UV_NAMES);
+  lua_pushvalue(L, 3);
+  lua_setiuservalue(L, -2, UV_DEFAULTS);
+  lua_pushvalue(L, 4);
+  lua_setiuservalue(L, -2, UV_LITERALS);
+  luaL_getmetatable(L, PEFT_JSON_ARRAY_MT);
+  lua_setiuservalue(L, -2, UV_ARRAY_MT);
+  lua_pushcclosure(L, fill, 1);
+  return 1;
+}
