@@ -155,6 +155,38 @@ describe("from_pretrained", function()
     assert.is_nil(cfg:to_dict().runtime_config)
   end)
 
+  it("ignores runtime_config on a class that has the field, and keeps the other unknown keys", function()
+    local warnings, cfg = quiet(load_text,
+      '{"peft_type": "LORA", "runtime_config": {"ephemeral_gpu_offload": true}, "merge_weights": true}')
+    assert.are.equal(2, #warnings)
+    assert.truthy(warnings[1]:find("'runtime_config', which is ignored", 1, true))
+    assert.truthy(warnings[2]:find("1 key unknown to LoraConfig: 'merge_weights'", 1, true))
+    assert.is_false(cfg.runtime_config.ephemeral_gpu_offload)
+    assert.are.same({ merge_weights = true }, cfg:extra())
+    assert.is_nil(cfg:to_dict().runtime_config)
+  end)
+
+  it("refuses a table with a key that is not a string, with or without runtime_config", function()
+    for _, tbl in ipairs {
+      { peft_type = "IA3", [1] = "x" },
+      { peft_type = "IA3", runtime_config = {}, [true] = 1 },
+      { peft_type = "OFT", peft_version = "0.15.0", [2.5] = 1 }, -- OFT looks at the table first
+    } do
+      local err = helpers.error_of(peft.PeftConfig.from_peft_type, tbl, { path = "p.json", quiet = true })
+      assert.are.equal("ValueError", err.kind)
+      assert.truthy(err.message:find("^p.json: an adapter config must be a JSON object with string keys, got a key "),
+        err.message)
+      assert.are.equal("p.json", err.path)
+    end
+  end)
+
+  it("in strict mode refuses unknown keys before anything else is checked, naming the file once", function()
+    local err, path = load_error('{"peft_type": "IA3", "merge_weights": 1, "fan_in_fan_out": "x"}', { strict = true })
+    assert.are.equal("ValueError", err.kind)
+    assert.are.equal(path .. ": 1 key unknown to IA3Config: 'merge_weights' (strict mode)", err.message)
+    assert.are.same({ "merge_weights" }, err.unknown)
+  end)
+
   describe("unknown keys", function()
     local text = '{"peft_type": "IA3", "enable_lora": [true, false], "merge_weights": false, "fan_in_fanout": 1}'
 

@@ -576,7 +576,9 @@ end
 
 --- cls.new(args [, opts]) -> object
 -- opts.extra: unknown keys to keep (written back by to_dict); opts.quiet:
--- record warnings on the object without emitting them.
+-- record warnings on the object without emitting them; opts.keep_unknown:
+-- called with the list of keys of args that are not fields, instead of
+-- raising (the loader's, which puts them in opts.extra).
 function new(cls, args, opts)
   opts = opts or {}
   if args == nil then args = {} end
@@ -588,10 +590,19 @@ function new(cls, args, opts)
   -- enums, bounded numbers, nested configs, values of the wrong type) are
   -- checked here in field order, so the first bad field is the one reported
   local values, given, nfound, nkeys, rest = cls.fill(args)
-  if nkeys ~= nfound and not opts.checked then -- (the loader has sorted the keys)
+  if nkeys ~= nfound and not opts.checked then -- (checked: the loader has sorted the keys)
     local map = cls.field_map
-    for k in pairs(args) do
-      if not map[k] then error(unknown_field(cls, k, "got an unknown field"), 3) end
+    local keep = opts.keep_unknown
+    if keep then -- the loader: keys that are not fields are kept (keep may raise)
+      local unknown = {}
+      for k in pairs(args) do
+        if not map[k] then unknown[#unknown + 1] = k end
+      end
+      keep(unknown)
+    else
+      for k in pairs(args) do
+        if not map[k] then error(unknown_field(cls, k, "got an unknown field"), 3) end
+      end
     end
   end
   local st = { values = values, given = given, warnings = {}, extra = opts.extra or {}, quiet = opts.quiet,

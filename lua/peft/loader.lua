@@ -100,6 +100,50 @@ local function class_for(tbl, opts, warnings)
   return cls, pt
 end
 
+-- The names of the fields a file may not set (PEFT's runtime_config),
+-- per class.
+local runtime_cache = setmetatable({}, { __mode = "k" })
+local function runtime_fields(cls)
+  local list = runtime_cache[cls]
+  if not list then
+    list = {}
+    for _, f in ipairs(cls.fields) do
+      if f.to_dict == false then list[#list + 1] = f.name end
+    end
+    runtime_cache[cls] = list
+  end
+  return list
+end
+
+-- Errors raised while the constructor runs get the path from from_dict's
+-- handler; the others (at_top) get it here.
+local function raise(opts, at_top, kind, message, extra)
+  if at_top then fail(opts, kind, message, extra) end
+  error(errors.new(kind, message, extra), 0)
+end
+
+local function check_key(k, opts, at_top)
+  if type(k) ~= "string" then
+    raise(opts, at_top, "ValueError", "an adapter config must be a JSON object with string keys, got a key "
+      .. types.repr(k))
+  end
+end
+
+-- Warns about (or, strict, fails on) the keys a class does not know.
+local function report_unknown(cls, unknown, opts, warnings, at_top)
+  if #unknown == 0 then return end
+  for _, k in ipairs(unknown) do check_key(k, opts, at_top) end
+  table.sort(unknown)
+  local fs = {}
+  for j, f in ipairs(cls.fields) do fs[j] = f.name end
+  local names = {}
+  for i, k in ipairs(unknown) do names[i] = "'" .. k .. "'" .. config.suggest(k, fs) end
+  local msg = string.format("%d key%s unknown to %s: %s", #unknown, #unknown == 1 and "" or "s",
+    cls.name, table.concat(names, ", "))
+  if opts.strict then raise(opts, at_top, "ValueError", msg .. " (strict mode)", { unknown = unknown }) end
+  warn(opts, warnings, msg .. "; kept as they are and written back on save")
+end
+
 --- from_peft_type(tbl [, opts]) -> config
 function M.from_dict(tbl, opts)
   opts = opts or {}
@@ -115,52 +159,58 @@ function M.from_dict(tbl, opts)
     fail(opts, "ValueError", string.format("peft_type %s is a %s, not a %s", tostring(tbl.peft_type),
       cls.name, opts.cls.name), { field = "peft_type" })
   end
-  -- one pass: the class's fields, and the keys it does not know (kept)
-  local map = cls.field_map
-  local known, extra, unknown = {}, {}, {}
-  for k, v in pairs(tbl) do
-    if type(k) ~= "string" then
-      fail(opts, "ValueError", "an adapter config must be a JSON object with string keys, got a key "
-        .. types.repr(k))
-    end
-    if k ~= "runtime_config" then
-      local f = map[k]
-      if f and f.to_dict ~= false then
-        known[k] = v
-      else
-        extra[k] = v
-        unknown[#unknown + 1] = k
-      end
-    end
-  end
-  -- a class may look at the raw table first, as PEFT's check_kwargs does
-  -- (OFT refuses configs older than 0.14)
   local check_kwargs = cls.check_kwargs
-  if type(check_kwargs) == "function" then
-    local ok, res = pcall(check_kwargs, known, opts)
-    if not ok then
-      if errors.is_error(res) and opts.path and res.message:sub(1, #opts.path) ~= opts.path then
-        res.message = opts.path .. ": " .. res.message
-        res.path = opts.path
+  local skip = runtime_fields(cls)
+  local plain = type(check_kwargs) ~= "function" and tbl.runtime_config == nil
+  for i = 1, #skip do
+    if tbl[skip[i]] ~= nil then plain = false end
+  end
+  local args, new_opts
+  if plain then
+    -- the common case: the table goes to the constructor as it is, which
+    -- hands back the keys that are not fields (kept, and written on save)
+    local extra = {}
+    args = tbl
+    new_opts = { extra = extra, quiet = opts.quiet, loading = true,
+                 keep_unknown = function(unknown)
+                   for _, k in ipairs(unknown) do extra[k] = tbl[k] end
+                   report_unknown(cls, unknown, opts, warnings, false)
+                 end }
+  else
+    -- one pass: the fields the file may set, and the keys the class does
+    -- not know (kept); runtime-only fields are left out
+    local map = cls.field_map
+    local known, extra, unknown = {}, {}, {}
+    for k, v in pairs(tbl) do
+      check_key(k, opts, true)
+      if k ~= "runtime_config" then
+        local f = map[k]
+        if f and f.to_dict ~= false then
+          known[k] = v
+        else
+          extra[k] = v
+          unknown[#unknown + 1] = k
+        end
       end
-      error(res, 0)
     end
-    for _, w in ipairs(res or {}) do warn(opts, warnings, w) end
-  end
-  if #unknown > 0 then
-    table.sort(unknown)
-    local fs = {}
-    for j, f in ipairs(cls.fields) do fs[j] = f.name end
-    local names = {}
-    for i, k in ipairs(unknown) do names[i] = "'" .. k .. "'" .. config.suggest(k, fs) end
-    local msg = string.format("%d key%s unknown to %s: %s", #unknown, #unknown == 1 and "" or "s",
-      cls.name, table.concat(names, ", "))
-    if opts.strict then
-      fail(opts, "ValueError", msg .. " (strict mode)", { unknown = unknown })
+    -- a class may look at the raw table first, as PEFT's check_kwargs does
+    -- (OFT refuses configs older than 0.14)
+    if type(check_kwargs) == "function" then
+      local ok, res = pcall(check_kwargs, known, opts)
+      if not ok then
+        if errors.is_error(res) and opts.path and res.message:sub(1, #opts.path) ~= opts.path then
+          res.message = opts.path .. ": " .. res.message
+          res.path = opts.path
+        end
+        error(res, 0)
+      end
+      for _, w in ipairs(res or {}) do warn(opts, warnings, w) end
     end
-    warn(opts, warnings, msg .. "; kept as they are and written back on save")
+    report_unknown(cls, unknown, opts, warnings, true)
+    args = known
+    new_opts = { extra = extra, quiet = opts.quiet, loading = true, checked = true }
   end
-  local ok, res = pcall(config.new, cls, known, { extra = extra, quiet = opts.quiet, loading = true, checked = true })
+  local ok, res = pcall(config.new, cls, args, new_opts)
   if not ok then
     if errors.is_error(res) then
       if opts.path then
