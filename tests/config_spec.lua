@@ -59,6 +59,62 @@ describe("config objects", function()
     assert.are_not.equal(peft.LoraConfig { r = 4 }, peft.LoraConfig { r = 5 })
   end)
 
+  it("compare unequal to an object of another class with the same fields, and to a plain table", function()
+    local X = peft.config.declare { name = "EqSpecConfig", parent = peft.IA3Config, fields = {} }
+    local a, b = peft.IA3Config {}, X {}
+    assert.are.same(a:to_dict(), b:to_dict())
+    assert.is_false(a == b)
+    assert.is_false(a == setmetatable({}, { __eq = function() return false end }))
+    peft.config.truncate(#peft.config.order - 1)
+  end)
+
+  it("read None fields as nil, iterate their fields in order, and validate in place", function()
+    local cfg = peft.LoraConfig { r = 4 }
+    assert.is_nil(cfg.target_modules)
+    assert.is_nil(rawget(cfg, "r")) -- the object holds no field: every assignment is checked
+    local names = {}
+    for k, v in pairs(cfg) do
+      names[#names + 1] = k
+      if k == "r" then assert.are.equal(4, v) end
+    end
+    assert.are.equal(#peft.LoraConfig.fields, #names)
+    assert.are.equal("task_type", names[1])
+    cfg:validate()
+    cfg.r = 6
+    assert.are.equal(6, cfg.r)
+    assert.are.equal(6, cfg:to_dict().r)
+    local err = helpers.error_of(function() cfg.r = "x" end)
+    assert.are.equal("LoraConfig.r: expected an integer, got \"x\"", err.message)
+  end)
+
+  it("see methods added, replaced or removed on their class chain after they were used", function()
+    local Base = peft.config.Base
+    local cfg = peft.IA3Config {}
+    local original = cfg:to_json()
+    assert.are.equal(Base.to_json, cfg.to_json)
+    -- an override in the class (a new key)
+    peft.IA3Config.to_json = function() return "class" end
+    assert.are.equal("class", cfg:to_json())
+    -- replaced in place
+    peft.IA3Config.to_json = function() return "again" end
+    assert.are.equal("again", cfg:to_json())
+    -- removed: Base's again
+    peft.IA3Config.to_json = nil
+    assert.are.equal(original, cfg:to_json())
+    -- a method added to a parent class after the look-up was cached
+    assert.has_error(function() return cfg.describe_me end)
+    peft.PeftConfig.describe_me = function(self) return "parent " .. self:get_class().name end
+    assert.are.equal("parent IA3Config", cfg:describe_me())
+    peft.PeftConfig.describe_me = nil
+    -- Base's entry replaced in place
+    local saved = Base.repr
+    Base.repr = function() return "base" end
+    assert.are.equal("base", tostring(cfg))
+    Base.repr = saved
+    assert.are.equal("IA3Config()", tostring(cfg))
+    assert.has_error(function() return cfg.describe_me end)
+  end)
+
   it("copy and replace, re-validating", function()
     local a = peft.LoraConfig { r = 4 }
     local b = a:replace { r = 8 }

@@ -154,7 +154,8 @@ local function bind(cls, fn)
   end
 end
 
-local LAZY_FIELDS = { fields = true, field_map = true, instance_mt = true, fill = true, table_defaults = true }
+local LAZY_FIELDS = { fields = true, field_map = true, values_mt = true, object_mt = true, fill = true,
+                      table_defaults = true }
 
 class_mt.__index = function(cls, k)
   if LAZY_FIELDS[k] and rawget(cls, LAZY) then
@@ -174,14 +175,51 @@ class_mt.__call = function(cls, args) return cls.new(args) end
 class_mt.__tostring = function(cls) return "class " .. cls.name end
 class_mt.__name = "peft.ConfigClass"
 
+-- The methods of objects: a function found along the class chain, else
+-- Base's entry. Found ones are cached per class with where they were found;
+-- a cached entry stands while that table still holds the same function, and
+-- adding a key to any class or to Base empties every cache (an override
+-- lower in the chain is a new key).
+local method_owner, method_fn = setmetatable({}, { __mode = "k" }), setmetatable({}, { __mode = "k" })
+
+local function forget_methods()
+  method_owner = setmetatable({}, { __mode = "k" })
+  method_fn = setmetatable({}, { __mode = "k" })
+end
+
+class_mt.__newindex = function(cls, k, v)
+  rawset(cls, k, v)
+  forget_methods()
+end
+setmetatable(Base, { __newindex = function(t, k, v)
+  rawset(t, k, v)
+  forget_methods()
+end })
+
 local function find_method(cls, k)
+  local owners, fns = method_owner[cls], method_fn[cls]
+  if owners then
+    local owner = owners[k]
+    if owner then
+      local fn = fns[k]
+      if rawget(owner, k) == fn then return fn end
+    end
+  else
+    owners, fns = {}, {}
+    method_owner[cls], method_fn[cls] = owners, fns
+  end
   local c = cls
   while c do
     local v = rawget(c, k)
-    if type(v) == "function" then return v end
+    if type(v) == "function" then
+      owners[k], fns[k] = c, v
+      return v
+    end
     c = rawget(c, "parent")
   end
-  return Base[k]
+  local v = rawget(Base, k)
+  if v ~= nil then owners[k], fns[k] = Base, v end
+  return v
 end
 
 local function field_names(cls)
@@ -329,41 +367,55 @@ local function normalise_field(cls, spec, position)
   return f
 end
 
--- The metatable of objects of a class.
-local function make_instance_mt(cls, fields, map)
+-- Objects: a table that holds only [STATE] = st, with a metatable of its
+-- own whose __index is st.values, so that reading a field is a plain table
+-- read. The values table's metatable (one per class) answers for fields
+-- that are None, for methods and for mistakes. The object never holds a
+-- field itself, so every assignment goes through __newindex and is checked.
+local function make_instance_kit(cls, fields, map)
   local name = cls.name
-  local imt = { __peft_instance = true, __name = name, __class = cls }
-  imt.__index = function(obj, k)
-    local st = rawget(obj, STATE)
-    if map[k] then return st.values[k] end
+  local values_mt = { __index = function(_, k)
+    if map[k] then return nil end
     local m = find_method(cls, k)
-    if m then return m end
+    if m ~= nil then return m end
     if k == "is_prompt_learning" or k == "is_adaption_prompt" or k == "peft_type_of_class" then
       return cls[k]
     end
     error(unknown_field(cls, k), 2)
-  end
-  imt.__newindex = function(obj, k, v)
+  end }
+  local function newindex(obj, k, v)
     local f = map[k]
     if not f then error(unknown_field(cls, k), 2) end
     local st = rawget(obj, STATE)
     st.values[k] = check_field(cls, f, v)
   end
-  imt.__pairs = function(obj)
-    local st = rawget(obj, STATE)
+  local function iterate(obj)
+    local values = rawget(obj, STATE).values
     local i = 0
     return function()
       i = i + 1
       local f = fields[i]
-      if f then return f.name, st.values[f.name] end
+      if f then return f.name, rawget(values, f.name) end
     end, obj, nil
   end
-  imt.__tostring = function(obj) return obj:repr() end
-  imt.__eq = function(a, b)
-    if getmetatable(a) ~= getmetatable(b) then return false end
+  local function show(obj) return obj:repr() end
+  local function eq(a, b)
+    local ma, mb = getmetatable(a), getmetatable(b)
+    if type(ma) ~= "table" or type(mb) ~= "table" or ma.__class ~= mb.__class then return false end
     return core.json_encode(a:to_dict()) == core.json_encode(b:to_dict())
   end
-  return imt
+  --- object_mt(values) -> the metatable of a new object
+  local function object_mt(values)
+    return { __index = values, __newindex = newindex, __pairs = iterate, __tostring = show, __eq = eq,
+             __name = name, __class = cls, __peft_instance = true }
+  end
+  return values_mt, object_mt
+end
+
+-- A new object of cls over the state st.
+local function instantiate(cls, st)
+  local values = setmetatable(st.values, cls.values_mt)
+  return setmetatable({ [STATE] = st }, cls.object_mt(values))
 end
 
 local FILL_NULLABLE = 16 -- null passes (src/lpeft_config.h)
@@ -404,7 +456,9 @@ function M.finish(cls)
     end
     rawset(cls, "fields", fields)
     rawset(cls, "field_map", map)
-    rawset(cls, "instance_mt", make_instance_mt(cls, fields, map))
+    local values_mt, object_mt = make_instance_kit(cls, fields, map)
+    rawset(cls, "values_mt", values_mt)
+    rawset(cls, "object_mt", object_mt)
     -- the constructor's field pass (core.config_filler): values that the
     -- field's type passes through unchanged, and that no further rule looks
     -- at, are taken in C; a table default is deep-copied per object here
@@ -607,7 +661,7 @@ function new(cls, args, opts)
   end
   local st = { values = values, given = given, warnings = {}, extra = opts.extra or {}, quiet = opts.quiet,
                loading = opts.loading }
-  local obj = setmetatable({ [STATE] = st }, cls.instance_mt)
+  local obj = instantiate(cls, st)
   local table_defaults = cls.table_defaults
   for i = 1, #table_defaults do
     local f = table_defaults[i]
@@ -643,7 +697,7 @@ function Base.to_dict(self)
   for k, v in pairs(st.extra) do out[k] = deepcopy(v) end
   for _, f in ipairs(cls.fields) do
     if f.to_dict ~= false then
-      local v = st.values[f.name]
+      local v = rawget(st.values, f.name)
       if v == nil then
         out[f.name] = null
       elseif M.is_config(v) then
@@ -662,12 +716,12 @@ function Base.to_json(self, indent)
 end
 
 function Base.copy(self)
-  local cls = self:get_class()
+  local cls = getmetatable(self).__class
   local st = rawget(self, STATE)
   local nst = { values = deepcopy(st.values), given = deepcopy(st.given), warnings = {},
                 extra = deepcopy(st.extra), quiet = st.quiet }
   for i, w in ipairs(st.warnings) do nst.warnings[i] = w end
-  return setmetatable({ [STATE] = nst }, cls.instance_mt)
+  return instantiate(cls, nst)
 end
 
 --- A new object with some fields changed, validated like a fresh one.
@@ -677,7 +731,7 @@ function Base.replace(self, changes)
   local cls = self:get_class()
   for k in pairs(st.extra) do d[k] = nil end
   for _, f in ipairs(cls.fields) do
-    if f.to_dict == false then d[f.name] = st.values[f.name] end
+    if f.to_dict == false then d[f.name] = rawget(st.values, f.name) end
   end
   for k, v in pairs(changes or {}) do d[k] = v end
   return new(cls, d, { extra = deepcopy(st.extra), quiet = st.quiet })
@@ -686,7 +740,9 @@ end
 --- Re-runs every check on the current values; returns self or raises.
 function Base.validate(self)
   local fresh = self:replace({})
-  rawget(self, STATE).values = rawget(fresh, STATE).values
+  local values = rawget(fresh, STATE).values
+  rawget(self, STATE).values = values
+  getmetatable(self).__index = values
   return self
 end
 
@@ -734,7 +790,7 @@ function Base.diff(self)
   local out = {}
   for _, f in ipairs(cls.fields) do
     if f.name ~= "peft_type" and f.name ~= "peft_version" and f.to_dict ~= false then
-      local v = st.values[f.name]
+      local v = rawget(st.values, f.name)
       local cmpv = v
       if M.is_config(v) then cmpv = v:to_dict() end
       if not same(cmpv, f.default) then
