@@ -14,12 +14,12 @@
  * needs a deep copy per object, which the Lua side makes); literals: field
  * index -> set of strings, for the fields with FILL_LITERAL.
  *
- * values: the defaults with every accepted value put over them (a null
- * given for a nullable field removes the default); given: name -> true for
+ * values: every accepted value, and the default of each field not given
+ * (a null given for a nullable field leaves the field nil); given: name -> true for
  * every field args holds; nfound: how many fields args holds; nkeys: how
  * many keys args holds (more than nfound: args has a key that is not a
  * field); rest: nil, or the indices, in field order, of the given fields
- * left for Lua to check (their entry in values still holds the default).
+ * left for Lua to check (their entry in values is empty).
  *
  * args is read raw unless it has a metatable.
  */
@@ -121,12 +121,6 @@ static int fill(lua_State *L) {
   enum { NAMES = 2, DEFAULTS, LITERALS, ARRAY_MT, VALUES, GIVEN, REST };
   /* values, pre-sized for every field */
   lua_createtable(L, 0, fl->n > 0x7fff ? 0x7fff : (int)fl->n);
-  lua_pushnil(L);
-  while (lua_next(L, DEFAULTS)) {
-    lua_pushvalue(L, -2);
-    lua_insert(L, -2);
-    lua_rawset(L, VALUES);
-  }
   lua_Integer nkeys = 0;
   lua_pushnil(L);
   while (lua_next(L, 1)) {
@@ -141,8 +135,10 @@ static int fill(lua_State *L) {
     lua_pushvalue(L, -1);
     if (raw) lua_rawget(L, 1);
     else lua_gettable(L, 1); /* may raise: nothing to clean up */
-    if (lua_isnil(L, -1)) {
-      lua_pop(L, 2);
+    if (lua_isnil(L, -1)) { /* not given: the default, if it has one */
+      lua_pop(L, 1);
+      if (lua_rawgeti(L, DEFAULTS, i + 1) == LUA_TNIL) lua_pop(L, 2);
+      else lua_rawset(L, VALUES);
       continue;
     }
     nfound++;

@@ -115,6 +115,24 @@ describe("config objects", function()
     assert.has_error(function() return cfg.describe_me end)
   end)
 
+  it("give each object its own copy of a default that is a config object, made when first read", function()
+    local a, b = peft.LoraConfig {}, peft.LoraConfig {}
+    assert.is_nil(rawget(rawget(a, peft.config.STATE).values, "runtime_config")) -- not made yet
+    local seen
+    for k, v in pairs(a) do if k == "runtime_config" then seen = v end end
+    assert.is_true(peft.config.is_config(seen))
+    assert.are.equal(seen, a.runtime_config)
+    a.runtime_config.ephemeral_gpu_offload = true
+    assert.is_false(b.runtime_config.ephemeral_gpu_offload)
+    assert.is_false(peft.LoraConfig:field("runtime_config").default.ephemeral_gpu_offload)
+    assert.is_true(a:replace({ r = 4 }).runtime_config.ephemeral_gpu_offload) -- carried over
+    local c = a:copy()
+    c.runtime_config.ephemeral_gpu_offload = false
+    assert.is_true(a.runtime_config.ephemeral_gpu_offload)
+    assert.is_nil(a:to_dict().runtime_config) -- never written
+    assert.is_false(peft.LoraConfig {}:replace({}).runtime_config.ephemeral_gpu_offload)
+  end)
+
   it("copy and replace, re-validating", function()
     local a = peft.LoraConfig { r = 4 }
     local b = a:replace { r = 8 }
@@ -185,7 +203,7 @@ describe("the constructor's field pass (core.config_filler)", function()
 
   local names = { "s", "i", "n", "b", "lst", "set", "d", "lit", "other" }
   local codes = { F.STR | 16, F.INT, F.NUMBER, F.BOOL, F.STR_LIST | 16, F.STR_LIST | F.SORTED, F.DICT, F.LITERAL, 0 }
-  local fill = core.config_filler(names, codes, { s = "dflt", i = 7 }, { [8] = { none = true, all = true } })
+  local fill = core.config_filler(names, codes, { "dflt", 7, [9] = 0 }, { [8] = { none = true, all = true } })
 
   it("takes the values each field passes as they are and hands the rest back, in field order", function()
     local l, sorted, d = arr { "b", "a" }, arr { "a", "b" }, { x = 1 }
@@ -199,9 +217,13 @@ describe("the constructor's field pass (core.config_filler)", function()
     for _, name in ipairs(names) do assert.is_true(given[name]) end
   end)
 
-  it("keeps the defaults of fields not given; null removes the default of a nullable field only", function()
-    local values, given, nfound, nkeys, rest = fill { s = null, i = null, extra = true }
-    assert.are.same({ i = 7 }, values) -- i is not nullable: its null goes to Lua, the default stays meanwhile
+  it("puts in the defaults of fields not given; null empties a nullable field, and goes to Lua for another",
+    function()
+    local values, given, nfound, nkeys, rest = fill { extra = true }
+    assert.are.same({ s = "dflt", i = 7, other = 0 }, values)
+    assert.is_nil(rest)
+    values, given, nfound, nkeys, rest = fill { s = null, i = null, extra = true }
+    assert.are.same({ other = 0 }, values) -- i is not nullable: Lua decides
     assert.are.same({ s = true, i = true }, given)
     assert.are.equal(2, nfound)
     assert.are.equal(3, nkeys) -- 'extra' is not a field

@@ -367,6 +367,14 @@ local function normalise_field(cls, spec, position)
   return f
 end
 
+-- A default that is a config object (LoraConfig's runtime_config) is copied
+-- for an object when the field is first read, not when the object is made:
+-- most objects never read it. Only for fields that cannot be None, so that
+-- a missing value always means "not read yet".
+local function lazy_default(f)
+  return type(f.default) == "table" and not f.allows_none and M.is_config(f.default)
+end
+
 -- Objects: a table that holds only [STATE] = st, with a metatable of its
 -- own whose __index is st.values, so that reading a field is a plain table
 -- read. The values table's metatable (one per class) answers for fields
@@ -374,8 +382,18 @@ end
 -- field itself, so every assignment goes through __newindex and is checked.
 local function make_instance_kit(cls, fields, map)
   local name = cls.name
-  local values_mt = { __index = function(_, k)
-    if map[k] then return nil end
+  local lazy = {}
+  for _, f in ipairs(fields) do
+    if lazy_default(f) then lazy[f.name] = f end
+  end
+  local values_mt = { __index = function(values, k)
+    if map[k] then
+      local f = lazy[k]
+      if f == nil then return nil end
+      local v = deepcopy(f.default)
+      rawset(values, k, v)
+      return v
+    end
     local m = find_method(cls, k)
     if m ~= nil then return m end
     if k == "is_prompt_learning" or k == "is_adaption_prompt" or k == "peft_type_of_class" then
@@ -395,7 +413,7 @@ local function make_instance_kit(cls, fields, map)
     return function()
       i = i + 1
       local f = fields[i]
-      if f then return f.name, rawget(values, f.name) end
+      if f then return f.name, values[f.name] end
     end, obj, nil
   end
   local function show(obj) return obj:repr() end
@@ -471,10 +489,10 @@ function M.finish(cls)
       end
       if f.allows_none then code = code | FILL_NULLABLE end
       codes[i] = code
-      if type(f.default) == "table" then
+      if type(f.default) ~= "table" then
+        defaults[i] = f.default
+      elseif not lazy_default(f) then
         table_defaults[#table_defaults + 1] = f
-      else
-        defaults[f.name] = f.default
       end
     end
     rawset(cls, "fill", core.config_filler(names, codes, defaults, literals))
@@ -697,7 +715,7 @@ function Base.to_dict(self)
   for k, v in pairs(st.extra) do out[k] = deepcopy(v) end
   for _, f in ipairs(cls.fields) do
     if f.to_dict ~= false then
-      local v = rawget(st.values, f.name)
+      local v = st.values[f.name]
       if v == nil then
         out[f.name] = null
       elseif M.is_config(v) then
@@ -790,7 +808,7 @@ function Base.diff(self)
   local out = {}
   for _, f in ipairs(cls.fields) do
     if f.name ~= "peft_type" and f.name ~= "peft_version" and f.to_dict ~= false then
-      local v = rawget(st.values, f.name)
+      local v = st.values[f.name]
       local cmpv = v
       if M.is_config(v) then cmpv = v:to_dict() end
       if not same(cmpv, f.default) then
