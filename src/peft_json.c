@@ -293,17 +293,36 @@ static int decode_array(reader *r) {
   return 1;
 }
 
+/* Members are gathered on the stack, OBJECT_BATCH at a time, so that the
+ * table is made at its final size (an adapter config has a few dozen keys;
+ * growing the table one key at a time would rehash it at every power of
+ * two). They are set in order, so a repeated key keeps its last value. */
+#define OBJECT_BATCH 32
+
+/* Sets the n key/value pairs above stack index t into the table at t, and
+ * pops them. */
+static void flush_members(lua_State *L, int t, int n) {
+  for (int i = 0; i < n; i++) {
+    lua_pushvalue(L, t + 1 + 2 * i);
+    lua_pushvalue(L, t + 2 + 2 * i);
+    lua_rawset(L, t);
+  }
+  lua_settop(L, t);
+}
+
 static int decode_object(reader *r) {
   lua_State *L = r->L;
   if (++r->depth > PEFT_JSON_MAX_DEPTH) return rfail(r, "nesting too deep");
-  if (!lua_checkstack(L, 4)) return rfail(r, "nesting too deep");
-  lua_newtable(L);
+  if (!lua_checkstack(L, 2 * OBJECT_BATCH + 4)) return rfail(r, "nesting too deep");
   skip_ws(r);
   if (r->p < r->end && *r->p == '}') {
     r->p++;
     r->depth--;
+    lua_newtable(L);
     return 1;
   }
+  lua_pushnil(L); /* the table's slot: made at the first flush */
+  int t = lua_gettop(L), n = 0, made = 0;
   for (;;) {
     skip_ws(r);
     if (r->p >= r->end) return rfail(r, "unterminated object (expected a key)");
@@ -314,7 +333,15 @@ static int decode_object(reader *r) {
     if (r->p >= r->end || *r->p != ':') return rfail(r, "expected ':' after an object key");
     r->p++;
     if (!decode_value(r)) return 0;
-    lua_rawset(L, -3);
+    if (++n == OBJECT_BATCH) {
+      if (!made) {
+        lua_createtable(L, 0, 2 * OBJECT_BATCH);
+        lua_replace(L, t);
+        made = 1;
+      }
+      flush_members(L, t, n);
+      n = 0;
+    }
     skip_ws(r);
     if (r->p >= r->end) return rfail(r, "unterminated object (expected ',' or '}')");
     if (*r->p == ',') {
@@ -327,6 +354,11 @@ static int decode_object(reader *r) {
     }
     return rfail(r, "expected ',' or '}' after an object member");
   }
+  if (!made) {
+    lua_createtable(L, 0, n);
+    lua_replace(L, t);
+  }
+  flush_members(L, t, n);
   r->depth--;
   return 1;
 }

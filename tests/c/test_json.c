@@ -147,6 +147,68 @@ TEST(depth_limit) {
   free(deep);
 }
 
+/* Objects are built in batches of members: sizes around the batch, a key
+ * repeated across batches (the last value wins, as in Python), nesting at
+ * the limit, and errors after a batch was set. */
+TEST(objects_of_every_size) {
+  char buf[8192];
+  for (int n = 0; n <= 70; n++) {
+    size_t len = 0;
+    buf[len++] = '{';
+    for (int i = 0; i < n; i++) len += (size_t)snprintf(buf + len, sizeof buf - len, "%s\"k%d\": %d", i ? "," : "", i, i);
+    buf[len++] = '}';
+    buf[len] = '\0';
+    CHECK_INT(decode(buf), 1);
+    int count = 0;
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+      char key[16];
+      snprintf(key, sizeof key, "k%d", (int)lua_tointeger(L, -1));
+      CHECK_STR(lua_tostring(L, -2), key);
+      lua_pop(L, 1);
+      count++;
+    }
+    CHECK_INT(count, n);
+  }
+  CHECK_INT(decode("{\"a\": 1, \"b\": 2, \"a\": 3}"), 1);
+  CHECK_INT(lua_getfield(L, 1, "a"), LUA_TNUMBER);
+  CHECK_INT((int)lua_tointeger(L, -1), 3);
+  /* "a" first, then 40 other keys, then "a" again: across a batch */
+  size_t len = (size_t)snprintf(buf, sizeof buf, "{\"a\": 1");
+  for (int i = 0; i < 40; i++) len += (size_t)snprintf(buf + len, sizeof buf - len, ", \"x%d\": {\"y\": [%d]}", i, i);
+  snprintf(buf + len, sizeof buf - len, ", \"a\": 2}");
+  CHECK_INT(decode(buf), 1);
+  CHECK_INT(lua_getfield(L, 1, "a"), LUA_TNUMBER);
+  CHECK_INT((int)lua_tointeger(L, -1), 2);
+  CHECK_INT(lua_getfield(L, 1, "x39"), LUA_TTABLE);
+  CHECK_INT(lua_getfield(L, -1, "y"), LUA_TTABLE);
+  CHECK_INT(lua_rawgeti(L, -1, 1), LUA_TNUMBER);
+  CHECK_INT((int)lua_tointeger(L, -1), 39);
+  /* an error after the first batch was set */
+  len = 0;
+  buf[len++] = '{';
+  for (int i = 0; i < 40; i++) len += (size_t)snprintf(buf + len, sizeof buf - len, "\"k%d\": %d, ", i, i);
+  snprintf(buf + len, sizeof buf - len, "\"z\": }");
+  CHECK_INT(decode(buf), 4);
+  CHECK(strstr(lua_tostring(L, 2), "expected a value") != NULL);
+  /* objects nested to the limit, and one over */
+  char *deep = malloc(8 * PEFT_JSON_MAX_DEPTH + 16);
+  len = 0;
+  for (int i = 0; i < PEFT_JSON_MAX_DEPTH; i++) len += (size_t)sprintf(deep + len, "{\"a\":");
+  deep[len++] = '1';
+  for (int i = 0; i < PEFT_JSON_MAX_DEPTH; i++) deep[len++] = '}';
+  deep[len] = '\0';
+  CHECK_INT(decode(deep), 1);
+  len = 0;
+  for (int i = 0; i <= PEFT_JSON_MAX_DEPTH; i++) len += (size_t)sprintf(deep + len, "{\"a\":");
+  deep[len++] = '1';
+  for (int i = 0; i <= PEFT_JSON_MAX_DEPTH; i++) deep[len++] = '}';
+  deep[len] = '\0';
+  CHECK_INT(decode(deep), 4);
+  CHECK(strstr(lua_tostring(L, 2), "nesting too deep") != NULL);
+  free(deep);
+}
+
 TEST(encode_rejects_what_json_cannot_hold) {
   lua_settop(L, 0);
   lua_newtable(L);
@@ -181,6 +243,7 @@ int main(void) {
   RUN(nan_and_infinity);
   RUN(decode_errors_name_the_position);
   RUN(depth_limit);
+  RUN(objects_of_every_size);
   RUN(encode_rejects_what_json_cannot_hold);
   lua_close(L);
   return ctest_summary("test_json");
