@@ -133,6 +133,17 @@ describe("config objects", function()
     assert.is_false(peft.LoraConfig {}:replace({}).runtime_config.ephemeral_gpu_offload)
   end)
 
+  it("hand post_init the class (chk.class) and set peft_type to the class's own", function()
+    local seen
+    local X = peft.config.declare { name = "ChkSpecConfig", parent = peft.IA3Config, fields = {},
+      post_init = function(self, chk) seen = chk.class end }
+    local cfg = X { peft_type = "LORA" }
+    assert.are.equal(X, seen)
+    assert.are.equal("IA3", cfg.peft_type) -- what the class says, whatever was given
+    assert.are.equal("IA3", peft.IA3Config {}.peft_type)
+    peft.config.truncate(#peft.config.order - 1)
+  end)
+
   it("copy and replace, re-validating", function()
     local a = peft.LoraConfig { r = 4 }
     local b = a:replace { r = 8 }

@@ -25,7 +25,7 @@ M.PeftConfig = config.declare {
     { "inference_mode", "bool", false, "Whether the adapter is loaded for inference only (weights frozen)." },
   },
   post_init = function(self, chk)
-    local cls = self:get_class()
+    local cls = chk.class
     local tt = self.task_type
     if tt ~= nil and not core.task_index(tt) then
       local hint = ""
@@ -37,7 +37,8 @@ M.PeftConfig = config.declare {
       chk.fail("task_type", "invalid task type %s; must be one of %s%s", types.repr(tt),
         table.concat(task_list(), ", "), hint)
     end
-    if cls.peft_type then chk.set("peft_type", cls.peft_type) end
+    local pt = cls.peft_type
+    if pt and self.peft_type ~= pt then chk.set("peft_type", pt) end
     if self.peft_version == nil then chk.set("peft_version", config.PEFT_VERSION) end
   end,
 }

@@ -642,8 +642,9 @@ local chk_mt = {
 
 local function make_chk(cls, obj, st)
   -- loading: whether the object is being loaded from a file; values: the
-  -- field values as they stand
-  return setmetatable({ [CHK_CLS] = cls, [CHK_ST] = st, loading = st.loading == true, values = st.values }, chk_mt)
+  -- field values as they stand; class: the object's class
+  return setmetatable({ [CHK_CLS] = cls, [CHK_ST] = st, loading = st.loading == true, values = st.values,
+                        class = cls }, chk_mt)
 end
 
 --- cls.new(args [, opts]) -> object
