@@ -15,11 +15,12 @@
  * index -> set of strings, for the fields with FILL_LITERAL.
  *
  * values: every accepted value, and the default of each field not given
- * (a null given for a nullable field leaves the field nil); given: name -> true for
- * every field args holds; nfound: how many fields args holds; nkeys: how
- * many keys args holds (more than nfound: args has a key that is not a
- * field); rest: nil, or the indices, in field order, of the given fields
- * left for Lua to check (their entry in values is empty).
+ * (a null given for a nullable field leaves the field nil); given: a string
+ * of one bit per field, set for the fields args holds (field i is bit
+ * (i-1) % 8 of byte (i-1) // 8 + 1); nfound: how many fields args holds;
+ * nkeys: how many keys args holds (more than nfound: args has a key that is
+ * not a field); rest: nil, or the indices, in field order, of the given
+ * fields left for Lua to check (their entry in values is empty).
  *
  * args is read raw unless it has a metatable.
  */
@@ -127,8 +128,14 @@ static int fill(lua_State *L) {
     lua_pop(L, 1);
     nkeys++;
   }
-  lua_createtable(L, 0, nkeys > 0x7fff ? 0x7fff : (int)nkeys); /* given */
-  lua_pushnil(L);                                               /* rest */
+  /* given: one bit per field, in a buffer on the C stack (or, for a class
+   * with very many fields, a userdata in the given slot meanwhile) */
+  size_t nbytes = ((size_t)fl->n + 7) / 8;
+  unsigned char small[128], *bits = small;
+  if (nbytes > sizeof small) bits = lua_newuserdatauv(L, nbytes, 0);
+  else lua_pushnil(L);
+  memset(bits, 0, nbytes);
+  lua_pushnil(L); /* rest */
   lua_Integer nfound = 0, nrest = 0;
   for (lua_Integer i = 0; i < fl->n; i++) {
     lua_rawgeti(L, NAMES, i + 1); /* name */
@@ -142,9 +149,7 @@ static int fill(lua_State *L) {
       continue;
     }
     nfound++;
-    lua_pushvalue(L, -2);
-    lua_pushboolean(L, 1);
-    lua_rawset(L, GIVEN);
+    bits[i / 8] |= (unsigned char)(1u << (i % 8));
     int code = fl->code[i];
     if (plain_ok(L, code, i + 1, LITERALS, ARRAY_MT)) {
       lua_rawset(L, VALUES);
@@ -163,7 +168,7 @@ static int fill(lua_State *L) {
     }
   }
   lua_pushvalue(L, VALUES);
-  lua_pushvalue(L, GIVEN);
+  lua_pushlstring(L, (const char *)bits, nbytes);
   lua_pushinteger(L, nfound);
   lua_pushinteger(L, nkeys);
   lua_pushvalue(L, REST);

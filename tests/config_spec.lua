@@ -144,6 +144,26 @@ describe("config objects", function()
     peft.config.truncate(#peft.config.order - 1)
   end)
 
+  it("know which fields were given, null included, in post_init (chk.given) and after (was_given)", function()
+    local seen = {}
+    local X = peft.config.declare { name = "GivenSpecConfig", parent = peft.IA3Config, fields = {
+      { "extra_a", "Optional[int]", 3, "a" }, { "extra_b", "Optional[dict]", {}, "b" } },
+      post_init = function(self, chk)
+        for _, n in ipairs { "target_modules", "extra_a", "extra_b", "fan_in_fan_out", "nope" } do seen[n] = chk.given(n) end
+      end }
+    local cfg = X { extra_a = peft.null, target_modules = { "q" }, extra_b = { k = 1 } }
+    assert.are.same({ target_modules = true, extra_a = true, extra_b = true, fan_in_fan_out = false, nope = false }, seen)
+    assert.is_nil(cfg.extra_a) -- null given: no default
+    assert.is_true(cfg:was_given("extra_a"))
+    assert.is_true(cfg:was_given("target_modules"))
+    assert.is_false(cfg:was_given("fan_in_fan_out"))
+    assert.is_false(cfg:was_given("no_such_field"))
+    assert.is_true(cfg:copy():was_given("extra_b"))
+    assert.are.same({}, X {}.extra_b) -- a table default when not given
+    assert.are.equal(3, X {}.extra_a)
+    peft.config.truncate(#peft.config.order - 1)
+  end)
+
   it("copy and replace, re-validating", function()
     local a = peft.LoraConfig { r = 4 }
     local b = a:replace { r = 8 }
@@ -211,8 +231,17 @@ describe("the constructor's field pass (core.config_filler)", function()
   local F = types.FILL
   local null = core.null
   local function arr(t) return setmetatable(t, core.json_array_mt) end
-
   local names = { "s", "i", "n", "b", "lst", "set", "d", "lit", "other" }
+  -- the names whose bit is set in a given-string
+  local function given_names(given)
+    local set = {}
+    for i, name in ipairs(names) do
+      local b = given:byte((i - 1) // 8 + 1)
+      if b & (1 << ((i - 1) % 8)) ~= 0 then set[name] = true end
+    end
+    return set
+  end
+
   local codes = { F.STR | 16, F.INT, F.NUMBER, F.BOOL, F.STR_LIST | 16, F.STR_LIST | F.SORTED, F.DICT, F.LITERAL, 0 }
   local fill = core.config_filler(names, codes, { "dflt", 7, [9] = 0 }, { [8] = { none = true, all = true } })
 
@@ -225,7 +254,9 @@ describe("the constructor's field pass (core.config_filler)", function()
     assert.are.equal(9, nfound)
     assert.are.equal(9, nkeys)
     assert.are.same({ 9 }, rest)
-    for _, name in ipairs(names) do assert.is_true(given[name]) end
+    assert.are.equal(2, #given) -- nine fields: two bytes
+    assert.are.same({ s = true, i = true, n = true, b = true, lst = true, set = true, d = true, lit = true,
+      other = true }, given_names(given))
   end)
 
   it("puts in the defaults of fields not given; null empties a nullable field, and goes to Lua for another",
@@ -235,7 +266,7 @@ describe("the constructor's field pass (core.config_filler)", function()
     assert.is_nil(rest)
     values, given, nfound, nkeys, rest = fill { s = null, i = null, extra = true }
     assert.are.same({ other = 0 }, values) -- i is not nullable: Lua decides
-    assert.are.same({ s = true, i = true }, given)
+    assert.are.same({ s = true, i = true }, given_names(given))
     assert.are.equal(2, nfound)
     assert.are.equal(3, nkeys) -- 'extra' is not a field
     assert.are.same({ 2 }, rest)
@@ -269,9 +300,35 @@ describe("the constructor's field pass (core.config_filler)", function()
     local args = setmetatable({}, { __index = function(_, k) if k == "i" then return 5 end end })
     local values, given, nfound, nkeys = fill(args)
     assert.are.equal(5, values.i)
-    assert.is_true(given.i)
+    assert.are.same({ i = true }, given_names(given))
     assert.are.equal(1, nfound)
     assert.are.equal(0, nkeys)
+  end)
+
+  it("handles classes of any number of fields", function()
+    local values, given, nfound, nkeys, rest = core.config_filler({}, {}, {}, {}) { a = 1 }
+    assert.are.same({}, values)
+    assert.are.equal("", given)
+    assert.are.equal(0, nfound)
+    assert.are.equal(1, nkeys)
+    assert.is_nil(rest)
+    for _, n in ipairs { 8, 9, 1024, 1025, 3000 } do
+      local ns, cs = {}, {}
+      for i = 1, n do ns[i], cs[i] = "f" .. i, F.INT end
+      values, given, nfound, nkeys, rest = core.config_filler(ns, cs, {}, {}) { f1 = 1, f7 = "x", ["f" .. n] = 2 }
+      assert.are.equal((n + 7) // 8, #given)
+      assert.are.equal(3, nfound)
+      assert.are.equal(3, nkeys)
+      assert.are.same({ f1 = 1, ["f" .. n] = 2 }, values)
+      local set = 0
+      for i = 1, #given do
+        local b = given:byte(i)
+        while b > 0 do set, b = set + (b & 1), b >> 1 end
+      end
+      assert.are.equal(3, set)
+      assert.are.equal(1, (given:byte((n - 1) // 8 + 1) >> ((n - 1) % 8)) & 1)
+      assert.are.same({ 7 }, rest)
+    end
   end)
 
   it("refuses a malformed plan", function()

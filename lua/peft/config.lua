@@ -52,6 +52,12 @@ local function deepcopy(v)
 end
 M.deepcopy = deepcopy
 
+-- Whether field i is set in a bit string made by core.config_filler.
+local function given_bit(given, i)
+  local b = string.byte(given, (i - 1) // 8 + 1)
+  return b ~= nil and (b >> ((i - 1) % 8)) & 1 == 1
+end
+
 local function fmt(s, ...)
   if select("#", ...) == 0 then return s end
   return string.format(s, ...)
@@ -155,7 +161,7 @@ local function bind(cls, fn)
 end
 
 local LAZY_FIELDS = { fields = true, field_map = true, values_mt = true, object_mt = true, fill = true,
-                      table_defaults = true }
+                      table_defaults = true, field_index = true }
 
 class_mt.__index = function(cls, k)
   if LAZY_FIELDS[k] and rawget(cls, LAZY) then
@@ -486,9 +492,10 @@ function M.finish(cls)
     -- the constructor's field pass (core.config_filler): values that the
     -- field's type passes through unchanged, and that no further rule looks
     -- at, are taken in C; a table default is deep-copied per object here
-    local names, codes, defaults, literals, table_defaults = {}, {}, {}, {}, {}
+    local names, codes, defaults, literals, table_defaults, index = {}, {}, {}, {}, {}, {}
     for i, f in ipairs(fields) do
       names[i] = f.name
+      index[f.name] = i
       local code = 0
       if not (f.min or f.max or f.gt or f.lt or f.check or f.nested) then
         code, literals[i] = types.accepted_as_is(f.node, f.set)
@@ -498,9 +505,10 @@ function M.finish(cls)
       if type(f.default) ~= "table" then
         defaults[i] = f.default
       elseif not lazy_default(f) then
-        table_defaults[#table_defaults + 1] = f
+        table_defaults[#table_defaults + 1] = i
       end
     end
+    rawset(cls, "field_index", index)
     rawset(cls, "fill", core.config_filler(names, codes, defaults, literals))
     rawset(cls, "table_defaults", table_defaults)
   end)
@@ -619,7 +627,10 @@ local chk_makers = {
   end,
   --- Whether the caller gave the field (as opposed to the default).
   given = function(cls, st)
-    return function(field) return st.given[field] == true end
+    return function(field)
+      local i = cls.field_index[field]
+      return i ~= nil and given_bit(st.given, i)
+    end
   end,
   --- Sets a derived value without the field checks, normalising lists so
   -- that an empty one is still written as [].
@@ -687,13 +698,16 @@ function new(cls, args, opts)
   local st = { values = values, given = given, warnings = {}, extra = opts.extra or {}, quiet = opts.quiet,
                loading = opts.loading }
   local obj = instantiate(cls, st)
+  local fields = cls.fields
   local table_defaults = cls.table_defaults
-  for i = 1, #table_defaults do
-    local f = table_defaults[i]
-    if not given[f.name] then values[f.name] = deepcopy(f.default) end
+  for j = 1, #table_defaults do
+    local i = table_defaults[j]
+    if not given_bit(given, i) then
+      local f = fields[i]
+      values[f.name] = deepcopy(f.default)
+    end
   end
   if rest then
-    local fields = cls.fields
     for j = 1, #rest do
       local f = fields[rest[j]]
       local name = f.name
@@ -743,7 +757,7 @@ end
 function Base.copy(self)
   local cls = getmetatable(self).__class
   local st = rawget(self, STATE)
-  local nst = { values = deepcopy(st.values), given = deepcopy(st.given), warnings = {},
+  local nst = { values = deepcopy(st.values), given = st.given, warnings = {},
                 extra = deepcopy(st.extra), quiet = st.quiet }
   for i, w in ipairs(st.warnings) do nst.warnings[i] = w end
   return instantiate(cls, nst)
@@ -781,7 +795,8 @@ end
 --- Whether a field was given (in the constructor's table or the file), as
 -- opposed to taking its default.
 function Base.was_given(self, name)
-  return rawget(self, STATE).given[name] == true
+  local i = getmetatable(self).__class.field_index[name]
+  return i ~= nil and given_bit(rawget(self, STATE).given, i)
 end
 
 --- The keys kept from a file that the class does not know.
