@@ -257,6 +257,18 @@ describe("peft COMMAND", function()
       assert.truthy(msg:find("Not a directory", 1, true))
     end)
 
+    it("counts a nested config's unknown keys as a warning of the file, which --strict fails", function()
+      local d = helpers.tmpdir()
+      adapter(d .. "/eva", '{"peft_type": "LORA", "init_lora_weights": "eva", "eva_config": {"bogus": 1}}')
+      local r = run { "validate", d, "--json" }
+      assert.are.equal(0, r.code)
+      assert.are.equal("", r.err)
+      local f = decode(r.out).files[1]
+      assert.are.equal("warning", f.status)
+      assert.are.same({ "LoraConfig: eva_config: keys unknown to EvaConfig kept as they are: bogus" }, f.warnings)
+      assert.are.equal(1, run({ "validate", "--strict", d }).code)
+    end)
+
     it("--json lists every file", function()
       local r = run { "validate", dir, "--json" }
       assert.are.equal(1, r.code)

@@ -187,6 +187,19 @@ describe("from_pretrained", function()
     assert.are.same({ "merge_weights" }, err.unknown)
   end)
 
+  it("records unknown keys of a nested config kept as a dict on the config, and stays quiet when asked", function()
+    local text = '{"peft_type": "LORA", "init_lora_weights": "eva", "eva_config": {"rho": 2.0, "bogus": 1}}'
+    local warnings, cfg = quiet(load_text, text, { quiet = true })
+    assert.are.same({}, warnings) -- nothing emitted
+    assert.are.same({ "LoraConfig: eva_config: keys unknown to EvaConfig kept as they are: bogus" }, cfg:warnings())
+    assert.are.equal(1, cfg.eva_config.bogus)
+    warnings = quiet(load_text, text)
+    assert.are.equal(1, #warnings)
+    assert.truthy(warnings[1]:find("keys unknown to EvaConfig kept as they are: bogus", 1, true))
+    -- strict is about the file's own keys (the CLI's --strict fails on any warning)
+    assert.are.equal(1, #load_text(text, { strict = true, quiet = true }):warnings())
+  end)
+
   describe("unknown keys", function()
     local text = '{"peft_type": "IA3", "enable_lora": [true, false], "merge_weights": false, "fan_in_fanout": 1}'
 

@@ -245,7 +245,7 @@ local EMPTY_OK = setmetatable({}, { __mode = "k" }) -- helper class -> its defau
 -- Converts a value given for a nested helper-config field: a table becomes
 -- a checked object of that class when the field converts (PEFT builds the
 -- dataclass), else it is checked and kept as a plain table.
-local function convert_nested(f, v)
+local function convert_nested(f, v, warn)
   if f.nested == nil or type(v) ~= "table" then return v end
   local mt = getmetatable(v)
   if mt and mt.__peft_instance then
@@ -266,14 +266,23 @@ local function convert_nested(f, v)
   if next(v) == nil then EMPTY_OK[cls] = true end
   if #unknown > 0 then
     table.sort(unknown)
-    errors.warn(string.format("%s: keys unknown to %s kept as they are: %s", f.name, cls.name,
+    warn(string.format("%s: keys unknown to %s kept as they are: %s", f.name, cls.name,
       table.concat(unknown, ", ")))
   end
   return v
 end
 
+-- Records a warning on an object's state (and emits it unless quiet);
+-- without a state, only emits it.
+local function warn_on(cls, st, message)
+  local m = cls.name .. ": " .. message
+  if st then st.warnings[#st.warnings + 1] = m end
+  if not (st and st.quiet) then errors.warn(m) end
+end
+
 -- Checks and normalises a value for field f of class cls. Raises ValueError.
-local function check_field(cls, f, v)
+-- st: the state of the object the value is for (its warnings).
+local function check_field(cls, f, v, st)
   -- an empty dict for a nested config kept as a dict (PEFT's default
   -- loftq_config) whose class has been seen to accept it
   if f.nested and not f.convert and not f.check and type(v) == "table" and next(v) == nil and getmetatable(v) == nil
@@ -329,7 +338,7 @@ local function check_field(cls, f, v)
     if problem then error(value_error(cls, f.name, problem, true, v), 0) end
   end
   if f.nested then
-    local okc, res = pcall(convert_nested, f, v)
+    local okc, res = pcall(convert_nested, f, v, function(message) warn_on(cls, st, message) end)
     if not okc then
       if errors.is_error(res) then
         res.message = cls.name .. "." .. f.name .. ": " .. res.message
@@ -417,7 +426,7 @@ local function make_instance_kit(cls, fields, map)
     local f = map[k]
     if not f then error(unknown_field(cls, k), 2) end
     local st = rawget(obj, STATE)
-    st.values[k] = check_field(cls, f, v)
+    st.values[k] = check_field(cls, f, v, st)
   end
   local function iterate(obj)
     local values = rawget(obj, STATE).values
@@ -619,11 +628,7 @@ local chk_makers = {
   end,
   --- Records a warning on the object and emits it (unless quiet).
   warn = function(cls, st)
-    return function(message, ...)
-      local m = cls.name .. ": " .. fmt(message, ...)
-      st.warnings[#st.warnings + 1] = m
-      if not st.quiet then errors.warn(m) end
-    end
+    return function(message, ...) warn_on(cls, st, fmt(message, ...)) end
   end,
   --- Whether the caller gave the field (as opposed to the default).
   given = function(cls, st)
@@ -711,7 +716,7 @@ function new(cls, args, opts)
     for j = 1, #rest do
       local f = fields[rest[j]]
       local name = f.name
-      values[name] = check_field(cls, f, args[name])
+      values[name] = check_field(cls, f, args[name], st)
     end
   end
   run_post_init(cls, obj, make_chk(cls, obj, st))
