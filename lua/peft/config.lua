@@ -547,10 +547,9 @@ function M.declare(spec)
   if parent ~= nil and (type(parent) ~= "table" or getmetatable(parent) ~= class_mt) then
     errors.raise("TypeError", name .. ": parent must be a config class, got " .. types.repr(parent))
   end
-  local function flag(k)
-    if spec[k] ~= nil then return spec[k] and true or false end
-    return parent and parent[k] or false
-  end
+  local prompt, adaption = spec.is_prompt_learning, spec.is_adaption_prompt
+  if prompt == nil then prompt = parent and parent.is_prompt_learning end
+  if adaption == nil then adaption = parent and parent.is_adaption_prompt end
   -- one constructor sizes the table once (new and LAZY are filled in below)
   local cls = setmetatable({
     name = name,
@@ -558,14 +557,16 @@ function M.declare(spec)
     kind = spec.kind or (parent and parent.kind) or "config",
     doc = spec.doc or (parent and parent.doc) or "",
     peft_type = spec.peft_type or (parent and parent.peft_type),
-    is_prompt_learning = flag("is_prompt_learning"),
-    is_adaption_prompt = flag("is_adaption_prompt"),
+    is_prompt_learning = prompt and true or false,
+    is_adaption_prompt = adaption and true or false,
     post_init = spec.post_init,
     inherit_post_init = spec.inherit_post_init ~= false,
     new = false,
     [LAZY] = spec.fields or {},
   }, class_mt)
-  for k, v in pairs(spec.methods or {}) do rawset(cls, k, v) end
+  if spec.methods then
+    for k, v in pairs(spec.methods) do rawset(cls, k, v) end
+  end
   rawset(cls, "new", function(args, opts) return new(cls, args, opts) end)
   if not M.lazy then M.finish(cls) end
 

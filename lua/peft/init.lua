@@ -89,12 +89,14 @@ M.PEFT_TYPE_TO_MIXED_MODEL_MAPPING = mapping_view("mixed", "PEFT_TYPE_TO_MIXED_M
 --                        is_mixed_compatible=, shares_prefix_with= }
 -- The C core checks every rule before writing anything; a failure raises an
 -- error value whose kind is "ValueError" or "KeyError" and changes nothing.
+local REGISTER_ARGS = { name = true, config_cls = true, model_cls = true, prefix = true,
+                        is_mixed_compatible = true, shares_prefix_with = true }
+
 function M.register_peft_method(spec)
   if type(spec) ~= "table" then
     errors.raise("TypeError", "register_peft_method expects a table, got " .. types.kind(spec))
   end
-  local known = { name = true, config_cls = true, model_cls = true, prefix = true,
-                  is_mixed_compatible = true, shares_prefix_with = true }
+  local known = REGISTER_ARGS
   for k in pairs(spec) do
     if not known[k] then
       errors.raise("TypeError", "register_peft_method got an unknown argument '" .. tostring(k) .. "'"
