@@ -164,6 +164,21 @@ describe("config objects", function()
     peft.config.truncate(#peft.config.order - 1)
   end)
 
+  it("may be declared with a function returning the fields; anything else is refused", function()
+    local X = peft.config.declare { name = "FnFieldsSpecConfig", parent = peft.IA3Config,
+      fields = function() return { { "extra_n", "int", 2, "n" } } end }
+    assert.are.equal(2, X {}.extra_n)
+    assert.are.equal("IA3Config", X:field("fan_in_fan_out").declared_in)
+    local err = helpers.error_of(peft.config.declare, { name = "BadFieldsSpecConfig", fields = "r" })
+    assert.are.equal("TypeError", err.kind)
+    assert.are.equal("BadFieldsSpecConfig: fields must be a list of field declarations (or a function returning one),"
+      .. " got a string", err.message)
+    err = helpers.error_of(peft.config.declare, { name = "BadFieldsSpecConfig", fields = function() return 3 end })
+    assert.are.equal("BadFieldsSpecConfig: fields must be a list of field declarations, got an integer", tostring(err))
+    assert.is_nil(peft.config.classes.BadFieldsSpecConfig)
+    peft.config.truncate(#peft.config.order - 1)
+  end)
+
   it("copy and replace, re-validating", function()
     local a = peft.LoraConfig { r = 4 }
     local b = a:replace { r = 8 }

@@ -15,7 +15,7 @@ end
 M.PeftConfig = config.declare {
   name = "PeftConfig",
   doc = "Base class of every adapter config: method, task, base model and version.",
-  fields = {
+  fields = function() return {
     { "task_type", "Optional[Union[str, TaskType]]", nil, "Task the adapted model performs (a TaskType member), or null." },
     { "peft_type", "Optional[Union[str, PeftType]]", nil, "The adapter method (a PeftType member); set by each config class." },
     { "auto_mapping", "Optional[dict]", nil, "Hints for rebuilding a custom base model class; rarely set by hand." },
@@ -23,7 +23,7 @@ M.PeftConfig = config.declare {
     { "base_model_name_or_path", "Optional[str]", nil, "Hub id or local path of the base model the adapter belongs to." },
     { "revision", "Optional[str]", nil, "Revision (branch, tag or commit) of the base model." },
     { "inference_mode", "bool", false, "Whether the adapter is loaded for inference only (weights frozen)." },
-  },
+  } end,
   post_init = function(self, chk)
     local cls = chk.class
     local tt = self.task_type
@@ -48,14 +48,14 @@ M.PromptLearningConfig = config.declare {
   parent = M.PeftConfig,
   is_prompt_learning = true,
   doc = "Base class of the prompt-learning methods (virtual tokens prepended to the input).",
-  fields = {
+  fields = function() return {
     { "num_virtual_tokens", "int", nil, "Number of virtual tokens to learn." },
     { "token_dim", "int", nil, "Hidden embedding dimension of the base model." },
     { "num_transformer_submodules", "Optional[int]", nil, "Number of transformer stacks (2 for encoder-decoder); derived from task_type when null." },
     { "num_attention_heads", "Optional[int]", nil, "Number of attention heads of the base model." },
     { "num_layers", "Optional[int]", nil, "Number of transformer layers of the base model." },
     { "modules_to_save", "Optional[list[str]]", nil, "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
-  },
+  } end,
   post_init = function(self, chk)
     -- A config built with a task_type and no num_transformer_submodules gets
     -- the value PEFT gives it when it sets up the prompt encoder: 2 stacks

@@ -1,7 +1,9 @@
 -- peft.config: config classes declared as data.
 --
 -- A class is declared once with declare{...}: its name, parent, PeftType,
--- flags, a one-line doc, and a list of fields, each
+-- flags, a one-line doc, and a list of fields (or a function returning the
+-- list, called when the class is first used: the built-in methods do so,
+-- so that start-up does not build every field table), each
 --   { "name", "annotation", default, "one-line help", [options] }
 -- options: set = true        a list is kept as a set (deduplicated, sorted)
 --          to_dict = false   never written (PEFT's runtime_config)
@@ -480,7 +482,12 @@ function M.finish(cls)
       end
     end
     local own = {}
-    for i, fs in ipairs(specs) do
+    local list = specs
+    if type(list) == "function" then list = list() end
+    if type(list) ~= "table" then
+      error(name .. ": fields must be a list of field declarations, got " .. types.kind(list), 0)
+    end
+    for i, fs in ipairs(list) do
       local f = normalise_field(cls, fs, i)
       if own[f.name] then error(name .. ": field '" .. f.name .. "' declared twice", 0) end
       own[f.name] = f
@@ -543,6 +550,11 @@ function M.declare(spec)
   if M.classes[name] then
     errors.raise("KeyError", "There is already a class called '" .. name .. "'")
   end
+  local fields = spec.fields
+  if fields ~= nil and type(fields) ~= "table" and type(fields) ~= "function" then
+    errors.raise("TypeError", name .. ": fields must be a list of field declarations (or a function returning"
+      .. " one), got " .. types.kind(fields))
+  end
   local parent = spec.parent
   if parent ~= nil and (type(parent) ~= "table" or getmetatable(parent) ~= class_mt) then
     errors.raise("TypeError", name .. ": parent must be a config class, got " .. types.repr(parent))
@@ -562,7 +574,7 @@ function M.declare(spec)
     post_init = spec.post_init,
     inherit_post_init = spec.inherit_post_init ~= false,
     new = false,
-    [LAZY] = spec.fields or {},
+    [LAZY] = fields or {},
   }, class_mt)
   if spec.methods then
     for k, v in pairs(spec.methods) do rawset(cls, k, v) end

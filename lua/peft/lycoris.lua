@@ -11,12 +11,12 @@ local M = {}
 M.LycorisConfig = peft.declare_config {
   name = "LycorisConfig",
   doc = "Base class of the LyCORIS family of adapters (LoHa, LoKr).",
-  fields = {
+  fields = function() return {
     { "rank_pattern", "Optional[dict]", {},
       "Per-module rank overrides: module name or regex -> rank used instead of r." },
     { "alpha_pattern", "Optional[dict]", {},
       "Per-module alpha overrides: module name or regex -> alpha used instead of alpha." },
-  },
+  } end,
 }
 
 return M

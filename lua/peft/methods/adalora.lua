@@ -7,7 +7,7 @@ local AdaLoraConfig = peft.declare_config {
   parent = require "peft.methods.lora",
   peft_type = peft.PeftType.ADALORA,
   doc = "AdaLoRA: LoRA whose rank budget is reallocated across layers during training.",
-  fields = {
+  fields = function() return {
     -- replaces LoraConfig's rank_pattern (there: {} by default)
     { "rank_pattern", "Optional[dict]", nil,
       "Rank the allocator gave each module, recorded by AdaLoRA after training; null before." },
@@ -20,7 +20,7 @@ local AdaLoraConfig = peft.declare_config {
     { "beta2", "float", 0.85, "EMA factor of the uncertainty of the importance scores." },
     { "orth_reg_weight", "float", 0.5, "Weight of the orthogonality penalty on the singular vectors.", min = 0 },
     { "total_step", "Optional[int]", nil, "Total number of training steps; required, > 0." },
-  },
+  } end,
   -- runs after LoraConfig's rules (PEFT calls super().__post_init__ first).
   -- PEFT then repeats LoRA's target_modules set conversion and its
   -- layers_to_transform / layers_pattern checks: LoRA's rules already did

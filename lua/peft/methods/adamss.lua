@@ -7,7 +7,7 @@ local AdamssConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.ADAMSS,
   doc = "AdaMSS: adaptive multi-subspace low-rank adaptation.",
-  fields = {
+  fields = function() return {
     { "r", "int", 100,
       "Number of singular vectors kept from each weight's SVD before it is split into subspaces." },
     { "num_subspaces", "int", 5,
@@ -53,7 +53,7 @@ local AdamssConfig = peft.declare_config {
       "With use_dynamic_rank: fraction of the largest singular value a singular value must exceed to count." },
     { "random_seed", "int", 0,
       "Seed for building the adapter weights, so a saved adapter is rebuilt identically." },
-  },
+  } end,
   post_init = function(self, chk)
     -- older configs wrote false for "no initialisation"
     if self.init_weights == false then chk.set("init_weights", nil) end

@@ -6,7 +6,7 @@ local BeftConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.BEFT,
   doc = "BEFT: bias-efficient fine-tuning of selected bias terms.",
-  fields = {
+  fields = function() return {
     { "target_modules", "Optional[Union[list[str], str]]", nil,
       "Modules whose bias is tuned: names matched exactly or as a suffix, or a regex matched in full.",
       set = true },
@@ -14,7 +14,7 @@ local BeftConfig = peft.declare_config {
       "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
     { "init_weights", "bool", true,
       "Whether to apply BEFT's own initialisation to its vectors (turning this off is discouraged)." },
-  },
+  } end,
   -- PEFT's __post_init__ only turns target_modules into a set (set = true).
 }
 

@@ -8,7 +8,7 @@ local BOFTConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.BOFT,
   doc = "BOFT: butterfly-factorised orthogonal fine-tuning.",
-  fields = {
+  fields = function() return {
     { "boft_block_size", "int", 4,
       "Size of each orthogonal block; set this or boft_block_num, and leave the other 0." },
     { "boft_block_num", "int", 0,
@@ -34,7 +34,7 @@ local BOFTConfig = peft.declare_config {
       "Only adapt the layers with these indices (one index or a list)." },
     { "layers_pattern", "Optional[Union[list[str], str]]", nil,
       "Name of the layer list (e.g. 'layers' or 'h') used to find layer indices; needs layers_to_transform." },
-  },
+  } end,
   post_init = function(self, chk)
     rules.pattern_needs_layers(self, chk)
     local size, num = self.boft_block_size, self.boft_block_num

@@ -12,7 +12,7 @@ local BoneConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.BONE,
   doc = "Bone: block-affine adaptation (removed in PEFT 0.19, replaced by MiSS).",
-  fields = {
+  fields = function() return {
     { "r", "int", 64,
       "Block size of the Bone update (an even value is needed by the default initialisation)." },
     { "target_modules", "Optional[Union[list[str], str]]", nil,
@@ -29,7 +29,7 @@ local BoneConfig = peft.declare_config {
     { "bias", "str", "none", "Which biases to train: 'none', 'all' or 'bone_only'." },
     { "modules_to_save", "Optional[list[str]]", nil,
       "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
-  },
+  } end,
   post_init = function(self, chk)
     rules.regex_excludes_layers(self, chk)
     chk.warn("Bone is deprecated and no longer part of PEFT (removed in v0.19.0; newer PEFT cannot load it); "

@@ -7,7 +7,7 @@ local C3AConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.C3A,
   doc = "C3A: circular-convolution adaptation with block-circulant updates.",
-  fields = {
+  fields = function() return {
     { "block_size", "int", 256,
       "Size of the circulant blocks; must divide both the input and output size of every targeted layer." },
     { "target_modules", "Optional[Union[list[str], str]]", nil,
@@ -25,7 +25,7 @@ local C3AConfig = peft.declare_config {
     { "init_weights", "Optional[Union[bool, Literal['gaussian', 'kaiming_uniform', 'xavier_uniform']]]",
       "xavier_uniform",
       "Initialisation of the kernels: true (zeros, a no-op), 'gaussian', 'kaiming_uniform' or 'xavier_uniform' (also false)." },
-  },
+  } end,
   post_init = function(self, chk)
     rules.regex_excludes_layers(self, chk)
   end,

@@ -6,11 +6,11 @@ local CartridgeConfig = peft.declare_config {
   parent = peft.PromptLearningConfig,
   peft_type = peft.PeftType.CARTRIDGE,
   doc = "Cartridge: a trained KV-cache prefix that stands in for a long context.",
-  fields = {
+  fields = function() return {
     { "num_frozen_tokens", "int", 1,
       "Leading virtual tokens kept frozen (an attention sink); between 0 and num_virtual_tokens.",
       min = 0 },
-  },
+  } end,
   post_init = function(self, chk)
     -- num_frozen_tokens >= 0 is checked on the field (min = 0).
     local nvt = self.num_virtual_tokens

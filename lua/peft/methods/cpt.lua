@@ -14,7 +14,7 @@ local CPTConfig = peft.declare_config {
   parent = peft.PromptLearningConfig,
   peft_type = peft.PeftType.CPT,
   doc = "CPT: context-aware prompt tuning for few-shot causal language modelling.",
-  fields = {
+  fields = function() return {
     { "cpt_token_ids", "Optional[list[int]]", nil,
       "Token ids of the context prompt; [0] when null. Their count sets num_virtual_tokens." },
     { "cpt_mask", "Optional[list[int]]", nil,
@@ -31,7 +31,7 @@ local CPTConfig = peft.declare_config {
       "Largest allowed change of the template-token embeddings (projection radius)." },
     { "tokenizer_name_or_path", "Optional[str]", nil,
       "Tokenizer (hub id or path) used to build the context prompt." },
-  },
+  } end,
   post_init = function(self, chk)
     -- CPT fixes the model-shape fields: a single stack, the rest unused.
     chk.set("num_layers", nil)

@@ -7,7 +7,7 @@ local DeftConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.DEFT,
   doc = "DEFT: decomposed efficient fine-tuning.",
-  fields = {
+  fields = function() return {
     { "r", "int", 8,
       "Rank of the learned projection direction P and injection matrix R." },
     { "target_modules", "Optional[Union[list[str], str]]", nil,
@@ -37,7 +37,7 @@ local DeftConfig = peft.declare_config {
       "Which biases to train: 'none', 'all' or 'deft_only'." },
     { "modules_to_save", "Optional[list[str]]", nil,
       "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
-  },
+  } end,
   post_init = function(self, chk)
     -- decomposition_method ('relu' or 'qr') is enforced by its Literal type.
     rules.layer_selection(self, chk)

@@ -7,7 +7,7 @@ local DeloraConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.DELORA,
   doc = "DeLoRA: decoupled low-rank adaptation with a bounded, normalised update.",
-  fields = {
+  fields = function() return {
     { "r", "int", 8, "Rank of the DeLoRA update (a positive integer)." },
     { "delora_lambda", "int", 15,
       "Initial bound on the Frobenius norm of the weight update (learned during training)." },
@@ -31,7 +31,7 @@ local DeloraConfig = peft.declare_config {
       "Per-module bound overrides: module name or regex -> value used instead of delora_lambda." },
     { "modules_to_save", "Optional[list[str]]", nil,
       "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
-  },
+  } end,
   post_init = function(self, chk)
     rules.regex_excludes_layers(self, chk, { "layers_to_transform" })
     rules.pattern_needs_layers(self, chk)

@@ -7,7 +7,7 @@ local FourierFTConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.FOURIERFT,
   doc = "FourierFT: learns a sparse set of spectral coefficients per layer.",
-  fields = {
+  fields = function() return {
     { "n_frequency", "int", 1000,
       "Number of trainable spectral coefficients per adapted weight (at most d*d for a d-by-d weight)." },
     { "scaling", "float", 150.0,
@@ -33,7 +33,7 @@ local FourierFTConfig = peft.declare_config {
       "Per-module n_frequency overrides: module name or regex -> number of frequencies." },
     { "init_weights", "bool", false,
       "Whether to start the spectral coefficients at zero (false: standard normal)." },
-  },
+  } end,
   post_init = function(self, chk)
     rules.layer_selection(self, chk)
   end,

@@ -7,7 +7,7 @@ local FrodConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.FROD,
   doc = "FRoD: full-rank efficient adaptation via rotational degrees of freedom.",
-  fields = {
+  fields = function() return {
     { "target_modules", "Optional[Union[list[str], str]]", nil,
       "Linear modules to adapt: names matched exactly or as a suffix, or a regex matched in full.",
       set = true },
@@ -40,7 +40,7 @@ local FrodConfig = peft.declare_config {
       "Whether to show progress while the projections are computed (slow on large models)." },
     { "runtime_offload_base_weight", "bool", false,
       "Whether to keep base weights on the CPU when the active FRoD path does not need them." },
-  },
+  } end,
   post_init = function(self, chk)
     rules.pattern_needs_layers(self, chk)
     -- sparse_rate is checked per field above.

@@ -6,7 +6,7 @@ local GloraConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.GLORA,
   doc = "GLoRA: generalised LoRA with per-layer prompt, scale and shift modules.",
-  fields = {
+  fields = function() return {
     { "r", "int", 8, "Rank of the low-rank factors used by every path set to 'lora'." },
     { "target_modules", "Optional[Union[list[str], str]]", nil,
       "Modules to adapt: names matched exactly or as a suffix, or a regex matched in full.",
@@ -22,7 +22,7 @@ local GloraConfig = peft.declare_config {
       "Form of the bias scale (D) and shift (E) terms: 'vector', 'constant' or 'none'." },
     { "init_weights", "bool", true,
       "Whether the adapter starts as a no-op (zeros); false uses random (Kaiming) values." },
-  },
+  } end,
   -- PEFT's __post_init__ checks that config_A_B, config_C and config_D_E are
   -- among their allowed values; the Literal annotations already enforce that
   -- here (a wrong value is rejected naming the field and the allowed values).

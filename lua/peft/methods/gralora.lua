@@ -6,7 +6,7 @@ local GraloraConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.GRALORA,
   doc = "GraLoRA: granular LoRA that splits each weight into independently adapted blocks.",
-  fields = {
+  fields = function() return {
     { "r", "int", 32, "Total GraLoRA rank, shared out over the gralora_k blocks (must be divisible by it)." },
     { "hybrid_r", "int", 0, "Extra rank given to a plain LoRA branch (Hybrid GraLoRA when > 0)." },
     { "target_modules", "Optional[Union[list[str], str]]", nil,
@@ -26,7 +26,7 @@ local GraloraConfig = peft.declare_config {
       "Only adapt the layers with these indices (one index or a list)." },
     { "layers_pattern", "Optional[str]", nil,
       "Name of the module list holding the layers (e.g. 'layers', 'h'); used with layers_to_transform." },
-  },
+  } end,
   post_init = function(self, chk)
     if self.gralora_k <= 0 then
       chk.fail_value("gralora_k", "must be a positive integer")

@@ -7,7 +7,7 @@ local HiraConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.HIRA,
   doc = "HiRA: Hadamard high-rank adaptation.",
-  fields = {
+  fields = function() return {
     { "r", "int", 32, "Rank of the low-rank factors A and B that are multiplied element-wise with the weight." },
     { "target_modules", "Optional[Union[list[str], str]]", nil,
       "Modules to adapt: names matched exactly or as a suffix, a regex matched in full, or 'all-linear'.",
@@ -27,7 +27,7 @@ local HiraConfig = peft.declare_config {
       "Name(s) of the module list holding the layers (e.g. 'layers', 'h'); used with layers_to_transform." },
     { "rank_pattern", "Optional[dict]", {},
       "Per-module rank overrides: module name or regex -> rank used instead of r." },
-  },
+  } end,
   post_init = function(self, chk)
     rules.regex_excludes_layers(self, chk)
   end,

@@ -7,7 +7,7 @@ local HRAConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.HRA,
   doc = "HRA: Householder reflection adaptation.",
-  fields = {
+  fields = function() return {
     { "r", "int", 8,
       "Number of Householder reflections per layer (an even number suits the default initialisation)." },
     { "apply_GS", "bool", false,
@@ -27,7 +27,7 @@ local HRAConfig = peft.declare_config {
       "Which biases to train: 'none', 'all' or 'hra_only'." },
     { "modules_to_save", "Optional[list[str]]", nil,
       "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
-  },
+  } end,
   post_init = function(self, chk)
     -- target_modules and exclude_modules become sets (set = true).
     rules.layer_selection(self, chk)

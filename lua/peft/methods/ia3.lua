@@ -8,7 +8,7 @@ local IA3Config = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.IA3,
   doc = "IA3: learned vectors that rescale keys, values and feed-forward activations.",
-  fields = {
+  fields = function() return {
     { "target_modules", "Optional[Union[list[str], str]]", nil,
       "Modules to adapt: names matched exactly or as a suffix, a regex matched in full, or 'all-linear'.",
       set = true },
@@ -23,7 +23,7 @@ local IA3Config = peft.declare_config {
       "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
     { "init_ia3_weights", "bool", true,
       "Whether to initialise the IA3 vectors to ones (turning this off is discouraged)." },
-  },
+  } end,
   post_init = function(self, chk)
     -- feedforward_modules must be a subset of target_modules when both are lists
     local ff, tm = self.feedforward_modules, self.target_modules

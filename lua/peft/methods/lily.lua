@@ -7,7 +7,7 @@ local LilyConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.LILY,
   doc = "Lily: low-rank interconnected adaptation across layers.",
-  fields = {
+  fields = function() return {
     { "r", "int", 32,
       "Rank of each adapter (inner width of A and B); usually a few times the LoRA rank you would use." },
     { "stride_A", "int", 1,
@@ -29,7 +29,7 @@ local LilyConfig = peft.declare_config {
       "Name of the layer list (e.g. 'layers' or 'h') used to find layer indices; needs layers_to_transform." },
     { "init_weights", "bool", true,
       "Whether to start with B at zero so the adapter is a no-op at first (turning this off is discouraged)." },
-  },
+  } end,
   post_init = function(self, chk)
     rules.pattern_needs_layers(self, chk)
     if self.stride_A < 1 then chk.fail_value("stride_A", "must be at least 1") end

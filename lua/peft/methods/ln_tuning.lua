@@ -6,14 +6,14 @@ local LNTuningConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.LN_TUNING,
   doc = "LN tuning: fine-tunes only the LayerNorm parameters.",
-  fields = {
+  fields = function() return {
     { "target_modules", "Optional[Union[list[str], str]]", nil,
       "LayerNorm modules to tune (names or a regex); chosen from the model architecture when null." },
     { "exclude_modules", "Optional[Union[list[str], str]]", nil,
       "Modules never to tune: names (exact or suffix) or a regex." },
     { "modules_to_save", "Optional[Union[list[str], str]]", nil,
       "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
-  },
+  } end,
   -- PEFT's __post_init__ only sets peft_type; the module lists are kept as given.
 }
 

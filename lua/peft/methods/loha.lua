@@ -8,7 +8,7 @@ local LoHaConfig = peft.declare_config {
   parent = lycoris.LycorisConfig,
   peft_type = peft.PeftType.LOHA,
   doc = "LoHa: low-rank Hadamard product adaptation (LyCORIS).",
-  fields = {
+  fields = function() return {
     { "r", "int", 8, "Rank of each of the two low-rank factor pairs." },
     { "alpha", "int", 8, "Scaling numerator: the update is scaled by alpha / r." },
     { "rank_dropout", "float", 0.0, "Training-time dropout probability applied along the rank dimension." },
@@ -28,7 +28,7 @@ local LoHaConfig = peft.declare_config {
       "Name(s) of the module list holding the layers (e.g. 'layers', 'h'); used with layers_to_transform." },
     { "modules_to_save", "Optional[list[str]]", nil,
       "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
-  },
+  } end,
   post_init = function(self, chk)
     rules.pattern_needs_layers(self, chk)
   end,

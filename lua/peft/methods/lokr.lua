@@ -8,7 +8,7 @@ local LoKrConfig = peft.declare_config {
   parent = lycoris.LycorisConfig,
   peft_type = peft.PeftType.LOKR,
   doc = "LoKr: low-rank Kronecker product adaptation (LyCORIS).",
-  fields = {
+  fields = function() return {
     { "r", "int", 8, "Rank of the low-rank factorisation inside the Kronecker product." },
     { "alpha", "int", 8, "Scaling numerator: the update is scaled by alpha / r." },
     { "rank_dropout", "float", 0.0, "Training-time dropout probability applied along the rank dimension." },
@@ -33,7 +33,7 @@ local LoKrConfig = peft.declare_config {
       "Name(s) of the module list holding the layers (e.g. 'layers', 'h'); used with layers_to_transform." },
     { "modules_to_save", "Optional[list[str]]", nil,
       "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
-  },
+  } end,
   post_init = function(self, chk)
     rules.pattern_needs_layers(self, chk)
   end,

@@ -10,25 +10,25 @@ local repr = types.repr
 peft.declare_helper {
   name = "LoraRuntimeConfig",
   doc = "LoRA settings that only apply while running; never saved with the adapter.",
-  fields = {
+  fields = function() return {
     { "ephemeral_gpu_offload", "bool", false,
       "Copy CPU-held data to the GPU for heavy operations (currently DoRA initialisation), then back." },
-  },
+  } end,
 }
 
 peft.declare_helper {
   name = "LoftQConfig",
   doc = "LoftQ: quantise the base weights and initialise LoRA to compensate the quantisation error.",
-  fields = {
+  fields = function() return {
     { "loftq_bits", "int", 4, "Bits used to quantise the base weights." },
     { "loftq_iter", "int", 1, "Number of alternating quantise / low-rank approximation steps." },
-  },
+  } end,
 }
 
 peft.declare_helper {
   name = "EvaConfig",
   doc = "EVA: data-driven LoRA initialisation from the SVD of layer input activations.",
-  fields = {
+  fields = function() return {
     { "rho", "float", 2.0,
       "Largest rank a layer may receive, as a multiple of r (1 turns rank redistribution off).", min = 1.0 },
     { "tau", "float", 0.99,
@@ -40,13 +40,13 @@ peft.declare_helper {
     { "whiten", "bool", false, "Whiten the singular vectors." },
     { "adjust_scaling_factors", "bool", true,
       "Rescale alpha after redistributing ranks so every layer's update keeps the same scale." },
-  },
+  } end,
 }
 
 peft.declare_helper {
   name = "CordaConfig",
   doc = "CorDA: context-oriented decomposition used to build the LoRA initialisation.",
-  fields = {
+  fields = function() return {
     { "cache_file", "Optional[str]", nil,
       "File for the SVD cache, from which the residual model can be rebuilt quickly." },
     { "covariance_file", "Optional[str]", nil,
@@ -58,50 +58,50 @@ peft.declare_helper {
       "Keep the covariance matrices in float16 (half the memory, less numerically stable)." },
     { "prune_temporary_fields", "bool", true,
       "Remove the temporary attributes CorDA adds to the model while preprocessing." },
-  },
+  } end,
 }
 
 peft.declare_helper {
   name = "LoraGAConfig",
   doc = "LoRA-GA: initialise A and B from the SVD of an estimated full fine-tuning gradient.",
-  fields = {
+  fields = function() return {
     { "direction", "Literal['ArBr', 'A2rBr', 'ArB2r', 'random']", "ArB2r",
       "How the gradient's singular directions are shared out between A and B." },
     { "scale", "Literal['stable', 'weight_svd', 'gd_scale', 'unit']", "stable",
       "How the initial A and B are scaled." },
     { "stable_gamma", "int", 16, "Gamma of the 'stable' scaling." },
-  },
+  } end,
 }
 
 peft.declare_helper {
   name = "VeloraConfig",
   doc = "VeLoRA: keep compressed activations for the backward pass of the A projection.",
-  fields = {
+  fields = function() return {
     { "num_groups", "int", 64,
       "Groups the input features are split into before compression (more: less error, more memory).", gt = 0 },
     { "scale", "float", 1.0, "Factor applied to the reconstructed activations in the backward pass.", gt = 0 },
     { "init_type", "Literal['batch_average', 'batch_average_once', 'random']", "batch_average",
       "How the projection is set: from every batch, from the first batch only, or at random." },
-  },
+  } end,
 }
 
 peft.declare_helper {
   name = "MontecloraConfig",
   doc = "MonteCLoRA: Monte Carlo sampled perturbations on top of the LoRA weights.",
-  fields = {
+  fields = function() return {
     { "num_samples", "int", 8, "Monte Carlo samples drawn per forward pass.", gt = 0 },
     { "use_entropy", "bool", false, "Add an entropy term that keeps the sample weights from collapsing." },
     { "dirichlet_prior", "float", 0.1, "Concentration of the Dirichlet prior on the sample weights.", gt = 0 },
     { "sample_scaler", "float", 0.0001, "Size of the sampled perturbations." },
     { "kl_loss_weight", "float", 1e-05, "Weight of the KL term of the variational objective." },
     { "buffer_size", "int", 150, "Size of the sampler's buffer.", gt = 0 },
-  },
+  } end,
 }
 
 peft.declare_helper {
   name = "ArrowConfig",
   doc = "Arrow: route each token among several trained LoRA adapters (optionally after GenKnowSub).",
-  fields = {
+  fields = function() return {
     { "top_k", "int", 3, "How many adapters each token is routed to.", gt = 0 },
     { "router_temperature", "float", 1.0, "Softmax temperature of the router.", gt = 0 },
     { "use_gks", "bool", false, "Apply GenKnowSub: subtract the general adapters before routing." },
@@ -112,13 +112,13 @@ peft.declare_helper {
     { "gks_adapter_names", "Optional[list[str]]", nil,
       "General adapters used by GenKnowSub; filled in by create_arrow_model." },
     { "rng_seed", "Optional[int]", nil, "Seed for reproducible sampling, or null for none." },
-  },
+  } end,
 }
 
 peft.declare_helper {
   name = "BdLoraConfig",
   doc = "BD-LoRA: block-diagonal A or B in chosen modules, for faster sharded multi-LoRA serving.",
-  fields = {
+  fields = function() return {
     { "target_modules_bd_a", "Optional[list[str]]", nil,
       "Modules (matched as substrings) whose A matrix is block-diagonal." },
     { "target_modules_bd_b", "Optional[list[str]]", nil,
@@ -126,7 +126,7 @@ peft.declare_helper {
     { "nblocks", "int", 1, "Number of diagonal blocks (the sharding degree when serving)." },
     { "match_strict", "bool", true,
       "Require every targeted module to be block-diagonal in A or in B." },
-  },
+  } end,
   post_init = function(self, chk)
     local in_a, overlap = {}, {}
     for _, m in ipairs(self.target_modules_bd_a or {}) do in_a[m] = true end
@@ -150,10 +150,10 @@ peft.declare_helper {
 peft.declare_helper {
   name = "KasaConfig",
   doc = "KaSA: drop the smallest singular values of the base weight, learn a diagonal between A and B.",
-  fields = {
+  fields = function() return {
     { "beta", "float", 0.0001, "Weight of the L2 penalty on the learned singular values.", min = 0 },
     { "gamma", "float", 0.001, "Weight of the orthogonality penalty on A and B.", min = 0 },
-  },
+  } end,
 }
 
 -- LoraConfig -----------------------------------------------------------------
@@ -163,7 +163,7 @@ local LoraConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.LORA,
   doc = "LoRA: trainable low-rank matrices A and B added beside each targeted layer.",
-  fields = {
+  fields = function() return {
     { "r", "int", 8, "Rank of the update: the inner dimension of A and B." },
     { "target_modules", "Optional[Union[list[str], str]]", nil,
       "Modules to adapt: names (exact or suffix), a regex matched in full, 'all-linear', or [] for none.",
@@ -228,7 +228,7 @@ local LoraConfig = peft.declare_config {
     { "kasa_config", "Optional[KasaConfig]", nil, "KaSA settings; null for off.", convert = true, type_error = true },
     { "ensure_weight_tying", "bool", false,
       "Keep the adapters of tied layers (e.g. embedding and output head) tied as well." },
-  },
+  } end,
   post_init = function(self, chk)
     -- Done by the field declarations: lists of target_modules/exclude_modules
     -- become sets; velora/kasa/monteclora dicts become their config classes;

@@ -7,7 +7,7 @@ local MissConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.MISS,
   doc = "MiSS: matrix shard sharing (the successor of Bone).",
-  fields = {
+  fields = function() return {
     { "r", "int", 64,
       "Shard size along the input dimension (an even value is needed by the default initialisation)." },
     { "miss_dropout", "float", 0.0, "Dropout probability on the input of the MiSS branch." },
@@ -27,7 +27,7 @@ local MissConfig = peft.declare_config {
     { "bias", "str", "none", "Which biases to train: 'none', 'all' or 'MiSS_only'." },
     { "modules_to_save", "Optional[list[str]]", nil,
       "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
-  },
+  } end,
   post_init = function(self, chk)
     rules.regex_excludes_layers(self, chk)
   end,

@@ -16,7 +16,7 @@ local MultitaskPromptTuningConfig = peft.declare_config {
   parent = require "peft.methods.prompt_tuning",
   peft_type = peft.PeftType.MULTITASK_PROMPT_TUNING,
   doc = "Multitask prompt tuning: a shared prompt decomposed per task.",
-  fields = {
+  fields = function() return {
     { "prompt_tuning_init", "Union[MultitaskPromptTuningInit, str]", "RANDOM",
       "Starting point of the prompt: 'TEXT', 'RANDOM', or one of the source-task initialisations." },
     { "prompt_tuning_init_state_dict_path", "Optional[str]", nil,
@@ -27,7 +27,7 @@ local MultitaskPromptTuningConfig = peft.declare_config {
       "Rank of the per-task low-rank factors that modulate the shared prompt." },
     { "num_tasks", "Optional[int]", 1,
       "Number of tasks trained together." },
-  },
+  } end,
 }
 
 local MultitaskPromptEmbedding = peft.declare_model { name = "MultitaskPromptEmbedding", prefix = "multitask_prompt_tuning_" }

@@ -13,7 +13,7 @@ local OFTConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.OFT,
   doc = "OFT: orthogonal fine-tuning with block-diagonal orthogonal matrices.",
-  fields = {
+  fields = function() return {
     { "r", "int", 0,
       "Number of orthogonal blocks per layer; set this or oft_block_size, and leave the other 0." },
     { "oft_block_size", "int", 32,
@@ -47,7 +47,7 @@ local OFTConfig = peft.declare_config {
       "Whether to approximate the Cayley transform by a truncated Neumann series (faster, less exact)." },
     { "num_cayley_neumann_terms", "int", 5,
       "Number of Neumann series terms (only with use_cayley_neumann)." },
-  },
+  } end,
   post_init = function(self, chk)
     rules.pattern_needs_layers(self, chk)
     if self.r == 0 and self.oft_block_size == 0 then

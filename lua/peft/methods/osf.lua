@@ -6,7 +6,7 @@ local OSFConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.OSF,
   doc = "OSF: orthogonal subspace fine-tuning for continual learning.",
-  fields = {
+  fields = function() return {
     { "effective_rank", "Optional[Union[int, float]]", nil,
       "Singular directions kept frozen per module: a count, a fraction in (0, 1], or null for half." },
     { "target_modules", "Optional[Union[list[str], str]]", nil,
@@ -19,7 +19,7 @@ local OSFConfig = peft.declare_config {
       "Extra modules to train fully and save with the adapter; accepted, OSF ignores it." },
     { "target_svd_config", "Optional[dict[str, int]]", nil,
       "Per-parameter SVD target ranks (parameter name -> rank); accepted, OSF ignores it for now." },
-  },
+  } end,
   -- PEFT's __post_init__ only sets peft_type; target_modules is kept as given.
 }
 

@@ -9,7 +9,7 @@ local PromptEncoderConfig = peft.declare_config {
   parent = peft.PromptLearningConfig,
   peft_type = peft.PeftType.P_TUNING,
   doc = "P-tuning: virtual tokens produced by a small prompt encoder (MLP or LSTM).",
-  fields = {
+  fields = function() return {
     { "encoder_reparameterization_type", "Union[str, PromptEncoderReparameterizationType]", "MLP",
       "Network that generates the virtual tokens: 'MLP' or 'LSTM'." },
     { "encoder_hidden_size", "int", nil,
@@ -18,7 +18,7 @@ local PromptEncoderConfig = peft.declare_config {
       "Number of layers of the prompt encoder." },
     { "encoder_dropout", "float", 0.0,
       "Dropout probability inside the prompt encoder." },
-  },
+  } end,
   post_init = function(self, chk)
     -- PEFT's own __post_init__ only sets peft_type.
   end,

@@ -18,7 +18,7 @@ local PeanutConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.PEANUT,
   doc = "PEANuT: parameter-efficient adaptation with weight-aware neural tweakers.",
-  fields = {
+  fields = function() return {
     { "r", "int", 32,
       "Hidden width of the adapter network, comparable to a LoRA rank.",
       check = function(v)
@@ -52,7 +52,7 @@ local PeanutConfig = peft.declare_config {
       "Name of the layer list (e.g. 'layers' or 'h') that layers_to_transform indexes into." },
     { "init_weights", "bool", true,
       "Whether B starts at zero so the adapter is a no-op at first (false: all Kaiming uniform)." },
-  },
+  } end,
   post_init = function(self, chk)
     rules.pattern_needs_layers(self, chk)
     -- r, depth and act_fn are checked per field above.

@@ -6,7 +6,7 @@ local PolyConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.POLY,
   doc = "Poly: a routed mixture of LoRA skills for multi-task learning.",
-  fields = {
+  fields = function() return {
     { "r", "int", 8,
       "Rank of each LoRA skill." },
     { "target_modules", "Optional[Union[list[str], str]]", nil,
@@ -26,7 +26,7 @@ local PolyConfig = peft.declare_config {
       "Number of LoRA skills in each adapted layer." },
     { "n_splits", "int", 1,
       "Number of heads each skill is split into; above 1 gives multi-head routing (MHR)." },
-  },
+  } end,
   -- PEFT's __post_init__ only turns the module lists into sets (set = true).
 }
 

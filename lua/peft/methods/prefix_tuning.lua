@@ -6,14 +6,14 @@ local PrefixTuningConfig = peft.declare_config {
   parent = peft.PromptLearningConfig,
   peft_type = peft.PeftType.PREFIX_TUNING,
   doc = "Prefix tuning: learned key/value prefixes for every attention layer.",
-  fields = {
+  fields = function() return {
     { "init_weights", "Literal['zero'] | None", nil,
       "Null for random prefixes, or 'zero' so the untrained prefixes change nothing." },
     { "encoder_hidden_size", "int", nil,
       "Width of the projection network's hidden layer (used with prefix_projection)." },
     { "prefix_projection", "bool", false,
       "Whether the prefixes are produced by a two-layer projection instead of stored directly." },
-  },
+  } end,
   post_init = function(self, chk)
     -- PEFT's own __post_init__ only sets peft_type.
   end,

@@ -10,7 +10,7 @@ local PromptTuningConfig = peft.declare_config {
   parent = peft.PromptLearningConfig,
   peft_type = peft.PeftType.PROMPT_TUNING,
   doc = "Prompt tuning: learned virtual token embeddings prepended to the input.",
-  fields = {
+  fields = function() return {
     { "prompt_tuning_init", "Union[PromptTuningInit, str]", "RANDOM",
       "Prompt start: 'TEXT' (a text's embeddings), 'SAMPLE_VOCAB' (random vocab tokens) or 'RANDOM'." },
     { "prompt_tuning_init_text", "Optional[str]", nil,
@@ -19,7 +19,7 @@ local PromptTuningConfig = peft.declare_config {
       "Tokenizer (hub id or path) for the init text; needed when prompt_tuning_init is 'TEXT'." },
     { "tokenizer_kwargs", "Optional[dict]", nil,
       "Extra arguments for loading that tokenizer; only allowed with prompt_tuning_init 'TEXT'." },
-  },
+  } end,
   post_init = function(self, chk)
     -- Also runs for MultitaskPromptTuningConfig, whose TEXT member has the
     -- same value.

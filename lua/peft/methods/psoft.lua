@@ -11,7 +11,7 @@ local PsoftConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.PSOFT,
   doc = "PSOFT: principal-subspace orthogonal fine-tuning.",
-  fields = {
+  fields = function() return {
     { "r", "int", 32,
       "Dimension of the principal subspace in which the orthogonal update is learned." },
     { "target_modules", "Optional[Union[list[str], str]]", nil,
@@ -53,7 +53,7 @@ local PsoftConfig = peft.declare_config {
       "Only adapt the layers with these indices (one index or a list)." },
     { "layers_pattern", "Optional[Union[list[str], str]]", nil,
       "Name of the layer list (e.g. 'layers' or 'h') used to find layer indices; needs layers_to_transform." },
-  },
+  } end,
   post_init = function(self, chk)
     rules.layer_selection(self, chk)
 

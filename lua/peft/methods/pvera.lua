@@ -7,7 +7,7 @@ local PveraConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.PVERA,
   doc = "PVeRA: probabilistic VeRA with sampled scaling vectors.",
-  fields = {
+  fields = function() return {
     { "r", "int", 256,
       "Rank of the shared random projections; can be far larger than a LoRA rank." },
     { "target_modules", "Optional[Union[list[str], str]]", nil,
@@ -37,7 +37,7 @@ local PveraConfig = peft.declare_config {
       "Whether to draw from the learned distribution at inference instead of using its mean." },
     { "generator_seed", "Optional[int]", nil,
       "Seed of the random generator used when sampling from the learned distribution." },
-  },
+  } end,
   post_init = function(self, chk)
     rules.pattern_needs_layers(self, chk)
     if not self.save_projection then

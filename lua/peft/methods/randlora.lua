@@ -6,7 +6,7 @@ local RandLoraConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.RANDLORA,
   doc = "RandLoRA: full-rank updates from shared random low-rank bases.",
-  fields = {
+  fields = function() return {
     { "r", "int", 32,
       "Rank of each random basis; lowering it raises the number of trainable parameters." },
     { "target_modules", "Optional[Union[list[str], str]]", nil,
@@ -36,7 +36,7 @@ local RandLoraConfig = peft.declare_config {
       "Layer indices to adapt (one or a list)." },
     { "layers_pattern", "Optional[str]", nil,
       "Name of the layer list (e.g. 'layers' or 'h') that layers_to_transform indexes into." },
-  },
+  } end,
   post_init = function(self, chk)
     if not self.save_projection then
       chk.warn("save_projection is false: basis_A and basis_B are left out of the checkpoint and rebuilt "

@@ -10,7 +10,7 @@ local RoadConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.ROAD,
   doc = "RoAd: 2D rotary adaptation with learned rotation angles and scales.",
-  fields = {
+  fields = function() return {
     { "variant", "Union[str, RoadVariant]", "road_1",
       "Parameter sharing of the rotations: 'road_1' (fewest), 'road_2' (2x) or 'road_4' (4x)." },
     { "group_size", "int", 64,
@@ -22,7 +22,7 @@ local RoadConfig = peft.declare_config {
       set = true },
     { "modules_to_save", "Optional[list[str]]", nil,
       "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
-  },
+  } end,
   post_init = function(self, chk)
     -- target_modules becomes a set (set = true).
     local ok = false

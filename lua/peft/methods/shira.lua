@@ -7,7 +7,7 @@ local ShiraConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.SHIRA,
   doc = "SHiRA: sparse high-rank adapters that train a fixed subset of weights.",
-  fields = {
+  fields = function() return {
     { "r", "int", 32,
       "Trainable budget: r*(m+n) entries of each m x n weight, like a rank-r LoRA (not a rank limit)." },
     { "mask_type", "Literal['random']", "random",
@@ -26,7 +26,7 @@ local ShiraConfig = peft.declare_config {
       "Whether the sparse update starts at zero (else random values; for tests)." },
     { "modules_to_save", "Optional[list[str]]", nil,
       "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
-  },
+  } end,
   post_init = function(self, chk)
     -- target_modules becomes a set (set = true). PEFT attaches its random
     -- mask function for 'random' (a Python callable, not part of the config)

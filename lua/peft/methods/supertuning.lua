@@ -6,7 +6,7 @@ local SupertuningConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.SUPERTUNING,
   doc = "Super-Tuning: sparse, structured updates to selected weight blocks.",
-  fields = {
+  fields = function() return {
     { "target_modules", "Optional[Union[list[str], str]]", nil,
       "Modules to adapt: names matched exactly or as a suffix, or a regex matched in full.",
       set = true },
@@ -25,7 +25,7 @@ local SupertuningConfig = peft.declare_config {
       "Whether the adapter starts as a no-op (zeros); false uses random (Kaiming) values." },
     { "save_precomputed_indices", "bool", true,
       "Whether the selected entry indices are saved with the weights (false: recomputed on load)." },
-  },
+  } end,
   post_init = function(self, chk)
     local s = self.sparsity
     if not (s >= 0.0 and s < 1.0) then

@@ -11,7 +11,7 @@ local TinyLoraConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.TINYLORA,
   doc = "TinyLoRA: LoRA with very few trainable parameters per layer.",
-  fields = {
+  fields = function() return {
     { "r", "int", 2,
       "Rank of the frozen truncated SVD (U, Sigma, V) of each adapted weight.", check = positive_int },
     { "u", "int", 64,
@@ -45,7 +45,7 @@ local TinyLoraConfig = peft.declare_config {
       "Layer indices to adapt (one or a list)." },
     { "layers_pattern", "Optional[Union[list[str], str]]", nil,
       "Name of the layer list (e.g. 'layers' or 'h') that layers_to_transform indexes into." },
-  },
+  } end,
   post_init = function(self, chk)
     rules.pattern_needs_layers(self, chk)
     if not self.save_projection then

@@ -13,7 +13,7 @@ local UniLoraConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.UNILORA,
   doc = "Uni-LoRA: one shared parameter vector projected into every LoRA matrix.",
-  fields = {
+  fields = function() return {
     { "r", "int", 4,
       "Rank of the low-rank update built from the shared vector.", check = positive_int },
     { "proj_seed", "int", 42,
@@ -50,7 +50,7 @@ local UniLoraConfig = peft.declare_config {
       "Layer indices to adapt (one or a list); needs target_modules to be a list." },
     { "layers_pattern", "Optional[Union[list[str], str]]", nil,
       "Name of the layer list (e.g. 'layers' or 'h') that layers_to_transform indexes into." },
-  },
+  } end,
   post_init = function(self, chk)
     -- r, theta_d_length, unilora_dropout, init_theta_d_bound and bias are
     -- checked per field above.

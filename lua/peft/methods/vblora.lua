@@ -7,7 +7,7 @@ local VBLoRAConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.VBLORA,
   doc = "VB-LoRA: LoRA matrices composed from a shared vector bank.",
-  fields = {
+  fields = function() return {
     { "r", "int", 4,
       "Rank of the low-rank update matrices." },
     { "num_vectors", "int", 256,
@@ -39,7 +39,7 @@ local VBLoRAConfig = peft.declare_config {
       "Layer indices to adapt (one or a list)." },
     { "layers_pattern", "Optional[Union[list[str], str]]", nil,
       "Name of the layer list (e.g. 'layers' or 'h') that layers_to_transform indexes into." },
-  },
+  } end,
   post_init = function(self, chk)
     rules.pattern_needs_layers(self, chk)
   end,

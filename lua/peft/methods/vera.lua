@@ -7,7 +7,7 @@ local VeraConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.VERA,
   doc = "VeRA: shared frozen random matrices with small trainable scaling vectors.",
-  fields = {
+  fields = function() return {
     { "r", "int", 256, "Inner dimension of the shared random projections (larger than typical LoRA ranks)." },
     { "target_modules", "Optional[Union[list[str], str]]", nil,
       "Linear modules to adapt: names matched exactly or as a suffix, or a regex matched in full.",
@@ -29,7 +29,7 @@ local VeraConfig = peft.declare_config {
       "Only adapt the layers with these indices (one index or a list)." },
     { "layers_pattern", "Optional[Union[list[str], str]]", nil,
       "Name(s) of the module list holding the layers (e.g. 'layers', 'h'); used with layers_to_transform." },
-  },
+  } end,
   post_init = function(self, chk)
     rules.pattern_needs_layers(self, chk)
     if not self.save_projection then

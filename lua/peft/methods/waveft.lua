@@ -21,7 +21,7 @@ local WaveFTConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.WAVEFT,
   doc = "WaveFT: sparse trainable coefficients in the wavelet domain.",
-  fields = {
+  fields = function() return {
     { "n_frequency", "int", 2592,
       "Number of wavelet coefficients trained per adapted layer (its trainable parameter count)." },
     { "scaling", "float", 25.0,
@@ -54,7 +54,7 @@ local WaveFTConfig = peft.declare_config {
       "Whether to share the coefficient budget out among layers in proportion to their size." },
     { "init_weights", "bool", true,
       "Whether the coefficients start at zero (true) or random (false), so the adapter starts as a no-op." },
-  },
+  } end,
   post_init = function(self, chk)
     rules.layer_selection(self, chk)
     -- wavelet_family membership is the field's check (check_family)

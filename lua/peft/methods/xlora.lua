@@ -6,7 +6,7 @@ local XLoraConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.XLORA,
   doc = "X-LoRA: a learned classifier mixes several LoRA experts per token.",
-  fields = {
+  fields = function() return {
     { "hidden_size", "int", nil,
       "Hidden size of the base model (input width of the classifier); 4096 when null, with a warning." },
     { "adapters", "dict[str, str]", nil,
@@ -33,7 +33,7 @@ local XLoraConfig = peft.declare_config {
       "Expert weight used during the classifier's own scaling pass." },
     { "global_scaling_weight", "float", 1.0,
       "Factor applied to the output of every LoRA expert." },
-  },
+  } end,
   post_init = function(self, chk)
     if self.hidden_size == nil then
       chk.warn("hidden_size not given; using 4096, make sure it matches the base model")
