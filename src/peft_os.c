@@ -457,6 +457,7 @@ static int walker_next(lua_State *L) {
   walker *w = lua_touserdata(L, lua_upvalueindex(1));
   size_t nlen;
   const char *name = lua_tolstring(L, lua_upvalueindex(2), &nlen);
+  if (name == NULL) return 0; /* (walk_files made it a string) */
   while (w->depth > 0) {
     listing *ls = &w->levels[w->depth - 1];
     if (ls->next >= ls->n) {
