@@ -6,7 +6,7 @@
  * back to Lua for the full check.
  *
  *   fill = config_filler(names, codes, defaults, literals)
- *   values, given, nfound, nkeys, rest = fill(args)
+ *   values, given, nfound, nkeys, rest = fill(args [, nkeys])
  *
  * names: the class's field names in order; codes: per field, the FILL_*
  * bits of what it accepts as it is (lpeft_config.h); defaults: field name ->
@@ -22,7 +22,10 @@
  * not a field); rest: nil, or the indices, in field order, of the given
  * fields left for Lua to check (their entry in values is empty).
  *
- * args is read raw unless it has a metatable.
+ * args is read raw unless it has a metatable. nkeys, when the caller knows
+ * it (the JSON decoder counts an object's members), spares counting the
+ * keys; it must not be less than the true count (more only makes the
+ * caller look for keys that are not fields and find none).
  */
 #include "lpeft_config.h"
 
@@ -115,6 +118,8 @@ static int plain_ok(lua_State *L, int code, lua_Integer i, int literals, int arr
 static int fill(lua_State *L) {
   const filler *fl = lua_touserdata(L, lua_upvalueindex(1));
   luaL_checktype(L, 1, LUA_TTABLE);
+  int known = lua_isinteger(L, 2);
+  lua_Integer nkeys = known ? lua_tointeger(L, 2) : 0;
   lua_settop(L, 1);
   int raw = !lua_getmetatable(L, 1);
   if (!raw) lua_pop(L, 1);
@@ -122,11 +127,12 @@ static int fill(lua_State *L) {
   enum { NAMES = 2, DEFAULTS, LITERALS, ARRAY_MT, VALUES, GIVEN, REST };
   /* values, pre-sized for every field */
   lua_createtable(L, 0, fl->n > 0x7fff ? 0x7fff : (int)fl->n);
-  lua_Integer nkeys = 0;
-  lua_pushnil(L);
-  while (lua_next(L, 1)) {
-    lua_pop(L, 1);
-    nkeys++;
+  if (!known) {
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+      lua_pop(L, 1);
+      nkeys++;
+    }
   }
   /* given: one bit per field, in a buffer on the C stack (or, for a class
    * with very many fields, a userdata in the given slot meanwhile) */

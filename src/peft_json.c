@@ -15,7 +15,8 @@ typedef struct reader {
   lua_State *L;
   const char *start, *p, *end;
   int depth;
-  const char *err; /* static message, set on failure */
+  const char *err;          /* static message, set on failure */
+  lua_Integer top_members;  /* members of the outermost object, repeated keys included */
 } reader;
 
 static int rfail(reader *r, const char *msg) {
@@ -317,12 +318,14 @@ static int decode_object(reader *r) {
   skip_ws(r);
   if (r->p < r->end && *r->p == '}') {
     r->p++;
+    if (r->depth == 1) r->top_members = 0;
     r->depth--;
     lua_newtable(L);
     return 1;
   }
   lua_pushnil(L); /* the table's slot: made at the first flush */
   int t = lua_gettop(L), n = 0, made = 0;
+  lua_Integer members = 0;
   for (;;) {
     skip_ws(r);
     if (r->p >= r->end) return rfail(r, "unterminated object (expected a key)");
@@ -333,6 +336,7 @@ static int decode_object(reader *r) {
     if (r->p >= r->end || *r->p != ':') return rfail(r, "expected ':' after an object key");
     r->p++;
     if (!decode_value(r)) return 0;
+    members++;
     if (++n == OBJECT_BATCH) {
       if (!made) {
         lua_createtable(L, 0, 2 * OBJECT_BATCH);
@@ -359,6 +363,7 @@ static int decode_object(reader *r) {
     lua_replace(L, t);
   }
   flush_members(L, t, n);
+  if (r->depth == 1) r->top_members = members;
   r->depth--;
   return 1;
 }
@@ -409,7 +414,7 @@ int peft_json_l_decode(lua_State *L) {
   size_t len;
   const char *s = luaL_checklstring(L, 1, &len);
   lua_settop(L, 1);
-  reader r = {L, s, s, s + len, 0, NULL};
+  reader r = {L, s, s, s + len, 0, NULL, -1};
   int ok = decode_value(&r);
   if (ok) {
     skip_ws(&r);
@@ -425,7 +430,9 @@ int peft_json_l_decode(lua_State *L) {
     lua_pushinteger(L, col);
     return 4;
   }
-  return 1;
+  if (r.top_members < 0) return 1;
+  lua_pushinteger(L, r.top_members);
+  return 2;
 }
 
 /* --- encoding ---------------------------------------------------------- */

@@ -26,7 +26,9 @@
 /* Creates the array metatable in the registry (idempotent). */
 void peft_json_init(lua_State *L);
 
-/* decode(text) -> value | nil, message, line, column
+/* decode(text) -> value [, members] | nil, message, line, column
+ * members: when the document is an object, how many members it has (a
+ * repeated key counted each time), which spares the loader a count.
  * A malformed document is an expected failure: it returns nil and a message
  * ("line 3, column 7: expected ',' or '}' after an object member"). */
 int peft_json_l_decode(lua_State *L);

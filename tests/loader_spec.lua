@@ -200,6 +200,17 @@ describe("from_pretrained", function()
     assert.are.equal(1, #load_text(text, { strict = true, quiet = true }):warnings())
   end)
 
+  it("takes the last of a repeated key, as Python's json does, without a warning", function()
+    local warnings, cfg = quiet(load_text, '{"peft_type": "IA3", "fan_in_fan_out": true, "fan_in_fan_out": false}')
+    assert.are.same({}, warnings)
+    assert.is_false(cfg.fan_in_fan_out)
+    assert.are.same({}, cfg:extra())
+    warnings, cfg = quiet(load_text, '{"peft_type": "IA3", "x": 1, "peft_type": "IA3", "x": 2}')
+    assert.are.equal(1, #warnings)
+    assert.truthy(warnings[1]:find("1 key unknown to IA3Config: 'x'", 1, true))
+    assert.are.same({ x = 2 }, cfg:extra())
+  end)
+
   describe("unknown keys", function()
     local text = '{"peft_type": "IA3", "enable_lora": [true, false], "merge_weights": false, "fan_in_fanout": 1}'
 

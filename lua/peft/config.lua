@@ -686,7 +686,8 @@ end
 -- opts.extra: unknown keys to keep (written back by to_dict); opts.quiet:
 -- record warnings on the object without emitting them; opts.keep_unknown:
 -- called with the list of keys of args that are not fields, instead of
--- raising (the loader's, which puts them in opts.extra).
+-- raising (the loader's, which puts them in opts.extra); opts.nkeys: how
+-- many keys args holds, when the caller knows (see core.config_filler).
 function new(cls, args, opts)
   opts = opts or {}
   if args == nil then args = {} end
@@ -697,7 +698,7 @@ function new(cls, args, opts)
   -- the plain fields are taken and checked in C; the rest (lists, dicts,
   -- enums, bounded numbers, nested configs, values of the wrong type) are
   -- checked here in field order, so the first bad field is the one reported
-  local values, given, nfound, nkeys, rest = cls.fill(args)
+  local values, given, nfound, nkeys, rest = cls.fill(args, opts.nkeys)
   if nkeys ~= nfound and not opts.checked then -- (checked: the loader has sorted the keys)
     local map = cls.field_map
     local keep = opts.keep_unknown

@@ -144,9 +144,9 @@ local function report_unknown(cls, unknown, opts, warnings, at_top)
   warn(opts, warnings, msg .. "; kept as they are and written back on save")
 end
 
---- from_peft_type(tbl [, opts]) -> config
-function M.from_dict(tbl, opts)
-  opts = opts or {}
+-- from_table(tbl, opts [, nkeys]): from_dict, and nkeys (from the JSON
+-- decoder) is how many keys tbl holds, when known
+local function from_table(tbl, opts, nkeys)
   if type(tbl) ~= "table" or getmetatable(tbl) == core.json_array_mt then
     fail(opts, "ValueError", "an adapter config must be a JSON object, got " .. types.kind(tbl))
   end
@@ -171,7 +171,7 @@ function M.from_dict(tbl, opts)
     -- hands back the keys that are not fields (kept, and written on save)
     local extra = {}
     args = tbl
-    new_opts = { extra = extra, quiet = opts.quiet, loading = true,
+    new_opts = { extra = extra, quiet = opts.quiet, loading = true, nkeys = nkeys,
                  keep_unknown = function(unknown)
                    for _, k in ipairs(unknown) do extra[k] = tbl[k] end
                    report_unknown(cls, unknown, opts, warnings, false)
@@ -227,6 +227,11 @@ function M.from_dict(tbl, opts)
   return res
 end
 
+--- from_peft_type(tbl [, opts]) -> config
+function M.from_dict(tbl, opts)
+  return from_table(tbl, opts or {})
+end
+
 --- from_json(text [, opts]) -> config
 function M.from_json(text, opts)
   opts = opts or {}
@@ -236,13 +241,13 @@ function M.from_json(text, opts)
   if text:match("^%s*$") then
     fail(opts, "JSONDecodeError", "the file is empty" .. (#text > 0 and " (only white space)" or ""))
   end
-  local value, msg, line, col = core.json_decode(text)
+  local value, msg, line, col = core.json_decode(text) -- on success, msg: the number of members
   if value == nil and msg then
     local truncated = msg:find("end of the input", 1, true) or msg:find("unterminated", 1, true)
     fail(opts, "JSONDecodeError", "invalid JSON at " .. msg .. (truncated and " (is the file truncated?)" or ""),
       { line = line, column = col })
   end
-  return M.from_dict(value, opts)
+  return from_table(value, opts, msg)
 end
 
 --- Resolves a path to the adapter_config.json it names.

@@ -76,7 +76,8 @@ TEST(number_kinds_survive) {
 }
 
 TEST(python_layout) {
-  CHECK_INT(decode("{\"b\": [1, 2], \"a\": {}, \"c\": [], \"d\": {\"y\": null, \"x\": true}}"), 1);
+  CHECK_INT(decode("{\"b\": [1, 2], \"a\": {}, \"c\": [], \"d\": {\"y\": null, \"x\": true}}"), 2);
+  CHECK_INT((int)lua_tointeger(L, 2), 4); /* an object comes with its number of members */
   CHECK_STR(encode_top(2),
             "{\n"
             "  \"a\": {},\n"
@@ -158,7 +159,9 @@ TEST(objects_of_every_size) {
     for (int i = 0; i < n; i++) len += (size_t)snprintf(buf + len, sizeof buf - len, "%s\"k%d\": %d", i ? "," : "", i, i);
     buf[len++] = '}';
     buf[len] = '\0';
-    CHECK_INT(decode(buf), 1);
+    CHECK_INT(decode(buf), 2);
+    CHECK_INT((int)lua_tointeger(L, 2), n);
+    lua_settop(L, 1);
     int count = 0;
     lua_pushnil(L);
     while (lua_next(L, 1)) {
@@ -170,14 +173,16 @@ TEST(objects_of_every_size) {
     }
     CHECK_INT(count, n);
   }
-  CHECK_INT(decode("{\"a\": 1, \"b\": 2, \"a\": 3}"), 1);
+  CHECK_INT(decode("{\"a\": 1, \"b\": 2, \"a\": 3}"), 2);
+  CHECK_INT((int)lua_tointeger(L, 2), 3); /* members, a repeated key counted each time */
   CHECK_INT(lua_getfield(L, 1, "a"), LUA_TNUMBER);
   CHECK_INT((int)lua_tointeger(L, -1), 3);
   /* "a" first, then 40 other keys, then "a" again: across a batch */
   size_t len = (size_t)snprintf(buf, sizeof buf, "{\"a\": 1");
   for (int i = 0; i < 40; i++) len += (size_t)snprintf(buf + len, sizeof buf - len, ", \"x%d\": {\"y\": [%d]}", i, i);
   snprintf(buf + len, sizeof buf - len, ", \"a\": 2}");
-  CHECK_INT(decode(buf), 1);
+  CHECK_INT(decode(buf), 2);
+  CHECK_INT((int)lua_tointeger(L, 2), 42);
   CHECK_INT(lua_getfield(L, 1, "a"), LUA_TNUMBER);
   CHECK_INT((int)lua_tointeger(L, -1), 2);
   CHECK_INT(lua_getfield(L, 1, "x39"), LUA_TTABLE);
@@ -198,7 +203,8 @@ TEST(objects_of_every_size) {
   deep[len++] = '1';
   for (int i = 0; i < PEFT_JSON_MAX_DEPTH; i++) deep[len++] = '}';
   deep[len] = '\0';
-  CHECK_INT(decode(deep), 1);
+  CHECK_INT(decode(deep), 2);
+  CHECK_INT((int)lua_tointeger(L, 2), 1); /* the outermost object's members only */
   len = 0;
   for (int i = 0; i <= PEFT_JSON_MAX_DEPTH; i++) len += (size_t)sprintf(deep + len, "{\"a\":");
   deep[len++] = '1';
