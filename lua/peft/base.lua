@@ -2,7 +2,7 @@
 -- (PeftConfig, PromptLearningConfig), as declared by PEFT's peft.config.
 local config = require "peft.config"
 local core = require "peft.core"
-local types = require "peft.types"
+local types = require "peft.lazy" "peft.types"
 
 local M = {}
 

@@ -23,7 +23,7 @@
 -- like table fields (cfg.r, cfg.r = 32); an assignment is type-checked.
 local core = require "peft.core"
 local errors = require "peft.errors"
-local types = require "peft.types"
+local types = require "peft.lazy" "peft.types"
 
 local M = {}
 

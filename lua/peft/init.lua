@@ -10,7 +10,7 @@ local core = require "peft.core"
 local errors = require "peft.errors"
 local enum = require "peft.enum"
 local config = require "peft.config"
-local types = require "peft.types"
+local types = require "peft.lazy" "peft.types"
 
 local M = {}
 

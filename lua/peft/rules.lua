@@ -6,7 +6,7 @@
 --   post_init = function(self, chk) rules.layer_selection(self, chk) end
 local config = require "peft.config"
 local core = require "peft.core"
-local types = require "peft.types"
+local types = require "peft.lazy" "peft.types"
 
 local M = {}
 

@@ -1,6 +1,6 @@
 -- AdaMSS: adaptive multi-subspace low-rank adaptation.
 local peft = require "peft"
-local types = require "peft.types"
+local types = require "peft.lazy" "peft.types"
 
 local AdamssConfig = peft.declare_config {
   name = "AdamssConfig",

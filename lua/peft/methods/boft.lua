@@ -1,7 +1,7 @@
 -- BOFT: butterfly-factorised orthogonal fine-tuning.
 local peft = require "peft"
 local rules = require "peft.rules"
-local types = require "peft.types"
+local types = require "peft.lazy" "peft.types"
 
 local BOFTConfig = peft.declare_config {
   name = "BOFTConfig",

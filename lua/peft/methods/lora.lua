@@ -3,7 +3,7 @@ local peft = require "peft"
 local rules = require "peft.rules"
 local types = peft.types
 
-local repr = types.repr
+local function repr(v) return types.repr(v) end
 
 -- helper dataclasses -------------------------------------------------------
 

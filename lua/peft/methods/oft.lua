@@ -4,7 +4,7 @@ local config = require "peft.config"
 local core = require "peft.core"
 local errors = require "peft.errors"
 local rules = require "peft.rules"
-local types = require "peft.types"
+local types = require "peft.lazy" "peft.types"
 
 local null = core.null
 

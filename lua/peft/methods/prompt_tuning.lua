@@ -1,6 +1,6 @@
 -- Prompt tuning: learned virtual token embeddings prepended to the input.
 local peft = require "peft"
-local types = require "peft.types"
+local types = require "peft.lazy" "peft.types"
 
 -- How the virtual token embeddings start out.
 peft.config.declare_enum("PromptTuningInit", { "TEXT", "SAMPLE_VOCAB", "RANDOM" })

@@ -1,7 +1,7 @@
 -- PSOFT: principal-subspace orthogonal fine-tuning.
 local peft = require "peft"
 local rules = require "peft.rules"
-local types = require "peft.types"
+local types = require "peft.lazy" "peft.types"
 
 local DEFAULT_LOWRANK_NITER = 10
 local DEFAULT_NUM_CAYLEY_NEUMANN_TERMS = 5

@@ -1,6 +1,6 @@
 -- SHiRA: sparse high-rank adapters that train a fixed subset of weights.
 local peft = require "peft"
-local types = require "peft.types"
+local types = require "peft.lazy" "peft.types"
 
 local ShiraConfig = peft.declare_config {
   name = "ShiraConfig",
