@@ -18,6 +18,7 @@
 #include <lua.h>
 
 #include "lpeft_st.h"
+#include "lpeft_udata.h"
 #include "peft_safetensors.h"
 
 /* The parsed header lives in a userdata until it has been copied into Lua
@@ -29,14 +30,7 @@ static int header_gc(lua_State *L) {
 }
 
 static peft_st_header *new_header(lua_State *L) {
-  peft_st_header *h = lua_newuserdatauv(L, sizeof *h, 0);
-  memset(h, 0, sizeof *h);
-  if (luaL_newmetatable(L, "peft.st.header")) {
-    lua_pushcfunction(L, header_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
-  return h;
+  return peft_gc_udata(L, sizeof(peft_st_header), "peft.st.header", header_gc, 0);
 }
 
 static void push_u64(lua_State *L, uint64_t v) {

@@ -17,6 +17,8 @@
 
 #include <lauxlib.h>
 
+#include "lpeft_udata.h"
+
 static int fail_errno(lua_State *L, const char *what, const char *path, int e) {
   lua_pushnil(L);
   lua_pushfstring(L, "%s %s: %s", what, path, strerror(e));
@@ -57,17 +59,7 @@ static int box_gc(lua_State *L) {
 }
 
 static box *box_new(lua_State *L) {
-  box *b = lua_newuserdatauv(L, sizeof *b, 0);
-  b->p = NULL;
-  b->items = 0;
-  if (luaL_newmetatable(L, "peft.os.box")) {
-    lua_pushcfunction(L, box_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, box_gc);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_setmetatable(L, -2);
-  return b;
+  return peft_gc_udata(L, sizeof(box), "peft.os.box", box_gc, 1);
 }
 
 static const char *type_name(unsigned char t) {
@@ -370,13 +362,7 @@ static int listing_fill(listing *ls, const char *path) {
 /* Reads a directory's entries into a new listing userdata left on the
  * stack. Returns it, or NULL with nil, message pushed. */
 static listing *read_listing(lua_State *L, const char *path) {
-  listing *ls = lua_newuserdatauv(L, sizeof *ls, 0);
-  memset(ls, 0, sizeof *ls);
-  if (luaL_newmetatable(L, "peft.os.listing")) {
-    lua_pushcfunction(L, listing_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
+  listing *ls = peft_gc_udata(L, sizeof *ls, "peft.os.listing", listing_gc, 0);
   int e = listing_fill(ls, path);
   if (e == ENOMEM) luaL_error(L, "not enough memory");
   if (e != 0) {
@@ -502,13 +488,7 @@ int peft_os_l_walk_files(lua_State *L) {
   const char *dir = luaL_checklstring(L, 1, &dlen);
   luaL_checkstring(L, 2);
   lua_settop(L, 2);
-  walker *w = lua_newuserdatauv(L, sizeof *w, 0);
-  memset(w, 0, sizeof *w);
-  if (luaL_newmetatable(L, "peft.os.walker")) {
-    lua_pushcfunction(L, walker_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_setmetatable(L, -2);
+  walker *w = peft_gc_udata(L, sizeof *w, "peft.os.walker", walker_gc, 0);
   while (dlen > 1 && dir[dlen - 1] == '/') dlen--; /* "dir/" and "dir" alike */
   if (walker_reserve(w, 0, dlen) != 0) return luaL_error(L, "not enough memory");
   memcpy(w->path, dir, dlen);
