@@ -257,9 +257,7 @@ local function convert_nested(f, v, warn)
   local cls = M.classes[f.nested]
   if f.convert then return cls.new(v) end
   -- PEFT keeps this dict as given: validate the keys we know, keep the rest
-  -- (an empty one, what PEFT writes for a default loftq_config, is valid
-  -- when the class's defaults are: checked once per class)
-  if next(v) == nil and getmetatable(v) == nil and EMPTY_OK[cls] then return v end
+  -- (an empty one is recorded as valid for the class: see check_field)
   local known, unknown = {}, {}
   for k, x in pairs(v) do
     if cls.field_map[k] then known[k] = x else unknown[#unknown + 1] = k end

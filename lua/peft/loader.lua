@@ -129,10 +129,10 @@ local function check_key(k, opts, at_top)
   end
 end
 
--- Warns about (or, strict, fails on) the keys a class does not know.
+-- Warns about (or, strict, fails on) the keys a class does not know (all
+-- strings, checked by the caller).
 local function report_unknown(cls, unknown, opts, warnings, at_top)
   if #unknown == 0 then return end
-  for _, k in ipairs(unknown) do check_key(k, opts, at_top) end
   table.sort(unknown)
   local fs = {}
   for j, f in ipairs(cls.fields) do fs[j] = f.name end
@@ -173,7 +173,10 @@ local function from_table(tbl, opts, nkeys)
     args = tbl
     new_opts = { extra = extra, quiet = opts.quiet, loading = true, nkeys = nkeys,
                  keep_unknown = function(unknown)
-                   for _, k in ipairs(unknown) do extra[k] = tbl[k] end
+                   for _, k in ipairs(unknown) do
+                     check_key(k, opts, false)
+                     extra[k] = tbl[k]
+                   end
                    report_unknown(cls, unknown, opts, warnings, false)
                  end }
   else
