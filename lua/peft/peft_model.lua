@@ -632,11 +632,9 @@ function PeftModel:saved_tensors(name)
     end
     if #filtered > 0 then state = filtered end
   end
-  local chosen, order = {}, {}
-  local function take(key, e, shape)
-    if chosen[key] == nil then order[#order + 1] = key end
-    chosen[key] = { key = key, shape = shape or e.shape, entry = e }
-  end
+  -- the selection: { key = in-memory key, shape, entry }, in order
+  local sel = {}
+  local function take(key, e, shape) sel[#sel + 1] = { key = key, shape = shape or e.shape, entry = e } end
   if cfg.is_prompt_learning then
     for _, t in ipairs(call(mcls.saved_prompt or function() return {} end, cfg, entry.ctx, self)) do
       take(t.key, nil, t.shape)
@@ -658,10 +656,8 @@ function PeftModel:saved_tensors(name)
         end
       end
     end
-    if mcls.state_dict then
-      local keep = call(mcls.state_dict, order, chosen, cfg, entry.ctx, self)
-      if keep then order, chosen = keep.order, keep.chosen end
-    end
+    -- a method may change the selection (PEFT's _get_adapter_state_dict overrides)
+    if mcls.state_dict then sel = call(mcls.state_dict, sel, cfg, entry.ctx, self, state) end
   end
   -- wrappers: modules_to_save copies and trainable tokens
   local P = self.prompt_learning and "base_model." or "base_model.model."
@@ -715,15 +711,16 @@ function PeftModel:saved_tensors(name)
       end
     end
   end
-  -- the adapter name goes
+  -- the adapter name goes (a dict: a later entry under the same key wins)
   local renamed = mcls.saved or function(key, adapter) return remove_adapter_name(key, adapter) end
-  local out, seen = {}, {}
-  for _, k in ipairs(order) do
-    local c = chosen[k]
-    local key = c.entry and call(renamed, k, name, cfg) or k
-    if not seen[key] then
-      seen[key] = true
+  local out, at = {}, {}
+  for _, c in ipairs(sel) do
+    local key = c.entry and call(renamed, c.key, name, cfg) or c.key
+    if at[key] then
+      out[at[key]].shape = c.shape
+    else
       out[#out + 1] = { key = key, shape = c.shape }
+      at[key] = #out
     end
   end
   return out

@@ -144,6 +144,15 @@ function M.kernel(module)
   return k[1], k[2]
 end
 
+--- dropout(cfg, field): torch's nn.Dropout(p) refuses p outside [0, 1]; PEFT builds one when
+-- p > 0 (a negative p gets an identity instead).
+function M.dropout(cfg, field)
+  local p = M.get(cfg, field)
+  if type(p) == "number" and p > 1 then
+    M.refuse("ValueError", "%s: dropout probability has to be between 0 and 1, but got %s", field, tostring(p))
+  end
+end
+
 function M.ceil_div(a, b) return (a + b - 1) // b end
 
 --- PEFT's get_pattern_key: the first key (in the dict's order, sorted in a

@@ -355,6 +355,7 @@ local function lora_layer(cfg, m, ctx)
     t.refuse("TypeError", "LoRA: the rank of %s must be an integer, got %s", m.name, tostring(r))
   end
   if r <= 0 then t.refuse("ValueError", "`r` should be a positive integer value but the value passed is %d", r) end
+  t.dropout(cfg, "lora_dropout")
   local kind = m.kind == "conv1d" and "linear" or m.kind
   local req = lora_variants(cfg)
   local variant = req[1]

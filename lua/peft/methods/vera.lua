@@ -39,7 +39,34 @@ local VeraConfig = peft.declare_config {
   end,
 }
 
-local VeraModel = peft.declare_model { name = "VeraModel", prefix = "vera_lambda_" }
+-- VeraModel: per layer two scaling vectors; the random projections vera_A and vera_B live
+-- once on the model (PEFT's vera/model.py _find_dim, _init_vera_A_vera_B; vera/layer.py
+-- update_layer), sized by the largest adapted layer, and saved only with save_projection.
+local t = peft.tuner
+
+local VeraModel = peft.declare_model {
+  name = "VeraModel", prefix = "vera_lambda_", display = "VeRA",
+  layer_names = { "vera_lambda_b", "vera_lambda_d" },
+  targets = "vera",
+  kinds = { linear = true, conv1d = true },
+  supported = "torch.nn.Linear (optionally quantized) and transformers' Conv1D",
+  layer = function(cfg, m, ctx)
+    local r = t.int_field(cfg, "r", "VeRA")
+    if r <= 0 then t.refuse("ValueError", "`r` should be a positive integer value but the value passed is %d", r) end
+    t.dropout(cfg, "vera_dropout")
+    return { t.param("vera_lambda_b", ctx.adapter, { m.out_features }),
+             t.param("vera_lambda_d", ctx.adapter, { r }) }
+  end,
+  model = function(cfg, ctx)
+    local max_in, max_out = 0, 0
+    for _, m in ipairs(ctx.targets) do
+      max_in, max_out = math.max(max_in, m.in_features), math.max(max_out, m.out_features)
+    end
+    local keep = cfg.save_projection == true
+    return { t.buffer("vera_A", ctx.adapter, { cfg.r, max_in }, keep),
+             t.buffer("vera_B", ctx.adapter, { max_out, cfg.r }, keep) }
+  end,
+}
 
 peft.register_peft_method {
   name = "vera",
