@@ -91,11 +91,12 @@ build = {
     ["peft.methods.waveft"] = "lua/peft/methods/waveft.lua",
     ["peft.methods.xlora"] = "lua/peft/methods/xlora.lua",
     ["peft.model"] = "lua/peft/model.lua",
+    ["peft.model_types"] = "lua/peft/model_types.lua",
     ["peft.peft_model"] = "lua/peft/peft_model.lua",
     ["peft.repl"] = "lua/peft/repl.lua",
     ["peft.rules"] = "lua/peft/rules.lua",
     ["peft.schema"] = "lua/peft/schema.lua",
-    ["peft.shapes"] = "lua/peft/shapes.lua",
+    ["peft.tuner"] = "lua/peft/tuner.lua",
     ["peft.types"] = "lua/peft/types.lua",
   },
 }

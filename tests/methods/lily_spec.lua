@@ -48,6 +48,6 @@ describe("LilyConfig", function()
   end)
 
   it("rejects a wrongly typed field", function()
-    fails({ stride_A = "2" }, 'LilyConfig.stride_A: expected an integer, got "2"')
+    fails({ stride_A = "2" }, 'LilyConfig.stride_A: expected an integer, got "2" (PEFT reads the file, but its model code needs an integer here: a size, a count or a seed)')
   end)
 end)

@@ -21,7 +21,7 @@ describe("PveraConfig", function()
     assert.are.equal(123, peft.PveraConfig { generator_seed = 123 }.generator_seed)
     local err = helpers.error_of(peft.PveraConfig, { generator_seed = "123" })
     assert.are.equal("ValueError", err.kind)
-    assert.are.equal('PveraConfig.generator_seed: expected an integer or null, got "123"', err.message)
+    assert.are.equal('PveraConfig.generator_seed: expected an integer or null, got "123" (PEFT reads the file, but its model code needs an integer here: a size, a count or a seed)', err.message)
   end)
 
   it("needs layers_to_transform when layers_pattern is given", function()

@@ -11,15 +11,15 @@ local AdaLoraConfig = peft.declare_config {
     -- replaces LoraConfig's rank_pattern (there: {} by default)
     { "rank_pattern", "Optional[dict]", nil,
       "Rank the allocator gave each module, recorded by AdaLoRA after training; null before." },
-    { "target_r", "int", 8, "Average rank the budget is reduced to." },
+    { "target_r", "int", 8, "Average rank the budget is reduced to.", whole = true },
     { "init_r", "int", 12, "Rank every adapted matrix starts with (AdaLoRA ignores r)." },
-    { "tinit", "int", 0, "Warm-up steps before the rank budget starts shrinking." },
-    { "tfinal", "int", 0, "Last steps, trained with the final budget fixed." },
-    { "deltaT", "int", 1, "Steps between two budget reallocations." },
+    { "tinit", "int", 0, "Warm-up steps before the rank budget starts shrinking.", whole = true },
+    { "tfinal", "int", 0, "Last steps, trained with the final budget fixed.", whole = true },
+    { "deltaT", "int", 1, "Steps between two budget reallocations.", whole = true },
     { "beta1", "float", 0.85, "EMA factor smoothing the importance (sensitivity) scores." },
     { "beta2", "float", 0.85, "EMA factor of the uncertainty of the importance scores." },
     { "orth_reg_weight", "float", 0.5, "Weight of the orthogonality penalty on the singular vectors.", min = 0 },
-    { "total_step", "Optional[int]", nil, "Total number of training steps; required, > 0." },
+    { "total_step", "Optional[int]", nil, "Total number of training steps; required, > 0.", whole = true },
   } end,
   -- runs after LoraConfig's rules (PEFT calls super().__post_init__ first).
   -- PEFT then repeats LoRA's target_modules set conversion and its

@@ -20,7 +20,7 @@ local DeftConfig = peft.declare_config {
     { "init_scale", "float", 1.0,
       "Factor on the standard deviation of R's random start (used when init_weights is false)." },
     { "alpha", "Optional[int]", nil,
-      "Scales the injection term by alpha / r, as LoRA's alpha does; null means no scaling." },
+      "Scales the injection term by alpha / r, as LoRA's alpha does; null means no scaling.", number = true },
     { "para", "bool", false,
       "Whether to run PaRa instead: subspace removal only, no injection matrix R." },
     { "fan_in_fan_out", "bool", false,

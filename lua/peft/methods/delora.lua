@@ -10,7 +10,7 @@ local DeloraConfig = peft.declare_config {
   fields = function() return {
     { "r", "int", 8, "Rank of the DeLoRA update (a positive integer)." },
     { "delora_lambda", "int", 15,
-      "Initial bound on the Frobenius norm of the weight update (learned during training)." },
+      "Initial bound on the Frobenius norm of the weight update (learned during training).", number = true },
     { "module_dropout", "float", 0.0, "Training-time probability of skipping a whole DeLoRA module." },
     { "target_modules", "Optional[Union[list[str], str]]", nil,
       "Modules to adapt: names matched exactly or as a suffix, a regex matched in full, or 'all-linear'.",

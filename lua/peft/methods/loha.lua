@@ -10,7 +10,7 @@ local LoHaConfig = peft.declare_config {
   doc = "LoHa: low-rank Hadamard product adaptation (LyCORIS).",
   fields = function() return {
     { "r", "int", 8, "Rank of each of the two low-rank factor pairs." },
-    { "alpha", "int", 8, "Scaling numerator: the update is scaled by alpha / r." },
+    { "alpha", "int", 8, "Scaling numerator: the update is scaled by alpha / r.", number = true },
     { "rank_dropout", "float", 0.0, "Training-time dropout probability applied along the rank dimension." },
     { "module_dropout", "float", 0.0, "Training-time probability of skipping a whole LoHa module." },
     { "use_effective_conv2d", "bool", false,

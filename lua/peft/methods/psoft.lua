@@ -20,7 +20,7 @@ local PsoftConfig = peft.declare_config {
     { "exclude_modules", "Optional[Union[list[str], str]]", nil,
       "Modules never to adapt: names (exact or suffix) or a regex.", set = true },
     { "psoft_alpha", "int", 32,
-      "Scaling factor of the PSOFT update." },
+      "Scaling factor of the PSOFT update.", number = true },
     { "psoft_dropout", "float", 0.0,
       "Dropout probability on the PSOFT path." },
     { "fan_in_fan_out", "bool", false,
