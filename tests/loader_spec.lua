@@ -317,3 +317,38 @@ describe("saving", function()
     p:close()
   end)
 end)
+
+describe("from_peft_type and get_peft_config, as PEFT's", function()
+  it("from_peft_type without a peft_type builds the class it is called on", function()
+    local cfg = peft.LoraConfig.from_peft_type { r = 4 }
+    assert.are.equal("LoraConfig", cfg:get_class().name)
+    assert.are.equal(4, cfg.r)
+    local base = peft.PeftConfig.from_peft_type { task_type = "CAUSAL_LM" }
+    assert.are.equal("PeftConfig", base:get_class().name)
+    assert.are.equal("CAUSAL_LM", base.task_type)
+    -- with a peft_type, that type's class
+    assert.are.equal("IA3Config", peft.PeftConfig.from_peft_type { peft_type = "IA3" }:get_class().name)
+  end)
+
+  it("runs OFT's check for files older than 0.14 only when loading a file", function()
+    local cfg = peft.OFTConfig.from_peft_type { peft_type = "OFT", r = 0, oft_block_size = 16 }
+    assert.are.equal(16, cfg.oft_block_size)
+    local ok = pcall(peft.PeftConfig.from_peft_type, { peft_type = "OFT" })
+    assert.is_true(ok) -- no oft_block_size: the default, no "saved before 0.14" refusal
+    local err = helpers.error_of(peft.from_json, '{"peft_type": "OFT"}')
+    assert.truthy(err.message:find("older than 0.14.0", 1, true), err.message)
+  end)
+
+  it("get_peft_config needs a peft_type and refuses unknown keys with a TypeError", function()
+    local err = helpers.error_of(peft.get_peft_config, { r = 4 })
+    assert.are.equal("KeyError", err.kind)
+    err = helpers.error_of(peft.get_peft_config, { peft_type = "LORA", bogus = 1, zz = 2 })
+    assert.are.equal("TypeError", err.kind)
+    assert.are.equal("LoraConfig got an unexpected keyword argument 'bogus' (and 1 more)", err.message)
+    -- from_peft_type keeps them with a warning, like a file
+    local warnings, ok, cfg = peft.capture_warnings(peft.PeftConfig.from_peft_type, { peft_type = "LORA", bogus = 1 })
+    assert.is_true(ok)
+    assert.are.equal(1, cfg:extra().bogus)
+    assert.are.equal(1, #warnings)
+  end)
+end)

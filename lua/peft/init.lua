@@ -368,23 +368,26 @@ do
   -- class methods: LoraConfig.from_pretrained(path) and
   -- LoraConfig:from_pretrained(path) both know they were called on LoraConfig
   -- (and refuse a file of another method); PeftConfig accepts any.
-  local function classfn(fn)
+  local function classfn(fn, mode)
     return function(cls, arg, opts)
-      opts = opts or {}
-      if cls ~= PeftConfig and opts.cls == nil then
-        local o = {}
-        for k, v in pairs(opts) do o[k] = v end
-        o.cls = cls
-        opts = o
-      end
-      return fn(arg, opts)
+      local o = {}
+      for k, v in pairs(opts or {}) do o[k] = v end
+      if cls ~= PeftConfig and o.cls == nil then o.cls = cls end
+      o.called_on = cls
+      o.mode = mode
+      return fn(arg, o)
     end
   end
   config.add_classmethod("from_pretrained", classfn(from_pretrained))
   config.add_classmethod("from_json", classfn(from_json))
-  config.add_classmethod("from_peft_type", classfn(from_dict))
-  config.add_classmethod("from_dict", classfn(from_dict))
-  M.get_peft_config = function(tbl, opts) return from_dict(tbl, opts) end
+  config.add_classmethod("from_peft_type", classfn(from_dict, "peft_type"))
+  config.add_classmethod("from_dict", classfn(from_dict, "peft_type"))
+  M.get_peft_config = function(tbl, opts)
+    local o = {}
+    for k, v in pairs(opts or {}) do o[k] = v end
+    o.mode = "get_peft_config"
+    return from_dict(tbl, o)
+  end
   M.from_pretrained = from_pretrained
   M.from_json = from_json
   M.config_path = load_fn("config_path")

@@ -74,20 +74,4 @@ describe("MultitaskPromptTuningConfig", function()
       assert.are.equal("TEXT", cfg.prompt_tuning_init)
     end)
   end)
-
-  describe("num_transformer_submodules", function()
-    it("stays null without a task_type", function()
-      assert.is_nil(peft.MultitaskPromptTuningConfig {}.num_transformer_submodules)
-    end)
-
-    it("is 2 for SEQ_2_SEQ_LM and 1 otherwise", function()
-      assert.are.equal(2, peft.MultitaskPromptTuningConfig { task_type = "SEQ_2_SEQ_LM" }.num_transformer_submodules)
-      assert.are.equal(1, peft.MultitaskPromptTuningConfig { task_type = "CAUSAL_LM" }.num_transformer_submodules)
-    end)
-
-    it("keeps a given value", function()
-      local cfg = peft.MultitaskPromptTuningConfig { task_type = "CAUSAL_LM", num_transformer_submodules = 2 }
-      assert.are.equal(2, cfg.num_transformer_submodules)
-    end)
-  end)
 end)
