@@ -47,10 +47,11 @@ function M.check_layer(who, m, r)
   if m.kind ~= "linear" and m.kind ~= "conv2d" then
     t.refuse_kind(who, m, "adapters only for torch.nn.Conv2d, torch.nn.Conv1d and torch.nn.Linear", "TypeError")
   end
-  if math.type(r) ~= "integer" then
+  if type(r) == "number" and r <= 0 then
+    t.refuse("ValueError", "`r` should be a positive integer value but the value passed is %s", tostring(r))
+  elseif math.type(r) ~= "integer" then
     t.refuse("TypeError", "%s: the rank of %s must be an integer, got %s", who, m.name, peft.types.repr(r))
   end
-  if r <= 0 then t.refuse("ValueError", "`r` should be a positive integer value but the value passed is %d", r) end
 end
 
 --- LyCORIS layers leave kernel-size-1 convolutions undecomposed even with use_effective_conv2d.
