@@ -178,6 +178,30 @@ local AdaLoraModel = peft.declare_model {
     if rep ~= nil and #rep > 0 then plan:replicate_layers(rep) end
   end,
   layer = adalora_layer,
+  -- BaseTuner._inject_parameters: the first parameter target_parameters names gets PEFT's checks,
+  -- then AdaLoraModel._create_and_replace, which takes no parameter_name
+  parameter = function(plan, cfg, ctx, names)
+    for _, m in ipairs(plan.modules) do
+      for _, pn in ipairs(m.param_order) do
+        local key = m.name .. "." .. pn
+        for _, w in ipairs(names) do
+          if key == w or key:sub(-#w - 1) == "." .. w then
+            if m.name == "" then
+              t.refuse("ValueError", "Targeting an nn.Parameter on the top-level module is not supported (parameter "
+                .. "'%s').", pn)
+            end
+            if plan.layers[m.name] then
+              t.refuse("ValueError", "Trying to wrap an `nn.Parameter` of layer '%s', which is not a valid target. "
+                .. "Make sure that this layer is not also targeted with `target_modules`.", m.name)
+            end
+            t.refuse("TypeError", "AdaLoRA cannot adapt parameters (target_parameters names %s): "
+              .. "AdaLoraModel._create_and_replace got an unexpected keyword argument 'parameter_name'", key)
+          end
+        end
+      end
+    end
+    return 0
+  end,
   -- save_pretrained resizes by rank_pattern; a pattern it cannot apply fails there
   after = function(plan, cfg, ctx)
     resized(cfg, ctx.adapter, tuner_shapes(plan, ctx.adapter))

@@ -71,8 +71,8 @@ local FourierFTModel = peft.declare_model {
     end
     local seed = t.get(cfg, "random_loc_seed")
     if math.type(seed) ~= "integer" then
-      t.refuse("TypeError", "FourierFT: random_loc_seed must be an integer to draw the frequency positions, got %s",
-        peft.types.repr(seed))
+      t.refuse("RuntimeError", "FourierFT: random_loc_seed must be an integer to seed the draw of the frequency "
+        .. "positions (torch's manual_seed expects a long), got %s", peft.types.repr(seed))
     end
     if math.type(n) ~= "integer" then
       t.refuse("TypeError", "FourierFT: n_frequency of %s must be an integer, got %s", m.name, tostring(n))
