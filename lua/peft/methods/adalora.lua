@@ -172,8 +172,17 @@ local AdaLoraModel = peft.declare_model {
   name = "AdaLoraModel", prefix = "lora_", display = "AdaLoRA",
   layer_names = { "lora_A", "lora_B", "lora_E", "lora_embedding_A", "lora_embedding_B" },
   targets = "adalora",
-  -- LoraModel._prepare_model: layer_replication
   prepare = function(plan, cfg, ctx)
+    -- AdaLoraModel._check_new_adapter_config: one adapter at most trains (the others in inference_mode)
+    local training = 0
+    for _, c in pairs(plan.peft_config) do
+      if c.inference_mode ~= true then training = training + 1 end
+    end
+    if training > 1 then
+      t.refuse("ValueError", "AdaLoraModel supports only 1 trainable adapter. When using multiple adapters, set "
+        .. "inference_mode to True for all adapters except the one you want to train.")
+    end
+    -- LoraModel._prepare_model: layer_replication
     local rep = t.get(cfg, "layer_replication")
     if rep ~= nil and #rep > 0 then plan:replicate_layers(rep) end
   end,

@@ -46,8 +46,9 @@ local function hira_layer(cfg, m, ctx)
       .. "('NoneType' object has no attribute 'keys')")
   end
   -- a new layer is built by dispatch_default with the config's r: rank_pattern only reaches
-  -- update_layer of a module that already holds a HiRA layer
+  -- update_layer of a module that already holds a HiRA layer (another adapter's)
   local r = t.int_field(cfg, "r", "HiRA")
+  if ctx.plan.layers[m.name] then r = t.pattern_value(rp, ctx.key, r) end
   ctx.r = r
   local kind = m.kind
   if kind ~= "linear" and kind ~= "conv1d" and kind ~= "conv2d" and kind ~= "embedding" then
