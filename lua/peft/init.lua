@@ -167,6 +167,7 @@ local MODEL_SPEC = {
   needs_targets = "boolean",
   prepare = "function", layer = "function", parameter = "function", model = "function", after = "function", saved = "function",
   state_dict = "function", encoder = "function", saved_prompt = "function", build = "function",
+  rank_of = "function", expected_rank = "function", check_weights = "function",
 }
 
 --- declare_model{ name=, prefix=, doc=, ... } -> model class
@@ -236,7 +237,7 @@ end
 -- modules loaded on first use (keeps start-up light)
 local lazy = { model = "peft.model", isolation = "peft.isolation", tuner = "peft.tuner",
                peft_model = "peft.peft_model", schema = "peft.schema", repl = "peft.repl", cli = "peft.cli",
-               model_types = "peft.model_types" }
+               model_types = "peft.model_types", weights = "peft.weights" }
 
 -- Classes are reachable as peft.LoraConfig etc. (looked up, so a rolled-back
 -- extension's classes disappear with it).

@@ -498,6 +498,26 @@ local LoraModel = peft.declare_model {
     end
     return n
   end,
+  -- reading saved weights: the rank is lora_A's first dimension
+  rank_of = function(layer, shape)
+    if layer == "lora_A" or layer == "lora_embedding_A" then return shape[1] end
+  end,
+  expected_rank = function(cfg, module) return t.pattern_value(t.get(cfg, "rank_pattern"), module, cfg.r) end,
+  -- every adapted module has a DoRA magnitude exactly when use_dora is set
+  check_weights = function(cfg, w, problem)
+    local with = {}
+    for _, k in ipairs(w.group.keys) do
+      local e = w.iso.entries[k]
+      if e.layer == "lora_magnitude_vector" then with[e.module] = true end
+    end
+    for _, mod in ipairs(w.group.modules) do
+      if cfg.use_dora and not with[mod] then
+        problem("%s has no DoRA magnitude vector (use_dora is true)", w.module_of(mod))
+      elseif not cfg.use_dora and with[mod] then
+        problem("%s has a DoRA magnitude vector but use_dora is false", w.module_of(mod))
+      end
+    end
+  end,
   -- DoRA's magnitude is saved without its ".weight" (the format from before DoRA became a module)
   saved = function(key, adapter, cfg)
     key = peft.peft_model.remove_adapter_name(key, adapter)
