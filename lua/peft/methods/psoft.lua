@@ -115,8 +115,14 @@ local PsoftModel = peft.declare_model {
     end
     if cfg.psoft_mag_b == true then out[#out + 1] = t.module("psoft_R", a, "vector_b", { r }) end
     if cfg.psoft_mag_a == true then out[#out + 1] = t.module("psoft_R", a, "vector_a", { r }) end
-    -- the SVD factors kept as caches: at most min(out, in) singular directions
+    -- the SVD factors kept as caches: at most min(out, in) singular directions; torch.svd_lowrank
+    -- asserts that it is asked for no more than that (PsoftLayer._compute_svd_factors)
     local k = math.min(r, m.out_features, m.in_features)
+    if cfg.psoft_svd == "lowrank" and r > k then
+      t.refuse("AssertionError", "PSOFT: torch.svd_lowrank cannot find r=%d singular directions of %s, whose weight "
+        .. "is %d x %d (psoft_svd='lowrank' needs r <= min(out_features, in_features))", r, m.name, m.out_features,
+        m.in_features)
+    end
     out[#out + 1] = t.buffer("_psoft_A_cache", a, { k, m.in_features }, false)
     out[#out + 1] = t.buffer("_psoft_B_cache", a, { m.out_features, k }, false)
     ctx.r = r
