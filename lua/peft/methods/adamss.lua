@@ -110,8 +110,8 @@ local AdamssModel = peft.declare_model {
     -- scikit-learn's KMeans checks its n_clusters, then refuses data without features (r = 0)
     local k = math.min(wanted, fout)
     if k < 1 then
-      t.refuse("ValueError", "AdaMSS: KMeans needs at least one cluster, got num_subspaces=%d (its n_clusters must be "
-        .. "an int in the range [1, inf))", wanted)
+      t.refuse("InvalidParameterError", "AdaMSS: scikit-learn's KMeans needs at least one cluster, got "
+        .. "num_subspaces=%d (its n_clusters must be an int in the range [1, inf); a ValueError)", wanted)
     end
     if rr == 0 then
       t.refuse("ValueError", "AdaMSS: r=0 leaves the singular vectors of %s without any column, and KMeans needs at "
