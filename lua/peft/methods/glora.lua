@@ -73,7 +73,8 @@ local GloraModel = peft.declare_model {
     for _, p in ipairs {
       { "glora_A", ab_form, weight }, { "glora_B", ab_form, weight },
       { "glora_C", c_form, { rows = fin, cols = 1, zeros = { fin, 1 } } },
-      { "glora_D", de_form, { rows = fout, zeros = { fout } } }, { "glora_E", de_form, { rows = fout, zeros = { fout } } },
+      { "glora_D", de_form, { rows = fout, zeros = { fout } } },
+      { "glora_E", de_form, { rows = fout, zeros = { fout } } },
     } do
       for _, x in ipairs(glora_path(p[1], ctx.adapter, p[2], p[3], r)) do out[#out + 1] = x end
     end

@@ -93,8 +93,9 @@ local LilyModel = peft.declare_model {
     local a = ctx.adapter
     local share = ctx.lily_share[m.name] or { A = m.name, B = m.name }
     ctx.r = r
-    return { t.module("lily_A", a, "weight", { r, m.in_features }, { shared = "lily_A:" .. a .. ":" .. share.A }),
-             t.module("lily_B", a, "weight", { num_b * r, m.out_features }, { shared = "lily_B:" .. a .. ":" .. share.B }),
+    local shared_a, shared_b = "lily_A:" .. a .. ":" .. share.A, "lily_B:" .. a .. ":" .. share.B
+    return { t.module("lily_A", a, "weight", { r, m.in_features }, { shared = shared_a }),
+             t.module("lily_B", a, "weight", { num_b * r, m.out_features }, { shared = shared_b }),
              t.module("lily_router", a, "weight", { num_b, r }) }
   end,
 }
