@@ -333,10 +333,14 @@ function PeftModel:add_tuner_adapter(name, cfg, method, mcls)
     ctx.key = m.name
     ctx.tied = tied[m.name] or false
     local ts = call(mcls.layer, cfg, m, ctx)
-    self:add_layer(m, ts, name, method, mcls)
+    -- nil: the method leaves this matched module as it is (PEFT's _create_and_replace returning
+    -- without a new module); it still counts as matched
+    if ts then
+      self:add_layer(m, ts, name, method, mcls)
+      entry.modules[#entry.modules + 1] = { module = m, r = ctx.r, alpha = ctx.alpha, feedforward = ctx.feedforward,
+                                            notes = ts.notes }
+    end
     adapted = adapted + 1
-    entry.modules[#entry.modules + 1] = { module = m, r = ctx.r, alpha = ctx.alpha, feedforward = ctx.feedforward,
-                                          notes = ts.notes }
     ctx.r, ctx.alpha, ctx.feedforward = nil, nil, nil
   end
   ctx.key, ctx.tied = nil, nil

@@ -13,6 +13,7 @@
 --     prepare = function(plan, cfg, ctx) end,     -- before matching (checks,
 --                                                 -- layer replication)
 --     layer = function(cfg, module, ctx) return { tensors } end,  -- per target
+--                                                 -- (nil: the module stays as it is)
 --     model = function(cfg, ctx) return { tensors } end,  -- tensors held by the
 --                                                 -- tuner itself (vera_A)
 --     saved = function(key, adapter, cfg) return key end,  -- key renames on save
