@@ -60,7 +60,7 @@ local function miss_layer(cfg, m, ctx)
   elseif init == "mini" then
     local mini = t.int_field(cfg, "mini_r", "MiSS")
     if mini == 0 then
-      t.refuse("ZeroDivisionError", "MiSS with init_weights='mini': mini_r is 0 (out_features %% mini_r)")
+      t.refuse("ZeroDivisionError", "MiSS with init_weights='mini': mini_r is 0 (out_features % mini_r)")
     end
     if fout % mini ~= 0 then
       t.refuse("ValueError", "MiSS with init_weights='mini': out_features of %s (%d) must be divisible by mini_r "

@@ -68,7 +68,7 @@ local function vblora_layer(cfg, m, ctx)
   ctx.r = r
   if r <= 0 then t.refuse("ValueError", "`r` %d should be a positive integer value", r) end
   if topk <= 0 then t.refuse("ValueError", "`topk` %d should be a positive integer value", topk) end
-  if vl == 0 then t.refuse("ZeroDivisionError", "VBLoRA: vector_length is 0 (in_features %% vector_length)") end
+  if vl == 0 then t.refuse("ZeroDivisionError", "VBLoRA: vector_length is 0 (in_features % vector_length)") end
   local fin, fout = m.in_features, m.out_features
   if fin % vl ~= 0 then
     t.refuse("ValueError", "`in_features` %d must be divisible by `vector_length` %d (module %s)", fin, vl, m.name)
@@ -88,6 +88,16 @@ local VBLoRAModel = peft.declare_model {
   layer = vblora_layer,
   model = function(cfg, ctx)
     return { t.param("vblora_vector_bank", ctx.adapter, { cfg.num_vectors, cfg.vector_length }) }
+  end,
+  -- save_only_topk_weights: torch.topk over the num_vectors logits fails when topk is larger
+  -- (VBLoRAModel._get_adapter_state_dict); get_peft_model itself builds, but the adapter cannot be
+  -- saved, and the plan covers what save_pretrained writes
+  after = function(plan, cfg)
+    if cfg.save_only_topk_weights == true and cfg.topk > cfg.num_vectors then
+      t.refuse("RuntimeError", "selected index k out of range: with save_only_topk_weights, save_pretrained keeps "
+        .. "the top %d of the %d logits per vector (topk > num_vectors), so PEFT builds this VBLoRA model but cannot "
+        .. "save it", cfg.topk, cfg.num_vectors)
+    end
   end,
   -- VBLoRAModel._get_adapter_state_dict: the logits (or their top-k), the bank, the biases
   state_dict = function(sel, cfg)
