@@ -211,6 +211,7 @@ local function with_heads(self, cfg, mts)
   for _, h in ipairs(heads) do all[#all + 1] = h end
   return all
 end
+M.with_heads = with_heads
 
 local function model_info(self, cfg)
   return { hidden_size = self.base.hidden_size, vocab_size = self.base.vocab_size, num_layers = self.base.num_layers,

@@ -134,6 +134,18 @@ function M.number_field(cfg, key, who)
     require("peft.types").repr(v))
 end
 
+--- check_dims(shape): torch refuses to create a tensor with a negative dimension (RuntimeError).
+function M.check_dims(shape)
+  for _, d in ipairs(shape) do
+    if d < 0 then
+      local parts = {}
+      for i, x in ipairs(shape) do parts[i] = tostring(x) end
+      M.refuse("RuntimeError", "Trying to create tensor with negative dimension %d: [%s]", d, table.concat(parts, ", "))
+    end
+  end
+  return shape
+end
+
 --- in_features, out_features of a linear-like module (Conv1D: its own layout).
 function M.dims(module)
   return module.in_features, module.out_features
@@ -185,6 +197,21 @@ function M.suffix_pattern_value(patterns, name, default)
   end
   if patterns[name] ~= nil then return patterns[name] end
   return default
+end
+
+--- config_targets(plan, cfg, ctx) -> the modules (with parameters, in module order) that PEFT's
+-- check_target_module_exists accepts for cfg after the model type's default targets and 'all-linear':
+-- what the pre-injection hooks walk before inject_adapter matches anything (VeRA's _find_dim, FRoD's
+-- _init_frod_projections, TinyLoRA's _build_target_key_mapping). Call it from a `prepare` function.
+function M.config_targets(plan, cfg, ctx)
+  local model_lib = require "peft.model"
+  local tm = model_lib.expand_all_linear(cfg, plan, ctx.target_modules)
+  local mts = require("peft.peft_model").with_heads(plan, cfg, M.get(cfg, "modules_to_save"))
+  local out = {}
+  for _, m in ipairs(plan.modules) do
+    if model_lib.matches(cfg, m.name, tm, { modules_to_save = mts }) then out[#out + 1] = m end
+  end
+  return out
 end
 
 --- A description of a module for messages: "model.layers.0.mlp (a container)".
