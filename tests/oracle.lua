@@ -86,20 +86,45 @@ function M.plan(case)
   end)
 end
 
---- compare(case) -> verdict, details: "agree" or the first aspect that differs
+-- PEFT's exception classes that are subclasses of the one we raise
+local SUBCLASS = { NoMatchingPeftModuleError = "ValueError", InvalidParameterError = "ValueError" }
+local function same_kind(theirs, ours) return theirs == ours or SUBCLASS[theirs] == ours end
+
+local function refusal_verdict(case, err)
+  local kind = type(err) == "table" and err.kind or "error"
+  local msg = tostring(peft.errors.message(err))
+  if kind == "NotImplementedError" and not (type(err) == "table" and err.refusal) then
+    return "not implemented", { "ours: " .. msg }
+  end
+  if not same_kind(case.error.type, kind) then
+    return "refusal differs", { "PEFT " .. case.error.type .. ": " .. case.error.message, "ours " .. kind .. ": " .. msg }
+  end
+  return "agree", { "both refuse; ours: " .. msg }
+end
+
+--- compare(case) -> verdict, details: "agree" or the first aspect that differs. A refusal
+-- agrees when ours is of PEFT's exception class (or the class it derives from) and comes at
+-- the same step: get_peft_model, or save_pretrained (stage state_dict).
 function M.compare(case)
   local ok, pm = M.plan(case)
   if case.outcome ~= "ok" then
+    if case.error.stage == "state_dict" then
+      if not ok then return "we refuse where PEFT builds", { "PEFT builds, then fails to save: " .. case.error.message,
+        "ours: " .. tostring(peft.errors.message(pm)) } end
+      local oks, err = pcall(pm.saved_tensors, pm)
+      if oks then return "we save where PEFT cannot", { "PEFT " .. case.error.type .. ": " .. case.error.message } end
+      return refusal_verdict(case, err)
+    end
     if ok then
       return "we build where PEFT refuses", { "PEFT " .. case.error.type .. ": " .. case.error.message,
         "ours: " .. pm:trainable_parameters_line() }
     end
-    return "agree", { "both refuse; ours: " .. tostring(peft.errors.message(pm)) }
+    return refusal_verdict(case, pm)
   end
   if not ok then
     local msg = peft.errors.message(pm)
     local kind = type(pm) == "table" and pm.kind or "error"
-    return kind == "NotImplementedError" and "not implemented" or "we refuse where PEFT builds",
+    return (kind == "NotImplementedError" and not pm.refusal) and "not implemented" or "we refuse where PEFT builds",
       { "ours: " .. kind .. ": " .. tostring(msg) }
   end
   local diffs, order = {}, {}

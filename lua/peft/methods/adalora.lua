@@ -211,11 +211,8 @@ local AdaLoraModel = peft.declare_model {
     end
     return 0
   end,
-  -- save_pretrained resizes by rank_pattern; a pattern it cannot apply fails there
-  after = function(plan, cfg, ctx)
-    resized(cfg, ctx.adapter, tuner_shapes(plan, ctx.adapter))
-  end,
   -- AdaLoraModel._get_adapter_state_dict: ranknum is left out, the triplets are cut to rank_pattern
+  -- (a pattern it cannot apply fails there: get_peft_model builds, save_pretrained raises)
   state_dict = function(sel, cfg, ctx, plan)
     local new = resized(cfg, ctx.adapter, tuner_shapes(plan, ctx.adapter))
     local out = {}

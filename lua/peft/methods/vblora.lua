@@ -89,20 +89,15 @@ local VBLoRAModel = peft.declare_model {
   model = function(cfg, ctx)
     return { t.param("vblora_vector_bank", ctx.adapter, { cfg.num_vectors, cfg.vector_length }) }
   end,
-  -- save_only_topk_weights: torch.topk over the num_vectors logits fails when topk is larger
-  -- (VBLoRAModel._get_adapter_state_dict); get_peft_model itself builds, but the adapter cannot be
-  -- saved, and the plan covers what save_pretrained writes
-  after = function(plan, cfg)
-    if cfg.save_only_topk_weights == true and cfg.topk > cfg.num_vectors then
-      t.refuse("RuntimeError", "selected index k out of range: with save_only_topk_weights, save_pretrained keeps "
-        .. "the top %d of the %d logits per vector (topk > num_vectors), so PEFT builds this VBLoRA model but cannot "
-        .. "save it", cfg.topk, cfg.num_vectors)
-    end
-  end,
   -- VBLoRAModel._get_adapter_state_dict: the logits (or their top-k), the bank, the biases
   state_dict = function(sel, cfg)
     if cfg.save_only_topk_weights ~= true then return sel end
     local topk = cfg.topk
+    if topk > cfg.num_vectors then
+      -- torch.topk over the num_vectors logits: get_peft_model builds, save_pretrained fails
+      t.refuse("RuntimeError", "selected index k out of range: with save_only_topk_weights, save_pretrained keeps "
+        .. "the top %d of the %d logits per vector (topk > num_vectors)", topk, cfg.num_vectors)
+    end
     local out = {}
     for _, c in ipairs(sel) do
       if c.key:find("vblora_logits", 1, true) then
