@@ -932,11 +932,29 @@ local function prompt_dims(self, cfg)
 end
 M.prompt_dims = prompt_dims
 
+-- The module the prompt encoders take their initial embeddings from (PEFT's
+-- _setup_prompt_encoder): embeddings.word_embeddings, else the module of the
+-- first parameter whose first dimension is the vocabulary size.
+function PeftModel:word_embeddings()
+  local m = self.by_name["embeddings.word_embeddings"]
+  if m and m.params.weight then return { name = m.name, shape = m.params.weight.shape, module = m } end
+  local vocab = self.base.vocab_size
+  if vocab == nil then return nil end
+  for _, mod in ipairs(self.modules) do
+    for _, pn in ipairs(mod.param_order) do
+      local shape = mod.params[pn].shape
+      if shape[1] == vocab then return { name = mod.name, shape = shape, module = mod } end
+    end
+  end
+  return nil
+end
+
 function PeftModel:add_prompt_adapter(name, cfg, method, mcls)
   local ctx = context(self, cfg, name)
   ctx.dims = prompt_dims(self, cfg)
   -- the word embeddings: embeddings.word_embeddings, else the first parameter
-  -- with vocab_size rows
+  -- with vocab_size rows (PEFT's _setup_prompt_encoder); { name, shape } or nil
+  ctx.word_embeddings = self:word_embeddings()
   for _, t in ipairs(call(mcls.encoder, cfg, ctx)) do
     t.adapter = name
     self.prompt[#self.prompt + 1] = t
