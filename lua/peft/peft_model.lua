@@ -464,13 +464,16 @@ function PeftModel:state()
   end
   -- base parameters, renamed where a layer or a wrapper now holds them
   for _, m in ipairs(self.modules) do
-    local layer = self.layers[m.name]
+    -- the tuner layer holding the module: on it, or on a container above it (LN tuning)
+    local lpath = m.name
+    while lpath and not self.layers[lpath] do lpath = lpath:match("^(.*)%.[^%.]+$") end
+    local layer = lpath and self.layers[lpath]
     local w = wrapper_above(m.name)
     for _, pn in ipairs(m.param_order) do
       local p = m.params[pn]
       local rel
       if layer then
-        rel = m.name .. ".base_layer." .. pn
+        rel = lpath .. ".base_layer." .. (lpath == m.name and pn or (m.name:sub(#lpath + 2) .. "." .. pn))
       elseif w and w.kind == "modules_to_save" then
         local rest = m.name == w.path and pn or (m.name:sub(#w.path + 2) .. "." .. pn)
         rel = w.path .. ".original_module." .. rest
