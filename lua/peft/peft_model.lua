@@ -118,6 +118,9 @@ local function module_paths(self)
   return out
 end
 
+--- Every module path (containers included, outer first), as named_modules lists them.
+function PeftModel:module_paths() return module_paths(self) end
+
 function PeftModel:linear_modules()
   local out = {}
   for _, m in ipairs(self.modules) do
@@ -473,7 +476,8 @@ function PeftModel:state()
       local p = m.params[pn]
       local rel
       if layer then
-        rel = lpath .. ".base_layer." .. (lpath == m.name and pn or (m.name:sub(#lpath + 2) .. "." .. pn))
+        rel = lpath .. "." .. (layer.base_attr or "base_layer") .. "."
+          .. (lpath == m.name and pn or (m.name:sub(#lpath + 2) .. "." .. pn))
       elseif w and w.kind == "modules_to_save" then
         local rest = m.name == w.path and pn or (m.name:sub(#w.path + 2) .. "." .. pn)
         rel = w.path .. ".original_module." .. rest
@@ -539,6 +543,16 @@ function PeftModel:state()
     local key = "prompt_encoder." .. t.adapter .. "." .. t.name
     add({ key = key, rel = key, shape = t.shape, numel = t.numel, param = not t.buffer, persistent = t.persistent,
           trainable = t.trainable, id = "p:" .. key, group = "prompt", adapter = t.adapter, tensor = t })
+  end
+  -- a tuner that holds the base model elsewhere (X-LoRA: base_model.lora_model.model.): the
+  -- names PEFT prints keep that prefix
+  if self.key_prefix then
+    for _, e in ipairs(out) do
+      if e.key:sub(1, #P) == P then
+        e.key = self.key_prefix .. e.key:sub(#P + 1)
+        e.rel = e.key
+      end
+    end
   end
   self._state = out
   return out
