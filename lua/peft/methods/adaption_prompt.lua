@@ -66,7 +66,8 @@ local AdaptionPromptModel = peft.declare_model {
     end
     local layers = t.get(cfg, "adapter_layers")
     if math.type(layers) ~= "integer" then
-      t.refuse("TypeError", "%s: adapter_layers must be an integer to choose the layers, got %s", WHO, types.repr(layers))
+      t.refuse("TypeError", "%s: adapter_layers must be an integer to choose the layers, got %s", WHO,
+        types.repr(layers))
     end
     if #parents < layers then
       t.refuse("ValueError", "Config specifies more adapter layers '%d' than the model has '%d' (modules named %s).",

@@ -152,7 +152,8 @@ local function load_adapter(plan, item, lora)
       unexpected[#unexpected + 1] = e.key
     elseif e.shape and table.concat(e.shape, ",") ~= table.concat(hit.tensor.shape, ",") then
       t.refuse("RuntimeError", "%s: size mismatch for %s: copying a param with shape [%s] from %s, the shape in "
-        .. "the current model is [%s]", WHO, e.key, table.concat(e.shape, ", "), st, table.concat(hit.tensor.shape, ", "))
+        .. "the current model is [%s]", WHO, e.key, table.concat(e.shape, ", "), st,
+        table.concat(hit.tensor.shape, ", "))
     end
   end
   if #unexpected > 0 then
