@@ -79,6 +79,7 @@ local AdaptionPromptModel = peft.declare_model {
     end
     local hidden = plan.base.hidden_size
     -- the wrappers of an earlier adapter leave the model (AdaptionPromptModel._remove_adapted_attentions)
+    local order = {}
     for _, path in ipairs(plan.layer_order) do
       local layer = plan.layers[path]
       local keep = {}
@@ -86,7 +87,9 @@ local AdaptionPromptModel = peft.declare_model {
         if x.adapter == ctx.adapter or not x.name:match("^adaption_") then keep[#keep + 1] = x end
       end
       layer.tensors = keep
+      if #keep > 0 then order[#order + 1] = path else plan.layers[path] = nil end
     end
+    plan.layer_order = order
     local method = peft.method("ADAPTION_PROMPT")
     local entry = plan.adapters[ctx.adapter]
     for _, parent in ipairs(last(parents, layers)) do
