@@ -118,6 +118,9 @@ local function module_paths(self)
   return out
 end
 
+--- Every module path (containers included, outer first), as named_modules lists them.
+function PeftModel:module_paths() return module_paths(self) end
+
 function PeftModel:linear_modules()
   local out = {}
   for _, m in ipairs(self.modules) do
@@ -469,13 +472,17 @@ function PeftModel:state()
   end
   -- base parameters, renamed where a layer or a wrapper now holds them
   for _, m in ipairs(self.modules) do
-    local layer = self.layers[m.name]
+    -- the tuner layer holding the module: on it, or on a container above it (LN tuning)
+    local lpath = m.name
+    while lpath and not self.layers[lpath] do lpath = lpath:match("^(.*)%.[^%.]+$") end
+    local layer = lpath and self.layers[lpath]
     local w = wrapper_above(m.name)
     for _, pn in ipairs(m.param_order) do
       local p = m.params[pn]
       local rel
       if layer then
-        rel = m.name .. ".base_layer." .. pn
+        rel = lpath .. "." .. (layer.base_attr or "base_layer") .. "."
+          .. (lpath == m.name and pn or (m.name:sub(#lpath + 2) .. "." .. pn))
       elseif w and w.kind == "modules_to_save" then
         local rest = m.name == w.path and pn or (m.name:sub(#w.path + 2) .. "." .. pn)
         rel = w.path .. ".original_module." .. rest
@@ -541,6 +548,16 @@ function PeftModel:state()
     local key = "prompt_encoder." .. t.adapter .. "." .. t.name
     add({ key = key, rel = key, shape = t.shape, numel = t.numel, param = not t.buffer, persistent = t.persistent,
           trainable = t.trainable, id = "p:" .. key, group = "prompt", adapter = t.adapter, tensor = t })
+  end
+  -- a tuner that holds the base model elsewhere (X-LoRA: base_model.lora_model.model.): the
+  -- names PEFT prints keep that prefix
+  if self.key_prefix then
+    for _, e in ipairs(out) do
+      if e.key:sub(1, #P) == P then
+        e.key = self.key_prefix .. e.key:sub(#P + 1)
+        e.rel = e.key
+      end
+    end
   end
   self._state = out
   return out
@@ -937,11 +954,29 @@ local function prompt_dims(self, cfg)
 end
 M.prompt_dims = prompt_dims
 
+-- The module the prompt encoders take their initial embeddings from (PEFT's
+-- _setup_prompt_encoder): embeddings.word_embeddings, else the module of the
+-- first parameter whose first dimension is the vocabulary size.
+function PeftModel:word_embeddings()
+  local m = self.by_name["embeddings.word_embeddings"]
+  if m and m.params.weight then return { name = m.name, shape = m.params.weight.shape, module = m } end
+  local vocab = self.base.vocab_size
+  if vocab == nil then return nil end
+  for _, mod in ipairs(self.modules) do
+    for _, pn in ipairs(mod.param_order) do
+      local shape = mod.params[pn].shape
+      if shape[1] == vocab then return { name = mod.name, shape = shape, module = mod } end
+    end
+  end
+  return nil
+end
+
 function PeftModel:add_prompt_adapter(name, cfg, method, mcls)
   local ctx = context(self, cfg, name)
   ctx.dims = prompt_dims(self, cfg)
   -- the word embeddings: embeddings.word_embeddings, else the first parameter
-  -- with vocab_size rows
+  -- with vocab_size rows (PEFT's _setup_prompt_encoder); { name, shape } or nil
+  ctx.word_embeddings = self:word_embeddings()
   for _, t in ipairs(call(mcls.encoder, cfg, ctx)) do
     t.adapter = name
     self.prompt[#self.prompt + 1] = t

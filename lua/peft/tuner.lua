@@ -93,6 +93,19 @@ function M.not_computed(fmt, ...)
 end
 M.REFUSE = REFUSE
 
+--- check_shape(shape, who): torch refuses to create a tensor with a negative size.
+function M.check_shape(shape, who)
+  for _, d in ipairs(shape) do
+    if d < 0 then
+      local parts = {}
+      for i, x in ipairs(shape) do parts[i] = tostring(x) end
+      M.refuse("RuntimeError", "%s: Trying to create tensor with negative dimension %d: [%s]", who, d,
+        table.concat(parts, ", "))
+    end
+  end
+  return shape
+end
+
 -- values --------------------------------------------------------------------
 
 --- cfg[key], with PEFT's None (nil or peft.null) as nil.
