@@ -165,7 +165,7 @@ describe("peft COMMAND", function()
       local path = adapter(dir, '{"peft_type": "LORA", "r": "16"}')
       local r = run { "inspect", dir }
       assert.are.equal(1, r.code)
-      assert.are.equal("invalid: ValueError: " .. path .. ': LoraConfig.r: expected an integer, got "16"'
+      assert.are.equal("invalid: TypeError: " .. path .. ': LoraConfig.r: expected an integer, got "16"'
         .. " (PEFT reads the file, but its model code needs an integer here: a size, a count or a seed)\n", r.err)
       r = run { "inspect", dir, "--json" }
       assert.are.equal(1, r.code)

@@ -310,7 +310,8 @@ local function check_field(cls, f, v, st)
     if nv then msg = msg .. " (" .. nv .. ")" end
     local e = value_error(cls, f.name, msg, true, v)
     if f.integer_only and (math.type(v) == "float" or (type(v) == "string" and tonumber(v))) then
-      -- PEFT's dataclass takes the value; torch refuses it as a size, count or seed
+      -- PEFT's dataclass takes the value; its model code refuses it (torch's TypeError for a size)
+      e.kind = "TypeError"
       e.message = e.message .. " (PEFT reads the file, but its model code needs an integer here: a size, a "
         .. "count or a seed)"
     end

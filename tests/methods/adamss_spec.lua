@@ -104,7 +104,7 @@ describe("AdamssConfig", function()
 
   it("rejects a wrongly typed field", function()
     local err = helpers.error_of(peft.AdamssConfig, { num_subspaces = 2.5 })
-    assert.are.equal("ValueError", err.kind)
+    assert.are.equal("TypeError", err.kind)
     assert.are.equal("AdamssConfig.num_subspaces: expected an integer, got 2.5 (PEFT reads the file, but its model code needs an integer here: a size, a count or a seed)", err.message)
   end)
 end)

@@ -35,7 +35,7 @@ describe("AdaptionPromptConfig", function()
 
   it("rejects a non-integer adapter_len", function()
     local err = helpers.error_of(peft.AdaptionPromptConfig, { adapter_len = 1.5 })
-    assert.are.equal("ValueError", err.kind)
+    assert.are.equal("TypeError", err.kind)
     assert.are.equal("AdaptionPromptConfig.adapter_len: expected an integer or null, got 1.5 (PEFT reads the file, but its model code needs an integer here: a size, a count or a seed)", err.message)
   end)
 end)

@@ -60,7 +60,7 @@ describe("HRAConfig", function()
 
   it("rejects a non-integer r", function()
     local err = helpers.error_of(peft.HRAConfig, { r = 8.0 })
-    assert.are.equal("ValueError", err.kind)
+    assert.are.equal("TypeError", err.kind)
     assert.are.equal("HRAConfig.r: expected an integer, got 8.0 (PEFT reads the file, but its model code needs an integer here: a size, a count or a seed)", err.message)
   end)
 end)

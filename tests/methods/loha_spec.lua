@@ -101,7 +101,7 @@ describe("LoHaConfig", function()
 
   it("rejects wrongly typed fields", function()
     local err = helpers.error_of(peft.LoHaConfig, { r = 8.5 })
-    assert.are.equal("ValueError", err.kind)
+    assert.are.equal("TypeError", err.kind)
     assert.are.equal("LoHaConfig.r: expected an integer, got 8.5 (PEFT reads the file, but its model code needs an integer here: a size, a count or a seed)", err.message)
     err = helpers.error_of(peft.LoHaConfig, { init_weights = "lycoris" })
     assert.are.equal('LoHaConfig.init_weights: expected a boolean, got "lycoris"', err.message)

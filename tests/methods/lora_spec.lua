@@ -66,7 +66,7 @@ describe("LoraConfig", function()
 
     it("rejects a wrongly typed field, naming field, value and type", function()
       local err = fails("LoraConfig", { r = 1.5 })
-      assert.are.equal("ValueError", err.kind)
+      assert.are.equal("TypeError", err.kind)
       assert.are.equal("LoraConfig.r: expected an integer, got 1.5 (PEFT reads the file, but its model code needs an integer here: a size, a count or a seed)", err.message)
     end)
 
@@ -224,7 +224,7 @@ describe("LoraConfig", function()
       assert.are.same(warnings, cfg:warnings())
       assert.are.same({ loftq_bits = 4, loftq_newer = 1 }, cfg.loftq_config)
       local err = fails("LoraConfig", { init_lora_weights = "loftq", loftq_config = { loftq_bits = "4" } })
-      assert.are.equal("ValueError", err.kind)
+      assert.are.equal("TypeError", err.kind)
       assert.are.equal('LoraConfig.loftq_config: LoftQConfig.loftq_bits: expected an integer, got "4" (PEFT reads the file, but its model code needs an integer here: a size, a count or a seed)', err.message)
     end)
   end)
@@ -604,7 +604,7 @@ describe("LoraConfig value types (decided per field from what PEFT's code does w
     for _, text in ipairs { '{"peft_type": "LORA", "r": 8.0}', '{"peft_type": "LORA", "r": "8"}' } do
       local ok, err = pcall(peft.from_json, text, { path = "a/adapter_config.json" })
       assert.is_false(ok)
-      assert.are.equal("ValueError", err.kind)
+      assert.are.equal("TypeError", err.kind)
       assert.truthy(err.message:find("^a/adapter_config.json: LoraConfig.r: expected an integer, got "), err.message)
       assert.truthy(err.message:find("PEFT reads the file, but its model code needs an integer here", 1, true))
     end

@@ -39,7 +39,7 @@ describe("MultitaskPromptTuningConfig", function()
 
   it("rejects a non-integer num_tasks", function()
     local err = helpers.error_of(peft.MultitaskPromptTuningConfig, { num_tasks = 2.5 })
-    assert.are.equal("ValueError", err.kind)
+    assert.are.equal("TypeError", err.kind)
     assert.are.equal("MultitaskPromptTuningConfig.num_tasks: expected an integer or null, got 2.5 (PEFT reads the file, but its model code needs an integer here: a size, a count or a seed)", err.message)
   end)
 

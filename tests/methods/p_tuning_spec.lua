@@ -27,7 +27,7 @@ describe("PromptEncoderConfig", function()
 
   it("rejects a non-integer encoder_num_layers", function()
     local err = helpers.error_of(peft.PromptEncoderConfig, { encoder_num_layers = "2" })
-    assert.are.equal("ValueError", err.kind)
+    assert.are.equal("TypeError", err.kind)
     assert.are.equal('PromptEncoderConfig.encoder_num_layers: expected an integer, got "2" (PEFT reads the file, but its model code needs an integer here: a size, a count or a seed)', err.message)
   end)
 end)

@@ -20,7 +20,7 @@ describe("PveraConfig", function()
   it("takes an integer generator_seed", function()
     assert.are.equal(123, peft.PveraConfig { generator_seed = 123 }.generator_seed)
     local err = helpers.error_of(peft.PveraConfig, { generator_seed = "123" })
-    assert.are.equal("ValueError", err.kind)
+    assert.are.equal("TypeError", err.kind)
     assert.are.equal('PveraConfig.generator_seed: expected an integer or null, got "123" (PEFT reads the file, but its model code needs an integer here: a size, a count or a seed)', err.message)
   end)
 

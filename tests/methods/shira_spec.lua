@@ -39,7 +39,7 @@ describe("ShiraConfig", function()
 
   it("rejects a non-integer random_seed", function()
     local err = helpers.error_of(peft.ShiraConfig, { random_seed = "42" })
-    assert.are.equal("ValueError", err.kind)
+    assert.are.equal("TypeError", err.kind)
     assert.are.equal('ShiraConfig.random_seed: expected an integer or null, got "42" (PEFT reads the file, but its model code needs an integer here: a size, a count or a seed)', err.message)
   end)
 end)

@@ -47,7 +47,7 @@ describe("VeraConfig", function()
 
   it("rejects a non-integer projection_prng_key", function()
     local err = helpers.error_of(peft.VeraConfig, { projection_prng_key = 1.5 })
-    assert.are.equal("ValueError", err.kind)
+    assert.are.equal("TypeError", err.kind)
     assert.are.equal("VeraConfig.projection_prng_key: expected an integer, got 1.5 (PEFT reads the file, but its model code needs an integer here: a size, a count or a seed)", err.message)
   end)
 end)
