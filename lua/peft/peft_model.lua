@@ -920,17 +920,22 @@ local function prompt_dims(self, cfg)
     end
     return nil
   end
+  -- a base described without its config.json: what its weights say (PEFT always has the
+  -- model's config; this runtime may be given bare weights)
+  local bare = next(self.base.config or {}) == nil
   local d = {}
   d.num_layers = get(cfg, "num_layers") or pick("num_hidden_layers", "num_layers", "n_layer")
+    or (bare and self.base.num_layers or nil)
   if d.num_layers == nil then tuner.refuse("ValueError", "Please specify `num_layers` in `peft_config` (the base "
     .. "model's config.json gives none)") end
   d.token_dim = get(cfg, "token_dim") or pick("hidden_size", "n_embd", "d_model")
+    or (bare and self.base.hidden_size or nil)
   if d.token_dim == nil then tuner.refuse("ValueError", "Please specify `token_dim` in `peft_config` (the base "
     .. "model's config.json gives none)") end
   d.num_attention_heads = get(cfg, "num_attention_heads")
     or pick("num_attention_heads", "n_head", "num_heads", "encoder_attention_heads")
-  if d.num_attention_heads == nil then tuner.refuse("ValueError", "Please specify `num_attention_heads` in "
-    .. "`peft_config` (the base model's config.json gives none)") end
+  if d.num_attention_heads == nil and not bare then tuner.refuse("ValueError", "Please specify "
+    .. "`num_attention_heads` in `peft_config` (the base model's config.json gives none)") end
   if (cfg.peft_type == "PREFIX_TUNING" or cfg.peft_type == "CARTRIDGE") and mc.num_key_value_heads ~= nil then
     local head_dim, kv
     if mc.global_head_dim ~= nil and mc.global_head_dim ~= null then

@@ -126,9 +126,10 @@ def main():
     ap.add_argument("schema")
     ap.add_argument("--set", choices=["dev", "heldout"], required=True)
     ap.add_argument("-n", type=int, default=4, help="random cases per method and model")
+    ap.add_argument("--seed", type=int, default=None, help="random stream (default: 1 for dev, 2 for heldout)")
     args = ap.parse_args()
     schema = json.load(open(args.schema))
-    rng = random.Random(1 if args.set == "dev" else 2)
+    rng = random.Random(args.seed if args.seed is not None else (1 if args.set == "dev" else 2))
     cases, seen = [], set()
 
     def add(method, model, cfg, tag):
