@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,28 @@ int peft_os_l_stat(lua_State *L) {
   else lua_pushliteral(L, "other");
   lua_pushinteger(L, (lua_Integer)st.st_size);
   return 2;
+}
+
+/* lstat(path) -> "link" | "file" | "directory" | "other" | nil, message, errno:
+ * like stat, but a symbolic link is reported as such (not followed). */
+int peft_os_l_lstat(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  struct stat st;
+  if (lstat(path, &st) != 0) return fail_errno(L, "cannot stat", path, errno);
+  if (S_ISLNK(st.st_mode)) lua_pushliteral(L, "link");
+  else if (S_ISREG(st.st_mode)) lua_pushliteral(L, "file");
+  else if (S_ISDIR(st.st_mode)) lua_pushliteral(L, "directory");
+  else lua_pushliteral(L, "other");
+  return 1;
+}
+
+/* realpath(path) -> the absolute path without links, "." or ".." | nil, message, errno */
+int peft_os_l_realpath(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  char buf[PATH_MAX]; /* no malloc'd result: pushing it may raise */
+  if (realpath(path, buf) == NULL) return fail_errno(L, "cannot resolve", path, errno);
+  lua_pushstring(L, buf);
+  return 1;
 }
 
 /* A box: malloc'd memory owned by a userdata, so that a Lua error raised

@@ -334,12 +334,13 @@ describe("peft COMMAND", function()
   describe("migrate", function()
     local BONE = '{"peft_type": "BONE", "r": 64, "target_modules": ["q_proj"], "peft_version": "0.17.1"}'
 
-    it("shows the BONE -> MISS diff without writing", function()
+    it("shows the BONE -> MISS diff without writing: a unified diff with hunk headers", function()
       local dir = helpers.tmpdir()
       local path = adapter(dir, BONE)
       local r = run { "migrate", dir }
       assert.are.equal(0, r.code, r.err)
-      assert.truthy(r.out:find(path .. ": BONE -> MISS (dry run; --write applies it)", 1, true))
+      assert.truthy(r.out:find(path .. ": BONE -> MISS (dry run; --write applies it, -o DIR writes a copy)", 1, true))
+      assert.truthy(r.out:find("\n--- " .. path .. "\n+++ " .. path .. " (migrated)\n@@ -1 +1,21 @@\n-{", 1, true), r.out)
       assert.truthy(r.out:find('\n+  "peft_type": "MISS",', 1, true), r.out)
       assert.truthy(r.out:find('\n+  "miss_dropout": 0.0,', 1, true), r.out)
       assert.are.equal(BONE, helpers.read(path))
@@ -356,6 +357,101 @@ describe("peft COMMAND", function()
       assert.are.equal("0.17.1", cfg.peft_version)
       r = run { "migrate", dir }
       assert.truthy(r.out:find("nothing to migrate", 1, true))
+    end)
+
+    local function bone_weights(dir)
+      local t = {}
+      for i = 0, 1 do
+        t[#t + 1] = { "base_model.model.model.layers." .. i .. ".self_attn.q_proj.bone_block", { 64, 64 } }
+      end
+      t[#t + 1] = { "base_model.model.lm_head.weight", { 100, 64 } }
+      local path = helpers.write_safetensors(dir .. "/adapter_model.safetensors", t, { format = "pt" })
+      -- distinct bytes in the data region, so that a copy that moved or lost any shows
+      local f = assert(io.open(path, "r+b"))
+      local n = string.unpack("<I8", f:read(8))
+      f:seek("set", 8 + n)
+      local bytes = {}
+      for i = 1, (64 * 64 * 2 + 100 * 64) * 4 do bytes[i] = string.char((i * 7 + i // 251) % 256) end
+      f:write(table.concat(bytes))
+      f:close()
+      return path
+    end
+
+    local function data_of(path)
+      local s = helpers.read(path)
+      local n = string.unpack("<I8", s)
+      return s:sub(9 + n)
+    end
+
+    it("converts the weights too: .bone_ keys become .miss_, tensor bytes unchanged", function()
+      local dir = helpers.tmpdir()
+      adapter(dir, BONE)
+      local wpath = bone_weights(dir)
+      local before = data_of(wpath)
+      local r = run { "migrate", dir }
+      assert.are.equal(0, r.code, r.err)
+      assert.truthy(r.out:find(wpath .. ": 2 of 3 keys renamed (.bone_ -> .miss_), tensor data unchanged", 1, true),
+        r.out)
+      r = run { "migrate", dir, "--write" }
+      assert.are.equal(0, r.code, r.err)
+      local h = assert(peft.safetensors.read_header(wpath))
+      local names = {}
+      for _, t in ipairs(h.tensors) do names[#names + 1] = t.name end
+      table.sort(names)
+      assert.are.same({ "base_model.model.lm_head.weight",
+                        "base_model.model.model.layers.0.self_attn.q_proj.miss_block",
+                        "base_model.model.model.layers.1.self_attn.q_proj.miss_block" }, names)
+      assert.are.equal("pt", h.metadata.format)
+      assert.are.equal(before, data_of(wpath))
+      assert.are.equal("MissConfig", peft.PeftConfig.from_pretrained(dir):get_class().name)
+      -- config and weights now agree: validate reads both
+      r = run { "validate", dir }
+      assert.are.equal(0, r.code, r.out .. r.err)
+    end)
+
+    it("-o DIR writes a migrated copy and leaves the adapter as it was", function()
+      local dir, dest = helpers.tmpdir(), helpers.tmpdir() .. "/migrated"
+      local path = adapter(dir, BONE)
+      local wpath = bone_weights(dir)
+      local old_weights = helpers.read(wpath)
+      local r = run { "migrate", dir, "-o", dest }
+      assert.are.equal(0, r.code, r.err)
+      assert.truthy(r.out:find("(written to " .. dest .. ")", 1, true), r.out)
+      assert.are.equal(BONE, helpers.read(path))
+      assert.are.equal(old_weights, helpers.read(wpath))
+      assert.are.equal("MissConfig", peft.PeftConfig.from_pretrained(dest):get_class().name)
+      assert.truthy(peft.safetensors.read_header(dest .. "/adapter_model.safetensors"))
+      assert.are.equal(2, run({ "migrate", dir, "-o", dir }).code)
+      assert.are.equal(2, run({ "migrate", dir, "-o", dest, "--write" }).code)
+    end)
+
+    it("keeps CRLF line endings, and says when the files it replaces are links (a Hub cache snapshot)", function()
+      local dir = helpers.tmpdir()
+      local blobs = dir .. "/blobs"
+      os.execute("mkdir -p " .. helpers.q(blobs) .. " " .. helpers.q(dir .. "/snap"))
+      helpers.write(blobs .. "/cfg", BONE:gsub(", ", ",\r\n  "))
+      bone_weights(blobs)
+      os.execute("ln -s ../blobs/cfg " .. helpers.q(dir .. "/snap/adapter_config.json"))
+      os.execute("ln -s ../blobs/adapter_model.safetensors " .. helpers.q(dir .. "/snap/adapter_model.safetensors"))
+      local r = run { "migrate", dir .. "/snap", "--write" }
+      assert.are.equal(0, r.code, r.err)
+      assert.truthy(r.out:find("adapter_model.safetensors is a symbolic link (a Hub cache snapshot?)", 1, true), r.out)
+      assert.truthy(r.out:find("adapter_config.json is a symbolic link", 1, true), r.out)
+      local text = helpers.read(dir .. "/snap/adapter_config.json")
+      assert.truthy(text:find('"peft_type": "MISS",\r\n', 1, true))
+      assert.is_nil(text:find("[^\r]\n"))
+      -- the blobs the links pointed to are untouched
+      assert.truthy(helpers.read(blobs .. "/cfg"):find('"BONE"', 1, true))
+    end)
+
+    it("refuses to write when the weights are a pickle file it cannot convert", function()
+      local dir = helpers.tmpdir()
+      local path = adapter(dir, BONE)
+      helpers.write(dir .. "/adapter_model.bin", "PK")
+      local r = run { "migrate", dir, "--write" }
+      assert.are.equal(1, r.code)
+      assert.truthy(r.err:find("adapter_model.bin is a pickle file", 1, true), r.err)
+      assert.are.equal(BONE, helpers.read(path))
     end)
 
     it("--json, and exit 1 on a bad file", function()

@@ -165,6 +165,84 @@ function M.strip_path(msg, path)
   return msg
 end
 
+-- diffs -----------------------------------------------------------------
+
+local function split_lines(text)
+  local out = {}
+  for l in (text .. "\n"):gmatch("(.-)\r?\n") do out[#out + 1] = l end
+  if #out > 0 and out[#out] == "" and text:sub(-1) == "\n" then out[#out] = nil end
+  return out
+end
+
+--- unified_diff(a, b, a_name, b_name [, context]) -> lines of a unified diff (as
+-- `diff -u` prints it: headers, @@ hunks with context, removed lines before added
+-- ones); empty when the texts are equal. Line endings (LF or CRLF) are ignored.
+function M.unified_diff(a, b, a_name, b_name, context)
+  context = context or 3
+  local x, y = split_lines(a), split_lines(b)
+  local n, m = #x, #y
+  -- longest common subsequence, from the end
+  local L = {}
+  for i = n + 1, 1, -1 do
+    L[i] = {}
+    for j = m + 1, 1, -1 do
+      if i > n or j > m then L[i][j] = 0
+      elseif x[i] == y[j] then L[i][j] = L[i + 1][j + 1] + 1
+      else L[i][j] = math.max(L[i + 1][j], L[i][j + 1]) end
+    end
+  end
+  -- the edit script: { op, a_line, b_line, text }, removals before additions in each change
+  local ops, i, j = {}, 1, 1
+  local dels, adds = {}, {}
+  local function flush()
+    for _, d in ipairs(dels) do ops[#ops + 1] = d end
+    for _, d in ipairs(adds) do ops[#ops + 1] = d end
+    dels, adds = {}, {}
+  end
+  while i <= n or j <= m do
+    if i <= n and j <= m and x[i] == y[j] then
+      flush()
+      ops[#ops + 1] = { " ", i, j, x[i] }
+      i, j = i + 1, j + 1
+    elseif j <= m and (i > n or L[i][j + 1] >= L[i + 1][j]) then
+      adds[#adds + 1] = { "+", i, j, y[j] }
+      j = j + 1
+    else
+      dels[#dels + 1] = { "-", i, j, x[i] }
+      i = i + 1
+    end
+  end
+  flush()
+  -- hunks: changes with `context` lines around them, merged when they touch
+  local changed = {}
+  for k, o in ipairs(ops) do if o[1] ~= " " then changed[#changed + 1] = k end end
+  if #changed == 0 then return {} end
+  local out = { "--- " .. a_name, "+++ " .. b_name }
+  local k = 1
+  while k <= #changed do
+    local first, last = changed[k], changed[k]
+    while k < #changed and changed[k + 1] - last <= 2 * context + 1 do
+      k = k + 1
+      last = changed[k]
+    end
+    local from, to = math.max(1, first - context), math.min(#ops, last + context)
+    local a_start, a_len, b_start, b_len = nil, 0, nil, 0
+    for q = from, to do
+      local o = ops[q]
+      if o[1] ~= "+" then a_len = a_len + 1; a_start = a_start or o[2] end
+      if o[1] ~= "-" then b_len = b_len + 1; b_start = b_start or o[3] end
+    end
+    -- an empty side starts at the line before (diff -u's convention)
+    a_start = a_start or (ops[from][2] - 1)
+    b_start = b_start or (ops[from][3] - 1)
+    local function range(s, l) return l == 1 and tostring(s) or (s .. "," .. l) end
+    out[#out + 1] = string.format("@@ -%s +%s @@", range(a_start, a_len), range(b_start, b_len))
+    for q = from, to do out[#out + 1] = ops[q][1] .. ops[q][4] end
+    k = k + 1
+  end
+  return out
+end
+
 -- weights ---------------------------------------------------------------
 
 local function commas(n) return require("peft.peft_model").commas(n) end
