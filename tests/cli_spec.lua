@@ -535,6 +535,35 @@ describe("adapters with weights", function()
     assert.truthy(r.err:find("Target modules [\"qq_proj\"] not found in the base model", 1, true), r.err)
   end)
 
+  it("validate reads the weights beside each config (--no-weights skips them), and notes a .bin it does not read",
+    function()
+    weights { rank_q1 = 4 }
+    local r = run { "validate", ad }
+    assert.are.equal(1, r.code)
+    assert.truthy(r.out:find("FAIL " .. ad .. "/adapter_config.json: weights: model.layers.1.self_attn.q_proj has "
+      .. "rank 4, the config says 8", 1, true), r.out)
+    assert.truthy(r.out:find("1 file: 0 valid, 0 with warnings, 1 invalid", 1, true))
+    local d = decode(run({ "validate", ad, "--json" }).out)
+    assert.are.equal("error", d.files[1].status)
+    assert.is_false(d.files[1].weights.ok)
+    assert.are.equal(1, #d.files[1].weights.problems)
+    r = run { "validate", ad, "--no-weights" }
+    assert.are.equal(0, r.code, r.out)
+    weights()
+    assert.are.equal(0, run({ "validate", ad }).code)
+    os.remove(ad .. "/adapter_model.safetensors")
+    helpers.write(ad .. "/adapter_model.bin", "PK")
+    r = run { "validate", ad }
+    assert.are.equal(0, r.code)
+    assert.truthy(r.out:find("NOTE " .. ad .. "/adapter_config.json: adapter_model.bin is a pickle file and is not "
+      .. "read", 1, true), r.out)
+    -- a header that is not safetensors fails the file
+    helpers.write(ad .. "/adapter_model.safetensors", "abc")
+    r = run { "validate", ad }
+    assert.are.equal(1, r.code)
+    assert.truthy(r.out:find("weights: " .. ad .. "/adapter_model.safetensors: the file has 3 bytes", 1, true), r.out)
+  end)
+
   it("inspect reports tensors, ranks and whether the weights match the config", function()
     weights()
     local r = run { "inspect", ad, "--base", base }

@@ -34,8 +34,12 @@ local function progress(done, total)
 end
 
 return {
-  usage = "peft validate PATH... [--strict] [--json]   (--strict: warnings and unknown keys fail too)",
-  options = { json = "flag", strict = "flag" },
+  usage = "peft validate PATH... [--strict] [--no-weights] [--json]   (--strict: warnings and unknown keys fail"
+    .. " too)",
+  details = "With adapter_model.safetensors beside a config, its header is read and checked against the config\n"
+    .. "(methods, targeted modules, ranks, DoRA magnitudes, modules_to_save); --no-weights skips that. An\n"
+    .. "adapter_model.bin (a pickle file) is never read; the report says so.\n",
+  options = { json = "flag", strict = "flag", ["no-weights"] = "flag" },
   run = function(opts, args)
     if #args == 0 then usage_error("expects at least one PATH") end
     local results = arr()
@@ -50,7 +54,12 @@ return {
     local function check(p, is_file)
       local r = cli.load(p, opts.strict, is_file)
       local status
-      if not r.ok then
+      local w
+      if r.ok and not opts["no-weights"] then
+        local okw, res = pcall(peft.weights.check, r.cfg, r.path)
+        if okw then w = res else w = { ok = false, problems = { errors.message(res) } } end
+      end
+      if not r.ok or (w and not w.ok) then
         status = "error"
         n_fail = n_fail + 1
       elseif #r.warnings > 0 then
@@ -66,9 +75,16 @@ return {
         n_ok = n_ok + 1
       end
       -- the text report lists only the files with something to say
-      if opts.json or status ~= "ok" then
+      if opts.json or status ~= "ok" or (w and w.note) then
         local entry = { path = p, status = status, warnings = arr(r.warnings) }
         if not r.ok then entry.error = cli.error_json(r.error) end
+        if w then
+          entry.weights = cli.weights_json(w)
+          if not w.ok and r.ok then
+            entry.error = { kind = "ValueError", message = "the weights do not match the config: "
+              .. table.concat(w.problems, "; "), field = null }
+          end
+        end
         if r.ok and opts.strict and #r.warnings > 0 then
           entry.error = { kind = "Warning", message = "warnings are failures in strict mode", field = null }
         end
@@ -105,13 +121,18 @@ return {
       for _, e in ipairs(results) do
         if e.status == "error" then
           local msg = e.error.message
-          if e.error.kind ~= "Warning" then
+          if e.weights and not e.weights.ok and e.error.kind == "ValueError" and msg:find("^the weights") then
+            for _, pr in ipairs(e.weights.problems) do
+              say(paint("red", "FAIL") .. " " .. e.path .. ": weights: " .. pr)
+            end
+          elseif e.error.kind ~= "Warning" then
             say(paint("red", "FAIL") .. " " .. e.path .. ": " .. e.error.kind .. ": " .. cli.strip_path(msg, e.path))
           end
           for _, w in ipairs(e.warnings) do say(paint("red", "FAIL") .. " " .. e.path .. ": warning: " .. w) end
         elseif e.status == "warning" then
           for _, w in ipairs(e.warnings) do say(paint("yellow", "WARN") .. " " .. e.path .. ": " .. w) end
         end
+        if e.weights and e.weights.note ~= null then say(paint("dim", "NOTE") .. " " .. e.path .. ": " .. e.weights.note) end
       end
       local summary = string.format("%d file%s: %d valid, %d with warnings, %d invalid", total,
         total == 1 and "" or "s", n_ok, n_warn, n_fail)
