@@ -524,6 +524,51 @@ describe("adapters with weights", function()
     assert.are.equal(1, #d.modules_to_save)
   end)
 
+  it("plan takes PEFT's default targets for the model type from config.json, and lists what save_pretrained writes",
+    function()
+    helpers.write(base .. "/config.json", '{"model_type": "llama", "num_hidden_layers": 2, "hidden_size": 64}')
+    peft.LoraConfig { r = 4, task_type = "CAUSAL_LM" }:save_pretrained(ad)
+    local r = run { "plan", ad, "--base", base }
+    assert.are.equal(0, r.code, r.err)
+    assert.truthy(r.out:find('target_modules unset: PEFT\'s default for model type llama is ["q_proj", "v_proj"]', 1,
+      true), r.out)
+    assert.truthy(r.out:find("save_pretrained writes 8 tensors", 1, true), r.out)
+    local d = decode(run({ "plan", ad, "--base", base, "--json" }).out)
+    assert.are.equal("llama", d.model_type)
+    assert.are.equal(8, #d.saved)
+    assert.are.equal("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight", d.saved[1].key)
+    -- inference_mode: everything frozen, and plan says why
+    peft.LoraConfig { r = 4, task_type = "CAUSAL_LM", inference_mode = true }:save_pretrained(ad)
+    r = run { "plan", ad, "--base", base }
+    assert.are.equal(0, r.code, r.err)
+    assert.truthy(r.out:find("note: inference_mode is true in the config: PEFT freezes every tensor", 1, true), r.out)
+    -- a model type PEFT has no defaults for
+    helpers.write(base .. "/config.json", '{"model_type": "my_arch"}')
+    peft.LoraConfig { r = 4 }:save_pretrained(ad)
+    r = run { "plan", ad, "--base", base }
+    assert.are.equal(1, r.code)
+    assert.truthy(r.err:find('Please specify target_modules in the config: PEFT has no default targets for lora on '
+      .. 'model type "my_arch"', 1, true), r.err)
+  end)
+
+  it("plan works on a sharded base", function()
+    local sharded = helpers.tmpdir() .. "/sharded"
+    os.execute("mkdir -p " .. helpers.q(sharded))
+    local all = helpers.llama_tensors()
+    local a, b, map = {}, {}, {}
+    for i, t in ipairs(all) do
+      local shard = i % 2 == 0 and "model-00001-of-00002.safetensors" or "model-00002-of-00002.safetensors"
+      table.insert(i % 2 == 0 and a or b, t)
+      map[t[1]] = shard
+    end
+    helpers.write_safetensors(sharded .. "/model-00001-of-00002.safetensors", a)
+    helpers.write_safetensors(sharded .. "/model-00002-of-00002.safetensors", b)
+    helpers.write(sharded .. "/model.safetensors.index.json", peft.core.json_encode { metadata = {}, weight_map = map })
+    local d = decode(run({ "plan", ad, "--base", sharded, "--json" }).out)
+    assert.are.equal(10176, d.trainable_params)
+    assert.are.equal(97024, d.all_params)
+  end)
+
   it("plan reports errors: no base, bad base, no match", function()
     assert.are.equal(2, run({ "plan", ad }).code)
     local r = run { "plan", ad, "--base", ad }
@@ -618,6 +663,24 @@ describe("an extension method", function()
     assert.are.same({ "zeros", "gaussian" }, decode(r.out).properties.init.enum)
     r = run({ "-i" }, { env = env, stdin = "MyMethodConfig{ r = 2 }\n" })
     assert.truthy(r.out:find("MyMethodConfig(r=2)", 1, true), r.out)
+    -- its model side: plan builds it on a base model, with LoRA's default targets for llama
+    local base, ad = dir .. "/base", dir .. "/ad"
+    os.execute("mkdir -p " .. helpers.q(base))
+    helpers.write_safetensors(base .. "/model.safetensors", helpers.llama_tensors())
+    helpers.write(base .. "/config.json", '{"model_type": "llama"}')
+    r = run({ "new", "my_method", "r=4", "-o", ad }, { env = env })
+    assert.are.equal(0, r.code, r.err)
+    local d = decode(run({ "plan", ad, "--base", base, "--json" }, { env = env }).out)
+    -- q (64 -> 64) and v (64 -> 32): (4*64 + 64*4) + (4*64 + 32*4) = 896 per layer
+    assert.are.equal(1792, d.trainable_params)
+    assert.are.equal("base_model.model.model.layers.0.self_attn.q_proj.my_method_A.weight", d.saved[1].key)
+    assert.are.same({ 4, 64 }, d.saved[1].shape)
+    peft.LoraConfig{}:save_pretrained(ad) -- a method it does not adapt: refused in PEFT's words
+    helpers.write(ad .. "/adapter_config.json", '{"peft_type": "MY_METHOD", "target_modules": ["norm"]}')
+    r = run({ "plan", ad, "--base", base }, { env = env })
+    assert.are.equal(1, r.code)
+    assert.truthy(r.err:find("TypeError: Target module model.norm (a normalisation layer) is not supported by MyMethod",
+      1, true), r.err)
     r = run({ "-e", "print(require('peft').PEFT_TYPE_TO_PREFIX_MAPPING.MY_METHOD)" },
       { cmd = "lua5.4", env = { PEFT_PATH = dir, LUA_PATH = "lua/?.lua;lua/?/init.lua;;",
                                 LUA_CPATH = helpers.CORE_DIR .. "/?.so;;" } })

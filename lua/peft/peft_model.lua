@@ -300,13 +300,17 @@ function PeftModel:add_tuner_adapter(name, cfg, method, mcls)
   local tm = get(cfg, "target_modules")
   local tp = get(cfg, "target_parameters")
   if tp ~= nil and #tp == 0 then tp = nil end
-  if tm == nil then tm = model_lib.default_targets(mcls, self.base) end
+  local defaults
+  if tm == nil then
+    tm = model_lib.default_targets(mcls, self.base)
+    defaults = tm
+  end
   if tm == nil and mcls.needs_targets ~= false and not tp then
     tuner.refuse("ValueError", "Please specify target_modules in the config: PEFT has no default targets for %s "
       .. "on model type %s", method.name, self.base.model_type and types.repr(self.base.model_type) or "(unknown: "
       .. "no config.json beside the weights)")
   end
-  local ctx = context(self, cfg, name, { target_modules = tm })
+  local ctx = context(self, cfg, name, { target_modules = tm, default_targets = defaults })
   if mcls.prepare then call(mcls.prepare, self, cfg, ctx) end
   tm = ctx.target_modules
   tm = model_lib.expand_all_linear(cfg, self, tm)
