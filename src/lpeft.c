@@ -421,6 +421,8 @@ static const luaL_Reg plain_funcs[] = {
   {"json_decode", peft_json_l_decode},
   {"json_encode", peft_json_l_encode},
   {"stat", peft_os_l_stat},
+  {"lstat", peft_os_l_lstat},
+  {"realpath", peft_os_l_realpath},
   {"listdir", peft_os_l_listdir},
   {"read_file", peft_os_l_read_file},
   {"mkdir_p", peft_os_l_mkdir_p},

@@ -6,10 +6,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -35,6 +40,28 @@ int peft_os_l_stat(lua_State *L) {
   else lua_pushliteral(L, "other");
   lua_pushinteger(L, (lua_Integer)st.st_size);
   return 2;
+}
+
+/* lstat(path) -> "link" | "file" | "directory" | "other" | nil, message, errno:
+ * like stat, but a symbolic link is reported as such (not followed). */
+int peft_os_l_lstat(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  struct stat st;
+  if (lstat(path, &st) != 0) return fail_errno(L, "cannot stat", path, errno);
+  if (S_ISLNK(st.st_mode)) lua_pushliteral(L, "link");
+  else if (S_ISREG(st.st_mode)) lua_pushliteral(L, "file");
+  else if (S_ISDIR(st.st_mode)) lua_pushliteral(L, "directory");
+  else lua_pushliteral(L, "other");
+  return 1;
+}
+
+/* realpath(path) -> the absolute path without links, "." or ".." | nil, message, errno */
+int peft_os_l_realpath(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  char buf[PATH_MAX]; /* no malloc'd result: pushing it may raise */
+  if (realpath(path, buf) == NULL) return fail_errno(L, "cannot resolve", path, errno);
+  lua_pushstring(L, buf);
+  return 1;
 }
 
 /* A box: malloc'd memory owned by a userdata, so that a Lua error raised
@@ -188,31 +215,137 @@ int peft_os_l_mkdir_p(lua_State *L) {
   return 1;
 }
 
-/* Writes data to a new file beside path, flushes it to disk, then renames it
- * over path. Whatever fails, path keeps its old content. The test hook
+/* The temporary files of a save are named ".NAME.peft-tmp.PID.RANDOM" beside
+ * the target (the random part from getrandom, so that nobody can create them
+ * in advance). A save first removes the ones whose process is gone (a save
+ * killed before its rename), and those of the older ".NAME.tmpPID.N" form. */
+#define TMP_TAG ".peft-tmp."
+
+static int pid_gone(long pid) {
+  return pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+static void remove_stale_temps(const char *dir, const char *base) {
+  DIR *d = opendir(dir);
+  if (d == NULL) return;
+  size_t blen = strlen(base);
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    const char *n = de->d_name;
+    if (n[0] != '.' || strncmp(n + 1, base, blen) != 0) continue;
+    const char *rest = n + 1 + blen;
+    char *end = NULL;
+    long pid = -1;
+    if (strncmp(rest, TMP_TAG, sizeof TMP_TAG - 1) == 0) {
+      pid = strtol(rest + sizeof TMP_TAG - 1, &end, 10);
+      if (end == NULL || *end != '.') continue;
+    } else if (strncmp(rest, ".tmp", 4) == 0) {
+      pid = strtol(rest + 4, &end, 10);
+      if (end == NULL || *end != '.') continue;
+    } else {
+      continue;
+    }
+    if (!pid_gone(pid)) continue;
+    size_t dl = strlen(dir), nl = strlen(n);
+    char *full = malloc(dl + nl + 2);
+    if (full == NULL) break;
+    memcpy(full, dir, dl);
+    full[dl] = '/';
+    memcpy(full + dl + 1, n, nl + 1);
+    unlink(full);
+    free(full);
+  }
+  closedir(d);
+}
+
+static uint64_t random64(void) {
+  uint64_t v = 0;
+  if (getrandom(&v, sizeof v, 0) != (ssize_t)sizeof v) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    v = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)&v;
+  }
+  return v;
+}
+
+static int write_all(int fd, const char *data, size_t len) {
+  size_t off = 0;
+  while (off < len) {
+    ssize_t w = write(fd, data + off, len - off);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    off += (size_t)w;
+  }
+  return 0;
+}
+
+/* Appends length bytes of the file src, from offset, to fd. */
+static int copy_range(int fd, const char *src, uint64_t offset, uint64_t length) {
+  int in = open(src, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (in < 0) return errno;
+  char buf[65536];
+  int e = 0;
+  while (length > 0 && e == 0) {
+    size_t want = length < sizeof buf ? (size_t)length : sizeof buf;
+    ssize_t r = pread(in, buf, want, (off_t)offset);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      e = errno;
+    } else if (r == 0) {
+      e = EPIPE; /* the source ended early */
+    } else {
+      e = write_all(fd, buf, (size_t)r);
+      offset += (uint64_t)r;
+      length -= (uint64_t)r;
+    }
+  }
+  close(in);
+  return e;
+}
+
+/* write_atomic(path, data [, src, offset, length]) -> true | nil, message, errno
+ * Writes data (then, with src, length bytes of the file src from offset) to a
+ * new file beside path, flushes it to disk, gives it the mode of the file it
+ * replaces, then renames it over path. Whatever fails, path keeps its old
+ * content and the temporary file is removed. The test hook
  * PEFT_FAULT_BEFORE_RENAME (environment) makes the write stop just before the
  * rename, to prove that an interrupted save loses nothing. */
 int peft_os_l_write_atomic(lua_State *L) {
   size_t plen, dlen;
   const char *path = luaL_checklstring(L, 1, &plen);
   const char *data = luaL_checklstring(L, 2, &dlen);
-  luaL_Buffer tb;
-  luaL_buffinit(L, &tb);
+  const char *src = luaL_optstring(L, 3, NULL);
+  lua_Integer offset = luaL_optinteger(L, 4, 0);
+  lua_Integer length = luaL_optinteger(L, 5, 0);
+  luaL_argcheck(L, offset >= 0, 4, "negative offset");
+  luaL_argcheck(L, length >= 0, 5, "negative length");
   const char *slash = strrchr(path, '/');
-  if (slash) luaL_addlstring(&tb, path, (size_t)(slash - path + 1));
-  luaL_addchar(&tb, '.');
-  luaL_addstring(&tb, slash ? slash + 1 : path);
-  luaL_pushresult(&tb);
-  char suffix[64];
+  const char *base = slash ? slash + 1 : path;
+  /* the directory, for the clean-up of stale temporary files */
+  if (slash) lua_pushlstring(L, path, (size_t)(slash - path) + (slash == path ? 1 : 0));
+  else lua_pushliteral(L, ".");
+  const char *dir = lua_tostring(L, -1);
+  if (dir == NULL) return luaL_error(L, "not enough memory");
+  remove_stale_temps(dir, base);
+  struct stat old;
+  int have_old = stat(path, &old) == 0 && S_ISREG(old.st_mode);
   char *tmp = NULL;
   int fd = -1;
-  for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-    snprintf(suffix, sizeof suffix, ".tmp%ld.%d", (long)getpid(), attempt);
-    lua_pushvalue(L, -1);
-    lua_pushstring(L, suffix);
-    lua_concat(L, 2);
+  for (int attempt = 0; attempt < 16 && fd < 0; attempt++) {
+    luaL_Buffer tb;
+    luaL_buffinit(L, &tb);
+    if (slash) luaL_addlstring(&tb, path, (size_t)(slash - path + 1));
+    luaL_addchar(&tb, '.');
+    luaL_addstring(&tb, base);
+    char suffix[64];
+    snprintf(suffix, sizeof suffix, TMP_TAG "%ld.%016llx", (long)getpid(), (unsigned long long)random64());
+    luaL_addstring(&tb, suffix);
+    luaL_pushresult(&tb);
     tmp = (char *)lua_tostring(L, -1);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+    if (tmp == NULL) return luaL_error(L, "not enough memory");
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
     if (fd < 0) {
       if (errno != EEXIST) return fail_errno(L, "cannot create a temporary file for", path, errno);
       lua_pop(L, 1);
@@ -221,17 +354,9 @@ int peft_os_l_write_atomic(lua_State *L) {
   if (fd < 0) return fail_errno(L, "cannot create a temporary file for", path, EEXIST);
   /* tmp is the string on top of the stack; nothing below can raise until the
    * descriptor is closed. */
-  size_t off = 0;
-  int e = 0;
-  while (off < dlen) {
-    ssize_t w = write(fd, data + off, dlen - off);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      e = errno;
-      break;
-    }
-    off += (size_t)w;
-  }
+  int e = write_all(fd, data, dlen);
+  if (e == 0 && src != NULL) e = copy_range(fd, src, (uint64_t)offset, (uint64_t)length);
+  if (e == 0 && have_old && fchmod(fd, old.st_mode & 07777) != 0) e = errno;
   if (e == 0 && fsync(fd) != 0) e = errno;
   if (close(fd) != 0 && e == 0) e = errno;
   if (e == 0 && getenv("PEFT_FAULT_BEFORE_RENAME") != NULL) {
@@ -245,6 +370,12 @@ int peft_os_l_write_atomic(lua_State *L) {
   if (e == 0 && rename(tmp, path) != 0) e = errno;
   if (e != 0) {
     unlink(tmp);
+    if (e == EPIPE) {
+      lua_pushnil(L);
+      lua_pushfstring(L, "cannot write %s: %s ended before the %I bytes to copy", path, src, length);
+      lua_pushinteger(L, EIO);
+      return 3;
+    }
     return fail_errno(L, "cannot write", path, e);
   }
   lua_pushboolean(L, 1);

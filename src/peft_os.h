@@ -13,6 +13,8 @@
 #define PEFT_READ_MAX_DEFAULT (64L * 1024 * 1024)
 
 int peft_os_l_stat(lua_State *L);        /* stat(path) -> "file"|"directory"|"other" */
+int peft_os_l_lstat(lua_State *L);       /* the same, "link" for a symbolic link */
+int peft_os_l_realpath(lua_State *L);    /* realpath(path) -> absolute path without links */
 int peft_os_l_listdir(lua_State *L);     /* listdir(path) -> sorted names */
 int peft_os_l_read_file(lua_State *L);   /* read_file(path [, max]) -> string */
 int peft_os_l_mkdir_p(lua_State *L);     /* mkdir_p(path) -> true */

@@ -165,7 +165,8 @@ describe("peft COMMAND", function()
       local path = adapter(dir, '{"peft_type": "LORA", "r": "16"}')
       local r = run { "inspect", dir }
       assert.are.equal(1, r.code)
-      assert.are.equal("invalid: ValueError: " .. path .. ': LoraConfig.r: expected an integer, got "16"\n', r.err)
+      assert.are.equal("invalid: TypeError: " .. path .. ': LoraConfig.r: expected an integer, got "16"'
+        .. " (PEFT reads the file, but its model code needs an integer here: a size, a count or a seed)\n", r.err)
       r = run { "inspect", dir, "--json" }
       assert.are.equal(1, r.code)
       local d = decode(r.out)
@@ -333,12 +334,13 @@ describe("peft COMMAND", function()
   describe("migrate", function()
     local BONE = '{"peft_type": "BONE", "r": 64, "target_modules": ["q_proj"], "peft_version": "0.17.1"}'
 
-    it("shows the BONE -> MISS diff without writing", function()
+    it("shows the BONE -> MISS diff without writing: a unified diff with hunk headers", function()
       local dir = helpers.tmpdir()
       local path = adapter(dir, BONE)
       local r = run { "migrate", dir }
       assert.are.equal(0, r.code, r.err)
-      assert.truthy(r.out:find(path .. ": BONE -> MISS (dry run; --write applies it)", 1, true))
+      assert.truthy(r.out:find(path .. ": BONE -> MISS (dry run; --write applies it, -o DIR writes a copy)", 1, true))
+      assert.truthy(r.out:find("\n--- " .. path .. "\n+++ " .. path .. " (migrated)\n@@ -1 +1,21 @@\n-{", 1, true), r.out)
       assert.truthy(r.out:find('\n+  "peft_type": "MISS",', 1, true), r.out)
       assert.truthy(r.out:find('\n+  "miss_dropout": 0.0,', 1, true), r.out)
       assert.are.equal(BONE, helpers.read(path))
@@ -355,6 +357,101 @@ describe("peft COMMAND", function()
       assert.are.equal("0.17.1", cfg.peft_version)
       r = run { "migrate", dir }
       assert.truthy(r.out:find("nothing to migrate", 1, true))
+    end)
+
+    local function bone_weights(dir)
+      local t = {}
+      for i = 0, 1 do
+        t[#t + 1] = { "base_model.model.model.layers." .. i .. ".self_attn.q_proj.bone_block", { 64, 64 } }
+      end
+      t[#t + 1] = { "base_model.model.lm_head.weight", { 100, 64 } }
+      local path = helpers.write_safetensors(dir .. "/adapter_model.safetensors", t, { format = "pt" })
+      -- distinct bytes in the data region, so that a copy that moved or lost any shows
+      local f = assert(io.open(path, "r+b"))
+      local n = string.unpack("<I8", f:read(8))
+      f:seek("set", 8 + n)
+      local bytes = {}
+      for i = 1, (64 * 64 * 2 + 100 * 64) * 4 do bytes[i] = string.char((i * 7 + i // 251) % 256) end
+      f:write(table.concat(bytes))
+      f:close()
+      return path
+    end
+
+    local function data_of(path)
+      local s = helpers.read(path)
+      local n = string.unpack("<I8", s)
+      return s:sub(9 + n)
+    end
+
+    it("converts the weights too: .bone_ keys become .miss_, tensor bytes unchanged", function()
+      local dir = helpers.tmpdir()
+      adapter(dir, BONE)
+      local wpath = bone_weights(dir)
+      local before = data_of(wpath)
+      local r = run { "migrate", dir }
+      assert.are.equal(0, r.code, r.err)
+      assert.truthy(r.out:find(wpath .. ": 2 of 3 keys renamed (.bone_ -> .miss_), tensor data unchanged", 1, true),
+        r.out)
+      r = run { "migrate", dir, "--write" }
+      assert.are.equal(0, r.code, r.err)
+      local h = assert(peft.safetensors.read_header(wpath))
+      local names = {}
+      for _, t in ipairs(h.tensors) do names[#names + 1] = t.name end
+      table.sort(names)
+      assert.are.same({ "base_model.model.lm_head.weight",
+                        "base_model.model.model.layers.0.self_attn.q_proj.miss_block",
+                        "base_model.model.model.layers.1.self_attn.q_proj.miss_block" }, names)
+      assert.are.equal("pt", h.metadata.format)
+      assert.are.equal(before, data_of(wpath))
+      assert.are.equal("MissConfig", peft.PeftConfig.from_pretrained(dir):get_class().name)
+      -- config and weights now agree: validate reads both
+      r = run { "validate", dir }
+      assert.are.equal(0, r.code, r.out .. r.err)
+    end)
+
+    it("-o DIR writes a migrated copy and leaves the adapter as it was", function()
+      local dir, dest = helpers.tmpdir(), helpers.tmpdir() .. "/migrated"
+      local path = adapter(dir, BONE)
+      local wpath = bone_weights(dir)
+      local old_weights = helpers.read(wpath)
+      local r = run { "migrate", dir, "-o", dest }
+      assert.are.equal(0, r.code, r.err)
+      assert.truthy(r.out:find("(written to " .. dest .. ")", 1, true), r.out)
+      assert.are.equal(BONE, helpers.read(path))
+      assert.are.equal(old_weights, helpers.read(wpath))
+      assert.are.equal("MissConfig", peft.PeftConfig.from_pretrained(dest):get_class().name)
+      assert.truthy(peft.safetensors.read_header(dest .. "/adapter_model.safetensors"))
+      assert.are.equal(2, run({ "migrate", dir, "-o", dir }).code)
+      assert.are.equal(2, run({ "migrate", dir, "-o", dest, "--write" }).code)
+    end)
+
+    it("keeps CRLF line endings, and says when the files it replaces are links (a Hub cache snapshot)", function()
+      local dir = helpers.tmpdir()
+      local blobs = dir .. "/blobs"
+      os.execute("mkdir -p " .. helpers.q(blobs) .. " " .. helpers.q(dir .. "/snap"))
+      helpers.write(blobs .. "/cfg", BONE:gsub(", ", ",\r\n  "))
+      bone_weights(blobs)
+      os.execute("ln -s ../blobs/cfg " .. helpers.q(dir .. "/snap/adapter_config.json"))
+      os.execute("ln -s ../blobs/adapter_model.safetensors " .. helpers.q(dir .. "/snap/adapter_model.safetensors"))
+      local r = run { "migrate", dir .. "/snap", "--write" }
+      assert.are.equal(0, r.code, r.err)
+      assert.truthy(r.out:find("adapter_model.safetensors is a symbolic link (a Hub cache snapshot?)", 1, true), r.out)
+      assert.truthy(r.out:find("adapter_config.json is a symbolic link", 1, true), r.out)
+      local text = helpers.read(dir .. "/snap/adapter_config.json")
+      assert.truthy(text:find('"peft_type": "MISS",\r\n', 1, true))
+      assert.is_nil(text:find("[^\r]\n"))
+      -- the blobs the links pointed to are untouched
+      assert.truthy(helpers.read(blobs .. "/cfg"):find('"BONE"', 1, true))
+    end)
+
+    it("refuses to write when the weights are a pickle file it cannot convert", function()
+      local dir = helpers.tmpdir()
+      local path = adapter(dir, BONE)
+      helpers.write(dir .. "/adapter_model.bin", "PK")
+      local r = run { "migrate", dir, "--write" }
+      assert.are.equal(1, r.code)
+      assert.truthy(r.err:find("adapter_model.bin is a pickle file", 1, true), r.err)
+      assert.are.equal(BONE, helpers.read(path))
     end)
 
     it("--json, and exit 1 on a bad file", function()
@@ -427,6 +524,51 @@ describe("adapters with weights", function()
     assert.are.equal(1, #d.modules_to_save)
   end)
 
+  it("plan takes PEFT's default targets for the model type from config.json, and lists what save_pretrained writes",
+    function()
+    helpers.write(base .. "/config.json", '{"model_type": "llama", "num_hidden_layers": 2, "hidden_size": 64}')
+    peft.LoraConfig { r = 4, task_type = "CAUSAL_LM" }:save_pretrained(ad)
+    local r = run { "plan", ad, "--base", base }
+    assert.are.equal(0, r.code, r.err)
+    assert.truthy(r.out:find('target_modules unset: PEFT\'s default for model type llama is ["q_proj", "v_proj"]', 1,
+      true), r.out)
+    assert.truthy(r.out:find("save_pretrained writes 8 tensors", 1, true), r.out)
+    local d = decode(run({ "plan", ad, "--base", base, "--json" }).out)
+    assert.are.equal("llama", d.model_type)
+    assert.are.equal(8, #d.saved)
+    assert.are.equal("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight", d.saved[1].key)
+    -- inference_mode: everything frozen, and plan says why
+    peft.LoraConfig { r = 4, task_type = "CAUSAL_LM", inference_mode = true }:save_pretrained(ad)
+    r = run { "plan", ad, "--base", base }
+    assert.are.equal(0, r.code, r.err)
+    assert.truthy(r.out:find("note: inference_mode is true in the config: PEFT freezes every tensor", 1, true), r.out)
+    -- a model type PEFT has no defaults for
+    helpers.write(base .. "/config.json", '{"model_type": "my_arch"}')
+    peft.LoraConfig { r = 4 }:save_pretrained(ad)
+    r = run { "plan", ad, "--base", base }
+    assert.are.equal(1, r.code)
+    assert.truthy(r.err:find('Please specify target_modules in the config: PEFT has no default targets for lora on '
+      .. 'model type "my_arch"', 1, true), r.err)
+  end)
+
+  it("plan works on a sharded base", function()
+    local sharded = helpers.tmpdir() .. "/sharded"
+    os.execute("mkdir -p " .. helpers.q(sharded))
+    local all = helpers.llama_tensors()
+    local a, b, map = {}, {}, {}
+    for i, t in ipairs(all) do
+      local shard = i % 2 == 0 and "model-00001-of-00002.safetensors" or "model-00002-of-00002.safetensors"
+      table.insert(i % 2 == 0 and a or b, t)
+      map[t[1]] = shard
+    end
+    helpers.write_safetensors(sharded .. "/model-00001-of-00002.safetensors", a)
+    helpers.write_safetensors(sharded .. "/model-00002-of-00002.safetensors", b)
+    helpers.write(sharded .. "/model.safetensors.index.json", peft.core.json_encode { metadata = {}, weight_map = map })
+    local d = decode(run({ "plan", ad, "--base", sharded, "--json" }).out)
+    assert.are.equal(10176, d.trainable_params)
+    assert.are.equal(97024, d.all_params)
+  end)
+
   it("plan reports errors: no base, bad base, no match", function()
     assert.are.equal(2, run({ "plan", ad }).code)
     local r = run { "plan", ad, "--base", ad }
@@ -436,6 +578,35 @@ describe("adapters with weights", function()
     r = run { "plan", ad, "--base", base }
     assert.are.equal(1, r.code)
     assert.truthy(r.err:find("Target modules [\"qq_proj\"] not found in the base model", 1, true), r.err)
+  end)
+
+  it("validate reads the weights beside each config (--no-weights skips them), and notes a .bin it does not read",
+    function()
+    weights { rank_q1 = 4 }
+    local r = run { "validate", ad }
+    assert.are.equal(1, r.code)
+    assert.truthy(r.out:find("FAIL " .. ad .. "/adapter_config.json: weights: model.layers.1.self_attn.q_proj has "
+      .. "rank 4, the config says 8", 1, true), r.out)
+    assert.truthy(r.out:find("1 file: 0 valid, 0 with warnings, 1 invalid", 1, true))
+    local d = decode(run({ "validate", ad, "--json" }).out)
+    assert.are.equal("error", d.files[1].status)
+    assert.is_false(d.files[1].weights.ok)
+    assert.are.equal(1, #d.files[1].weights.problems)
+    r = run { "validate", ad, "--no-weights" }
+    assert.are.equal(0, r.code, r.out)
+    weights()
+    assert.are.equal(0, run({ "validate", ad }).code)
+    os.remove(ad .. "/adapter_model.safetensors")
+    helpers.write(ad .. "/adapter_model.bin", "PK")
+    r = run { "validate", ad }
+    assert.are.equal(0, r.code)
+    assert.truthy(r.out:find("NOTE " .. ad .. "/adapter_config.json: adapter_model.bin is a pickle file and is not "
+      .. "read", 1, true), r.out)
+    -- a header that is not safetensors fails the file
+    helpers.write(ad .. "/adapter_model.safetensors", "abc")
+    r = run { "validate", ad }
+    assert.are.equal(1, r.code)
+    assert.truthy(r.out:find("weights: " .. ad .. "/adapter_model.safetensors: the file has 3 bytes", 1, true), r.out)
   end)
 
   it("inspect reports tensors, ranks and whether the weights match the config", function()
@@ -492,6 +663,24 @@ describe("an extension method", function()
     assert.are.same({ "zeros", "gaussian" }, decode(r.out).properties.init.enum)
     r = run({ "-i" }, { env = env, stdin = "MyMethodConfig{ r = 2 }\n" })
     assert.truthy(r.out:find("MyMethodConfig(r=2)", 1, true), r.out)
+    -- its model side: plan builds it on a base model, with LoRA's default targets for llama
+    local base, ad = dir .. "/base", dir .. "/ad"
+    os.execute("mkdir -p " .. helpers.q(base))
+    helpers.write_safetensors(base .. "/model.safetensors", helpers.llama_tensors())
+    helpers.write(base .. "/config.json", '{"model_type": "llama"}')
+    r = run({ "new", "my_method", "r=4", "-o", ad }, { env = env })
+    assert.are.equal(0, r.code, r.err)
+    local d = decode(run({ "plan", ad, "--base", base, "--json" }, { env = env }).out)
+    -- q (64 -> 64) and v (64 -> 32): (4*64 + 64*4) + (4*64 + 32*4) = 896 per layer
+    assert.are.equal(1792, d.trainable_params)
+    assert.are.equal("base_model.model.model.layers.0.self_attn.q_proj.my_method_A.weight", d.saved[1].key)
+    assert.are.same({ 4, 64 }, d.saved[1].shape)
+    peft.LoraConfig{}:save_pretrained(ad) -- a method it does not adapt: refused in PEFT's words
+    helpers.write(ad .. "/adapter_config.json", '{"peft_type": "MY_METHOD", "target_modules": ["norm"]}')
+    r = run({ "plan", ad, "--base", base }, { env = env })
+    assert.are.equal(1, r.code)
+    assert.truthy(r.err:find("TypeError: Target module model.norm (a normalisation layer) is not supported by MyMethod",
+      1, true), r.err)
     r = run({ "-e", "print(require('peft').PEFT_TYPE_TO_PREFIX_MAPPING.MY_METHOD)" },
       { cmd = "lua5.4", env = { PEFT_PATH = dir, LUA_PATH = "lua/?.lua;lua/?/init.lua;;",
                                 LUA_CPATH = helpers.CORE_DIR .. "/?.so;;" } })

@@ -37,8 +37,9 @@ describe("a C host", function()
     assert.are.equal("OK      " .. dir .. "/good: LoraConfig (CAUSAL_LM) r=16", lines[1])
     assert.truthy(lines[2]:find("^OK      .*/warn: IA3Config %(no task type%), 1 warning: 1 key unknown to IA3Config"),
       lines[2])
-    assert.are.equal("INVALID " .. dir .. "/bad: ValueError: " .. dir .. '/bad/adapter_config.json: LoraConfig.r:'
-      .. ' expected an integer, got "16"', lines[3])
+    assert.are.equal("INVALID " .. dir .. "/bad: TypeError: " .. dir .. '/bad/adapter_config.json: LoraConfig.r:'
+      .. ' expected an integer, got "16" (PEFT reads the file, but its model code needs an integer here: a size, a count'
+      .. ' or a seed)', lines[3])
     assert.are.equal("INVALID " .. dir .. "/missing: OSError: " .. dir .. "/missing: no such file or directory",
       lines[4])
   end)

@@ -154,6 +154,14 @@ function M.t5_tensors()
 end
 
 --- Calls fn and returns the error value it raises (fails if it does not).
+--- The process id of this (the test) process.
+function M.pid()
+  local f = assert(io.open("/proc/self/stat"))
+  local pid = f:read("a"):match("^(%d+)")
+  f:close()
+  return pid
+end
+
 function M.error_of(fn, ...)
   local ok, err = pcall(fn, ...)
   assert(not ok, "expected an error, got none")

@@ -317,3 +317,79 @@ describe("saving", function()
     p:close()
   end)
 end)
+
+describe("saving over an existing file", function()
+  after_each(helpers.cleanup)
+
+  it("keeps the mode of the file it replaces", function()
+    local dir = helpers.tmpdir()
+    peft.IA3Config{}:save_pretrained(dir)
+    local path = dir .. "/adapter_config.json"
+    assert.is_true(os.execute("chmod 600 " .. helpers.q(path)))
+    peft.IA3Config { fan_in_fan_out = true }:save_pretrained(dir)
+    local p = io.popen("stat -c %a " .. helpers.q(path))
+    assert.are.equal("600\n", p:read("a"))
+    p:close()
+  end)
+
+  it("removes its own temporary files left by a save that was killed, and only those", function()
+    local dir = helpers.tmpdir()
+    -- a save killed before its rename (the process is gone) and one still running (this one)
+    local dead = dir .. "/.adapter_config.json.peft-tmp.999999999.0123456789abcdef"
+    local old_style = dir .. "/.adapter_config.json.tmp999999999.0"
+    local live = dir .. "/.adapter_config.json.peft-tmp." .. helpers.pid() .. ".0123456789abcdef"
+    local other = dir .. "/.notes.peft-tmp.999999999.0"
+    for _, f in ipairs { dead, old_style, live, other } do helpers.write(f, "x") end
+    peft.IA3Config{}:save_pretrained(dir)
+    assert.is_nil(io.open(dead))
+    assert.is_nil(io.open(old_style))
+    assert.truthy(io.open(live))
+    assert.truthy(io.open(other))
+  end)
+
+  it("uses unpredictable temporary names", function()
+    local dir = helpers.tmpdir()
+    local r = helpers.run({ "-e", "peft.IA3Config{}:save_pretrained(" .. string.format("%q", dir) .. ")" },
+      { env = { PEFT_FAULT_BEFORE_RENAME = "1" } })
+    assert.are.equal(1, r.code)
+    local p = io.popen("ls -A " .. helpers.q(dir))
+    local names = p:read("a")
+    p:close()
+    assert.truthy(names:match("^%.adapter_config%.json%.peft%-tmp%.%d+%.%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x%x\n$"), names)
+  end)
+end)
+
+describe("from_peft_type and get_peft_config, as PEFT's", function()
+  it("from_peft_type without a peft_type builds the class it is called on", function()
+    local cfg = peft.LoraConfig.from_peft_type { r = 4 }
+    assert.are.equal("LoraConfig", cfg:get_class().name)
+    assert.are.equal(4, cfg.r)
+    local base = peft.PeftConfig.from_peft_type { task_type = "CAUSAL_LM" }
+    assert.are.equal("PeftConfig", base:get_class().name)
+    assert.are.equal("CAUSAL_LM", base.task_type)
+    -- with a peft_type, that type's class
+    assert.are.equal("IA3Config", peft.PeftConfig.from_peft_type { peft_type = "IA3" }:get_class().name)
+  end)
+
+  it("runs OFT's check for files older than 0.14 only when loading a file", function()
+    local cfg = peft.OFTConfig.from_peft_type { peft_type = "OFT", r = 0, oft_block_size = 16 }
+    assert.are.equal(16, cfg.oft_block_size)
+    local ok = pcall(peft.PeftConfig.from_peft_type, { peft_type = "OFT" })
+    assert.is_true(ok) -- no oft_block_size: the default, no "saved before 0.14" refusal
+    local err = helpers.error_of(peft.from_json, '{"peft_type": "OFT"}')
+    assert.truthy(err.message:find("older than 0.14.0", 1, true), err.message)
+  end)
+
+  it("get_peft_config needs a peft_type and refuses unknown keys with a TypeError", function()
+    local err = helpers.error_of(peft.get_peft_config, { r = 4 })
+    assert.are.equal("KeyError", err.kind)
+    err = helpers.error_of(peft.get_peft_config, { peft_type = "LORA", bogus = 1, zz = 2 })
+    assert.are.equal("TypeError", err.kind)
+    assert.are.equal("LoraConfig got an unexpected keyword argument 'bogus' (and 1 more)", err.message)
+    -- from_peft_type keeps them with a warning, like a file
+    local warnings, ok, cfg = peft.capture_warnings(peft.PeftConfig.from_peft_type, { peft_type = "LORA", bogus = 1 })
+    assert.is_true(ok)
+    assert.are.equal(1, cfg:extra().bogus)
+    assert.are.equal(1, #warnings)
+  end)
+end)

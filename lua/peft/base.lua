@@ -56,15 +56,6 @@ M.PromptLearningConfig = config.declare {
     { "num_layers", "Optional[int]", nil, "Number of transformer layers of the base model." },
     { "modules_to_save", "Optional[list[str]]", nil, "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
   } end,
-  post_init = function(self, chk)
-    -- A config built with a task_type and no num_transformer_submodules gets
-    -- the value PEFT gives it when it sets up the prompt encoder: 2 stacks
-    -- for SEQ_2_SEQ_LM (encoder and decoder), 1 otherwise. A loaded file
-    -- keeps what it says, so that a load and save changes nothing.
-    if self.num_transformer_submodules == nil and self.task_type ~= nil and not chk.loading then
-      chk.set("num_transformer_submodules", self.task_type == "SEQ_2_SEQ_LM" and 2 or 1)
-    end
-  end,
 }
 
 return M

@@ -14,6 +14,15 @@
 --                            type stays the annotation)
 --          type_error = true   a value of the wrong type is a TypeError (as
 --                            PEFT raises for some fields), not a ValueError
+--          number = true      an int field that takes any number (a float
+--                            too): PEFT's model code only does arithmetic
+--                            with it (an alpha divided by r); the type shown
+--                            stays the annotation
+--          whole = true       an int field that also takes a float with an
+--                            integral value (100.0): PEFT only counts training
+--                            steps with it, never builds a tensor of that size
+-- Any other int field needs an integer: PEFT's model code uses it as a size,
+-- a count or a seed, and the error says so.
 -- and a post_init(self, chk) function holding the cross-field rules that
 -- PEFT's __post_init__ applies (chk.fail(field, fmt, ...) raises a
 -- ValueError naming the class and field; chk.warn(fmt, ...) warns).
@@ -300,6 +309,12 @@ local function check_field(cls, f, v, st)
     local msg = "expected " .. f.expected
     if nv then msg = msg .. " (" .. nv .. ")" end
     local e = value_error(cls, f.name, msg, true, v)
+    if f.integer_only and (math.type(v) == "float" or (type(v) == "string" and tonumber(v))) then
+      -- PEFT's dataclass takes the value; its model code refuses it (torch's TypeError for a size)
+      e.kind = "TypeError"
+      e.message = e.message .. " (PEFT reads the file, but its model code needs an integer here: a size, a "
+        .. "count or a seed)"
+    end
     if f.type_error then e.kind = "TypeError" end
     error(e, 0)
   end
@@ -365,7 +380,22 @@ local function normalise_field(cls, spec, position)
     string.format("%s: field %d needs a name", cls.name, position))
   assert(type(f.type) == "string", string.format("%s.%s: field needs a type annotation", cls.name, f.name))
   assert(type(f.help) == "string" and f.help ~= "", string.format("%s.%s: field needs a help text", cls.name, f.name))
-  f.node = types.parse(f.check_type or f.type)
+  local check_type = f.check_type
+  if (f.number or f.whole) and not check_type then
+    -- int -> float, Optional[int] -> Optional[float] (float takes integers too)
+    check_type = f.type:gsub("%f[%w]int%f[^%w]", "float")
+  end
+  f.node = types.parse(check_type or f.type)
+  -- an integer size, count or seed: what PEFT's model code needs
+  f.integer_only = not f.number and not f.whole
+    and types.describe(types.parse(f.type)):find("integer", 1, true) ~= nil
+  if f.whole then
+    local check = f.check
+    f.check = function(v)
+      if math.type(v) == "float" and not math.tointeger(v) then return "expected an integer" end
+      if check then return check(v) end
+    end
+  end
   -- PEFT's dataclasses accept None for any field whose default is None
   f.allows_none = types.allows_none(f.node) or f.default == nil
   f.expected = types.describe(f.node)

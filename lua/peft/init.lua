@@ -160,15 +160,43 @@ local model_mt = {
   __tostring = function(m) return "model class " .. m.name end,
 }
 
---- declare_model{ name=, prefix=, doc= } -> model class
+-- what a model class may declare (see peft.tuner), and the type of each entry
+local MODEL_SPEC = {
+  name = "string", prefix = "string", doc = "string", display = "string",
+  layer_names = "table", targets = "string|table", kinds = "table", supported = "string", kind_error = "string",
+  needs_targets = "boolean",
+  prepare = "function", layer = "function", parameter = "function", model = "function", after = "function", saved = "function",
+  state_dict = "function", encoder = "function", saved_prompt = "function", build = "function",
+  rank_of = "function", expected_rank = "function", check_weights = "function",
+}
+
+--- declare_model{ name=, prefix=, doc=, ... } -> model class
+-- Besides its name and prefix, a model class declares what get_peft_model
+-- builds for the method (layer_names, targets, kinds, layer, model, saved,
+-- ...: see peft.tuner); a method without them registers but cannot be planned.
 function M.declare_model(spec)
   if type(spec) ~= "table" or type(spec.name) ~= "string" then
     errors.raise("TypeError", "declare_model expects { name = string, prefix = string }")
   end
-  if spec.prefix ~= nil and type(spec.prefix) ~= "string" then
-    errors.raise("TypeError", "declare_model: prefix must be a string, got " .. types.kind(spec.prefix))
+  for k, v in pairs(spec) do
+    local want = MODEL_SPEC[k]
+    if not want then
+      errors.raise("TypeError", "declare_model: unknown entry '" .. tostring(k) .. "'"
+        .. (type(k) == "string" and config.suggest(k, config.sorted_keys(MODEL_SPEC)) or ""))
+    end
+    local ok = false
+    for t in want:gmatch("[^|]+") do
+      if type(v) == t then ok = true end
+    end
+    if not ok then
+      errors.raise("TypeError", string.format("declare_model: %s must be a %s, got %s", k, want:gsub("|", " or "),
+        types.kind(v)))
+    end
   end
-  local m = setmetatable({ name = spec.name, prefix = spec.prefix, doc = spec.doc, kind = "model" }, model_mt)
+  local m = setmetatable({ kind = "model" }, model_mt)
+  for k, v in pairs(spec) do m[k] = v end
+  m.layer_name_set = {}
+  for _, n in ipairs(spec.layer_names or {}) do m.layer_name_set[n] = true end
   return m
 end
 
@@ -207,8 +235,9 @@ function M.describe_model(...)
 end
 
 -- modules loaded on first use (keeps start-up light)
-local lazy = { model = "peft.model", isolation = "peft.isolation", shapes = "peft.shapes",
-               peft_model = "peft.peft_model", schema = "peft.schema", repl = "peft.repl", cli = "peft.cli" }
+local lazy = { model = "peft.model", isolation = "peft.isolation", tuner = "peft.tuner",
+               peft_model = "peft.peft_model", schema = "peft.schema", repl = "peft.repl", cli = "peft.cli",
+               model_types = "peft.model_types", weights = "peft.weights" }
 
 -- Classes are reachable as peft.LoraConfig etc. (looked up, so a rolled-back
 -- extension's classes disappear with it).
@@ -340,23 +369,26 @@ do
   -- class methods: LoraConfig.from_pretrained(path) and
   -- LoraConfig:from_pretrained(path) both know they were called on LoraConfig
   -- (and refuse a file of another method); PeftConfig accepts any.
-  local function classfn(fn)
+  local function classfn(fn, mode)
     return function(cls, arg, opts)
-      opts = opts or {}
-      if cls ~= PeftConfig and opts.cls == nil then
-        local o = {}
-        for k, v in pairs(opts) do o[k] = v end
-        o.cls = cls
-        opts = o
-      end
-      return fn(arg, opts)
+      local o = {}
+      for k, v in pairs(opts or {}) do o[k] = v end
+      if cls ~= PeftConfig and o.cls == nil then o.cls = cls end
+      o.called_on = cls
+      o.mode = mode
+      return fn(arg, o)
     end
   end
   config.add_classmethod("from_pretrained", classfn(from_pretrained))
   config.add_classmethod("from_json", classfn(from_json))
-  config.add_classmethod("from_peft_type", classfn(from_dict))
-  config.add_classmethod("from_dict", classfn(from_dict))
-  M.get_peft_config = function(tbl, opts) return from_dict(tbl, opts) end
+  config.add_classmethod("from_peft_type", classfn(from_dict, "peft_type"))
+  config.add_classmethod("from_dict", classfn(from_dict, "peft_type"))
+  M.get_peft_config = function(tbl, opts)
+    local o = {}
+    for k, v in pairs(opts or {}) do o[k] = v end
+    o.mode = "get_peft_config"
+    return from_dict(tbl, o)
+  end
   M.from_pretrained = from_pretrained
   M.from_json = from_json
   M.config_path = load_fn("config_path")

@@ -21,11 +21,11 @@ end
 
 -- layer name -> list of method names using it (registration order)
 local function layer_index()
-  local shapes = require "peft.shapes"
   local peft = require "peft"
   local idx = {}
   for _, m in ipairs(peft.methods()) do
-    for _, ln in ipairs(shapes.adapter_layer_names[m.name] or {}) do
+    local names = type(m.model_cls) == "table" and m.model_cls.layer_names or {}
+    for _, ln in ipairs(names) do
       idx[ln] = idx[ln] or {}
       table.insert(idx[ln], m.name)
     end

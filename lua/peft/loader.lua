@@ -134,6 +134,11 @@ end
 local function report_unknown(cls, unknown, opts, warnings, at_top)
   if #unknown == 0 then return end
   table.sort(unknown)
+  if opts.mode == "get_peft_config" then
+    -- PEFT's get_peft_config calls the class with the dict: an unknown key is a TypeError
+    raise(opts, at_top, "TypeError", string.format("%s got an unexpected keyword argument '%s'%s", cls.name,
+      unknown[1], #unknown > 1 and string.format(" (and %d more)", #unknown - 1) or ""), { unknown = unknown })
+  end
   local fs = {}
   for j, f in ipairs(cls.fields) do fs[j] = f.name end
   local names = {}
@@ -154,12 +159,22 @@ local function from_table(tbl, opts, nkeys)
   if tbl.runtime_config ~= nil then
     warn(opts, warnings, "the file contains 'runtime_config', which is ignored: runtime settings are only valid at runtime")
   end
-  local cls = class_for(tbl, opts, warnings)
+  local cls
+  if tbl.peft_type == nil and opts.mode == "peft_type" and opts.called_on then
+    -- from_peft_type without a peft_type builds the class it is called on, as PEFT's does
+    cls = opts.called_on
+  elseif tbl.peft_type == nil and opts.mode == "get_peft_config" then
+    fail(opts, "KeyError", "get_peft_config needs a 'peft_type' key to pick the config class", { field = "peft_type" })
+  else
+    cls = class_for(tbl, opts, warnings)
+  end
   if opts.cls and opts.cls ~= cls and not cls:is_subclass_of(opts.cls) then
     fail(opts, "ValueError", string.format("peft_type %s is a %s, not a %s", tostring(tbl.peft_type),
       cls.name, opts.cls.name), { field = "peft_type" })
   end
-  local check_kwargs = cls.check_kwargs
+  -- PEFT runs a class's check_kwargs (OFT's refusal of files older than 0.14)
+  -- only when it loads a file, not in from_peft_type
+  local check_kwargs = opts.mode == nil and cls.check_kwargs or nil
   local skip = runtime_fields(cls)
   local plain = type(check_kwargs) ~= "function" and tbl.runtime_config == nil
   for i = 1, #skip do

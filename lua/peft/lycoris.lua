@@ -19,4 +19,45 @@ M.LycorisConfig = peft.declare_config {
   } end,
 }
 
+-- the model side they share (PEFT's tuners/lycoris_utils.py LycorisTuner, and the
+-- _create_and_replace of LoHaModel and LoKrModel) --------------------------------
+local t = peft.tuner
+
+--- A pattern dict of the config (rank_pattern, alpha_pattern); PEFT calls .keys() on it.
+function M.patterns(cfg, key, who)
+  local v = t.get(cfg, key)
+  if v == nil then
+    t.refuse("AttributeError", "%s: %s is null in the config; building a layer looks up its keys ('NoneType' "
+      .. "object has no attribute 'keys')", who, key)
+  end
+  return v
+end
+
+--- The rank and alpha of one module: rank_pattern / alpha_pattern (get_pattern_key) over r / alpha.
+function M.rank_alpha(cfg, ctx, who)
+  local r = t.pattern_value(M.patterns(cfg, "rank_pattern", who), ctx.key, cfg.r)
+  local alpha = t.pattern_value(M.patterns(cfg, "alpha_pattern", who), ctx.key, cfg.alpha)
+  ctx.r, ctx.alpha = r, alpha
+  return r
+end
+
+--- LycorisTuner._create_new_module: a layer only for torch's Conv2d, Conv1d and Linear (not
+-- transformers' Conv1D), a TypeError otherwise; then update_layer's check of the rank.
+function M.check_layer(who, m, r)
+  if m.kind ~= "linear" and m.kind ~= "conv2d" then
+    t.refuse_kind(who, m, "adapters only for torch.nn.Conv2d, torch.nn.Conv1d and torch.nn.Linear", "TypeError")
+  end
+  if type(r) == "number" and r <= 0 then
+    t.refuse("ValueError", "`r` should be a positive integer value but the value passed is %s", tostring(r))
+  elseif math.type(r) ~= "integer" then
+    t.refuse("TypeError", "%s: the rank of %s must be an integer, got %s", who, m.name, peft.types.repr(r))
+  end
+end
+
+--- LyCORIS layers leave kernel-size-1 convolutions undecomposed even with use_effective_conv2d.
+function M.effective_conv(cfg, m)
+  local kh, kw = t.kernel(m)
+  return t.truthy(t.get(cfg, "use_effective_conv2d")) and not (kh == 1 and kw == 1), kh, kw
+end
+
 return M

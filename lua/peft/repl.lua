@@ -349,8 +349,7 @@ end
 -- help ------------------------------------------------------------------
 
 local function class_help(cls)
-  local cli = require "peft.cli"
-  return cli.describe_class(cls)
+  return require("peft.cli.show").describe_class(cls)
 end
 
 local function overview()

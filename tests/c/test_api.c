@@ -77,8 +77,9 @@ TEST(load_buffer_and_read_fields) {
 TEST(errors_come_back_as_text) {
   const char *bad = "{\"peft_type\": \"LORA\", \"r\": \"16\"}";
   CHECK(peft_config_load_buffer(rt, bad, strlen(bad), "bad.json", 0, &err) == NULL);
-  CHECK_INT(err.status, PEFT_EVALUE);
-  CHECK_STR(err.message, "bad.json: LoraConfig.r: expected an integer, got \"16\"");
+  CHECK_INT(err.status, PEFT_ETYPE);
+  CHECK_STR(err.message, "bad.json: LoraConfig.r: expected an integer, got \"16\" (PEFT reads the file, but its "
+            "model code needs an integer here: a size, a count or a seed)");
   const char *broken = "{\"peft_type\": \"LORA\",";
   CHECK(peft_config_load_buffer(rt, broken, strlen(broken), NULL, 0, &err) == NULL);
   CHECK_INT(err.status, PEFT_EJSON);

@@ -50,6 +50,19 @@ describe("AdaLoraConfig", function()
       assert.are.same({ ["model.layers.0.q_proj"] = { true, false, true } }, cfg.rank_pattern)
     end)
 
+    it("takes step counts written as whole floats (PEFT only counts steps with them), kept as written", function()
+      local cfg = peft.AdaLoraConfig { total_step = 100.0, tinit = 10.0, deltaT = 2 }
+      assert.are.equal(100.0, cfg.total_step)
+      assert.are.equal("float", math.type(cfg.total_step))
+      assert.truthy(cfg:to_json():find('"total_step": 100.0', 1, true))
+    end)
+
+    it("refuses a float init_r: PEFT reads it, its model code cannot use it as a size", function()
+      local err = fails { total_step = 100, init_r = 12.0 }
+      assert.are.equal("AdaLoraConfig.init_r: expected an integer, got 12.0 (PEFT reads the file, but its model code "
+        .. "needs an integer here: a size, a count or a seed)", err.message)
+    end)
+
     it("rejects a wrongly typed field", function()
       local err = fails { total_step = 100, deltaT = 1.5 }
       assert.are.equal("ValueError", err.kind)

@@ -1,5 +1,4 @@
--- CartridgeConfig: the frozen-token count and its bounds, and the
--- num_transformer_submodules derived from task_type.
+-- CartridgeConfig: the frozen-token count and its bounds.
 local peft = require "peft"
 local helpers = require "helpers"
 
@@ -38,21 +37,5 @@ describe("CartridgeConfig", function()
     cfg.num_virtual_tokens = 0
     local err = helpers.error_of(cfg.validate, cfg)
     assert.are.equal("CartridgeConfig.num_frozen_tokens: must not exceed num_virtual_tokens (0), got 1", err.message)
-  end)
-
-  describe("num_transformer_submodules", function()
-    it("stays null without a task_type", function()
-      assert.is_nil(peft.CartridgeConfig {}.num_transformer_submodules)
-    end)
-
-    it("is 2 for SEQ_2_SEQ_LM and 1 otherwise", function()
-      assert.are.equal(2, peft.CartridgeConfig { task_type = "SEQ_2_SEQ_LM" }.num_transformer_submodules)
-      assert.are.equal(1, peft.CartridgeConfig { task_type = "CAUSAL_LM" }.num_transformer_submodules)
-    end)
-
-    it("keeps a given value", function()
-      local cfg = peft.CartridgeConfig { task_type = "SEQ_2_SEQ_LM", num_transformer_submodules = 1 }
-      assert.are.equal(1, cfg.num_transformer_submodules)
-    end)
   end)
 end)

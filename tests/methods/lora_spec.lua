@@ -66,8 +66,8 @@ describe("LoraConfig", function()
 
     it("rejects a wrongly typed field, naming field, value and type", function()
       local err = fails("LoraConfig", { r = 1.5 })
-      assert.are.equal("ValueError", err.kind)
-      assert.are.equal("LoraConfig.r: expected an integer, got 1.5", err.message)
+      assert.are.equal("TypeError", err.kind)
+      assert.are.equal("LoraConfig.r: expected an integer, got 1.5 (PEFT reads the file, but its model code needs an integer here: a size, a count or a seed)", err.message)
     end)
 
     it("rejects a bias outside its literal", function()
@@ -224,8 +224,8 @@ describe("LoraConfig", function()
       assert.are.same(warnings, cfg:warnings())
       assert.are.same({ loftq_bits = 4, loftq_newer = 1 }, cfg.loftq_config)
       local err = fails("LoraConfig", { init_lora_weights = "loftq", loftq_config = { loftq_bits = "4" } })
-      assert.are.equal("ValueError", err.kind)
-      assert.are.equal('LoraConfig.loftq_config: LoftQConfig.loftq_bits: expected an integer, got "4"', err.message)
+      assert.are.equal("TypeError", err.kind)
+      assert.are.equal('LoraConfig.loftq_config: LoftQConfig.loftq_bits: expected an integer, got "4" (PEFT reads the file, but its model code needs an integer here: a size, a count or a seed)', err.message)
     end)
   end)
 
@@ -588,5 +588,30 @@ describe("LoRA helper configs", function()
       local k = peft.KasaConfig { beta = 0, gamma = 0.0 }
       assert.are.same({ beta = 0, gamma = 0.0 }, k:to_dict())
     end)
+  end)
+end)
+
+describe("LoraConfig value types (decided per field from what PEFT's code does with the value)", function()
+  it("takes a float lora_alpha, as training tools write it (PEFT only divides it by r), and writes it back", function()
+    local cfg = peft.from_json('{"peft_type": "LORA", "r": 8, "lora_alpha": 16.0}', { quiet = true })
+    assert.are.equal(16.0, cfg.lora_alpha)
+    assert.are.equal("float", math.type(cfg.lora_alpha))
+    assert.truthy(cfg:to_json():find('"lora_alpha": 16.0', 1, true))
+    assert.are.equal("int", peft.LoraConfig:field("lora_alpha").type) -- PEFT's annotation is still shown
+  end)
+
+  it("refuses r written as a float or a string, saying PEFT would fail when it builds the model", function()
+    for _, text in ipairs { '{"peft_type": "LORA", "r": 8.0}', '{"peft_type": "LORA", "r": "8"}' } do
+      local ok, err = pcall(peft.from_json, text, { path = "a/adapter_config.json" })
+      assert.is_false(ok)
+      assert.are.equal("TypeError", err.kind)
+      assert.truthy(err.message:find("^a/adapter_config.json: LoraConfig.r: expected an integer, got "), err.message)
+      assert.truthy(err.message:find("PEFT reads the file, but its model code needs an integer here", 1, true))
+    end
+  end)
+
+  it("refuses a non-number lora_alpha", function()
+    local err = helpers.error_of(peft.LoraConfig, { lora_alpha = "16" })
+    assert.are.equal('LoraConfig.lora_alpha: expected a number, got "16"', err.message)
   end)
 end)

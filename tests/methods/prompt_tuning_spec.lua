@@ -1,5 +1,5 @@
--- PromptTuningConfig: the TEXT initialisation rules, the enum-typed init
--- field and the num_transformer_submodules derived from task_type.
+-- PromptTuningConfig: the TEXT initialisation rules and the enum-typed init
+-- field.
 local peft = require "peft"
 local helpers = require "helpers"
 
@@ -82,30 +82,5 @@ describe("PromptTuningConfig", function()
     assert.are.equal("ValueError", err.kind)
     assert.are.equal("PromptTuningConfig.tokenizer_name_or_path: must be set when prompt_tuning_init is 'TEXT', got null",
       err.message)
-  end)
-
-  describe("num_transformer_submodules", function()
-    it("stays null without a task_type", function()
-      assert.is_nil(peft.PromptTuningConfig {}.num_transformer_submodules)
-    end)
-
-    it("is 2 for SEQ_2_SEQ_LM", function()
-      assert.are.equal(2, peft.PromptTuningConfig { task_type = "SEQ_2_SEQ_LM" }.num_transformer_submodules)
-    end)
-
-    it("is 1 for other tasks", function()
-      assert.are.equal(1, peft.PromptTuningConfig { task_type = "CAUSAL_LM" }.num_transformer_submodules)
-      assert.are.equal(1, peft.PromptTuningConfig { task_type = "SEQ_CLS" }.num_transformer_submodules)
-    end)
-
-    it("keeps a given value", function()
-      local cfg = peft.PromptTuningConfig { task_type = "SEQ_2_SEQ_LM", num_transformer_submodules = 1 }
-      assert.are.equal(1, cfg.num_transformer_submodules)
-    end)
-
-    it("is written to adapter_config.json", function()
-      local cfg = peft.PromptTuningConfig { task_type = "SEQ_2_SEQ_LM", num_virtual_tokens = 20 }
-      assert.are.equal(2, cfg:to_dict().num_transformer_submodules)
-    end)
   end)
 end)

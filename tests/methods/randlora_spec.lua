@@ -24,11 +24,14 @@ describe("RandLoraConfig", function()
     assert.are.equal('RandLoraConfig.layers_pattern: expected a string or null, got ["layers"]', err.message)
   end)
 
-  it("takes an integer randlora_alpha", function()
+  it("takes any number as randlora_alpha (PEFT only divides it by r), written back as given", function()
     assert.are.equal(320, peft.RandLoraConfig { randlora_alpha = 320 }.randlora_alpha)
-    local err = helpers.error_of(peft.RandLoraConfig, { randlora_alpha = 320.5 })
+    local c = peft.RandLoraConfig { randlora_alpha = 320.5 }
+    assert.are.equal(320.5, c.randlora_alpha)
+    assert.truthy(c:to_json():find('"randlora_alpha": 320.5', 1, true))
+    local err = helpers.error_of(peft.RandLoraConfig, { randlora_alpha = true })
     assert.are.equal("ValueError", err.kind)
-    assert.are.equal("RandLoraConfig.randlora_alpha: expected an integer, got 320.5", err.message)
+    assert.are.equal("RandLoraConfig.randlora_alpha: expected a number, got true", err.message)
   end)
 
   it("allows layers_pattern without layers_to_transform, as PEFT does", function()

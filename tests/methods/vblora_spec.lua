@@ -23,8 +23,8 @@ describe("VBLoRAConfig", function()
 
   it("rejects a wrongly typed topk", function()
     local err = helpers.error_of(peft.VBLoRAConfig, { topk = "2" })
-    assert.are.equal("ValueError", err.kind)
-    assert.are.equal('VBLoRAConfig.topk: expected an integer, got "2"', err.message)
+    assert.are.equal("TypeError", err.kind)
+    assert.are.equal('VBLoRAConfig.topk: expected an integer, got "2" (PEFT reads the file, but its model code needs an integer here: a size, a count or a seed)', err.message)
   end)
 
   it("needs layers_to_transform when layers_pattern is given", function()

@@ -36,11 +36,11 @@ local AdamssConfig = peft.declare_config {
     { "asa_target_subspaces", "int", 50,
       "With ASA: how many subspaces stay active over all layers once pruning ends." },
     { "init_warmup", "int", 50,
-      "With ASA: training step at which pruning starts." },
+      "With ASA: training step at which pruning starts.", whole = true },
     { "final_warmup", "int", 1000,
-      "With ASA: training step at which pruning reaches asa_target_subspaces." },
+      "With ASA: training step at which pruning reaches asa_target_subspaces.", whole = true },
     { "mask_interval", "int", 100,
-      "With ASA: number of training steps between two updates of the subspace masks." },
+      "With ASA: number of training steps between two updates of the subspace masks.", whole = true },
     { "asa_importance_beta", "float", 0.85,
       "With ASA: moving-average factor for the subspace importance scores." },
     { "asa_uncertainty_beta", "float", 0.85,
@@ -78,7 +78,70 @@ local AdamssConfig = peft.declare_config {
   end,
 }
 
-local AdamssModel = peft.declare_model { name = "AdamssModel", prefix = "adamss_" }
+-- AdamssModel: per nn.Linear the right singular vectors of its weight (with the bias as an extra
+-- column) as the persistent buffer adamss_newB (r', in [+1]), r' = min(r, out, in [+1]); the output
+-- rows are clustered by KMeans into K = min(num_subspaces, out) subspaces, each with a trainable
+-- pair adamss_A.i (rank_i, r') and adamss_B.i (rows_i, rank_i), rank_i = min(rows_i, subspace_rank)
+-- or fewer with use_dynamic_rank (PEFT's adamss/model.py _create_new_module, adamss/layer.py
+-- AdamssLayer.update_layer, adamss/utils.py slice_pca, clustering_Z).
+--
+-- How many rows each subspace gets depends on the weights' values, which this runtime does not
+-- read; the shapes are known only when K is 1 (one subspace of all rows) or the number of rows
+-- (one row each).
+local t = peft.tuner
+
+local AdamssModel = peft.declare_model {
+  name = "AdamssModel", prefix = "adamss_", display = "AdaMSS",
+  layer_names = { "adamss_A", "adamss_B" },
+  targets = "adamss",
+  kinds = { linear = true },
+  supported = "only torch.nn.Linear",
+  layer = function(cfg, m, ctx)
+    local r = t.int_field(cfg, "r", "AdaMSS")
+    local wanted = t.int_field(cfg, "num_subspaces", "AdaMSS")
+    local sub_rank = t.int_field(cfg, "subspace_rank", "AdaMSS")
+    local fout = m.out_features
+    local fin = m.in_features + (m.params.bias and 1 or 0)
+    local rr = math.min(r, fout, fin)
+    if rr < 0 then
+      t.refuse("RuntimeError", "AdaMSS: slice_pca fails on %s: torch cannot create its singular vectors with a "
+        .. "negative size (r=%d)", m.name, r)
+    end
+    -- scikit-learn's KMeans checks its n_clusters, then refuses data without features (r = 0)
+    local k = math.min(wanted, fout)
+    if k < 1 then
+      t.refuse("InvalidParameterError", "AdaMSS: scikit-learn's KMeans needs at least one cluster, got "
+        .. "num_subspaces=%d (its n_clusters must be an int in the range [1, inf); a ValueError)", wanted)
+    end
+    if rr == 0 then
+      t.refuse("ValueError", "AdaMSS: r=0 leaves the singular vectors of %s without any column, and KMeans needs at "
+        .. "least one feature to cluster its rows", m.name)
+    end
+    local rows
+    if k == 1 then
+      rows = { fout }
+    elseif k == fout then
+      rows = {}
+      for i = 1, k do rows[i] = 1 end
+    else
+      t.not_computed("AdaMSS: how the %d output rows of %s are split among %d subspaces comes from KMeans over the "
+        .. "singular vectors of its weight, whose values this runtime does not read", fout, m.name, k)
+    end
+    local a = ctx.adapter
+    local out = { t.buffer("adamss_newB", a, { rr, fin }, true) }
+    for i, n in ipairs(rows) do
+      local rank = math.max(math.min(n, sub_rank), 1)
+      if rank > 1 and cfg.use_dynamic_rank == true then
+        t.not_computed("AdaMSS: with use_dynamic_rank the rank of each subspace of %s comes from the singular values "
+          .. "of its weight, whose values this runtime does not read", m.name)
+      end
+      out[#out + 1] = t.module("adamss_A", a, tostring(i - 1), { math.min(rr, rank), rr })
+      out[#out + 1] = t.module("adamss_B", a, tostring(i - 1), { n, rank })
+    end
+    ctx.r = rr
+    return out
+  end,
+}
 
 peft.register_peft_method {
   name = "adamss",

@@ -18,7 +18,19 @@ local BeftConfig = peft.declare_config {
   -- PEFT's __post_init__ only turns target_modules into a set (set = true).
 }
 
-local BeftModel = peft.declare_model { name = "BeftModel", prefix = "beft_" }
+-- BeftModel: one trainable bias row per targeted Linear (PEFT's beft/model.py _create_new_module;
+-- layer.py BeftLayer.update_layer).
+local t = peft.tuner
+
+local BeftModel = peft.declare_model {
+  name = "BeftModel", prefix = "beft_", display = "BEFT",
+  layer_names = { "beft_bias" },
+  targets = "beft",
+  layer = function(cfg, m, ctx)
+    if m.kind ~= "linear" then t.refuse_kind("BEFT", m, "only torch.nn.Linear", "TypeError") end
+    return { t.param("beft_bias", ctx.adapter, { 1, m.out_features }) }
+  end,
+}
 
 peft.register_peft_method {
   name = "beft",

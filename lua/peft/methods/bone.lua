@@ -52,7 +52,17 @@ local BoneConfig = peft.declare_config {
   },
 }
 
-local BoneModel = peft.declare_model { name = "BoneModel", prefix = "bone_" }
+-- BoneModel: PEFT at the commit this runtime follows has no Bone any more; it fails on the
+-- config already (KeyError 'BONE' from PEFT_TYPE_TO_CONFIG_MAPPING), so get_peft_model refuses
+-- every Bone config the same way and points to MiSS.
+local BoneModel = peft.declare_model {
+  name = "BoneModel", prefix = "bone_", display = "Bone",
+  build = function(plan, cfg, ctx)
+    peft.tuner.refuse("KeyError", "'BONE': Bone was removed from PEFT in v0.19.0 and PEFT no longer knows this "
+      .. "peft_type, so it cannot build this adapter; MiSS is its successor: convert the config with "
+      .. "cfg:migrate() or `peft migrate PATH` (only peft_type changes) and plan the MissConfig instead")
+  end,
+}
 
 peft.register_peft_method {
   name = "bone",

@@ -59,7 +59,43 @@ local CPTConfig = peft.declare_config {
   end,
 }
 
-local CPTEmbedding = peft.declare_model { name = "CPTEmbedding", prefix = "cpt_" }
+-- CPTEmbedding: a frozen copy of the context tokens' word embeddings (when training; a
+-- fresh embedding of token_dim in inference mode) and a trainable delta of the same rows
+-- (PEFT's cpt/model.py CPTEmbedding.__init__); saved as their sum, [tokens, token_dim].
+local t = peft.tuner
+local types = require "peft.lazy" "peft.types"
+
+local CPTEmbedding = peft.declare_model {
+  name = "CPTEmbedding", prefix = "cpt_", display = "CPT",
+  encoder = function(cfg, ctx)
+    local d = ctx.dims
+    local n = t.int_field(cfg, "num_virtual_tokens", "CPT")
+    local width = d.token_dim
+    if cfg.inference_mode ~= true then
+      -- the embedding starts as the word embeddings of cpt_token_ids
+      local we = ctx.word_embeddings
+      if not we then
+        t.refuse("AttributeError", "CPT: the base model has no word embeddings (no embeddings.word_embeddings and "
+          .. "no parameter with vocab_size rows), and CPT starts its prompt from them ('NoneType' object has no "
+          .. "attribute 'weight')")
+      end
+      local rows = we.shape[1]
+      for _, id in ipairs(cfg.cpt_token_ids) do
+        if math.type(id) ~= "integer" or id < 0 or id >= rows then
+          t.refuse("IndexError", "CPT: cpt_token_ids holds %s, out of range for the word embeddings %s (%d rows): "
+            .. "index out of range in self", types.repr(id), we.name, rows)
+        end
+      end
+      width = we.shape[2]
+    end
+    return { t.plain("embedding.weight", t.check_shape({ n, width }, "CPT"), { trainable = false }),
+             t.plain("delta_embedding.weight", t.check_shape({ n, d.token_dim }, "CPT")) }
+  end,
+  -- PEFT's get_prompt_embedding_to_save (or, in inference mode, the embedding's weight: the same shape)
+  saved_prompt = function(cfg, ctx)
+    return { { key = "prompt_embeddings", shape = { cfg.num_virtual_tokens, ctx.dims.token_dim } } }
+  end,
+}
 
 peft.register_peft_method {
   name = "cpt",

@@ -20,7 +20,7 @@ local DeftConfig = peft.declare_config {
     { "init_scale", "float", 1.0,
       "Factor on the standard deviation of R's random start (used when init_weights is false)." },
     { "alpha", "Optional[int]", nil,
-      "Scales the injection term by alpha / r, as LoRA's alpha does; null means no scaling." },
+      "Scales the injection term by alpha / r, as LoRA's alpha does; null means no scaling.", number = true },
     { "para", "bool", false,
       "Whether to run PaRa instead: subspace removal only, no injection matrix R." },
     { "fan_in_fan_out", "bool", false,
@@ -44,7 +44,28 @@ local DeftConfig = peft.declare_config {
   end,
 }
 
-local DeftModel = peft.declare_model { name = "DeftModel", prefix = "deft_" }
+-- DeftModel: per layer a projection direction deft_P (out, r) and, unless para, an injection
+-- matrix deft_R (r, in), r capped at out_features (PEFT's deft/model.py _create_new_module,
+-- deft/layer.py DeftLayer.update_layer). Conv1D's features come from its [in, out] weight.
+local t = peft.tuner
+
+local DeftModel = peft.declare_model {
+  name = "DeftModel", prefix = "deft_", display = "DeFT",
+  layer_names = { "deft_P", "deft_R" },
+  targets = "lora",
+  kinds = { linear = true, conv1d = true },
+  supported = "torch.nn.Linear and transformers' Conv1D",
+  layer = function(cfg, m, ctx)
+    local r = t.int_field(cfg, "r", "DeFT")
+    if r <= 0 then t.refuse("ValueError", "`r` should be a positive integer value but the value passed is %d", r) end
+    r = math.min(r, m.out_features)
+    t.dropout(cfg, "deft_dropout")
+    ctx.r = r
+    local out = { t.param("deft_P", ctx.adapter, { m.out_features, r }) }
+    if cfg.para ~= true then out[#out + 1] = t.param("deft_R", ctx.adapter, { r, m.in_features }) end
+    return out
+  end,
+}
 
 peft.register_peft_method {
   name = "deft",

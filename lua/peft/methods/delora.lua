@@ -10,7 +10,7 @@ local DeloraConfig = peft.declare_config {
   fields = function() return {
     { "r", "int", 8, "Rank of the DeLoRA update (a positive integer)." },
     { "delora_lambda", "int", 15,
-      "Initial bound on the Frobenius norm of the weight update (learned during training)." },
+      "Initial bound on the Frobenius norm of the weight update (learned during training).", number = true },
     { "module_dropout", "float", 0.0, "Training-time probability of skipping a whole DeLoRA module." },
     { "target_modules", "Optional[Union[list[str], str]]", nil,
       "Modules to adapt: names matched exactly or as a suffix, a regex matched in full, or 'all-linear'.",
@@ -41,7 +41,40 @@ local DeloraConfig = peft.declare_config {
   end,
 }
 
-local DeloraModel = peft.declare_model { name = "DeloraModel", prefix = "delora_" }
+-- DeloraModel: low-rank A and B, a learned norm bound lambda, and the persistent buffer of the
+-- base weight's column norms (PEFT's delora/model.py _create_and_replace, _create_new_module;
+-- layer.py DeloraLayer.update_layer, reset_delora_parameters).
+local t = peft.tuner
+
+local function pattern_dict(cfg, key)
+  local v = t.get(cfg, key)
+  if v == nil then
+    t.refuse("AttributeError", "DeLoRA: %s is null in the config; building a layer looks up its keys ('NoneType' "
+      .. "object has no attribute 'keys')", key)
+  end
+  return v
+end
+
+local DeloraModel = peft.declare_model {
+  name = "DeloraModel", prefix = "delora_", display = "DeLoRA",
+  layer_names = { "delora_A", "delora_B", "delora_lambda" },
+  targets = "lora",
+  layer = function(cfg, m, ctx)
+    local a = ctx.adapter
+    local r = t.pattern_value(pattern_dict(cfg, "rank_pattern"), ctx.key, cfg.r)
+    ctx.r = r
+    t.pattern_value(pattern_dict(cfg, "lambda_pattern"), ctx.key, cfg.delora_lambda)
+    if m.kind ~= "linear" then t.refuse_kind("DeLoRA", m, "only torch.nn.Linear", "TypeError") end
+    if type(r) == "number" and r <= 0 then
+      t.refuse("ValueError", "`r` should be a positive integer value but the value passed is %s", tostring(r))
+    elseif math.type(r) ~= "integer" then
+      t.refuse("TypeError", "DeLoRA: the rank of %s must be an integer, got %s", m.name, peft.types.repr(r))
+    end
+    t.dropout(cfg, "module_dropout")
+    return { t.param("delora_A", a, { r, m.in_features }), t.param("delora_B", a, { m.out_features, r }),
+             t.param("delora_lambda", a, { 1 }), t.buffer("delora_w_norm", a, { m.in_features }, true) }
+  end,
+}
 
 peft.register_peft_method {
   name = "delora",

@@ -39,7 +39,47 @@ local FourierFTConfig = peft.declare_config {
   end,
 }
 
-local FourierFTModel = peft.declare_model { name = "FourierFTModel", prefix = "fourierft_" }
+-- FourierFTModel: n_frequency trainable spectral coefficients per Linear or Conv1D (PEFT's
+-- fourierft/model.py _create_and_replace, _create_new_module; layer.py FourierFTLayer.update_layer).
+local t = peft.tuner
+
+local FourierFTModel = peft.declare_model {
+  name = "FourierFTModel", prefix = "fourierft_", display = "FourierFT",
+  layer_names = { "fourierft_spectrum" },
+  targets = "fourierft",
+  layer = function(cfg, m, ctx)
+    local pattern = t.get(cfg, "n_frequency_pattern")
+    if pattern == nil then
+      t.refuse("AttributeError", "FourierFT: n_frequency_pattern is null in the config; building a layer looks up "
+        .. "its keys ('NoneType' object has no attribute 'keys')")
+    end
+    local n = t.suffix_pattern_value(pattern, ctx.key, cfg.n_frequency)
+    if m.kind ~= "linear" and m.kind ~= "conv1d" then
+      t.refuse_kind("FourierFT", m, "only torch.nn.Linear and transformers' Conv1D", "TypeError")
+    end
+    if type(n) ~= "number" then
+      t.refuse("TypeError", "FourierFT: n_frequency of %s must be an integer, got %s", m.name, peft.types.repr(n))
+    end
+    if n <= 0 then
+      t.refuse("ValueError", "`n_frequency` should be a positive integer value but the value passed is %s",
+        tostring(n))
+    end
+    local size = m.in_features * m.out_features
+    if n > size then
+      t.refuse("ValueError", "FourierFT: n_frequency (%s) of %s must be at most in_features * out_features (%d)",
+        tostring(n), m.name, size)
+    end
+    local seed = t.get(cfg, "random_loc_seed")
+    if math.type(seed) ~= "integer" then
+      t.refuse("RuntimeError", "FourierFT: random_loc_seed must be an integer to seed the draw of the frequency "
+        .. "positions (torch's manual_seed expects a long), got %s", peft.types.repr(seed))
+    end
+    if math.type(n) ~= "integer" then
+      t.refuse("TypeError", "FourierFT: n_frequency of %s must be an integer, got %s", m.name, tostring(n))
+    end
+    return { t.param("fourierft_spectrum", ctx.adapter, { n }) }
+  end,
+}
 
 peft.register_peft_method {
   name = "fourierft",

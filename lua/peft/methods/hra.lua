@@ -34,7 +34,32 @@ local HRAConfig = peft.declare_config {
   end,
 }
 
-local HRAModel = peft.declare_model { name = "HRAModel", prefix = "hra_" }
+-- HRAModel: r Householder vectors per adapted Linear or Conv2d (PEFT's hra/layer.py
+-- HRALayer.update_layer): hra_u is (in, r), for a Conv2d (in * k * k, r) with k the first
+-- kernel dimension taken twice, as PEFT does.
+local t = peft.tuner
+
+local HRAModel = peft.declare_model {
+  name = "HRAModel", prefix = "hra_", display = "HRA",
+  layer_names = { "hra_u" },
+  targets = "lora",
+  layer = function(cfg, m, ctx)
+    -- hra/model.py _create_new_module: Linear and Conv2d only
+    if m.kind ~= "linear" and m.kind ~= "conv2d" then
+      t.refuse("TypeError", "Target module %s is not supported by HRA; it supports only torch.nn.Linear and "
+        .. "torch.nn.Conv2d", t.describe(m))
+    end
+    local r = t.int_field(cfg, "r", "HRA")
+    ctx.r = r
+    if r <= 0 then t.refuse("ValueError", "`r` should be a positive integer value but the value passed is %d", r) end
+    local rows = m.in_features
+    if m.kind == "conv2d" then
+      local k = t.kernel(m)
+      rows = m.in_features * k * k
+    end
+    return { t.param("hra_u", ctx.adapter, { rows, r }) }
+  end,
+}
 
 peft.register_peft_method {
   name = "hra",

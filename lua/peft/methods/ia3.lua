@@ -42,7 +42,49 @@ local IA3Config = peft.declare_config {
   end,
 }
 
-local IA3Model = peft.declare_model { name = "IA3Model", prefix = "ia3_" }
+-- IA3Model: one learned scaling vector per layer, on the output features, or on the input features
+-- of the modules feedforward_modules names (PEFT's ia3/model.py _prepare_adapter_config,
+-- _check_target_module_feedforward, _create_new_module; layer.py IA3Layer.update_layer and
+-- _ConvNd.update_layer).
+local t = peft.tuner
+
+local IA3Model = peft.declare_model {
+  name = "IA3Model", prefix = "ia3_", display = "IA3",
+  layer_names = { "ia3_l" },
+  targets = "ia3",
+  -- _prepare_adapter_config: feedforward_modules default to the model type's table
+  prepare = function(plan, cfg, ctx)
+    local ff = t.get(cfg, "feedforward_modules")
+    if ff == nil then
+      local mt = plan.base.model_type
+      local by_type = require("peft.model_types").table("ia3_feedforward")
+      if mt == nil or by_type[mt] == nil then
+        t.refuse("ValueError", "Please specify `feedforward_modules` in `peft_config`: PEFT has no default "
+          .. "feedforward modules for model type %s", mt and peft.types.repr(mt) or "(unknown)")
+      end
+      ff = by_type[mt]
+    end
+    ctx.feedforward_modules = ff
+  end,
+  layer = function(cfg, m, ctx)
+    -- _check_target_module_feedforward: a regex matched in full, or plain name suffixes
+    local ff, is_ff = ctx.feedforward_modules, false
+    if type(ff) == "string" then
+      is_ff = peft.model.fullmatch(ff, ctx.key, "feedforward_modules") and true or false
+    else
+      for _, k in ipairs(ff) do
+        if ctx.key:sub(-#k) == k then is_ff = true end
+      end
+    end
+    ctx.feedforward = is_ff
+    if m.kind == "conv2d" then
+      return { t.param("ia3_l", ctx.adapter, { 1, is_ff and m.in_features or m.out_features, 1, 1 }) }
+    elseif m.kind ~= "linear" and m.kind ~= "conv1d" then
+      t.refuse_kind("IA3", m, "only torch.nn.Linear, torch.nn.Conv2d and transformers' Conv1D", "ValueError")
+    end
+    return { t.param("ia3_l", ctx.adapter, is_ff and { 1, m.in_features } or { m.out_features, 1 }) }
+  end,
+}
 
 peft.register_peft_method {
   name = "ia3",

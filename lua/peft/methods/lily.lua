@@ -39,7 +39,66 @@ local LilyConfig = peft.declare_config {
   end,
 }
 
-local LilyModel = peft.declare_model { name = "LilyModel", prefix = "lily_" }
+-- LilyModel: per layer lily_A (r, in), lily_B (num_B * r, out) and the router (num_B, r); after
+-- injection the layers of one (matched target suffix, weight shape) group share the B of the
+-- group's first layer and, in blocks of stride_A layers, the A of the block's first layer
+-- (PEFT's lily/model.py _create_new_module and _post_injection_hook, lily/layer.py
+-- LilyLayer.update_layer).
+local t = peft.tuner
+
+-- LilyModel._post_injection_hook's grouping: for each target (in module order), the names of the
+-- layers whose A and B it uses. A string target_modules is one suffix for all; from a list the
+-- last entry the name ends with counts (PEFT walks a set; its order is taken as sorted here).
+local function lily_sharing(ctx, stride)
+  local tm = ctx.target_modules
+  local groups, order, share = {}, {}, {}
+  for _, m in ipairs(ctx.targets) do
+    local suffix
+    if type(tm) == "string" then
+      suffix = tm
+    elseif type(tm) == "table" then
+      for _, s in ipairs(tm) do
+        if s == "" or m.name:sub(-#s) == s then suffix = s end
+      end
+    end
+    if suffix ~= nil then
+      local key = suffix .. "\0" .. tostring(m.out_features) .. "x" .. tostring(m.in_features)
+      if not groups[key] then groups[key] = {}; order[#order + 1] = key end
+      table.insert(groups[key], m.name)
+    end
+  end
+  for _, key in ipairs(order) do
+    local members = groups[key]
+    for i, name in ipairs(members) do
+      local lead = ((i - 1) // stride) * stride + 1
+      share[name] = { A = members[lead], B = members[1] }
+    end
+  end
+  return share
+end
+
+local LilyModel = peft.declare_model {
+  name = "LilyModel", prefix = "lily_", display = "Lily",
+  layer_names = { "lily_A", "lily_B", "lily_router" },
+  targets = "lora",
+  kinds = { linear = true },
+  kind_error = "NotImplementedError",
+  supported = "only torch.nn.Linear",
+  layer = function(cfg, m, ctx)
+    local r = t.int_field(cfg, "r", "Lily")
+    if r <= 0 then t.refuse("ValueError", "`r` should be a positive integer value but the value passed is %d", r) end
+    local num_b = t.int_field(cfg, "num_B", "Lily")
+    local stride = t.int_field(cfg, "stride_A", "Lily")
+    ctx.lily_share = ctx.lily_share or lily_sharing(ctx, stride)
+    local a = ctx.adapter
+    local share = ctx.lily_share[m.name] or { A = m.name, B = m.name }
+    ctx.r = r
+    local shared_a, shared_b = "lily_A:" .. a .. ":" .. share.A, "lily_B:" .. a .. ":" .. share.B
+    return { t.module("lily_A", a, "weight", { r, m.in_features }, { shared = shared_a }),
+             t.module("lily_B", a, "weight", { num_b * r, m.out_features }, { shared = shared_b }),
+             t.module("lily_router", a, "weight", { num_b, r }) }
+  end,
+}
 
 peft.register_peft_method {
   name = "lily",

@@ -10,7 +10,7 @@ local LoHaConfig = peft.declare_config {
   doc = "LoHa: low-rank Hadamard product adaptation (LyCORIS).",
   fields = function() return {
     { "r", "int", 8, "Rank of each of the two low-rank factor pairs." },
-    { "alpha", "int", 8, "Scaling numerator: the update is scaled by alpha / r." },
+    { "alpha", "int", 8, "Scaling numerator: the update is scaled by alpha / r.", number = true },
     { "rank_dropout", "float", 0.0, "Training-time dropout probability applied along the rank dimension." },
     { "module_dropout", "float", 0.0, "Training-time probability of skipping a whole LoHa module." },
     { "use_effective_conv2d", "bool", false,
@@ -34,7 +34,36 @@ local LoHaConfig = peft.declare_config {
   end,
 }
 
-local LoHaModel = peft.declare_model { name = "LoHaModel", prefix = "hada_" }
+-- LoHaModel: two low-rank pairs (w1_a w1_b, w2_a w2_b) whose products are multiplied element-wise;
+-- convolutions with use_effective_conv2d get rank-r cores t1, t2 instead (PEFT's loha/model.py
+-- _create_and_replace; layer.py LoHaLayer.update_layer, create_adapter_parameters).
+local t = peft.tuner
+
+local function loha_layer(cfg, m, ctx)
+  local a = ctx.adapter
+  local r = lycoris.rank_alpha(cfg, ctx, "LoHa")
+  lycoris.check_layer("LoHa", m, r)
+  local rows, cols = m.out_features, m.in_features
+  if m.kind == "conv2d" then
+    -- in_features of a conv weight is in_channels // groups
+    local effective, kh, kw = lycoris.effective_conv(cfg, m)
+    if effective then
+      return { t.param("hada_w1_a", a, { r, rows }), t.param("hada_w1_b", a, { r, cols }),
+               t.param("hada_w2_a", a, { r, rows }), t.param("hada_w2_b", a, { r, cols }),
+               t.param("hada_t1", a, { r, r, kh, kw }), t.param("hada_t2", a, { r, r, kh, kw }) }
+    end
+    cols = cols * kh * kw
+  end
+  return { t.param("hada_w1_a", a, { rows, r }), t.param("hada_w1_b", a, { r, cols }),
+           t.param("hada_w2_a", a, { rows, r }), t.param("hada_w2_b", a, { r, cols }) }
+end
+
+local LoHaModel = peft.declare_model {
+  name = "LoHaModel", prefix = "hada_", display = "LoHa",
+  layer_names = { "hada_w1_a", "hada_w1_b", "hada_w2_a", "hada_w2_b", "hada_t1", "hada_t2" },
+  targets = "lora",
+  layer = loha_layer,
+}
 
 peft.register_peft_method {
   name = "loha",

@@ -170,7 +170,8 @@ local LoraConfig = peft.declare_config {
       set = true },
     { "exclude_modules", "Optional[Union[list[str], str]]", nil,
       "Modules never to adapt: names (exact or suffix) or a regex.", set = true },
-    { "lora_alpha", "int", 8, "Scaling numerator: the update is multiplied by lora_alpha / r." },
+    { "lora_alpha", "int", 8, "Scaling numerator: the update is multiplied by lora_alpha / r.",
+      number = true },
     { "lora_dropout", "float", 0.0, "Dropout probability on the input of the LoRA branch." },
     { "fan_in_fan_out", "bool", false,
       "Whether the targeted layers store their weight as (fan_in, fan_out), like GPT-2's Conv1D." },
@@ -290,7 +291,240 @@ local LoraConfig = peft.declare_config {
   end,
 }
 
-local LoraModel = peft.declare_model { name = "LoraModel", prefix = "lora_" }
+-- LoraModel -------------------------------------------------------------------
+-- What get_peft_model builds (PEFT's lora/model.py and lora/layer.py: update_layer of
+-- Linear, Embedding and _ConvNd, dispatch_default, the variants of variants.py).
+
+local t = peft.tuner
+
+-- the variant keys LoraLayer.resolve_lora_variant would request, sorted
+local function lora_variants(cfg)
+  local req = {}
+  if cfg.init_lora_weights == "mica" then req[#req + 1] = "mica" end
+  for _, f in ipairs { "use_dora", "arrow_config", "use_bdlora", "alora_invocation_tokens",
+                       "velora_config", "monteclora_config", "kasa_config" } do
+    if t.truthy(t.get(cfg, f)) then req[#req + 1] = f end
+  end
+  table.sort(req)
+  return req
+end
+
+-- the variants each layer type accepts
+local LORA_VARIANTS = {
+  linear = { use_dora = true, arrow_config = true, use_bdlora = true, alora_invocation_tokens = true,
+             velora_config = true, monteclora_config = true, mica = true, kasa_config = true },
+  embedding = { use_dora = true, mica = true },
+  conv2d = { use_dora = true },
+}
+
+-- the shapes of A and B after the initialisation: the data-driven ones slice an
+-- SVD or QR of the base weight, which has min(in, out) components
+local function init_shapes(cfg, m, r, fin, fout)
+  local init = cfg.init_lora_weights
+  local k = math.min(fin, fout)
+  if type(init) ~= "string" then return { r, fin }, { fout, r } end
+  if init == "mica" and r > k then
+    t.refuse("ValueError", "MiCA requires `r` <= min(in_features, out_features) but got r=%d for %s (max usable r "
+      .. "is %d)", r, m.name, k)
+  elseif init == "orthogonal" and r % 2 ~= 0 then
+    t.refuse("ValueError", "Orthogonal initialization requires the LoRA rank to be even, got %d instead.", r)
+  elseif init == "corda" then
+    t.refuse("ValueError", "init_lora_weights 'corda' needs the eigens preprocess_corda computes on data (`eigens` "
+      .. "attribute not found for layer %s); get_peft_model alone cannot build it", m.name)
+  elseif init == "pissa" then
+    local n = math.min(r, k)
+    return { n, fin }, { fout, n }
+  elseif init:match("^pissa_niter_") then
+    if r > k then
+      t.not_computed("LoRA with init_lora_weights=%q and r (%d) > min(in_features, out_features) (%d)", init, r, k)
+    end
+  elseif init == "olora" then
+    -- a QR of the weight as stored: Conv1D keeps (in, out)
+    local n = math.min(r, k)
+    if m.kind == "conv1d" then return { n, fout }, { fin, n } end
+    return { n, fin }, { fout, n }
+  end
+  return { r, fin }, { fout, r }
+end
+
+local function lora_layer(cfg, m, ctx)
+  local a = ctx.adapter
+  local r = t.pattern_value(t.get(cfg, "rank_pattern"), ctx.key, t.int_field(cfg, "r", "LoRA"))
+  local alpha = t.pattern_value(t.get(cfg, "alpha_pattern"), ctx.key, cfg.lora_alpha)
+  ctx.r, ctx.alpha = r, alpha
+  if math.type(r) ~= "integer" then
+    t.refuse("TypeError", "LoRA: the rank of %s must be an integer, got %s", m.name, tostring(r))
+  end
+  if r <= 0 then t.refuse("ValueError", "`r` should be a positive integer value but the value passed is %d", r) end
+  t.dropout(cfg, "lora_dropout")
+  local kind = m.kind == "conv1d" and "linear" or m.kind
+  local req = lora_variants(cfg)
+  local variant = req[1]
+  if #req > 1 or (variant and not LORA_VARIANTS[kind][variant]) then
+    t.refuse("ValueError", "Invalid or unsupported variant combination: (%s) for %s", table.concat(req, ", "),
+      t.describe(m))
+  end
+  if variant == "kasa_config" and m.kind == "conv1d" then
+    t.refuse("ValueError", "KaSA does not support `fan_in_fan_out=True` layers (e.g. Conv1D). Please target "
+      .. "nn.Linear layers.")
+  end
+  if variant == "arrow_config" then
+    t.not_computed("LoRA with arrow_config: Arrow's router layers are built by create_arrow_model, not computed here")
+  end
+  local lora_bias = cfg.lora_bias == true
+  local out = {}
+  local b_frozen = variant == "mica"
+  if m.kind == "embedding" then
+    if lora_bias then
+      t.refuse("ValueError", "lora_bias=True is not supported for %s", t.describe(m))
+    end
+    if cfg.init_lora_weights == "mica" and r > math.min(m.num_embeddings, m.embedding_dim) then
+      t.refuse("ValueError", "MiCA requires `r` <= min(num_embeddings, embedding_dim) but got r=%d for %s", r, m.name)
+    end
+    out[#out + 1] = t.param("lora_embedding_A", a, { r, m.num_embeddings })
+    out[#out + 1] = t.param("lora_embedding_B", a, { m.embedding_dim, r }, { frozen = b_frozen })
+    if variant == "use_dora" then out[#out + 1] = t.module("lora_magnitude_vector", a, "weight", { m.embedding_dim }) end
+    return out
+  end
+  local fin, fout = m.in_features, m.out_features
+  if m.kind == "conv2d" then
+    local kh, kw = t.kernel(m)
+    out[#out + 1] = t.module("lora_A", a, "weight", { r, fin, kh, kw })
+    out[#out + 1] = t.module("lora_B", a, "weight", { fout, r, 1, 1 }, { frozen = b_frozen })
+    if lora_bias then out[#out + 1] = t.module("lora_B", a, "bias", { fout }, { frozen = b_frozen }) end
+    if variant == "use_dora" then out[#out + 1] = t.module("lora_magnitude_vector", a, "weight", { 1, fout, 1, 1 }) end
+    return out
+  end
+  local ashape, bshape = init_shapes(cfg, m, r, fin, fout)
+  if variant == "use_bdlora" then
+    -- BD-LoRA: the A or B of the modules its patterns name (as substrings) is block-diagonal
+    local bd = cfg.use_bdlora
+    local function hit(list)
+      for _, p in ipairs(list or {}) do
+        if ctx.key:find(p, 1, true) then return true end
+      end
+      return false
+    end
+    local in_a, in_b = hit(t.get(bd, "target_modules_bd_a")), hit(t.get(bd, "target_modules_bd_b"))
+    local nb = bd.nblocks
+    if in_a and in_b then t.refuse("ValueError", "Target %s matches both A and B block-diagonal patterns", ctx.key) end
+    if bd.match_strict ~= false and not (in_a or in_b) then
+      t.refuse("ValueError", "Target %s matches neither A nor B block-diagonal patterns (BD-LoRA's match_strict)",
+        ctx.key)
+    end
+    if in_a then ashape = { r, fin // nb } elseif in_b then bshape = { fout, r // nb } end
+  end
+  out[#out + 1] = t.module("lora_A", a, "weight", ashape)
+  out[#out + 1] = t.module("lora_B", a, "weight", bshape, { frozen = b_frozen })
+  if lora_bias then out[#out + 1] = t.module("lora_B", a, "bias", { fout }, { frozen = b_frozen }) end
+  if variant == "use_dora" then
+    out[#out + 1] = t.module("lora_magnitude_vector", a, "weight", { fout })
+  elseif variant == "kasa_config" then
+    out[#out + 1] = t.param("lora_diag", a, { r })
+  elseif variant == "velora_config" then
+    local groups = cfg.velora_config.num_groups
+    out[#out + 1] = t.buffer("lora_velora_embed", a, { (fin + groups - 1) // groups }, true)
+  elseif variant == "monteclora_config" then
+    local mc = cfg.monteclora_config
+    out[#out + 1] = t.module("lora_monteclora_sampler", a, "std_prior", { ashape[1] })
+    out[#out + 1] = t.module("lora_monteclora_sampler", a, "expert_weights_prior", { mc.num_samples })
+    out[#out + 1] = t.buffer("lora_monteclora_sampler." .. a .. ".gaussian_var_prior", nil, { ashape[1], ashape[1] }, true)
+    out[#out + 1] = t.buffer("lora_monteclora_sampler." .. a .. ".expert_weights", nil, { mc.num_samples }, true)
+  end
+  return out
+end
+
+local LoraModel = peft.declare_model {
+  name = "LoraModel", prefix = "lora_", display = "LoRA",
+  layer_names = { "lora_A", "lora_B", "lora_embedding_A", "lora_embedding_B", "lora_magnitude_vector",
+                  "lora_diag", "lora_monteclora_sampler" },
+  targets = "lora",
+  kinds = { linear = true, conv1d = true, embedding = true, conv2d = true },
+  kind_error = "ValueError",
+  supported = "torch.nn.Linear, torch.nn.Embedding, torch.nn.Conv1d/2d/3d, transformers' Conv1D and "
+    .. "torch.nn.MultiheadAttention",
+  prepare = function(plan, cfg, ctx)
+    local rep = t.get(cfg, "layer_replication")
+    if rep ~= nil and #rep > 0 then plan:replicate_layers(rep) end
+  end,
+  layer = lora_layer,
+  -- target_parameters: a ParamWrapper around the module holding each named parameter
+  parameter = function(plan, cfg, ctx, names, method, mcls)
+    local wanted = {}
+    for _, n in ipairs(names) do wanted[#wanted + 1] = n end
+    table.sort(wanted)
+    local function hit(key)
+      for _, w in ipairs(wanted) do
+        if key == w or key:sub(-#w - 1) == "." .. w then return true end
+      end
+      return false
+    end
+    local n = 0
+    for _, m in ipairs(plan.modules) do
+      for _, pn in ipairs(m.param_order) do
+        local key = m.name .. "." .. pn
+        if hit(key) then
+          if m.name == "" then
+            t.refuse("ValueError", "Targeting an nn.Parameter on the top-level module is not supported (parameter "
+              .. "'%s').", pn)
+          end
+          if plan.layers[m.name] then
+            t.refuse("ValueError", "Trying to wrap an `nn.Parameter` of layer '%s', which is not a valid target. Make "
+              .. "sure that this layer is not also targeted with `target_modules`.", m.name)
+          end
+          for _, bad in ipairs { "lora_dropout", "fan_in_fan_out", "lora_bias", "use_dora", "velora_config",
+                                 "kasa_config" } do
+            local v = t.get(cfg, bad)
+            if v ~= nil and v ~= false and v ~= 0 and v ~= 0.0 then
+              t.refuse("ValueError", "lora.ParamWrapper does not work with %s set", bad)
+            end
+          end
+          if m.kind == "conv1d" then t.refuse("ValueError", "lora.ParamWrapper does not work with Conv1D layers") end
+          if #lora_variants(cfg) > 0 then
+            t.refuse("ValueError", "lora.ParamWrapper does not work with LoRA variants like DoRA.")
+          end
+          local shape = m.params[pn].shape
+          local experts, fin, fout
+          if #shape == 3 then experts, fin, fout = shape[1], shape[3], shape[2]
+          elseif #shape == 2 then experts, fin, fout = 1, shape[2], shape[1]
+          else t.refuse("ValueError", "lora.ParamWrapper supports 2-d and 3-d parameters, %s has %d dimensions", key, #shape) end
+          local r = t.pattern_value(t.get(cfg, "rank_pattern"), key, cfg.r)
+          if r <= 0 then t.refuse("ValueError", "`r` should be a positive integer value but the value passed is %d", r) end
+          plan:add_layer(m, { t.module("lora_A", ctx.adapter, "weight", { r * experts, fin }),
+                              t.module("lora_B", ctx.adapter, "weight", { fout, r * experts }) }, ctx.adapter, method, mcls)
+          n = n + 1
+        end
+      end
+    end
+    return n
+  end,
+  -- reading saved weights: the rank is lora_A's first dimension
+  rank_of = function(layer, shape)
+    if layer == "lora_A" or layer == "lora_embedding_A" then return shape[1] end
+  end,
+  expected_rank = function(cfg, module) return t.pattern_value(t.get(cfg, "rank_pattern"), module, cfg.r) end,
+  -- every adapted module has a DoRA magnitude exactly when use_dora is set
+  check_weights = function(cfg, w, problem)
+    local with = {}
+    for _, k in ipairs(w.group.keys) do
+      local e = w.iso.entries[k]
+      if e.layer == "lora_magnitude_vector" then with[e.module] = true end
+    end
+    for _, mod in ipairs(w.group.modules) do
+      if cfg.use_dora and not with[mod] then
+        problem("%s has no DoRA magnitude vector (use_dora is true)", w.module_of(mod))
+      elseif not cfg.use_dora and with[mod] then
+        problem("%s has a DoRA magnitude vector but use_dora is false", w.module_of(mod))
+      end
+    end
+  end,
+  -- DoRA's magnitude is saved without its ".weight" (the format from before DoRA became a module)
+  saved = function(key, adapter, cfg)
+    key = peft.peft_model.remove_adapter_name(key, adapter)
+    if cfg.use_dora then key = key:gsub("%.lora_magnitude_vector%.weight$", ".lora_magnitude_vector") end
+    return key
+  end,
+}
 
 peft.register_peft_method {
   name = "lora",

@@ -33,7 +33,52 @@ local MissConfig = peft.declare_config {
   end,
 }
 
-local MissModel = peft.declare_model { name = "MissModel", prefix = "miss_" }
+-- MissModel: one trainable block per adapted Linear (PEFT's miss/layer.py MissLayer.update_layer);
+-- its shape depends on init_weights: (r, out) by default, (out // r, r, r) for 'bat', (r, mini_r)
+-- for 'mini'.
+local t = peft.tuner
+
+local function miss_layer(cfg, m, ctx)
+  -- miss/model.py _create_new_module: only Linear (or a quantized linear) gets a layer
+  if m.kind ~= "linear" then
+    t.refuse("TypeError", "Target module %s is not supported by MiSS; it supports only torch.nn.Linear "
+      .. "(optionally quantized)", t.describe(m))
+  end
+  local r = t.int_field(cfg, "r", "MiSS")
+  ctx.r = r
+  if r <= 0 then t.refuse("ValueError", "`r` should be a positive integer value but the value passed is %d", r) end
+  t.dropout(cfg, "miss_dropout")
+  local fin, fout = m.in_features, m.out_features
+  local init = t.get(cfg, "init_weights")
+  local shape
+  if init == "bat" then
+    if fin % r ~= 0 or fout % r ~= 0 then
+      t.refuse("ValueError", "MiSS with init_weights='bat': the weight of %s (%d x %d) must be fully divisible into "
+        .. "[r, r] blocks with r=%d", m.name, fout, fin, r)
+    end
+    shape = { fout // r, r, r }
+  elseif init == "mini" then
+    local mini = t.int_field(cfg, "mini_r", "MiSS")
+    if mini == 0 then
+      t.refuse("ZeroDivisionError", "MiSS with init_weights='mini': mini_r is 0 (out_features % mini_r)")
+    end
+    if fout % mini ~= 0 then
+      t.refuse("ValueError", "MiSS with init_weights='mini': out_features of %s (%d) must be divisible by mini_r "
+        .. "(%d), along which the shards are split", m.name, fout, mini)
+    end
+    shape = t.check_dims { r, mini }
+  else
+    shape = { r, fout }
+  end
+  return { t.param("miss_block", ctx.adapter, shape) }
+end
+
+local MissModel = peft.declare_model {
+  name = "MissModel", prefix = "miss_", display = "MiSS",
+  layer_names = { "miss_block" },
+  targets = "lora",
+  layer = miss_layer,
+}
 
 peft.register_peft_method {
   name = "miss",

@@ -182,7 +182,70 @@ rawset(OFTConfig, "check_kwargs", function(tbl, opts)
 end)
 
 
-local OFTModel = peft.declare_model { name = "OFTModel", prefix = "oft_" }
+-- OFTModel: per adapted module one OFTRotationModule (PEFT's oft/layer.py OFTLayer.update_layer,
+-- Conv2d.update_layer, Embedding.update_layer): a weight of (blocks, n) with n = b (b - 1) / 2 for the
+-- block size b (one row when block_share), and two non-persistent index buffers of n entries. One of
+-- r and oft_block_size is given; the other follows from the input size, after the given one is
+-- moved to a divisor of it (adjust_oft_parameters).
+local t = peft.tuner
+
+-- OFTLayer.adjust_oft_parameters: the divisor of dim nearest to value (the lower one on a tie)
+local function adjust(dim, value)
+  local higher = value
+  if value < dim then
+    while higher <= dim and dim % higher ~= 0 do higher = higher + 1 end
+  else
+    return dim
+  end
+  local lower = value
+  while lower > 1 and dim % lower ~= 0 do lower = lower - 1 end
+  if value - lower <= higher - value then return lower end
+  return higher
+end
+
+local function oft_layer(cfg, m, ctx)
+  -- oft/layer.py dispatch_default: Conv2d, Linear and Embedding
+  if m.kind ~= "linear" and m.kind ~= "conv2d" and m.kind ~= "embedding" then
+    t.refuse("ValueError", "Target module %s is not supported by OFT; it supports only torch.nn.Linear, "
+      .. "torch.nn.Conv2d and torch.nn.Embedding", t.describe(m))
+  end
+  local r = t.int_field(cfg, "r", "OFT")
+  local bs = t.int_field(cfg, "oft_block_size", "OFT")
+  local dim = m.in_features
+  local attr = "oft_R"
+  if m.kind == "embedding" then
+    dim, attr = m.embedding_dim, "oft_embedding_R"
+  elseif m.kind == "conv2d" then
+    local k = t.kernel(m)
+    dim = m.in_features * k * k
+  end
+  if r == 0 and bs ~= 0 then
+    if dim % bs ~= 0 or bs > dim then bs = adjust(dim, bs) end
+    r = dim // bs
+  elseif r ~= 0 and bs == 0 then
+    if dim % r ~= 0 or r > dim then r = adjust(dim, r) end
+    bs = dim // r
+  else
+    t.refuse("ValueError", "OFT: exactly one of r and oft_block_size must be non-zero (got r=%d, oft_block_size=%d)",
+      r, bs)
+  end
+  ctx.r = r
+  local n = bs * (bs - 1) // 2
+  local a = ctx.adapter
+  local rows = cfg.block_share == true and 1 or r
+  local out = { t.module(attr, a, "weight", t.check_dims { rows, n }),
+                t.buffer(attr .. "." .. a .. ".rows", nil, { n }, false),
+                t.buffer(attr .. "." .. a .. ".cols", nil, { n }, false) }
+  out.notes = { string.format("OFT blocks: r=%d, oft_block_size=%d over %d input features", r, bs, dim) }
+  return out
+end
+
+local OFTModel = peft.declare_model {
+  name = "OFTModel", prefix = "oft_", display = "OFT",
+  layer_names = { "oft_R", "oft_embedding_R" },
+  targets = "lora",
+  layer = oft_layer,
+}
 
 peft.register_peft_method {
   name = "oft",

@@ -59,7 +59,50 @@ local PeanutConfig = peft.declare_config {
   end,
 }
 
-local PeanutModel = peft.declare_model { name = "PeanutModel", prefix = "peanut_" }
+-- PeanutModel: per layer the input projection peanut_A (r, out), depth encoder and depth decoder
+-- layers (r, r) and the output projection peanut_B (out, r) (PEFT's peanut/model.py
+-- _create_new_module, peanut/layer.py PeanutLayer.update_layer).
+local t = peft.tuner
+
+local PeanutModel = peft.declare_model {
+  name = "PeanutModel", prefix = "peanut_", display = "PEANuT",
+  layer_names = { "peanut_A", "peanut_B", "peanut_encoders", "peanut_decoders" },
+  targets = "lora",
+  kinds = { linear = true },
+  kind_error = "NotImplementedError",
+  supported = "only torch.nn.Linear",
+  layer = function(cfg, m, ctx)
+    local r = t.int_field(cfg, "r", "PEANuT")
+    local depth = t.int_field(cfg, "depth", "PEANuT")
+    local a, fout = ctx.adapter, m.out_features
+    local out = { t.module("peanut_A", a, "weight", { r, fout }) }
+    for _, side in ipairs { "peanut_encoders", "peanut_decoders" } do
+      for i = 0, depth - 1 do out[#out + 1] = t.module(side, a, i .. ".weight", { r, r }) end
+    end
+    out[#out + 1] = t.module("peanut_B", a, "weight", { fout, r })
+    ctx.r = r
+    return out
+  end,
+  -- PeanutModel._remove_adapter_name_from_key: the encoder/decoder lists drop the adapter name
+  -- from the middle of the key (peanut_encoders.default.0.weight -> peanut_encoders.0.weight)
+  saved = function(key, adapter)
+    for _, side in ipairs { "peanut_encoders", "peanut_decoders" } do
+      local marker = "." .. side .. "." .. adapter .. "."
+      if key:find(marker, 1, true) then
+        -- every occurrence, as str.replace does
+        local out, from = {}, 1
+        while true do
+          local at = key:find(marker, from, true)
+          if not at then break end
+          out[#out + 1] = key:sub(from, at - 1) .. "." .. side .. "."
+          from = at + #marker
+        end
+        return table.concat(out) .. key:sub(from)
+      end
+    end
+    return peft.peft_model.remove_adapter_name(key, adapter)
+  end,
+}
 
 peft.register_peft_method {
   name = "peanut",

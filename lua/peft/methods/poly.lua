@@ -30,7 +30,39 @@ local PolyConfig = peft.declare_config {
   -- PEFT's __post_init__ only turns the module lists into sets (set = true).
 }
 
-local PolyModel = peft.declare_model { name = "PolyModel", prefix = "poly_" }
+-- PolyModel: per adapted nn.Linear n_skills LoRA pairs split into n_splits heads, and a
+-- router with one logit per task, split and skill (PEFT's poly/layer.py
+-- PolyLayer.update_layer, poly/router.py PolyRouter.__init__).
+local t = peft.tuner
+
+local PolyModel = peft.declare_model {
+  name = "PolyModel", prefix = "poly_", display = "Poly",
+  layer_names = { "poly_lora_A", "poly_lora_B", "poly_router" },
+  targets = "lora",
+  kinds = { linear = true },
+  supported = "torch.nn.Linear only",
+  layer = function(cfg, m, ctx)
+    local r = t.int_field(cfg, "r", "Poly")
+    if r <= 0 then t.refuse("ValueError", "`r` should be a positive integer value but the value passed is %d", r) end
+    local tasks, skills = t.int_field(cfg, "n_tasks", "Poly"), t.int_field(cfg, "n_skills", "Poly")
+    local splits = t.int_field(cfg, "n_splits", "Poly")
+    if splits == 0 then
+      t.refuse("ZeroDivisionError", "Poly: n_splits is 0, and the layer's features are divided by it")
+    end
+    local a = ctx.adapter
+    ctx.r = r
+    local function shape(s) return t.check_shape(s, "Poly") end
+    local out = {
+      t.param("poly_lora_A", a, shape { splits, skills, m.in_features // splits, r }),
+      t.param("poly_lora_B", a, shape { splits, skills, r, m.out_features // splits }),
+    }
+    if t.get(cfg, "poly_type") ~= "poly" then
+      t.refuse("ValueError", "Unsupported poly_type: %s; only 'poly' is supported", tostring(t.get(cfg, "poly_type")))
+    end
+    out[3] = t.module("poly_router", a, "module_logits", shape { tasks, splits * skills })
+    return out
+  end,
+}
 
 peft.register_peft_method {
   name = "poly",

@@ -41,7 +41,22 @@ local PromptTuningConfig = peft.declare_config {
   end,
 }
 
-local PromptEmbedding = peft.declare_model { name = "PromptEmbedding", prefix = "prompt_tuning_" }
+-- PromptEmbedding: one embedding row per virtual token and transformer stack; saved as the
+-- prompt_embeddings it computes (PEFT's prompt_tuning/model.py, peft_model.py
+-- get_prompt_embedding_to_save).
+local t = peft.tuner
+
+local PromptEmbedding = peft.declare_model {
+  name = "PromptEmbedding", prefix = "prompt_tuning_", display = "Prompt tuning",
+  encoder = function(cfg, ctx)
+    local d = ctx.dims
+    return { t.plain("embedding.weight", { d.num_virtual_tokens * d.num_transformer_submodules, d.token_dim }) }
+  end,
+  saved_prompt = function(cfg, ctx)
+    local d = ctx.dims
+    return { { key = "prompt_embeddings", shape = { d.num_virtual_tokens * d.num_transformer_submodules, d.token_dim } } }
+  end,
+}
 
 peft.register_peft_method {
   name = "prompt_tuning",

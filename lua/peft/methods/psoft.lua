@@ -20,7 +20,7 @@ local PsoftConfig = peft.declare_config {
     { "exclude_modules", "Optional[Union[list[str], str]]", nil,
       "Modules never to adapt: names (exact or suffix) or a regex.", set = true },
     { "psoft_alpha", "int", 32,
-      "Scaling factor of the PSOFT update." },
+      "Scaling factor of the PSOFT update.", number = true },
     { "psoft_dropout", "float", 0.0,
       "Dropout probability on the PSOFT path." },
     { "fan_in_fan_out", "bool", false,
@@ -87,7 +87,48 @@ local PsoftConfig = peft.declare_config {
   end,
 }
 
-local PsoftModel = peft.declare_model { name = "PsoftModel", prefix = "psoft_" }
+-- PsoftModel: per layer the r x r transformation psoft_R (its strictly upper triangle when
+-- orthogonal, else the full matrix, plus the magnitude vectors), and non-persistent caches of the
+-- SVD factors A and B (PEFT's psoft/model.py _create_new_module, psoft/layer.py
+-- PsoftLayer.update_layer, OrthLayer).
+local t = peft.tuner
+
+local PsoftModel = peft.declare_model {
+  name = "PsoftModel", prefix = "psoft_", display = "PSOFT",
+  layer_names = { "psoft_R" },
+  targets = "lora",
+  kinds = { linear = true },
+  kind_error = "ValueError",
+  supported = "only torch.nn.Linear (minimal PSOFT)",
+  layer = function(cfg, m, ctx)
+    local r = t.int_field(cfg, "r", "PSOFT")
+    t.dropout(cfg, "psoft_dropout")
+    local a = ctx.adapter
+    local out = {}
+    if cfg.psoft_orth == true then
+      local n = r * (r - 1) // 2
+      out[#out + 1] = t.module("psoft_R", a, "weight", { n })
+      out[#out + 1] = t.buffer("psoft_R." .. a .. ".rows", nil, { n }, false)
+      out[#out + 1] = t.buffer("psoft_R." .. a .. ".cols", nil, { n }, false)
+    else
+      out[#out + 1] = t.module("psoft_R", a, "weight", { r, r })
+    end
+    if cfg.psoft_mag_b == true then out[#out + 1] = t.module("psoft_R", a, "vector_b", { r }) end
+    if cfg.psoft_mag_a == true then out[#out + 1] = t.module("psoft_R", a, "vector_a", { r }) end
+    -- the SVD factors kept as caches: at most min(out, in) singular directions; torch.svd_lowrank
+    -- asserts that it is asked for no more than that (PsoftLayer._compute_svd_factors)
+    local k = math.min(r, m.out_features, m.in_features)
+    if cfg.psoft_svd == "lowrank" and r > k then
+      t.refuse("AssertionError", "PSOFT: torch.svd_lowrank cannot find r=%d singular directions of %s, whose weight "
+        .. "is %d x %d (psoft_svd='lowrank' needs r <= min(out_features, in_features))", r, m.name, m.out_features,
+        m.in_features)
+    end
+    out[#out + 1] = t.buffer("_psoft_A_cache", a, { k, m.in_features }, false)
+    out[#out + 1] = t.buffer("_psoft_B_cache", a, { m.out_features, k }, false)
+    ctx.r = r
+    return out
+  end,
+}
 
 peft.register_peft_method {
   name = "psoft",

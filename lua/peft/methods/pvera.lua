@@ -48,7 +48,50 @@ local PveraConfig = peft.declare_config {
   end,
 }
 
-local PveraModel = peft.declare_model { name = "PveraModel", prefix = "pvera_lambda_" }
+-- PveraModel: per layer two scaling vectors (lambda_d has 2r entries: PEFT's pvera/layer.py
+-- PveraLayer.update_layer); the random projections pvera_A (2r, in) and pvera_B (out, r) live once
+-- on the model, sized by the largest Linear/Conv1D the config targets (pvera/model.py _find_dim,
+-- _init_pvera_A_pvera_B, run before any module is adapted) and saved only with save_projection.
+local t = peft.tuner
+
+local PveraModel = peft.declare_model {
+  name = "PveraModel", prefix = "pvera_lambda_", display = "PVeRA",
+  layer_names = { "pvera_lambda_b", "pvera_lambda_d" },
+  targets = "pvera",
+  -- PveraModel._pre_injection_hook: the shared projections come first
+  prepare = function(plan, cfg, ctx)
+    local max_in, max_out
+    for _, m in ipairs(t.config_targets(plan, cfg, ctx)) do
+      if m.kind == "linear" or m.kind == "conv1d" then
+        max_in, max_out = math.max(max_in or 0, m.in_features), math.max(max_out or 0, m.out_features)
+      end
+    end
+    if not max_in then
+      t.refuse("ValueError", "No layers types compatible with PVeRA were found (PVeRA adapts torch.nn.Linear and "
+        .. "transformers' Conv1D). Please check `peft_config.target_modules`.")
+    end
+    local r = t.int_field(cfg, "r", "PVeRA")
+    ctx.pvera_dims = { t.check_dims { 2 * r, max_in }, t.check_dims { max_out, r } }
+  end,
+  layer = function(cfg, m, ctx)
+    -- pvera/model.py _create_new_module: Linear and Conv1D only
+    if m.kind ~= "linear" and m.kind ~= "conv1d" then
+      t.refuse("ValueError", "Target module %s is not supported by PVeRA; it supports only torch.nn.Linear and "
+        .. "transformers' Conv1D", t.describe(m))
+    end
+    local r = cfg.r
+    ctx.r = r
+    if r <= 0 then t.refuse("ValueError", "`r` should be a positive integer value but the value passed is %d", r) end
+    t.dropout(cfg, "pvera_dropout")
+    return { t.param("pvera_lambda_b", ctx.adapter, { m.out_features }),
+             t.param("pvera_lambda_d", ctx.adapter, { 2 * r }) }
+  end,
+  model = function(cfg, ctx)
+    local keep = cfg.save_projection == true
+    return { t.buffer("pvera_A", ctx.adapter, ctx.pvera_dims[1], keep),
+             t.buffer("pvera_B", ctx.adapter, ctx.pvera_dims[2], keep) }
+  end,
+}
 
 peft.register_peft_method {
   name = "pvera",

@@ -39,7 +39,33 @@ local RoadConfig = peft.declare_config {
   end,
 }
 
-local RoadModel = peft.declare_model { name = "RoadModel", prefix = "road_" }
+-- RoadModel: per layer a rotation angle and a scale for each pair of output features, shared
+-- across 2 or 4 entries by the variant (PEFT's road/model.py _create_new_module; layer.py
+-- dispatch_default, RoadLayer.update_layer).
+local t = peft.tuner
+
+local SIZES = { road_1 = 1, road_2 = 2, road_4 = 4 }
+
+local RoadModel = peft.declare_model {
+  name = "RoadModel", prefix = "road_", display = "RoAd",
+  layer_names = { "road_theta", "road_alpha" },
+  targets = "lora",
+  layer = function(cfg, m, ctx)
+    if m.kind ~= "linear" then t.refuse_kind("RoAd", m, "only torch.nn.Linear", "ValueError") end
+    local g = t.int_field(cfg, "group_size", "RoAd")
+    local fout = m.out_features
+    if fout % g ~= 0 then
+      t.refuse("ValueError", "RoAd: the out_features of %s (%d) must be divisible by group_size (%d)", m.name, fout, g)
+    end
+    local f = SIZES[cfg.variant]
+    if not f then
+      t.refuse("ValueError", "Unsupported variant %s for RoadLayer; supported: road_1, road_2, road_4",
+        peft.types.repr(cfg.variant))
+    end
+    local size = fout * f // 2
+    return { t.param("road_theta", ctx.adapter, { size }), t.param("road_alpha", ctx.adapter, { size }) }
+  end,
+}
 
 peft.register_peft_method {
   name = "road",

@@ -37,7 +37,45 @@ local ShiraConfig = peft.declare_config {
   end,
 }
 
-local ShiraModel = peft.declare_model { name = "ShiraModel", prefix = "shira_" }
+-- ShiraModel: r * (in + out) trainable entries of each Linear weight; the random mask's indices
+-- ([2, n], not a parameter) are saved beside them (PEFT's shira/model.py _create_new_module,
+-- _get_adapter_state_dict; layer.py ShiraLayer.update_layer; mask_functions.py random_mask).
+local t = peft.tuner
+
+local function escape(s) return (s:gsub("%p", "%%%0")) end
+
+local ShiraModel = peft.declare_model {
+  name = "ShiraModel", prefix = "shira_", display = "SHiRA",
+  layer_names = { "shira_weight" },
+  targets = "shira",
+  layer = function(cfg, m, ctx)
+    if m.kind ~= "linear" then t.refuse_kind("SHiRA", m, "only torch.nn.Linear", "TypeError") end
+    local r = t.int_field(cfg, "r", "SHiRA")
+    ctx.r = r
+    if r <= 0 then t.refuse("ValueError", "`r` should be a positive integer value but the value passed is %d", r) end
+    local fin, fout = m.in_features, m.out_features
+    local n = r * (fin + fout)
+    if n > fin * fout then
+      t.refuse("ValueError", "SHiRA: r=%d gives %d trainable entries for %s, more than the %d weights of the base "
+        .. "layer", r, n, m.name, fin * fout)
+    end
+    return { t.param("shira_weight", ctx.adapter, { n }) }
+  end,
+  -- _get_adapter_state_dict adds each layer's shira_indices (only the built-in random mask makes them)
+  state_dict = function(sel, cfg, ctx, plan)
+    if cfg.mask_type ~= "random" then return sel end
+    local suffix = "%.shira_weight%." .. escape(ctx.adapter) .. "$"
+    local out = {}
+    for _, c in ipairs(sel) do out[#out + 1] = c end
+    for _, c in ipairs(sel) do
+      if c.entry and c.key:match(suffix) then
+        local key = c.key:gsub(suffix, ".shira_indices." .. escape(ctx.adapter))
+        out[#out + 1] = { key = key, shape = { 2, c.shape[1] }, entry = c.entry }
+      end
+    end
+    return out
+  end,
+}
 
 peft.register_peft_method {
   name = "shira",

@@ -53,7 +53,45 @@ local SupertuningConfig = peft.declare_config {
   end,
 }
 
-local SupertuningModel = peft.declare_model { name = "SupertuningModel", prefix = "supertuning_" }
+-- SupertuningModel: per layer the trainable values of a sparse support (int(numel * (1 - sparsity))
+-- entries of the weight) with their flat indices as a buffer, saved when save_precomputed_indices,
+-- plus a LoRA pair when r is set (PEFT's supertuning/model.py _create_new_module,
+-- supertuning/layer.py SupertuningLayer.update_layer).
+local t = peft.tuner
+
+local SupertuningModel = peft.declare_model {
+  name = "SupertuningModel", prefix = "supertuning_", display = "Super-Tuning",
+  layer_names = { "supertuning_values", "supertuning_lora_A", "supertuning_lora_B" },
+  targets = "lora",
+  kinds = { linear = true },
+  supported = "only torch.nn.Linear",
+  layer = function(cfg, m, ctx)
+    local a = ctx.adapter
+    local size = m.out_features * m.in_features
+    local sparsity = t.number_field(cfg, "sparsity", "Super-Tuning")
+    local kept = size * (1 - sparsity)
+    if math.type(kept) == "float" then kept = math.floor(kept) end
+    if kept < 1 then
+      t.refuse("ValueError", "sparsity=%s leaves no trainable entries for the weight of %s (%d elements); lower the "
+        .. "sparsity so that at least one entry is trainable", tostring(sparsity), m.name, size)
+    end
+    -- the indices buffer is persistent as the first adapter of the layer asked
+    local keep = cfg.save_precomputed_indices == true
+    local layer = ctx.plan.layers[m.name]
+    for _, x in ipairs(layer and layer.tensors or {}) do
+      if x.name:match("^supertuning_indices%.") then keep = x.persistent; break end
+    end
+    local out = { t.buffer("supertuning_indices", a, { kept }, keep), t.param("supertuning_values", a, { kept }) }
+    local r = t.get(cfg, "r")
+    if r ~= nil then
+      r = t.int_field(cfg, "r", "Super-Tuning")
+      out[#out + 1] = t.module("supertuning_lora_A", a, "weight", { r, m.in_features })
+      out[#out + 1] = t.module("supertuning_lora_B", a, "weight", { m.out_features, r })
+      ctx.r = r
+    end
+    return out
+  end,
+}
 
 peft.register_peft_method {
   name = "supertuning",

@@ -58,7 +58,36 @@ local UniLoraConfig = peft.declare_config {
   end,
 }
 
-local UniLoraModel = peft.declare_model { name = "UniLoraModel", prefix = "unilora_" }
+-- UniLoraModel: one trainable vector unilora_theta_d (theta_d_length) on the model; every adapted
+-- Linear/Conv1D gets index and scale buffers unilora_indices_A / unilora_scales_A (r, in) and
+-- unilora_indices_B / unilora_scales_B (out, r), persistent only with save_indices (PEFT's
+-- unilora/model.py _init_unilora_theta_d, _assign_unilora_indices_and_scales; unilora/layer.py
+-- update_layer). UniLoraLayer has no adapter_layer_names: nothing on the layers is a parameter.
+local t = peft.tuner
+
+local UniLoraModel = peft.declare_model {
+  name = "UniLoraModel", prefix = "unilora_", display = "UniLoRA",
+  layer_names = {},
+  targets = "lora",
+  layer = function(cfg, m, ctx)
+    -- unilora/model.py _create_new_module: Linear and Conv1D only
+    if m.kind ~= "linear" and m.kind ~= "conv1d" then
+      t.refuse("TypeError", "Target module %s is not supported by UniLoRA; it supports only torch.nn.Linear and "
+        .. "transformers' Conv1D", t.describe(m))
+    end
+    local r = t.int_field(cfg, "r", "UniLoRA")
+    ctx.r = r
+    if r <= 0 then t.refuse("ValueError", "`r` %d should be a positive integer value", r) end
+    t.dropout(cfg, "unilora_dropout")
+    local a, keep = ctx.adapter, cfg.save_indices == true
+    local fin, fout = m.in_features, m.out_features
+    return { t.buffer("unilora_indices_A", a, { r, fin }, keep), t.buffer("unilora_indices_B", a, { fout, r }, keep),
+             t.buffer("unilora_scales_A", a, { r, fin }, keep), t.buffer("unilora_scales_B", a, { fout, r }, keep) }
+  end,
+  model = function(cfg, ctx)
+    return { t.param("unilora_theta_d", ctx.adapter, { t.int_field(cfg, "theta_d_length", "UniLoRA") }) }
+  end,
+}
 
 peft.register_peft_method {
   name = "unilora",

@@ -39,7 +39,47 @@ local VeraConfig = peft.declare_config {
   end,
 }
 
-local VeraModel = peft.declare_model { name = "VeraModel", prefix = "vera_lambda_" }
+-- VeraModel: per layer two scaling vectors; the random projections vera_A and vera_B live
+-- once on the model (PEFT's vera/model.py _find_dim, _init_vera_A_vera_B; vera/layer.py
+-- update_layer), sized by the largest adapted layer, and saved only with save_projection.
+local t = peft.tuner
+
+local VeraModel = peft.declare_model {
+  name = "VeraModel", prefix = "vera_lambda_", display = "VeRA",
+  layer_names = { "vera_lambda_b", "vera_lambda_d" },
+  targets = "vera",
+  -- VeraModel._find_dim, run before any layer is built: the largest Linear / Conv1D the config
+  -- matches sizes the shared projections; no such module at all is refused first
+  prepare = function(plan, cfg, ctx)
+    local max_in, max_out
+    for _, m in ipairs(t.config_targets(plan, cfg, ctx)) do
+      if m.kind == "linear" or m.kind == "conv1d" then
+        max_in, max_out = math.max(max_in or 0, m.in_features), math.max(max_out or 0, m.out_features)
+      end
+    end
+    if not max_in then
+      t.refuse("ValueError", "No layers types compatible with VeRA were found (VeRA adapts torch.nn.Linear and "
+        .. "transformers' Conv1D). Please check `peft_config.target_modules`.")
+    end
+    ctx.vera_dims = { max_in, max_out }
+  end,
+  layer = function(cfg, m, ctx)
+    if m.kind ~= "linear" and m.kind ~= "conv1d" then
+      t.refuse_kind("VeRA", m, "torch.nn.Linear (optionally quantized) and transformers' Conv1D")
+    end
+    local r = t.int_field(cfg, "r", "VeRA")
+    if r <= 0 then t.refuse("ValueError", "`r` should be a positive integer value but the value passed is %d", r) end
+    t.dropout(cfg, "vera_dropout")
+    return { t.param("vera_lambda_b", ctx.adapter, { m.out_features }),
+             t.param("vera_lambda_d", ctx.adapter, { r }) }
+  end,
+  model = function(cfg, ctx)
+    local max_in, max_out = ctx.vera_dims[1], ctx.vera_dims[2]
+    local keep = cfg.save_projection == true
+    return { t.buffer("vera_A", ctx.adapter, { cfg.r, max_in }, keep),
+             t.buffer("vera_B", ctx.adapter, { max_out, cfg.r }, keep) }
+  end,
+}
 
 peft.register_peft_method {
   name = "vera",

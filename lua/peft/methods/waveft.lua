@@ -61,7 +61,84 @@ local WaveFTConfig = peft.declare_config {
   end,
 }
 
-local WaveFTModel = peft.declare_model { name = "WaveFTModel", prefix = "waveft_" }
+-- WaveFTModel: n_frequency trainable wavelet coefficients per Linear or Conv1D, optionally shared
+-- out among the targeted layers in proportion to their size (PEFT's waveft/model.py
+-- _calculate_proportional_parameters, _create_and_replace, _create_new_module; layer.py
+-- WaveFTLayer.update_layer).
+local t = peft.tuner
+
+-- Python's round(): halves go to the even neighbour
+local function round_half_even(x)
+  local f = math.floor(x)
+  local d = x - f
+  if d > 0.5 or (d == 0.5 and f % 2 == 1) then f = f + 1 end
+  return math.tointeger(f) or f
+end
+
+-- _calculate_proportional_parameters: the budget n_frequency * (number of targeted Linear and
+-- Conv1D modules), split by each one's share of their total weight size
+local function proportional(plan, cfg, ctx)
+  local found, total = {}, 0
+  for _, m in ipairs(plan.modules) do
+    if (m.kind == "linear" or m.kind == "conv1d")
+       and peft.model.matches(cfg, m.name, ctx.target_modules, { modules_to_save = ctx.modules_to_save }) then
+      found[#found + 1] = m
+      total = total + m.in_features * m.out_features
+    end
+  end
+  if #found == 0 then t.refuse("ValueError", "No target modules found for proportional parameter allocation.") end
+  local budget = t.int_field(cfg, "n_frequency", "WaveFT") * #found
+  local out = {}
+  for _, m in ipairs(found) do
+    out[m.name] = math.max(1, round_half_even((m.in_features * m.out_features) / total * budget))
+  end
+  return out
+end
+
+local WaveFTModel = peft.declare_model {
+  name = "WaveFTModel", prefix = "waveft_", display = "WaveFT",
+  layer_names = { "waveft_spectrum" },
+  targets = "waveft",
+  layer = function(cfg, m, ctx)
+    local n
+    if cfg.proportional_parameters == true then
+      ctx.waveft_shares = ctx.waveft_shares or proportional(ctx.plan, cfg, ctx)
+      n = ctx.waveft_shares[ctx.key]
+    end
+    if n == nil then
+      local pattern = t.get(cfg, "n_frequency_pattern")
+      if pattern == nil then
+        t.refuse("AttributeError", "WaveFT: n_frequency_pattern is null in the config; building a layer looks up "
+          .. "its keys ('NoneType' object has no attribute 'keys')")
+      end
+      n = t.pattern_value(pattern, ctx.key, cfg.n_frequency)
+    end
+    if m.kind ~= "linear" and m.kind ~= "conv1d" then
+      t.refuse_kind("WaveFT", m, "only torch.nn.Linear and transformers' Conv1D", "TypeError")
+    end
+    if type(n) ~= "number" then
+      t.refuse("TypeError", "WaveFT: n_frequency of %s must be an integer, got %s", m.name, peft.types.repr(n))
+    end
+    if n <= 0 then
+      t.refuse("ValueError", "`n_frequency` should be a positive integer value but the value passed is %s",
+        tostring(n))
+    end
+    local size = m.in_features * m.out_features
+    if n > size then
+      t.refuse("ValueError", "WaveFT: n_frequency (%s) of %s must be at most in_features * out_features (%d)",
+        tostring(n), m.name, size)
+    end
+    local seed = t.get(cfg, "random_loc_seed")
+    if math.type(seed) ~= "integer" then
+      t.refuse("TypeError", "WaveFT: random_loc_seed must be an integer to draw the coefficient positions, got %s",
+        peft.types.repr(seed))
+    end
+    if math.type(n) ~= "integer" then
+      t.refuse("TypeError", "WaveFT: n_frequency of %s must be an integer, got %s", m.name, tostring(n))
+    end
+    return { t.param("waveft_spectrum", ctx.adapter, { n }) }
+  end,
+}
 
 peft.register_peft_method {
   name = "waveft",

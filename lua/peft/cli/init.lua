@@ -1,0 +1,374 @@
+-- peft.cli: the `peft COMMAND ...` command line. Each command is a module of
+-- its own (peft.cli.<name>, loaded when run); this one parses arguments,
+-- prints, dispatches, and holds what the commands share.
+--
+-- Every command takes --json, prints errors to stderr, and returns the exit
+-- status: 0 success, 1 when what it checked is invalid, 2 on a usage error.
+-- Colour only on a terminal, never when NO_COLOR is set (or with --json).
+local peft = require "peft"
+local core = peft.core
+local config = peft.config
+local errors = peft.errors
+
+local M = {}
+
+local null = core.null
+local array_mt = core.json_array_mt
+function M.arr(t) return setmetatable(t or {}, array_mt) end
+M.null = null
+
+-- output ----------------------------------------------------------------
+
+local out = { stdout = io.stdout, stderr = io.stderr }
+M.out = out
+
+local function use_colour(fd)
+  local nc = os.getenv("NO_COLOR")
+  if nc ~= nil and nc ~= "" then return false end
+  return core.isatty(fd)
+end
+
+local colours = { bold = "1", dim = "2", red = "31", green = "32", yellow = "33", blue = "34", cyan = "36" }
+local paint_on = false
+
+function M.paint(name, s)
+  if not paint_on then return s end
+  return "\27[" .. colours[name] .. "m" .. s .. "\27[0m"
+end
+
+function M.say(...)
+  out.stdout:write(...)
+  out.stdout:write("\n")
+end
+
+function M.json_out(value)
+  out.stdout:write(core.json_encode(value, 2), "\n")
+end
+
+-- commands --------------------------------------------------------------
+
+-- name -> one-line summary, in the order help lists them; the module
+-- peft.cli.<name> returns { usage =, options =, run =, details = }
+local order = { "types", "show", "inspect", "plan", "validate", "new", "schema", "migrate" }
+local summaries = {
+  types = "list every PeftType member, its method, and the TaskType members",
+  show = "every field of a method's config: type, default, allowed values, help",
+  inspect = "what an adapter config says: method, task, non-default fields, targets, rank, weights",
+  plan = "what get_peft_model would create on a base model, and what save_pretrained writes",
+  validate = "check adapter configs (files, or directories searched for adapter_config.json) and their weights",
+  new = "build a config from defaults and FIELD=VALUE pairs; print it or save it",
+  schema = "a JSON Schema (draft 2020-12) of a method's config",
+  migrate = "upgrade an adapter from an older layout (BONE -> MISS), config and weights; a dry run shows the diff",
+}
+
+local function command(name)
+  local cmd = require("peft.cli." .. name)
+  cmd.name, cmd.summary = name, summaries[name]
+  return cmd
+end
+
+local UsageError = {}
+
+function M.usage_error(fmt, ...)
+  error(setmetatable({ message = string.format(fmt, ...) }, UsageError), 0)
+end
+local usage_error = M.usage_error
+
+-- Parses argv (after the command name) against the command's options:
+-- spec.options = { json = "flag", strict = "flag", o = "value", ... }
+local function parse(cmd, argv)
+  local opts, pos = {}, {}
+  local i = 1
+  local allowed = cmd.options or {}
+  while i <= #argv do
+    local a = argv[i]
+    if a == "--" then
+      for j = i + 1, #argv do pos[#pos + 1] = argv[j] end
+      break
+    elseif a == "-h" or a == "--help" then
+      opts.help = true
+    elseif a:sub(1, 1) == "-" and #a > 1 and not a:match("^%-%d") then
+      local name, value = a:match("^%-%-?([%w%-_]+)=(.*)$")
+      name = name or a:match("^%-%-?([%w%-_]+)$")
+      if not name then usage_error("bad option '%s'", a) end
+      local kind = allowed[name]
+      if not kind then
+        local names = {}
+        for k in pairs(allowed) do names[#names + 1] = k end
+        table.sort(names)
+        usage_error("unknown option '%s'%s", a, config.suggest(name, names))
+      end
+      if kind == "flag" then
+        if value then usage_error("option '--%s' takes no value", name) end
+        opts[name] = true
+      else
+        if not value then
+          i = i + 1
+          value = argv[i]
+          if value == nil then usage_error("option '%s' needs a value", a) end
+        end
+        opts[name] = value
+      end
+    else
+      pos[#pos + 1] = a
+    end
+    i = i + 1
+  end
+  return opts, pos
+end
+
+-- Resolves a method name, PeftType member or class name to a class.
+function M.resolve_class(name)
+  if config.classes[name] then return config.classes[name] end
+  local m = peft.method(name) or peft.method(name:lower()) or peft.method(name:upper())
+  if m then return m.config_cls end
+  local candidates = {}
+  for _, info in ipairs(peft.methods()) do
+    candidates[#candidates + 1] = info.name
+    candidates[#candidates + 1] = info.config_cls.name
+  end
+  usage_error("unknown method '%s'%s; 'peft types' lists them", name, config.suggest(name, candidates))
+end
+
+function M.method_of(cls)
+  if cls.peft_type then return peft.method(cls.peft_type) end
+end
+
+function M.value_text(v)
+  if v == nil or v == null then return "null" end
+  if type(v) == "table" and config.is_config(v) then v = v:to_dict() end
+  local ok, s = pcall(core.json_encode, v)
+  return ok and s or tostring(v)
+end
+
+-- loading helpers ---------------------------------------------------------
+
+-- load(path, strict [, is_file]) -> { ok=, cfg=, warnings=, error= }
+function M.load(path, strict, is_file)
+  local warnings, ok, res = peft.capture_warnings(peft.from_pretrained, path,
+    { strict = strict, quiet = true, is_file = is_file })
+  if ok then
+    return { ok = true, cfg = res, warnings = res:warnings(), path = res:source() }
+  end
+  return { ok = false, error = res, warnings = warnings, path = path }
+end
+
+function M.error_json(e)
+  if errors.is_error(e) then
+    return { kind = e.kind, message = e.message, field = e.field or null }
+  end
+  return { kind = "Error", message = errors.message(e), field = null }
+end
+
+function M.strip_path(msg, path)
+  if path and msg:sub(1, #path + 2) == path .. ": " then return msg:sub(#path + 3) end
+  return msg
+end
+
+-- diffs -----------------------------------------------------------------
+
+local function split_lines(text)
+  local out = {}
+  for l in (text .. "\n"):gmatch("(.-)\r?\n") do out[#out + 1] = l end
+  if #out > 0 and out[#out] == "" and text:sub(-1) == "\n" then out[#out] = nil end
+  return out
+end
+
+--- unified_diff(a, b, a_name, b_name [, context]) -> lines of a unified diff (as
+-- `diff -u` prints it: headers, @@ hunks with context, removed lines before added
+-- ones); empty when the texts are equal. Line endings (LF or CRLF) are ignored.
+function M.unified_diff(a, b, a_name, b_name, context)
+  context = context or 3
+  local x, y = split_lines(a), split_lines(b)
+  local n, m = #x, #y
+  -- longest common subsequence, from the end
+  local L = {}
+  for i = n + 1, 1, -1 do
+    L[i] = {}
+    for j = m + 1, 1, -1 do
+      if i > n or j > m then L[i][j] = 0
+      elseif x[i] == y[j] then L[i][j] = L[i + 1][j + 1] + 1
+      else L[i][j] = math.max(L[i + 1][j], L[i][j + 1]) end
+    end
+  end
+  -- the edit script: { op, a_line, b_line, text }, removals before additions in each change
+  local ops, i, j = {}, 1, 1
+  local dels, adds = {}, {}
+  local function flush()
+    for _, d in ipairs(dels) do ops[#ops + 1] = d end
+    for _, d in ipairs(adds) do ops[#ops + 1] = d end
+    dels, adds = {}, {}
+  end
+  while i <= n or j <= m do
+    if i <= n and j <= m and x[i] == y[j] then
+      flush()
+      ops[#ops + 1] = { " ", i, j, x[i] }
+      i, j = i + 1, j + 1
+    elseif j <= m and (i > n or L[i][j + 1] >= L[i + 1][j]) then
+      adds[#adds + 1] = { "+", i, j, y[j] }
+      j = j + 1
+    else
+      dels[#dels + 1] = { "-", i, j, x[i] }
+      i = i + 1
+    end
+  end
+  flush()
+  -- hunks: changes with `context` lines around them, merged when they touch
+  local changed = {}
+  for k, o in ipairs(ops) do if o[1] ~= " " then changed[#changed + 1] = k end end
+  if #changed == 0 then return {} end
+  local out = { "--- " .. a_name, "+++ " .. b_name }
+  local k = 1
+  while k <= #changed do
+    local first, last = changed[k], changed[k]
+    while k < #changed and changed[k + 1] - last <= 2 * context + 1 do
+      k = k + 1
+      last = changed[k]
+    end
+    local from, to = math.max(1, first - context), math.min(#ops, last + context)
+    local a_start, a_len, b_start, b_len = nil, 0, nil, 0
+    for q = from, to do
+      local o = ops[q]
+      if o[1] ~= "+" then a_len = a_len + 1; a_start = a_start or o[2] end
+      if o[1] ~= "-" then b_len = b_len + 1; b_start = b_start or o[3] end
+    end
+    -- an empty side starts at the line before (diff -u's convention)
+    a_start = a_start or (ops[from][2] - 1)
+    b_start = b_start or (ops[from][3] - 1)
+    local function range(s, l) return l == 1 and tostring(s) or (s .. "," .. l) end
+    out[#out + 1] = string.format("@@ -%s +%s @@", range(a_start, a_len), range(b_start, b_len))
+    for q = from, to do out[#out + 1] = ops[q][1] .. ops[q][4] end
+    k = k + 1
+  end
+  return out
+end
+
+-- weights ---------------------------------------------------------------
+
+local function commas(n) return require("peft.peft_model").commas(n) end
+
+--- weights_lines(report [, base_dir]) -> the text lines of a peft.weights report
+function M.weights_lines(w, base_dir)
+  local paint = M.paint
+  local lines = {}
+  if not w.path then
+    lines[1] = paint("red", "  weights: no adapter_model.safetensors beside the config")
+    return lines
+  end
+  lines[1] = paint("bold", "  weights      ") .. w.path
+  if w.read == false then
+    lines[2] = "               " .. w.note
+    return lines
+  end
+  if w.tensors then
+    local dt = {}
+    for _, k in ipairs(config.sorted_keys(w.dtypes)) do dt[#dt + 1] = k .. " x" .. w.dtypes[k] end
+    lines[#lines + 1] = string.format("               %d tensors, %s parameters, dtypes %s", w.tensors,
+      commas(w.parameters), table.concat(dt, ", "))
+    for _, meth in ipairs(w.method_order) do
+      local g = w.methods[meth]
+      lines[#lines + 1] = string.format("               %s: %d keys in %d modules", meth, g.keys, #g.modules)
+    end
+    local counts = {}
+    for _, r in pairs(w.ranks or {}) do counts[r] = (counts[r] or 0) + 1 end
+    if next(counts) then
+      local rv = {}
+      for _, r in ipairs(config.sorted_keys(counts)) do rv[#rv + 1] = string.format("r=%s x%d", r, counts[r]) end
+      lines[#lines + 1] = "               ranks found: " .. table.concat(rv, ", ")
+    end
+    if #w.other_keys > 0 then
+      lines[#lines + 1] = string.format("               %d other keys (modules_to_save copies or trained base weights)",
+        #w.other_keys)
+    end
+    if w.compared_with_base then
+      lines[#lines + 1] = "               compared with the base model " .. tostring(base_dir)
+    end
+  end
+  if #w.problems == 0 then
+    lines[#lines + 1] = paint("green", "               the weights match the config")
+  else
+    for _, p in ipairs(w.problems) do lines[#lines + 1] = paint("red", "    mismatch: ") .. p end
+  end
+  return lines
+end
+
+--- weights_json(report) -> the report as --json gives it
+function M.weights_json(w)
+  local methods = {}
+  for meth, g in pairs(w.methods or {}) do methods[meth] = { keys = g.keys, modules = M.arr(g.modules) } end
+  return { ok = w.ok, path = w.path or null, read = w.read ~= false, note = w.note or null,
+           tensors = w.tensors or null, parameters = w.parameters or null, dtypes = w.dtypes or {},
+           methods = methods, ranks = w.ranks or {}, other_keys = M.arr(w.other_keys or {}),
+           problems = M.arr(w.problems) }
+end
+
+-- help --------------------------------------------------------------------
+
+local function overview()
+  local lines = { "usage: peft COMMAND [ARGS] [--json]    or    peft [options] [script [args]]", "", "commands:" }
+  for _, name in ipairs(order) do
+    lines[#lines + 1] = string.format("  %-9s %s", name, summaries[name])
+  end
+  lines[#lines + 1] = "  help      this text, or 'peft help COMMAND' for one command"
+  lines[#lines + 1] = ""
+  lines[#lines + 1] = "Exit status: 0 success, 1 invalid input, 2 usage error. Errors go to stderr."
+  lines[#lines + 1] = "Run 'peft --help' for the interpreter's options; 'peft' alone starts the REPL."
+  return table.concat(lines, "\n")
+end
+
+local function command_help(cmd)
+  return "usage: " .. cmd.usage .. "\n" .. cmd.summary .. "\n" .. (cmd.details or "")
+end
+
+function M.is_command(name)
+  return summaries[name] ~= nil or name == "help"
+end
+
+function M.commands() return order end
+
+--- main(argv) -> exit status; argv[1] is the command.
+function M.main(argv)
+  local name = argv[1]
+  paint_on = false
+  if name == "help" then
+    local topic = argv[2]
+    if topic and not summaries[topic] then
+      out.stderr:write("peft help: unknown command '", topic, "'", config.suggest(topic, order), "\n")
+      return 2
+    end
+    M.say(topic and command_help(command(topic)) or overview())
+    return 0
+  end
+  if not summaries[name] then
+    out.stderr:write("peft: unknown command '", tostring(name), "'", config.suggest(tostring(name), order), "\n")
+    return 2
+  end
+  local cmd = command(name)
+  local rest = {}
+  for i = 2, #argv do rest[#rest + 1] = argv[i] end
+  local ok, opts, args = pcall(parse, cmd, rest)
+  if not ok then
+    if getmetatable(opts) == UsageError then
+      out.stderr:write("peft ", name, ": ", opts.message, " (see 'peft help ", name, "')\n")
+      return 2
+    end
+    error(opts, 0)
+  end
+  if opts.help then
+    M.say(command_help(cmd))
+    return 0
+  end
+  paint_on = not opts.json and use_colour(1)
+  local okr, code = pcall(cmd.run, opts, args)
+  if not okr then
+    if getmetatable(code) == UsageError then
+      out.stderr:write("peft ", name, ": ", code.message, " (see 'peft help ", name, "')\n")
+      return 2
+    end
+    out.stderr:write("peft ", name, ": ", errors.message(code), "\n")
+    return 1
+  end
+  return code
+end
+
+return M
