@@ -47,6 +47,7 @@ build = {
     ["peft.config"] = "lua/peft/config.lua",
     ["peft.enum"] = "lua/peft/enum.lua",
     ["peft.errors"] = "lua/peft/errors.lua",
+    ["peft.fields"] = "lua/peft/fields.lua",
     ["peft"] = "lua/peft/init.lua",
     ["peft.isolation"] = "lua/peft/isolation.lua",
     ["peft.lazy"] = "lua/peft/lazy.lua",

@@ -3,6 +3,7 @@
 local config = require "peft.config"
 local core = require "peft.core"
 local types = require "peft.lazy" "peft.types"
+local F = require "peft.fields"
 
 local M = {}
 
@@ -54,7 +55,7 @@ M.PromptLearningConfig = config.declare {
     { "num_transformer_submodules", "Optional[int]", nil, "Number of transformer stacks (2 for encoder-decoder); derived from task_type when null." },
     { "num_attention_heads", "Optional[int]", nil, "Number of attention heads of the base model." },
     { "num_layers", "Optional[int]", nil, "Number of transformer layers of the base model." },
-    { "modules_to_save", "Optional[list[str]]", nil, "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    F.modules_to_save,
   } end,
 }
 

@@ -19,6 +19,27 @@ M.LycorisConfig = peft.declare_config {
   } end,
 }
 
+--- fields(display, rank_help, middle, init_weights) -> the field list of a LyCORIS config:
+-- the fields LoHa and LoKr both declare (PEFT repeats them in each class, which keeps them
+-- as its own), with the class's own ones (middle) in PEFT's order and its init_weights.
+function M.fields(display, rank_help, middle, init_weights)
+  local F = require "peft.fields"
+  local list = {
+    { "r", "int", 8, rank_help },
+    { "alpha", "int", 8, "Scaling numerator: the update is scaled by alpha / r.", number = true },
+    { "rank_dropout", "float", 0.0, "Training-time dropout probability applied along the rank dimension." },
+    { "module_dropout", "float", 0.0, "Training-time probability of skipping a whole " .. display .. " module." },
+    { "use_effective_conv2d", "bool", false,
+      "Whether convolutions with kernel size > 1 use the parameter-efficient (FedPara) decomposition." },
+  }
+  for _, f in ipairs(middle) do list[#list + 1] = f end
+  for _, f in ipairs { F.target_modules, F.exclude_modules, init_weights, F.layers_to_transform, F.layers_pattern,
+                       F.modules_to_save } do
+    list[#list + 1] = f
+  end
+  return list
+end
+
 -- the model side they share (PEFT's tuners/lycoris_utils.py LycorisTuner, and the
 -- _create_and_replace of LoHaModel and LoKrModel) --------------------------------
 local t = peft.tuner

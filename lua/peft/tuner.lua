@@ -227,6 +227,44 @@ function M.config_targets(plan, cfg, ctx)
   return out
 end
 
+--- largest_linear(plan, cfg, ctx, display [, message]) -> max_in, max_out: the largest
+-- in/out features over the Linear and Conv1D modules the config matches, which size the
+-- projections VeRA, PVeRA and RandLoRA share (their _find_dim, run before any layer is
+-- built); none at all is PEFT's ValueError.
+function M.largest_linear(plan, cfg, ctx, display)
+  local max_in, max_out
+  for _, m in ipairs(M.config_targets(plan, cfg, ctx)) do
+    if m.kind == "linear" or m.kind == "conv1d" then
+      max_in, max_out = math.max(max_in or 0, m.in_features), math.max(max_out or 0, m.out_features)
+    end
+  end
+  if not max_in then
+    M.refuse("ValueError", "No layers types compatible with %s were found (%s adapts torch.nn.Linear and "
+      .. "transformers' Conv1D). Please check `peft_config.target_modules`.", display, display)
+  end
+  return max_in, max_out
+end
+
+--- check_frequency(display, module, n): the checks FourierFT and WaveFT make on a layer's
+-- n_frequency (a Linear or Conv1D, a positive count at most in_features * out_features).
+function M.check_frequency(display, m, n)
+  if m.kind ~= "linear" and m.kind ~= "conv1d" then
+    M.refuse_kind(display, m, "only torch.nn.Linear and transformers' Conv1D", "TypeError")
+  end
+  if type(n) ~= "number" then
+    M.refuse("TypeError", "%s: n_frequency of %s must be an integer, got %s", display, m.name,
+      require("peft.types").repr(n))
+  end
+  if n <= 0 then
+    M.refuse("ValueError", "`n_frequency` should be a positive integer value but the value passed is %s", tostring(n))
+  end
+  local size = m.in_features * m.out_features
+  if n > size then
+    M.refuse("ValueError", "%s: n_frequency (%s) of %s must be at most in_features * out_features (%d)", display,
+      tostring(n), m.name, size)
+  end
+end
+
 --- A description of a module for messages: "model.layers.0.mlp (a container)".
 function M.describe(module)
   local what = ({ linear = "torch.nn.Linear", conv1d = "transformers' Conv1D", conv2d = "torch.nn.Conv2d",

@@ -1,5 +1,6 @@
 -- AdaMSS: adaptive multi-subspace low-rank adaptation.
 local peft = require "peft"
+local F = require "peft.fields"
 local types = require "peft.lazy" "peft.types"
 
 local AdamssConfig = peft.declare_config {
@@ -14,9 +15,7 @@ local AdamssConfig = peft.declare_config {
       "Number of subspaces the SVD space is clustered into, each with its own low-rank update." },
     { "subspace_rank", "int", 1,
       "Rank of the trainable update learned inside each subspace." },
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules to adapt: names matched exactly or as a suffix, or a regex matched in full.",
-      set = true },
+    F.target_modules,
     { "init_weights", "Optional[Literal['orthogonal']]", "orthogonal",
       "How the adapter weights start: 'orthogonal', or null to skip initialisation (false reads as null).",
       -- false is let through the type check and turned into null below, as
@@ -25,12 +24,9 @@ local AdamssConfig = peft.declare_config {
       check = function(v)
         if v == true then return "expected 'orthogonal' or null (false is read as null)" end
       end },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
-    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
-      "Only adapt the layers with these indices (one index or a list)." },
-    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
-      "Name of the layer list (e.g. 'layers' or 'h') used to find layer indices; needs layers_to_transform." },
+    F.modules_to_save,
+    F.layers_to_transform,
+    F.layers_pattern,
     { "use_asa", "bool", false,
       "Whether to prune unimportant subspaces during training (Adaptive Subspace Allocation)." },
     { "asa_target_subspaces", "int", 50,

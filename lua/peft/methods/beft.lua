@@ -1,5 +1,6 @@
 -- BEFT: bias-efficient fine-tuning of selected bias terms.
 local peft = require "peft"
+local F = require "peft.fields"
 
 local BeftConfig = peft.declare_config {
   name = "BeftConfig",
@@ -7,11 +8,8 @@ local BeftConfig = peft.declare_config {
   peft_type = peft.PeftType.BEFT,
   doc = "BEFT: bias-efficient fine-tuning of selected bias terms.",
   fields = function() return {
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules whose bias is tuned: names matched exactly or as a suffix, or a regex matched in full.",
-      set = true },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    F.target_modules,
+    F.modules_to_save,
     { "init_weights", "bool", true,
       "Whether to apply BEFT's own initialisation to its vectors (turning this off is discouraged)." },
   } end,

@@ -1,5 +1,6 @@
 -- BOFT: butterfly-factorised orthogonal fine-tuning.
 local peft = require "peft"
+local F = require "peft.fields"
 local rules = require "peft.rules"
 local types = require "peft.lazy" "peft.types"
 
@@ -15,25 +16,18 @@ local BOFTConfig = peft.declare_config {
       "Number of orthogonal blocks per layer; set this or boft_block_size, and leave the other 0." },
     { "boft_n_butterfly_factor", "int", 1,
       "Number of butterfly factors (1 is plain OFT; each extra factor doubles the effective block size)." },
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules to adapt: names matched exactly or as a suffix, or a regex matched in full.",
-      set = true },
-    { "exclude_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules never to adapt: names (exact or suffix) or a regex.", set = true },
+    F.target_modules,
+    F.exclude_modules,
     { "boft_dropout", "float", 0.0,
       "Probability of replacing a BOFT block by the identity during training (multiplicative dropout)." },
-    { "fan_in_fan_out", "bool", false,
-      "Whether the targeted layers store their weight as (fan_in, fan_out), like GPT-2's Conv1D." },
+    F.fan_in_fan_out,
     { "bias", "str", "none",
       "Which biases to train: 'none', 'all' or 'boft_only'." },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    F.modules_to_save,
     { "init_weights", "bool", true,
       "Whether to initialise BOFT so it starts as the identity (turning this off is discouraged)." },
-    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
-      "Only adapt the layers with these indices (one index or a list)." },
-    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
-      "Name of the layer list (e.g. 'layers' or 'h') used to find layer indices; needs layers_to_transform." },
+    F.layers_to_transform,
+    F.layers_pattern,
   } end,
   post_init = function(self, chk)
     rules.pattern_needs_layers(self, chk)

@@ -5,6 +5,7 @@
 -- load. cfg:migrate() gives the equivalent MissConfig, doing to the config
 -- what PEFT's scripts/convert-bone-to-miss.py does: only peft_type changes.
 local peft = require "peft"
+local F = require "peft.fields"
 local rules = require "peft.rules"
 
 local BoneConfig = peft.declare_config {
@@ -15,20 +16,14 @@ local BoneConfig = peft.declare_config {
   fields = function() return {
     { "r", "int", 64,
       "Block size of the Bone update (an even value is needed by the default initialisation)." },
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules to adapt: names matched exactly or as a suffix, a regex matched in full, or 'all-linear'.",
-      set = true },
-    { "exclude_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules never to adapt: names (exact or suffix) or a regex.", set = true },
+    F.target_modules,
+    F.exclude_modules,
     { "init_weights", 'bool | Literal["bat"]', true,
       "Bone variant: true (the Bone structure) or 'bat' (the Bat structure)." },
-    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
-      "Only adapt the layers with these indices (one index or a list)." },
-    { "layers_pattern", "Optional[str]", nil,
-      "Name of the module list holding the layers (e.g. 'layers', 'h'); used with layers_to_transform." },
+    F.layers_to_transform,
+    F.layers_pattern_str,
     { "bias", "str", "none", "Which biases to train: 'none', 'all' or 'bone_only'." },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    F.modules_to_save,
   } end,
   post_init = function(self, chk)
     rules.regex_excludes_layers(self, chk)

@@ -1,5 +1,6 @@
 -- C3A: circular-convolution adaptation with block-circulant updates.
 local peft = require "peft"
+local F = require "peft.fields"
 local rules = require "peft.rules"
 
 local C3AConfig = peft.declare_config {
@@ -10,16 +11,11 @@ local C3AConfig = peft.declare_config {
   fields = function() return {
     { "block_size", "int", 256,
       "Size of the circulant blocks; must divide both the input and output size of every targeted layer." },
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules to adapt: names matched exactly or as a suffix, or a regex matched in full.",
-      set = true },
+    F.target_modules,
     { "bias", "str", "none", "Which biases to train: 'none', 'all' or 'c3a_only'." },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
-    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
-      "Only adapt the layers with these indices (one index or a list)." },
-    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
-      "Name(s) of the module list holding the layers (e.g. 'layers', 'h'); used with layers_to_transform." },
+    F.modules_to_save,
+    F.layers_to_transform,
+    F.layers_pattern,
     { "block_size_pattern", "Optional[dict]", {},
       "Per-module block size overrides: module name or regex -> value used instead of block_size." },
     { "init_weights", "Optional[Union[bool, Literal['gaussian', 'kaiming_uniform', 'xavier_uniform']]]",

@@ -1,5 +1,6 @@
 -- DEFT: decomposed efficient fine-tuning.
 local peft = require "peft"
+local F = require "peft.fields"
 local rules = require "peft.rules"
 
 local DeftConfig = peft.declare_config {
@@ -10,11 +11,8 @@ local DeftConfig = peft.declare_config {
   fields = function() return {
     { "r", "int", 8,
       "Rank of the learned projection direction P and injection matrix R." },
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules to adapt: names matched exactly or as a suffix, a regex matched in full, or 'all-linear'.",
-      set = true },
-    { "exclude_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules never to adapt: names (exact or suffix) or a regex.", set = true },
+    F.target_modules,
+    F.exclude_modules,
     { "decomposition_method", "Literal['relu', 'qr']", "relu",
       "How the projector is formed from P: 'relu' (non-orthogonal) or 'qr' (orthogonal)." },
     { "init_scale", "float", 1.0,
@@ -23,20 +21,16 @@ local DeftConfig = peft.declare_config {
       "Scales the injection term by alpha / r, as LoRA's alpha does; null means no scaling.", number = true },
     { "para", "bool", false,
       "Whether to run PaRa instead: subspace removal only, no injection matrix R." },
-    { "fan_in_fan_out", "bool", false,
-      "Whether the targeted layers store their weight as (fan_in, fan_out), like GPT-2's Conv1D." },
+    F.fan_in_fan_out,
     { "deft_dropout", "float", 0.0,
       "Dropout probability on the input of the adapted layers." },
     { "init_weights", "bool", true,
       "Whether to start from an exact identity update (the default; leave it on unless you know why)." },
-    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
-      "Layer indices to adapt (one or a list); needs target_modules to be a list." },
-    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
-      "Name of the layer list (e.g. 'layers' or 'h') that layers_to_transform indexes into." },
+    F.layers_to_transform,
+    F.layers_pattern,
     { "bias", "str", "none",
       "Which biases to train: 'none', 'all' or 'deft_only'." },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    F.modules_to_save,
   } end,
   post_init = function(self, chk)
     -- decomposition_method ('relu' or 'qr') is enforced by its Literal type.

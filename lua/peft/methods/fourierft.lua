@@ -1,5 +1,6 @@
 -- FourierFT: learns a sparse set of spectral coefficients per layer.
 local peft = require "peft"
+local F = require "peft.fields"
 local rules = require "peft.rules"
 
 local FourierFTConfig = peft.declare_config {
@@ -14,21 +15,14 @@ local FourierFTConfig = peft.declare_config {
       "Factor applied to the reconstructed weight update, akin to LoRA's alpha." },
     { "random_loc_seed", "Optional[int]", 777,
       "Seed that picks which frequency positions are trained." },
-    { "fan_in_fan_out", "bool", false,
-      "Whether the targeted layers store their weight as (fan_in, fan_out), like GPT-2's Conv1D." },
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Linear modules to adapt: names matched exactly or as a suffix, or a regex matched in full.",
-      set = true },
-    { "exclude_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules never to adapt: names (exact or suffix) or a regex.", set = true },
+    F.fan_in_fan_out,
+    F.target_modules,
+    F.exclude_modules,
     { "bias", "str", "none",
       "Which biases to train: 'none', 'all' or 'fourier_only'." },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
-    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
-      "Layer indices to adapt (one or a list); needs target_modules to be a list." },
-    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
-      "Name of the layer list (e.g. 'layers' or 'h') that layers_to_transform indexes into." },
+    F.modules_to_save,
+    F.layers_to_transform,
+    F.layers_pattern,
     { "n_frequency_pattern", "Optional[dict]", {},
       "Per-module n_frequency overrides: module name or regex -> number of frequencies." },
     { "init_weights", "bool", false,
@@ -54,21 +48,7 @@ local FourierFTModel = peft.declare_model {
         .. "its keys ('NoneType' object has no attribute 'keys')")
     end
     local n = t.suffix_pattern_value(pattern, ctx.key, cfg.n_frequency)
-    if m.kind ~= "linear" and m.kind ~= "conv1d" then
-      t.refuse_kind("FourierFT", m, "only torch.nn.Linear and transformers' Conv1D", "TypeError")
-    end
-    if type(n) ~= "number" then
-      t.refuse("TypeError", "FourierFT: n_frequency of %s must be an integer, got %s", m.name, peft.types.repr(n))
-    end
-    if n <= 0 then
-      t.refuse("ValueError", "`n_frequency` should be a positive integer value but the value passed is %s",
-        tostring(n))
-    end
-    local size = m.in_features * m.out_features
-    if n > size then
-      t.refuse("ValueError", "FourierFT: n_frequency (%s) of %s must be at most in_features * out_features (%d)",
-        tostring(n), m.name, size)
-    end
+    t.check_frequency("FourierFT", m, n)
     local seed = t.get(cfg, "random_loc_seed")
     if math.type(seed) ~= "integer" then
       t.refuse("RuntimeError", "FourierFT: random_loc_seed must be an integer to seed the draw of the frequency "

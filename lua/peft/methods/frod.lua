@@ -1,5 +1,6 @@
 -- FRoD: full-rank efficient adaptation via rotational degrees of freedom.
 local peft = require "peft"
+local F = require "peft.fields"
 local rules = require "peft.rules"
 
 local FrodConfig = peft.declare_config {
@@ -8,27 +9,21 @@ local FrodConfig = peft.declare_config {
   peft_type = peft.PeftType.FROD,
   doc = "FRoD: full-rank efficient adaptation via rotational degrees of freedom.",
   fields = function() return {
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Linear modules to adapt: names matched exactly or as a suffix, or a regex matched in full.",
-      set = true },
+    F.target_modules,
     { "projection_prng_key", "int", 0,
       "Seed that lays out the sparse (COO) pattern of the trainable rotation." },
     { "save_projection", "bool", true,
       "Whether to store the projection tensors in the checkpoint rather than rebuild them on load." },
     { "frod_dropout", "float", 0.0,
       "Dropout probability on the input of the adapted layers." },
-    { "fan_in_fan_out", "bool", false,
-      "Whether the targeted layers store their weight as (fan_in, fan_out), like GPT-2's Conv1D." },
+    F.fan_in_fan_out,
     { "bias", "str", "none",
       "Which biases to train: 'none', 'all' or 'frod_only'." },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    F.modules_to_save,
     { "init_weights", "bool", true,
       "Whether to use FRoD's default initialisation (leave it on unless you know why)." },
-    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
-      "Layer indices to adapt (one or a list)." },
-    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
-      "Name of the layer list (e.g. 'layers' or 'h') that layers_to_transform indexes into." },
+    F.layers_to_transform,
+    F.layers_pattern,
     { "sparse_rate", "float", 0.01,
       "Fraction (0 to 1) of off-diagonal entries of the rotation that are trained.",
       check = function(v)

@@ -1,5 +1,6 @@
 -- GLoRA: generalised LoRA with per-layer prompt, scale and shift modules.
 local peft = require "peft"
+local F = require "peft.fields"
 
 local GloraConfig = peft.declare_config {
   name = "GloraConfig",
@@ -8,12 +9,9 @@ local GloraConfig = peft.declare_config {
   doc = "GLoRA: generalised LoRA with per-layer prompt, scale and shift modules.",
   fields = function() return {
     { "r", "int", 8, "Rank of the low-rank factors used by every path set to 'lora'." },
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules to adapt: names matched exactly or as a suffix, or a regex matched in full.",
-      set = true },
+    F.target_modules,
     { "bias", "str", "none", "Which biases to train: 'none', 'all' or 'glora_only'." },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    F.modules_to_save,
     { "config_A_B", "Literal['lora', 'vector', 'constant', 'none']", "lora",
       "Form of the weight scale (A) and shift (B) terms: 'lora', 'vector', 'constant' or 'none'." },
     { "config_C", "Literal['lora', 'vector', 'none']", "lora",

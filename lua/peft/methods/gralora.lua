@@ -1,5 +1,6 @@
 -- GraLoRA: granular LoRA that splits each weight into independently adapted blocks.
 local peft = require "peft"
+local F = require "peft.fields"
 
 local GraloraConfig = peft.declare_config {
   name = "GraloraConfig",
@@ -9,24 +10,18 @@ local GraloraConfig = peft.declare_config {
   fields = function() return {
     { "r", "int", 32, "Total GraLoRA rank, shared out over the gralora_k blocks (must be divisible by it)." },
     { "hybrid_r", "int", 0, "Extra rank given to a plain LoRA branch (Hybrid GraLoRA when > 0)." },
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules to adapt: names matched exactly or as a suffix, a regex matched in full, or 'all-linear'.",
-      set = true },
+    F.target_modules,
     { "alpha", "int", 64, "Scaling numerator: the update is scaled by alpha / (r + hybrid_r).",
       number = true },
     { "gralora_dropout", "float", 0.0, "Dropout probability on the input of the GraLoRA branch." },
     { "gralora_k", "int", 2, "Number of blocks each weight is split into along each side (a positive integer)." },
-    { "fan_in_fan_out", "bool", false,
-      "Whether the targeted layers store their weight as (fan_in, fan_out), like GPT-2's Conv1D." },
+    F.fan_in_fan_out,
     { "bias", "str", "none", "Which biases to train: 'none', 'all' or 'gralora_only'." },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    F.modules_to_save,
     { "init_weights", "bool", true,
       "Whether to use the default initialisation that makes the adapter start as a no-op." },
-    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
-      "Only adapt the layers with these indices (one index or a list)." },
-    { "layers_pattern", "Optional[str]", nil,
-      "Name of the module list holding the layers (e.g. 'layers', 'h'); used with layers_to_transform." },
+    F.layers_to_transform,
+    F.layers_pattern_str,
   } end,
   post_init = function(self, chk)
     if self.gralora_k <= 0 then

@@ -1,5 +1,6 @@
 -- HRA: Householder reflection adaptation.
 local peft = require "peft"
+local F = require "peft.fields"
 local rules = require "peft.rules"
 
 local HRAConfig = peft.declare_config {
@@ -12,21 +13,15 @@ local HRAConfig = peft.declare_config {
       "Number of Householder reflections per layer (an even number suits the default initialisation)." },
     { "apply_GS", "bool", false,
       "Whether the reflection vectors are orthogonalised with Gram-Schmidt." },
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules to adapt: names matched exactly or as a suffix, a regex matched in full, or 'all-linear'.",
-      set = true },
-    { "exclude_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules never to adapt: names (exact or suffix) or a regex.", set = true },
+    F.target_modules,
+    F.exclude_modules,
     { "init_weights", "bool", true,
       "Whether to apply HRA's own initialisation to the reflections (turning this off is for tests)." },
-    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
-      "Layer indices to adapt (one or a list); needs target_modules to be a list." },
-    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
-      "Name of the layer list (e.g. 'layers' or 'h') that layers_to_transform indexes into." },
+    F.layers_to_transform,
+    F.layers_pattern,
     { "bias", "str", "none",
       "Which biases to train: 'none', 'all' or 'hra_only'." },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    F.modules_to_save,
   } end,
   post_init = function(self, chk)
     -- target_modules and exclude_modules become sets (set = true).

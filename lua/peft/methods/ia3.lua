@@ -1,5 +1,6 @@
 -- IA3: learned vectors that rescale keys, values and feed-forward activations.
 local peft = require "peft"
+local F = require "peft.fields"
 
 local function is_list(v) return type(v) == "table" end
 
@@ -9,18 +10,13 @@ local IA3Config = peft.declare_config {
   peft_type = peft.PeftType.IA3,
   doc = "IA3: learned vectors that rescale keys, values and feed-forward activations.",
   fields = function() return {
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules to adapt: names matched exactly or as a suffix, a regex matched in full, or 'all-linear'.",
-      set = true },
-    { "exclude_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules never to adapt: names (exact or suffix) or a regex.", set = true },
+    F.target_modules,
+    F.exclude_modules,
     { "feedforward_modules", "Optional[Union[list[str], str]]", nil,
       "Targeted modules treated as feed-forward: their input is scaled instead of their output.",
       set = true },
-    { "fan_in_fan_out", "bool", false,
-      "Whether the targeted layers store their weight as (fan_in, fan_out), like GPT-2's Conv1D." },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    F.fan_in_fan_out,
+    F.modules_to_save,
     { "init_ia3_weights", "bool", true,
       "Whether to initialise the IA3 vectors to ones (turning this off is discouraged)." },
   } end,

@@ -1,5 +1,6 @@
 -- Lily: low-rank interconnected adaptation across layers.
 local peft = require "peft"
+local F = require "peft.fields"
 local rules = require "peft.rules"
 
 local LilyConfig = peft.declare_config {
@@ -16,17 +17,11 @@ local LilyConfig = peft.declare_config {
       "Number of B adapters shared by all layers of a target and mixed by a router; at least 2." },
     { "scaling", "float", 1.0,
       "Plain multiplier applied to the adapter output (no alpha / r)." },
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules to adapt: names matched exactly or as a suffix, or a regex matched in full.",
-      set = true },
-    { "exclude_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules never to adapt: names (exact or suffix) or a regex.", set = true },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
-    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
-      "Only adapt the layers with these indices (one index or a list)." },
-    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
-      "Name of the layer list (e.g. 'layers' or 'h') used to find layer indices; needs layers_to_transform." },
+    F.target_modules,
+    F.exclude_modules,
+    F.modules_to_save,
+    F.layers_to_transform,
+    F.layers_pattern,
     { "init_weights", "bool", true,
       "Whether to start with B at zero so the adapter is a no-op at first (turning this off is discouraged)." },
   } end,

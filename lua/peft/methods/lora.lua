@@ -1,5 +1,6 @@
 -- LoRA: trainable low-rank matrices A and B added beside each targeted layer.
 local peft = require "peft"
+local F = require "peft.fields"
 local rules = require "peft.rules"
 local types = peft.types
 
@@ -165,21 +166,16 @@ local LoraConfig = peft.declare_config {
   doc = "LoRA: trainable low-rank matrices A and B added beside each targeted layer.",
   fields = function() return {
     { "r", "int", 8, "Rank of the update: the inner dimension of A and B." },
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules to adapt: names (exact or suffix), a regex matched in full, 'all-linear', or [] for none.",
-      set = true },
-    { "exclude_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules never to adapt: names (exact or suffix) or a regex.", set = true },
+    F.target_modules,
+    F.exclude_modules,
     { "lora_alpha", "int", 8, "Scaling numerator: the update is multiplied by lora_alpha / r.",
       number = true },
     { "lora_dropout", "float", 0.0, "Dropout probability on the input of the LoRA branch." },
-    { "fan_in_fan_out", "bool", false,
-      "Whether the targeted layers store their weight as (fan_in, fan_out), like GPT-2's Conv1D." },
+    F.fan_in_fan_out,
     { "bias", "Literal['none', 'all', 'lora_only']", "none",
       "Which biases to train: none, all, or only those of the adapted layers." },
     { "use_rslora", "bool", false, "Rank-stabilised LoRA: scale by lora_alpha / sqrt(r) instead of lora_alpha / r." },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    F.modules_to_save,
     { "init_lora_weights",
       "bool | Literal['gaussian', 'eva', 'olora', 'pissa', 'pissa_niter_[number of iters]', 'corda', 'loftq', 'orthogonal', 'mica']",
       true,
@@ -188,10 +184,8 @@ local LoraConfig = peft.declare_config {
       -- it out; Python never checks the Literal, so PEFT accepts it
       check_type = "bool | Literal['gaussian', 'eva', 'olora', 'pissa', 'pissa_niter_[number of iters]', 'corda', "
         .. "'loftq', 'orthogonal', 'mica', 'lora_ga']" },
-    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
-      "Adapt only the layers with these indices (one index or a list)." },
-    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
-      "Name of the layer list (e.g. 'layers' or 'h') that layers_to_transform indexes." },
+    F.layers_to_transform,
+    F.layers_pattern,
     { "rank_pattern", "Optional[dict]", {}, "Per-module rank overrides: module name or regex -> rank." },
     { "alpha_pattern", "Optional[dict]", {}, "Per-module alpha overrides: module name or regex -> alpha." },
     { "megatron_config", "Optional[dict]", nil,

@@ -1,5 +1,6 @@
 -- OFT: orthogonal fine-tuning with block-diagonal orthogonal matrices.
 local peft = require "peft"
+local F = require "peft.fields"
 local config = require "peft.config"
 local core = require "peft.core"
 local errors = require "peft.errors"
@@ -20,23 +21,16 @@ local OFTConfig = peft.declare_config {
       "Size of each orthogonal block; set this or r, and leave the other 0." },
     { "module_dropout", "float", 0.0,
       "Probability of replacing an OFT block by the identity during training (multiplicative dropout)." },
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules to adapt: names matched exactly or as a suffix, a regex matched in full, or 'all-linear'.",
-      set = true },
-    { "fan_in_fan_out", "bool", false,
-      "Whether the targeted layers store their weight as (fan_in, fan_out), like GPT-2's Conv1D." },
+    F.target_modules,
+    F.fan_in_fan_out,
     { "bias", "Literal['none', 'all', 'oft_only']", "none",
       "Which biases to train: none, all of them, or only those of OFT-adapted layers." },
-    { "exclude_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules never to adapt: names (exact or suffix) or a regex.", set = true },
+    F.exclude_modules,
     { "init_weights", "bool", true,
       "Whether to initialise OFT so it starts as the identity (turning this off is discouraged)." },
-    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
-      "Only adapt the layers with these indices (one index or a list)." },
-    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
-      "Name of the layer list (e.g. 'layers' or 'h') used to find layer indices; needs layers_to_transform." },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    F.layers_to_transform,
+    F.layers_pattern,
+    F.modules_to_save,
     { "coft", "bool", false,
       "Whether to use constrained OFT (COFT), which bounds how far the rotation may move." },
     { "eps", "float", 6e-05,

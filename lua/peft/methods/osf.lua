@@ -1,5 +1,6 @@
 -- OSF: orthogonal subspace fine-tuning for continual learning.
 local peft = require "peft"
+local F = require "peft.fields"
 
 local OSFConfig = peft.declare_config {
   name = "OSFConfig",
@@ -15,8 +16,7 @@ local OSFConfig = peft.declare_config {
       "Per-module overrides of effective_rank: regex -> count or fraction." },
     { "init_weights", "Optional[bool]", nil,
       "Accepted for compatibility with other methods; OSF ignores it." },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter; accepted, OSF ignores it." },
+    F.modules_to_save,
     { "target_svd_config", "Optional[dict[str, int]]", nil,
       "Per-parameter SVD target ranks (parameter name -> rank); accepted, OSF ignores it for now." },
   } end,

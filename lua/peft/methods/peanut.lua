@@ -1,5 +1,6 @@
 -- PEANuT: parameter-efficient adaptation with weight-aware neural tweakers.
 local peft = require "peft"
+local F = require "peft.fields"
 local config = require "peft.config"
 local rules = require "peft.rules"
 
@@ -39,17 +40,11 @@ local PeanutConfig = peft.declare_config {
       end },
     { "scaling", "float", 1.0,
       "Factor applied to the adapter's output before it is added to the base layer's output." },
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules to adapt: names matched exactly or as a suffix, or a regex matched in full.",
-      set = true },
-    { "exclude_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules never to adapt: names (exact or suffix) or a regex.", set = true },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
-    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
-      "Layer indices to adapt (one or a list)." },
-    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
-      "Name of the layer list (e.g. 'layers' or 'h') that layers_to_transform indexes into." },
+    F.target_modules,
+    F.exclude_modules,
+    F.modules_to_save,
+    F.layers_to_transform,
+    F.layers_pattern,
     { "init_weights", "bool", true,
       "Whether B starts at zero so the adapter is a no-op at first (false: all Kaiming uniform)." },
   } end,

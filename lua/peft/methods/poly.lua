@@ -1,5 +1,6 @@
 -- Poly: a routed mixture of LoRA skills for multi-task learning.
 local peft = require "peft"
+local F = require "peft.fields"
 
 local PolyConfig = peft.declare_config {
   name = "PolyConfig",
@@ -9,13 +10,9 @@ local PolyConfig = peft.declare_config {
   fields = function() return {
     { "r", "int", 8,
       "Rank of each LoRA skill." },
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules to adapt: names matched exactly or as a suffix, or a regex matched in full.",
-      set = true },
-    { "exclude_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules never to adapt: names (exact or suffix) or a regex.", set = true },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    F.target_modules,
+    F.exclude_modules,
+    F.modules_to_save,
     { "init_weights", "bool", true,
       "Whether to apply Poly's own initialisation to the skills (turning this off is for tests)." },
     { "poly_type", "Literal['poly']", "poly",

@@ -1,5 +1,6 @@
 -- PSOFT: principal-subspace orthogonal fine-tuning.
 local peft = require "peft"
+local F = require "peft.fields"
 local rules = require "peft.rules"
 local types = require "peft.lazy" "peft.types"
 
@@ -14,17 +15,13 @@ local PsoftConfig = peft.declare_config {
   fields = function() return {
     { "r", "int", 32,
       "Dimension of the principal subspace in which the orthogonal update is learned." },
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules to adapt: names matched exactly or as a suffix, a regex matched in full, or 'all-linear'.",
-      set = true },
-    { "exclude_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules never to adapt: names (exact or suffix) or a regex.", set = true },
+    F.target_modules,
+    F.exclude_modules,
     { "psoft_alpha", "int", 32,
       "Scaling factor of the PSOFT update.", number = true },
     { "psoft_dropout", "float", 0.0,
       "Dropout probability on the PSOFT path." },
-    { "fan_in_fan_out", "bool", false,
-      "Whether the targeted layers store their weight as (fan_in, fan_out), like GPT-2's Conv1D." },
+    F.fan_in_fan_out,
     { "ab_svd_init", "Literal['psoft_init', 'pissa_init']", "psoft_init",
       "How the A and B matrices spanning the principal subspace are built from the SVD." },
     { "psoft_svd", "Literal['full', 'lowrank']", "full",
@@ -45,14 +42,11 @@ local PsoftConfig = peft.declare_config {
       "Number of Neumann series terms (only with use_cayley_neumann)." },
     { "cayley_neumann_eps", "Optional[float]", nil,
       "Optional bound in (0, 1) on the norm of the generator matrix (only with use_cayley_neumann)." },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    F.modules_to_save,
     { "init_weights", "bool", true,
       "Whether to initialise the adapter so it starts as the identity (turning this off is discouraged)." },
-    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
-      "Only adapt the layers with these indices (one index or a list)." },
-    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
-      "Name of the layer list (e.g. 'layers' or 'h') used to find layer indices; needs layers_to_transform." },
+    F.layers_to_transform,
+    F.layers_pattern,
   } end,
   post_init = function(self, chk)
     rules.layer_selection(self, chk)

@@ -1,5 +1,6 @@
 -- PVeRA: probabilistic VeRA with sampled scaling vectors.
 local peft = require "peft"
+local F = require "peft.fields"
 local rules = require "peft.rules"
 
 local PveraConfig = peft.declare_config {
@@ -10,9 +11,7 @@ local PveraConfig = peft.declare_config {
   fields = function() return {
     { "r", "int", 256,
       "Rank of the shared random projections; can be far larger than a LoRA rank." },
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Linear modules to adapt: names matched exactly or as a suffix, a regex, or 'all-linear'.",
-      set = true },
+    F.target_modules,
     { "projection_prng_key", "int", 0,
       "Seed that regenerates the shared projections pvera_A and pvera_B." },
     { "save_projection", "bool", true,
@@ -21,18 +20,14 @@ local PveraConfig = peft.declare_config {
       "Dropout probability on the input of the adapted layers." },
     { "d_initial", "float", 0.1,
       "Starting value of the lambda_d scaling vector; small values (0.1 or less) work best." },
-    { "fan_in_fan_out", "bool", false,
-      "Whether the targeted layers store their weight as (fan_in, fan_out), like GPT-2's Conv1D." },
+    F.fan_in_fan_out,
     { "bias", "str", "none",
       "Which biases to train: 'none', 'all' or 'pvera_only'." },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    F.modules_to_save,
     { "init_weights", "bool", true,
       "Whether to use PVeRA's default initialisation (leave it on unless you know why)." },
-    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
-      "Layer indices to adapt (one or a list)." },
-    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
-      "Name of the layer list (e.g. 'layers' or 'h') that layers_to_transform indexes into." },
+    F.layers_to_transform,
+    F.layers_pattern,
     { "sample_at_inference", "bool", false,
       "Whether to draw from the learned distribution at inference instead of using its mean." },
     { "generator_seed", "Optional[int]", nil,
@@ -60,16 +55,7 @@ local PveraModel = peft.declare_model {
   targets = "pvera",
   -- PveraModel._pre_injection_hook: the shared projections come first
   prepare = function(plan, cfg, ctx)
-    local max_in, max_out
-    for _, m in ipairs(t.config_targets(plan, cfg, ctx)) do
-      if m.kind == "linear" or m.kind == "conv1d" then
-        max_in, max_out = math.max(max_in or 0, m.in_features), math.max(max_out or 0, m.out_features)
-      end
-    end
-    if not max_in then
-      t.refuse("ValueError", "No layers types compatible with PVeRA were found (PVeRA adapts torch.nn.Linear and "
-        .. "transformers' Conv1D). Please check `peft_config.target_modules`.")
-    end
+    local max_in, max_out = t.largest_linear(plan, cfg, ctx, "PVeRA")
     local r = t.int_field(cfg, "r", "PVeRA")
     ctx.pvera_dims = { t.check_dims { 2 * r, max_in }, t.check_dims { max_out, r } }
   end,

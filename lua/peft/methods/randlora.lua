@@ -1,5 +1,6 @@
 -- RandLoRA: full-rank updates from shared random low-rank bases.
 local peft = require "peft"
+local F = require "peft.fields"
 
 local RandLoraConfig = peft.declare_config {
   name = "RandLoraConfig",
@@ -9,9 +10,7 @@ local RandLoraConfig = peft.declare_config {
   fields = function() return {
     { "r", "int", 32,
       "Rank of each random basis; lowering it raises the number of trainable parameters." },
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Linear modules to adapt: names matched exactly or as a suffix, or a regex matched in full.",
-      set = true },
+    F.target_modules,
     { "projection_prng_key", "int", 0,
       "Seed that regenerates the shared random bases basis_A and basis_B." },
     { "save_projection", "bool", true,
@@ -22,21 +21,17 @@ local RandLoraConfig = peft.declare_config {
       "Whether to use even sparser ternary bases (non-zero with probability about 1/sqrt(d))." },
     { "randlora_dropout", "float", 0.0,
       "Dropout probability on the input of the adapted layers." },
-    { "fan_in_fan_out", "bool", false,
-      "Whether the targeted layers store their weight as (fan_in, fan_out), like GPT-2's Conv1D." },
+    F.fan_in_fan_out,
     { "randlora_alpha", "int", 640,
       "Scaling coefficient of the update, typically about 20 times r; lower it if training diverges.",
       number = true },
     { "bias", "str", "none",
       "Which biases to train: 'none', 'all' or 'randlora_only'." },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    F.modules_to_save,
     { "init_weights", "bool", true,
       "Whether to use RandLoRA's default initialisation (leave it on unless you know why)." },
-    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
-      "Layer indices to adapt (one or a list)." },
-    { "layers_pattern", "Optional[str]", nil,
-      "Name of the layer list (e.g. 'layers' or 'h') that layers_to_transform indexes into." },
+    F.layers_to_transform,
+    F.layers_pattern_str,
   } end,
   post_init = function(self, chk)
     if not self.save_projection then
@@ -71,16 +66,7 @@ local RandLoraModel = peft.declare_model {
   targets = "lora",
   -- RandLoraModel._pre_injection_hook
   prepare = function(plan, cfg, ctx)
-    local max_in, max_out
-    for _, m in ipairs(t.config_targets(plan, cfg, ctx)) do
-      if m.kind == "linear" or m.kind == "conv1d" then
-        max_in, max_out = math.max(max_in or 0, m.in_features), math.max(max_out or 0, m.out_features)
-      end
-    end
-    if not max_in then
-      t.refuse("ValueError", "No layers types compatible with RandLora were found (RandLoRA adapts torch.nn.Linear "
-        .. "and transformers' Conv1D). Please check `peft_config.target_modules`.")
-    end
+    local max_in, max_out = t.largest_linear(plan, cfg, ctx, "RandLora")
     local r = t.int_field(cfg, "r", "RandLoRA")
     local hi, lo = math.max(max_in, max_out), math.min(max_in, max_out)
     t.check_dims { r, 1, lo }

@@ -1,5 +1,6 @@
 -- RoAd: 2D rotary adaptation with learned rotation angles and scales.
 local peft = require "peft"
+local F = require "peft.fields"
 
 -- PEFT's RoadVariant literal alias, declared so the annotation resolves.
 local VARIANTS = { "road_1", "road_2", "road_4" }
@@ -17,11 +18,8 @@ local RoadConfig = peft.declare_config {
       "Size of the element groups paired up for rotation; positive, even, dividing the hidden size." },
     { "init_weights", "bool", true,
       "Whether to start from RoAd's identity rotations (turning this off is for tests)." },
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules to adapt: names matched exactly or as a suffix, a regex matched in full, or 'all-linear'.",
-      set = true },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    F.target_modules,
+    F.modules_to_save,
   } end,
   post_init = function(self, chk)
     -- target_modules becomes a set (set = true).

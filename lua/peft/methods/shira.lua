@@ -1,5 +1,6 @@
 -- SHiRA: sparse high-rank adapters that train a fixed subset of weights.
 local peft = require "peft"
+local F = require "peft.fields"
 local types = require "peft.lazy" "peft.types"
 
 local ShiraConfig = peft.declare_config {
@@ -17,15 +18,11 @@ local ShiraConfig = peft.declare_config {
       check_type = "str" },
     { "random_seed", "Optional[int]", nil,
       "Seed for the random mask, or null for an unseeded one." },
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Linear modules to adapt: names matched exactly or as a suffix, or a regex matched in full.",
-      set = true },
-    { "fan_in_fan_out", "bool", false,
-      "Whether the targeted layers store their weight as (fan_in, fan_out), like GPT-2's Conv1D." },
+    F.target_modules,
+    F.fan_in_fan_out,
     { "init_weights", "bool", true,
       "Whether the sparse update starts at zero (else random values; for tests)." },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    F.modules_to_save,
   } end,
   post_init = function(self, chk)
     -- target_modules becomes a set (set = true). PEFT attaches its random

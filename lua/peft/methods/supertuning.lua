@@ -1,5 +1,6 @@
 -- Super-Tuning: sparse, structured updates to selected weight blocks.
 local peft = require "peft"
+local F = require "peft.fields"
 
 local SupertuningConfig = peft.declare_config {
   name = "SupertuningConfig",
@@ -7,11 +8,8 @@ local SupertuningConfig = peft.declare_config {
   peft_type = peft.PeftType.SUPERTUNING,
   doc = "Super-Tuning: sparse, structured updates to selected weight blocks.",
   fields = function() return {
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules to adapt: names matched exactly or as a suffix, or a regex matched in full.",
-      set = true },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    F.target_modules,
+    F.modules_to_save,
     { "sparsity", "float", 0.99,
       "Fraction of weight entries kept frozen, in [0, 1) (0.99 trains 1% of the entries)." },
     { "select_top", "bool", true,

@@ -1,5 +1,6 @@
 -- TinyLoRA: LoRA with very few trainable parameters per layer.
 local peft = require "peft"
+local F = require "peft.fields"
 local rules = require "peft.rules"
 
 local function positive_int(v)
@@ -28,23 +29,17 @@ local TinyLoraConfig = peft.declare_config {
       "Whether to store the projections P in the checkpoint rather than rebuild them from the seed." },
     { "init_v_bound", "float", 0.02,
       "Half-width of the uniform range used when the trainable vector starts random." },
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules to adapt (Linear, Embedding or Conv1D): names, a regex, or 'all-linear'.",
-      set = true },
+    F.target_modules,
     { "tinylora_dropout", "float", 0.0,
       "Dropout probability on the input of the adapted layers." },
-    { "fan_in_fan_out", "bool", false,
-      "Whether the targeted layers store their weight as (fan_in, fan_out), like GPT-2's Conv1D." },
+    F.fan_in_fan_out,
     { "bias", "str", "none",
       "Which biases to train: 'none', 'all' or 'tinylora_only'." },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    F.modules_to_save,
     { "init_weights", "Union[bool, str]", true,
       "How v starts: true for zeros (a no-op adapter), 'uniform' for random, false to leave it unset." },
-    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
-      "Layer indices to adapt (one or a list)." },
-    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
-      "Name of the layer list (e.g. 'layers' or 'h') that layers_to_transform indexes into." },
+    F.layers_to_transform,
+    F.layers_pattern,
   } end,
   post_init = function(self, chk)
     rules.pattern_needs_layers(self, chk)

@@ -1,5 +1,6 @@
 -- Uni-LoRA: one shared parameter vector projected into every LoRA matrix.
 local peft = require "peft"
+local F = require "peft.fields"
 local rules = require "peft.rules"
 
 local function positive_int(v)
@@ -20,23 +21,19 @@ local UniLoraConfig = peft.declare_config {
       "Seed of the fixed random assignment of matrix entries to vector slots." },
     { "theta_d_length", "int", 256,
       "Number of trainable entries in the shared vector theta_d.", check = positive_int },
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules to adapt: names matched exactly or as a suffix, a regex matched in full, or 'all-linear'.",
-      set = true },
+    F.target_modules,
     { "unilora_dropout", "float", 0.0,
       "Dropout probability on the input of the adapted layers (0 to 1).",
       check = function(v)
         if not (0.0 <= v and v <= 1.0) then return "must be between 0.0 and 1.0" end
       end },
-    { "fan_in_fan_out", "bool", false,
-      "Whether the targeted layers store their weight as (fan_in, fan_out), like GPT-2's Conv1D." },
+    F.fan_in_fan_out,
     { "bias", "str", "none",
       "Which biases to train: 'none', 'all' or 'unilora_only'.",
       check = function(v)
         if not BIAS[v] then return "must be one of 'none', 'all', 'unilora_only'" end
       end },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    F.modules_to_save,
     { "init_theta_d_bound", "float", 0.02,
       "Half-width of the uniform range the shared vector is drawn from; must be above zero.",
       check = function(v)
@@ -46,10 +43,8 @@ local UniLoraConfig = peft.declare_config {
       "Whether to apply Uni-LoRA's own initialisation to theta_d (else it stays random)." },
     { "save_indices", "bool", false,
       "Whether to store the index and scale buffers in the checkpoint instead of regenerating them." },
-    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
-      "Layer indices to adapt (one or a list); needs target_modules to be a list." },
-    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
-      "Name of the layer list (e.g. 'layers' or 'h') that layers_to_transform indexes into." },
+    F.layers_to_transform,
+    F.layers_pattern,
   } end,
   post_init = function(self, chk)
     -- r, theta_d_length, unilora_dropout, init_theta_d_bound and bias are

@@ -1,5 +1,6 @@
 -- VeRA: shared frozen random matrices with small trainable scaling vectors.
 local peft = require "peft"
+local F = require "peft.fields"
 local rules = require "peft.rules"
 
 local VeraConfig = peft.declare_config {
@@ -9,26 +10,20 @@ local VeraConfig = peft.declare_config {
   doc = "VeRA: shared frozen random matrices with small trainable scaling vectors.",
   fields = function() return {
     { "r", "int", 256, "Inner dimension of the shared random projections (larger than typical LoRA ranks)." },
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Linear modules to adapt: names matched exactly or as a suffix, or a regex matched in full.",
-      set = true },
+    F.target_modules,
     { "projection_prng_key", "int", 0,
       "Seed of the random generator that builds the shared projections vera_A and vera_B." },
     { "save_projection", "bool", true,
       "Whether vera_A and vera_B are saved with the adapter (false: rebuilt from the seed on load)." },
     { "vera_dropout", "float", 0.0, "Dropout probability on the input of the VeRA branch." },
     { "d_initial", "float", 0.1, "Initial value of the lambda_d scaling vector (small values work best)." },
-    { "fan_in_fan_out", "bool", false,
-      "Whether the targeted layers store their weight as (fan_in, fan_out), like GPT-2's Conv1D." },
+    F.fan_in_fan_out,
     { "bias", "str", "none", "Which biases to train: 'none', 'all' or 'vera_only'." },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
+    F.modules_to_save,
     { "init_weights", "bool", true,
       "Whether to use the default initialisation of the VeRA layers (change only for debugging)." },
-    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
-      "Only adapt the layers with these indices (one index or a list)." },
-    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
-      "Name(s) of the module list holding the layers (e.g. 'layers', 'h'); used with layers_to_transform." },
+    F.layers_to_transform,
+    F.layers_pattern,
   } end,
   post_init = function(self, chk)
     rules.pattern_needs_layers(self, chk)
@@ -51,16 +46,7 @@ local VeraModel = peft.declare_model {
   -- VeraModel._find_dim, run before any layer is built: the largest Linear / Conv1D the config
   -- matches sizes the shared projections; no such module at all is refused first
   prepare = function(plan, cfg, ctx)
-    local max_in, max_out
-    for _, m in ipairs(t.config_targets(plan, cfg, ctx)) do
-      if m.kind == "linear" or m.kind == "conv1d" then
-        max_in, max_out = math.max(max_in or 0, m.in_features), math.max(max_out or 0, m.out_features)
-      end
-    end
-    if not max_in then
-      t.refuse("ValueError", "No layers types compatible with VeRA were found (VeRA adapts torch.nn.Linear and "
-        .. "transformers' Conv1D). Please check `peft_config.target_modules`.")
-    end
+    local max_in, max_out = t.largest_linear(plan, cfg, ctx, "VeRA")
     ctx.vera_dims = { max_in, max_out }
   end,
   layer = function(cfg, m, ctx)

@@ -1,5 +1,6 @@
 -- WaveFT: sparse trainable coefficients in the wavelet domain.
 local peft = require "peft"
+local F = require "peft.fields"
 local rules = require "peft.rules"
 
 -- The wavelet families WaveFT supports (the keys of PEFT's
@@ -33,21 +34,14 @@ local WaveFTConfig = peft.declare_config {
       "Whether to turn the sparse coefficients into the update with an inverse wavelet transform." },
     { "random_loc_seed", "int", 777,
       "Seed that picks which wavelet coefficients are trainable." },
-    { "fan_in_fan_out", "bool", false,
-      "Whether the targeted layers store their weight as (fan_in, fan_out), like GPT-2's Conv1D." },
-    { "target_modules", "Optional[Union[list[str], str]]", nil,
-      "Linear modules to adapt: names matched exactly or as a suffix, or a regex matched in full.",
-      set = true },
-    { "exclude_modules", "Optional[Union[list[str], str]]", nil,
-      "Modules never to adapt: names (exact or suffix) or a regex.", set = true },
+    F.fan_in_fan_out,
+    F.target_modules,
+    F.exclude_modules,
     { "bias", "str", "none",
       "Which biases to train: 'none', 'all' or 'waveft_only'." },
-    { "modules_to_save", "Optional[list[str]]", nil,
-      "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
-    { "layers_to_transform", "Optional[Union[list[int], int]]", nil,
-      "Only adapt the layers with these indices (one index or a list)." },
-    { "layers_pattern", "Optional[Union[list[str], str]]", nil,
-      "Name of the layer list (e.g. 'layers' or 'h') used to find layer indices; needs layers_to_transform." },
+    F.modules_to_save,
+    F.layers_to_transform,
+    F.layers_pattern,
     { "n_frequency_pattern", "Optional[dict]", {},
       "Per-module n_frequency overrides: module name or regex mapped to a coefficient count." },
     { "proportional_parameters", "bool", false,
@@ -113,21 +107,7 @@ local WaveFTModel = peft.declare_model {
       end
       n = t.pattern_value(pattern, ctx.key, cfg.n_frequency)
     end
-    if m.kind ~= "linear" and m.kind ~= "conv1d" then
-      t.refuse_kind("WaveFT", m, "only torch.nn.Linear and transformers' Conv1D", "TypeError")
-    end
-    if type(n) ~= "number" then
-      t.refuse("TypeError", "WaveFT: n_frequency of %s must be an integer, got %s", m.name, peft.types.repr(n))
-    end
-    if n <= 0 then
-      t.refuse("ValueError", "`n_frequency` should be a positive integer value but the value passed is %s",
-        tostring(n))
-    end
-    local size = m.in_features * m.out_features
-    if n > size then
-      t.refuse("ValueError", "WaveFT: n_frequency (%s) of %s must be at most in_features * out_features (%d)",
-        tostring(n), m.name, size)
-    end
+    t.check_frequency("WaveFT", m, n)
     local seed = t.get(cfg, "random_loc_seed")
     if math.type(seed) ~= "integer" then
       t.refuse("TypeError", "WaveFT: random_loc_seed must be an integer to draw the coefficient positions, got %s",
