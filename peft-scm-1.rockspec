@@ -102,6 +102,7 @@ build = {
     ["peft.model"] = "lua/peft/model.lua",
     ["peft.model_types"] = "lua/peft/model_types.lua",
     ["peft.peft_model"] = "lua/peft/peft_model.lua",
+    ["peft.registry"] = "lua/peft/registry.lua",
     ["peft.repl"] = "lua/peft/repl.lua",
     ["peft.rules"] = "lua/peft/rules.lua",
     ["peft.schema"] = "lua/peft/schema.lua",

@@ -60,12 +60,13 @@ describe("config objects", function()
   end)
 
   it("compare unequal to an object of another class with the same fields, and to a plain table", function()
+    local mark = peft.registry.mark() -- the classes declared here go at the end
     local X = peft.config.declare { name = "EqSpecConfig", parent = peft.IA3Config, fields = {} }
     local a, b = peft.IA3Config {}, X {}
     assert.are.same(a:to_dict(), b:to_dict())
     assert.is_false(a == b)
     assert.is_false(a == setmetatable({}, { __eq = function() return false end }))
-    peft.config.truncate(#peft.config.order - 1)
+    peft.registry.rollback(mark)
   end)
 
   it("read None fields as nil, iterate their fields in order, and validate in place", function()
@@ -134,6 +135,7 @@ describe("config objects", function()
   end)
 
   it("hand post_init the class (chk.class) and set peft_type to the class's own", function()
+    local mark = peft.registry.mark() -- the classes declared here go at the end
     local seen
     local X = peft.config.declare { name = "ChkSpecConfig", parent = peft.IA3Config, fields = {},
       post_init = function(self, chk) seen = chk.class end }
@@ -141,10 +143,11 @@ describe("config objects", function()
     assert.are.equal(X, seen)
     assert.are.equal("IA3", cfg.peft_type) -- what the class says, whatever was given
     assert.are.equal("IA3", peft.IA3Config {}.peft_type)
-    peft.config.truncate(#peft.config.order - 1)
+    peft.registry.rollback(mark)
   end)
 
   it("know which fields were given, null included, in post_init (chk.given) and after (was_given)", function()
+    local mark = peft.registry.mark() -- the classes declared here go at the end
     local seen = {}
     local X = peft.config.declare { name = "GivenSpecConfig", parent = peft.IA3Config, fields = {
       { "extra_a", "Optional[int]", 3, "a" }, { "extra_b", "Optional[dict]", {}, "b" } },
@@ -161,10 +164,11 @@ describe("config objects", function()
     assert.is_true(cfg:copy():was_given("extra_b"))
     assert.are.same({}, X {}.extra_b) -- a table default when not given
     assert.are.equal(3, X {}.extra_a)
-    peft.config.truncate(#peft.config.order - 1)
+    peft.registry.rollback(mark)
   end)
 
   it("may be declared with a function returning the fields; anything else is refused", function()
+    local mark = peft.registry.mark() -- the classes declared here go at the end
     local X = peft.config.declare { name = "FnFieldsSpecConfig", parent = peft.IA3Config,
       fields = function() return { { "extra_n", "int", 2, "n" } } end }
     assert.are.equal(2, X {}.extra_n)
@@ -176,7 +180,7 @@ describe("config objects", function()
     err = helpers.error_of(peft.config.declare, { name = "BadFieldsSpecConfig", fields = function() return 3 end })
     assert.are.equal("BadFieldsSpecConfig: fields must be a list of field declarations, got an integer", tostring(err))
     assert.is_nil(peft.config.classes.BadFieldsSpecConfig)
-    peft.config.truncate(#peft.config.order - 1)
+    peft.registry.rollback(mark)
   end)
 
   it("copy and replace, re-validating", function()

@@ -16,9 +16,9 @@ local MyExtModel = peft.declare_model { name = "MyExtModel", prefix = "my_ext_" 
 peft.register_peft_method { name = "my_ext", config_cls = MyExtConfig, model_cls = MyExtModel }
 ]]
 
--- adds a member, a class and a method, then fails on its line 9
+-- adds a member, classes, an enum and methods, then fails on its line 9
 local BAD = [[
-peft.add_peft_type("HALF_DONE")
+peft.add_peft_type("HALF_DONE") peft.config.declare_enum("HalfDoneInit", { "A", "B" })
 local C = peft.declare_config { name = "HalfDoneConfig", peft_type = "HALF_DONE", fields = {} }
 local M = peft.declare_model { name = "HalfDoneModel", prefix = "half_done_" }
 peft.register_peft_method { name = "half_done", config_cls = C, model_cls = M }
@@ -34,6 +34,10 @@ local function state()
   for i, t in ipairs(peft.PeftType) do s[i] = t end
   s.methods = #peft.methods()
   s.classes = #peft.config.order
+  local enums = {}
+  for name in pairs(peft.registry.enums) do enums[#enums + 1] = name end
+  table.sort(enums)
+  s.enums = table.concat(enums, ",")
   return s
 end
 

@@ -44,8 +44,9 @@ M.CONFIG_NAME = "adapter_config.json"
 -- Largest adapter_config.json read from disk (bytes).
 M.MAX_CONFIG_BYTES = 16 * 1024 * 1024
 
-M.classes = {} -- name -> class (configs, helper configs and model classes)
-M.order = {}   -- names in declaration order
+local registry = require "peft.registry"
+M.classes = registry.classes -- name -> class (configs, helper configs, base classes)
+M.order = registry.order     -- names in declaration order
 
 local STATE = setmetatable({}, { __name = "peft.config.state" }) -- private key
 local LAZY = setmetatable({}, { __name = "peft.config.lazy" })   -- private key: raw field specs
@@ -92,11 +93,14 @@ M.sorted_keys = sorted_keys
 
 -- named-type resolution (enums and nested config classes) ---------------
 
-local enums = {} -- name -> { list of members }
+local enums = registry.enums -- name -> { list of members }
+local resolvers = {}
 
 --- Declares a string enum usable in field annotations (PromptTuningInit...).
 function M.declare_enum(name, members)
-  enums[name] = members
+  registry.add_enum(name, members)
+  resolvers[name] = nil
+  registry.record(function() resolvers = {} end)
 end
 
 local function enum_members(name)
@@ -110,7 +114,6 @@ local function enum_members(name)
 end
 M.enum_members = enum_members
 
-local resolvers = {}
 local function resolve(name)
   local r = resolvers[name]
   if r then return r end
@@ -610,18 +613,9 @@ function M.declare(spec)
   rawset(cls, "new", function(args, opts) return new(cls, args, opts) end)
   if not M.lazy then M.finish(cls) end
 
-  M.classes[name] = cls
-  M.order[#M.order + 1] = name
+  registry.add_class(cls)
+  registry.record(function() resolvers = {} end)
   return cls
-end
-
---- Forgets every class declared after the n-th (extension roll-back).
-function M.truncate(n)
-  for i = #M.order, n + 1, -1 do
-    M.classes[M.order[i]] = nil
-    M.order[i] = nil
-  end
-  resolvers = {}
 end
 
 -- building objects ------------------------------------------------------

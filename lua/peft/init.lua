@@ -237,7 +237,7 @@ end
 -- modules loaded on first use (keeps start-up light)
 local lazy = { model = "peft.model", isolation = "peft.isolation", tuner = "peft.tuner",
                peft_model = "peft.peft_model", schema = "peft.schema", repl = "peft.repl", cli = "peft.cli",
-               model_types = "peft.model_types", weights = "peft.weights" }
+               model_types = "peft.model_types", weights = "peft.weights", registry = "peft.registry" }
 
 -- Classes are reachable as peft.LoraConfig etc. (looked up, so a rolled-back
 -- extension's classes disappear with it).
@@ -267,8 +267,8 @@ local function run_extension(path)
     return nil, errors.new(kind == "FileNotFoundError" and "ExtensionError" or kind,
       "extension " .. path .. " failed to load: " .. msg, { path = path, script = path })
   end
-  local ntypes, nmethods = core.mark()
-  local nclasses = #config.order
+  local registry = require "peft.registry"
+  local mark = registry.mark()
   local where
   local ok, err = xpcall(chunk, function(e)
     -- find the innermost line of the extension itself
@@ -283,9 +283,11 @@ local function run_extension(path)
     end
     return e
   end)
-  if ok then return true end
-  core.rollback(ntypes, nmethods)
-  config.truncate(nclasses)
+  if ok then
+    registry.commit(mark)
+    return true
+  end
+  registry.rollback(mark)
   local msg = errors.message(err)
   local text
   if type(err) == "string" then

@@ -1,0 +1,82 @@
+-- peft.registry: everything the start-up and extension scripts declare, in one place, and
+-- the one roll-back that undoes a script that fails.
+--
+-- The C core (peft.core) owns the PeftType members and the methods (with their config and
+-- model classes, which make PEFT's four mappings); this module owns the rest of what scripts
+-- add: the class namespace (config, helper and base classes by name, in declaration order)
+-- and the string enums that field annotations name. Whatever else a script may add (the
+-- targets of `peft check`) records how to undo itself here too.
+--
+--   local mark = registry.mark()
+--   ... run a script ...
+--   registry.rollback(mark)   -- on failure: types, methods, classes, enums, ... as they were
+--   registry.commit(mark)     -- on success
+local core = require "peft.core"
+
+local M = {}
+
+M.classes = {} -- name -> class (configs, helper configs, base classes)
+M.order = {}   -- class names in declaration order
+M.enums = {}   -- name -> list of members
+
+-- While a mark is open, each addition records how to undo itself (built-in start-up
+-- scripts run without a mark and record nothing).
+local journal, open = {}, 0
+
+--- record(undo): remembers how to undo an addition, when a script's roll-back may need it.
+function M.record(undo)
+  if open > 0 then journal[#journal + 1] = undo end
+end
+
+--- mark() -> a mark to roll back to (marks nest: a script may load another)
+function M.mark()
+  open = open + 1
+  local types, methods = core.mark()
+  return { n = #journal, types = types, methods = methods }
+end
+
+local function close()
+  open = open - 1
+  if open == 0 then journal = {} end
+end
+
+--- commit(mark): the script succeeded; what it added stays.
+function M.commit(mark)
+  assert(mark and mark.n, "commit expects a mark")
+  close()
+end
+
+--- rollback(mark): undoes every addition since the mark, newest first, then the PeftType
+-- members and methods the C core recorded.
+function M.rollback(mark)
+  assert(mark and mark.n, "rollback expects a mark")
+  for i = #journal, mark.n + 1, -1 do
+    local undo = journal[i]
+    journal[i] = nil
+    undo()
+  end
+  core.rollback(mark.types, mark.methods)
+  close()
+end
+
+--- add_class(cls): a new class in the namespace (the caller checks the name is free).
+function M.add_class(cls)
+  local name = cls.name
+  M.classes[name] = cls
+  M.order[#M.order + 1] = name
+  M.record(function()
+    M.classes[name] = nil
+    for i = #M.order, 1, -1 do
+      if M.order[i] == name then table.remove(M.order, i) break end
+    end
+  end)
+end
+
+--- add_enum(name, members): a string enum that field annotations may name.
+function M.add_enum(name, members)
+  local old = M.enums[name]
+  M.enums[name] = members
+  M.record(function() M.enums[name] = old end)
+end
+
+return M
