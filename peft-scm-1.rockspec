@@ -50,7 +50,6 @@ build = {
     ["peft.fields"] = "lua/peft/fields.lua",
     ["peft"] = "lua/peft/init.lua",
     ["peft.isolation"] = "lua/peft/isolation.lua",
-    ["peft.lazy"] = "lua/peft/lazy.lua",
     ["peft.loader"] = "lua/peft/loader.lua",
     ["peft.lycoris"] = "lua/peft/lycoris.lua",
     ["peft.methods.adalora"] = "lua/peft/methods/adalora.lua",

@@ -36,15 +36,15 @@ describe("peft executable", function()
   it("starts without loading what start-up does not need, and loads it on first use", function()
     local r = run { "-e", [[
       local before = {}
-      for _, m in ipairs { "peft.types", "peft.loader", "peft.cli", "peft.shapes" } do
+      for _, m in ipairs { "peft.types", "peft.loader", "peft.cli", "peft.model" } do
         before[#before + 1] = tostring(package.loaded[m] ~= nil)
       end
       local cfg = peft.LoraConfig { r = 4, bias = "all" }
       print(table.concat(before, " "), package.loaded["peft.types"] ~= nil, peft.types.repr(cfg.bias),
-        getmetatable(peft.types) == nil, peft.types.repr == require("peft.types").repr)
+        getmetatable(peft.types) == nil, peft.types == require("peft.types"), next(peft.types) ~= nil)
     ]] }
     assert.are.equal(0, r.code, r.err)
-    assert.are.equal('false false false false\ttrue\t"all"\ttrue\ttrue\n', r.out)
+    assert.are.equal('false false false false\ttrue\t"all"\ttrue\ttrue\ttrue\n', r.out)
   end)
 
   it("exits 1 when a chunk fails, printing the error", function()

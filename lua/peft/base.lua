@@ -2,7 +2,6 @@
 -- (PeftConfig, PromptLearningConfig), as declared by PEFT's peft.config.
 local config = require "peft.config"
 local core = require "peft.core"
-local types = require "peft.lazy" "peft.types"
 local F = require "peft.fields"
 
 local M = {}
@@ -35,7 +34,7 @@ M.PeftConfig = config.declare {
       elseif type(tt) == "string" then
         hint = config.suggest(tt, task_list())
       end
-      chk.fail("task_type", "invalid task type %s; must be one of %s%s", types.repr(tt),
+      chk.fail("task_type", "invalid task type %s; must be one of %s%s", require("peft.types").repr(tt),
         table.concat(task_list(), ", "), hint)
     end
     local pt = cls.peft_type

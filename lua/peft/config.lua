@@ -32,7 +32,12 @@
 -- like table fields (cfg.r, cfg.r = 32); an assignment is type-checked.
 local core = require "peft.core"
 local errors = require "peft.errors"
-local types = require "peft.lazy" "peft.types"
+-- peft.types is not needed at start-up: it is loaded on first use
+local types_module
+local function types()
+  types_module = types_module or require "peft.types"
+  return types_module
+end
 
 local M = {}
 
@@ -134,7 +139,7 @@ local function resolve(name)
         if v:get_class() == cls then return true, v end
         return false
       end
-      if not types.is_object(v) then return false end
+      if not types().is_object(v) then return false end
       return true, v -- converted by the owning field (see convert_nested)
     end }
   else
@@ -150,7 +155,7 @@ M.resolve = resolve
 local function value_error(cls, field, message, value_given, v)
   local where = field and (cls.name .. "." .. field) or cls.name
   local msg = where .. ": " .. message
-  if value_given then msg = msg .. ", got " .. types.repr(v) end
+  if value_given then msg = msg .. ", got " .. types().repr(v) end
   return errors.new("ValueError", msg, { class = cls.name, field = field })
 end
 
@@ -307,7 +312,7 @@ local function check_field(cls, f, v, st)
     if f.type_error then e.kind = "TypeError" end
     error(e, 0)
   end
-  local ok, nv = types.check(f.node, v, resolve)
+  local ok, nv = types().check(f.node, v, resolve)
   if not ok then
     local msg = "expected " .. f.expected
     if nv then msg = msg .. " (" .. nv .. ")" end
@@ -388,10 +393,10 @@ local function normalise_field(cls, spec, position)
     -- int -> float, Optional[int] -> Optional[float] (float takes integers too)
     check_type = f.type:gsub("%f[%w]int%f[^%w]", "float")
   end
-  f.node = types.parse(check_type or f.type)
+  f.node = types().parse(check_type or f.type)
   -- an integer size, count or seed: what PEFT's model code needs
   f.integer_only = not f.number and not f.whole
-    and types.describe(types.parse(f.type)):find("integer", 1, true) ~= nil
+    and types().describe(types().parse(f.type)):find("integer", 1, true) ~= nil
   if f.whole then
     local check = f.check
     f.check = function(v)
@@ -400,10 +405,10 @@ local function normalise_field(cls, spec, position)
     end
   end
   -- PEFT's dataclasses accept None for any field whose default is None
-  f.allows_none = types.allows_none(f.node) or f.default == nil
-  f.expected = types.describe(f.node)
-  if f.default == nil and not types.allows_none(f.node) then f.expected = f.expected .. " or null" end
-  f.choices = types.choices(f.node)
+  f.allows_none = types().allows_none(f.node) or f.default == nil
+  f.expected = types().describe(f.node)
+  if f.default == nil and not types().allows_none(f.node) then f.expected = f.expected .. " or null" end
+  f.choices = types().choices(f.node)
   if f.nested == nil then
     -- a nested config class named in the annotation
     local function find(n)
@@ -516,7 +521,7 @@ function M.finish(cls)
     local list = specs
     if type(list) == "function" then list = list() end
     if type(list) ~= "table" then
-      error(name .. ": fields must be a list of field declarations, got " .. types.kind(list), 0)
+      error(name .. ": fields must be a list of field declarations, got " .. types().kind(list), 0)
     end
     for i, fs in ipairs(list) do
       local f = normalise_field(cls, fs, i)
@@ -545,7 +550,7 @@ function M.finish(cls)
       index[f.name] = i
       local code = 0
       if not (f.min or f.max or f.gt or f.lt or f.check or f.nested) then
-        code, literals[i] = types.accepted_as_is(f.node, f.set)
+        code, literals[i] = types().accepted_as_is(f.node, f.set)
       end
       if f.allows_none then code = code | FILL_NULLABLE end
       codes[i] = code
@@ -576,7 +581,7 @@ function M.declare(spec)
   assert(type(spec) == "table", "declare expects a table")
   local name = spec.name
   if type(name) ~= "string" or not name:match("^[%a_][%w_]*$") then
-    errors.raise("ValueError", "a config class needs a name that is an identifier, got " .. types.repr(name))
+    errors.raise("ValueError", "a config class needs a name that is an identifier, got " .. types().repr(name))
   end
   if M.classes[name] then
     errors.raise("KeyError", "There is already a class called '" .. name .. "'")
@@ -584,11 +589,11 @@ function M.declare(spec)
   local fields = spec.fields
   if fields ~= nil and type(fields) ~= "table" and type(fields) ~= "function" then
     errors.raise("TypeError", name .. ": fields must be a list of field declarations (or a function returning"
-      .. " one), got " .. types.kind(fields))
+      .. " one), got " .. types().kind(fields))
   end
   local parent = spec.parent
   if parent ~= nil and (type(parent) ~= "table" or getmetatable(parent) ~= class_mt) then
-    errors.raise("TypeError", name .. ": parent must be a config class, got " .. types.repr(parent))
+    errors.raise("TypeError", name .. ": parent must be a config class, got " .. types().repr(parent))
   end
   local prompt, adaption = spec.is_prompt_learning, spec.is_adaption_prompt
   if prompt == nil then prompt = parent and parent.is_prompt_learning end
@@ -678,7 +683,7 @@ local chk_makers = {
     return function(field, v)
       local f = cls.field_map[field]
       if f and type(v) == "table" and not M.is_config(v) then
-        local ok, nv = types.check(f.node, v, resolve)
+        local ok, nv = types().check(f.node, v, resolve)
         if ok then v = nv end
       end
       st.values[field] = v
@@ -714,7 +719,7 @@ function new(cls, args, opts)
   opts = opts or {}
   if args == nil then args = {} end
   if type(args) ~= "table" or getmetatable(args) == array_mt then
-    errors.raise("TypeError", cls.name .. " expects a table of fields, got " .. types.kind(args), nil, 3)
+    errors.raise("TypeError", cls.name .. " expects a table of fields, got " .. types().kind(args), nil, 3)
   end
   if M.is_config(args) then args = args:to_dict() end
   -- the plain fields are taken and checked in C; the rest (lists, dicts,
@@ -890,7 +895,7 @@ function Base.repr(self)
     if M.is_config(v) then
       v = v:to_dict()
     end
-    parts[#parts + 1] = d.name .. "=" .. types.repr(v)
+    parts[#parts + 1] = d.name .. "=" .. types().repr(v)
   end
   return cls.name .. "(" .. table.concat(parts, ", ") .. ")"
 end
@@ -898,7 +903,7 @@ end
 --- cfg:save_pretrained(dir): writes dir/adapter_config.json atomically.
 function Base.save_pretrained(self, dir)
   if type(dir) ~= "string" or dir == "" then
-    errors.raise("TypeError", "save_pretrained expects a directory path, got " .. types.repr(dir))
+    errors.raise("TypeError", "save_pretrained expects a directory path, got " .. types().repr(dir))
   end
   local kind = core.stat(dir)
   if kind and kind ~= "directory" then

@@ -10,7 +10,6 @@ local core = require "peft.core"
 local errors = require "peft.errors"
 local enum = require "peft.enum"
 local config = require "peft.config"
-local types = require "peft.lazy" "peft.types"
 
 local M = {}
 
@@ -44,7 +43,7 @@ M.TaskType = enum.new {
 -- Raises a ValueError otherwise.
 function M.add_peft_type(name)
   if type(name) ~= "string" then
-    errors.raise("TypeError", "add_peft_type expects a string, got " .. types.kind(name))
+    errors.raise("TypeError", "add_peft_type expects a string, got " .. require("peft.types").kind(name))
   end
   return core.add_peft_type(name)
 end
@@ -94,7 +93,7 @@ local REGISTER_ARGS = { name = true, config_cls = true, model_cls = true, prefix
 
 function M.register_peft_method(spec)
   if type(spec) ~= "table" then
-    errors.raise("TypeError", "register_peft_method expects a table, got " .. types.kind(spec))
+    errors.raise("TypeError", "register_peft_method expects a table, got " .. require("peft.types").kind(spec))
   end
   local known = REGISTER_ARGS
   for k in pairs(spec) do
@@ -132,7 +131,6 @@ end
 -- config classes --------------------------------------------------------
 
 M.config = config
-M.types = types
 M.errors = errors
 M.warn = errors.warn
 M.set_warning_handler = errors.set_warning_handler
@@ -190,7 +188,7 @@ function M.declare_model(spec)
     end
     if not ok then
       errors.raise("TypeError", string.format("declare_model: %s must be a %s, got %s", k, want:gsub("|", " or "),
-        types.kind(v)))
+        require("peft.types").kind(v)))
     end
   end
   local m = setmetatable({ kind = "model" }, model_mt)
@@ -208,7 +206,7 @@ end
 -- raises a JSONDecodeError (used by the C API's peft_config_set_json).
 function M.from_json_value(text)
   local v, msg = core.json_decode(text)
-  if v == nil and msg then errors.raise("JSONDecodeError", "invalid JSON value " .. types.repr(text) .. ": " .. msg) end
+  if v == nil and msg then errors.raise("JSONDecodeError", "invalid JSON value " .. require("peft.types").repr(text) .. ": " .. msg) end
   if v == core.null then return nil end
   return v
 end
@@ -235,7 +233,7 @@ function M.describe_model(...)
 end
 
 -- modules loaded on first use (keeps start-up light)
-local lazy = { model = "peft.model", isolation = "peft.isolation", tuner = "peft.tuner",
+local lazy = { types = "peft.types", model = "peft.model", isolation = "peft.isolation", tuner = "peft.tuner",
                peft_model = "peft.peft_model", schema = "peft.schema", repl = "peft.repl", cli = "peft.cli",
                model_types = "peft.model_types", weights = "peft.weights", registry = "peft.registry" }
 
@@ -303,7 +301,7 @@ end
 -- the script and line when it fails (and the registry is as it was).
 function M.load_extension(path)
   if type(path) ~= "string" then
-    errors.raise("TypeError", "load_extension expects a path, got " .. types.kind(path))
+    errors.raise("TypeError", "load_extension expects a path, got " .. require("peft.types").kind(path))
   end
   local ok, err = run_extension(path)
   if not ok then error(err, 2) end

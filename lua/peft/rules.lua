@@ -6,7 +6,6 @@
 --   post_init = function(self, chk) rules.layer_selection(self, chk) end
 local config = require "peft.config"
 local core = require "peft.core"
-local types = require "peft.lazy" "peft.types"
 
 local M = {}
 
@@ -29,7 +28,7 @@ function M.regex_excludes_layers(self, chk, fields)
   if type(tm) ~= "string" then return end
   for _, field in ipairs(fields or REGEX_FIELDS) do
     if self[field] ~= nil then
-      chk.fail_value(field, "must be null when target_modules is a regular expression (%s)", types.repr(tm))
+      chk.fail_value(field, "must be null when target_modules is a regular expression (%s)", require("peft.types").repr(tm))
     end
   end
 end

@@ -1,7 +1,6 @@
 -- AdaMSS: adaptive multi-subspace low-rank adaptation.
 local peft = require "peft"
 local F = require "peft.fields"
-local types = require "peft.lazy" "peft.types"
 
 local AdamssConfig = peft.declare_config {
   name = "AdamssConfig",
@@ -60,7 +59,7 @@ local AdamssConfig = peft.declare_config {
       end
       if self.init_warmup >= self.final_warmup then
         chk.fail("init_warmup", "must be smaller than final_warmup when use_asa is true, got init_warmup=%s"
-          .. " and final_warmup=%s", types.repr(self.init_warmup), types.repr(self.final_warmup))
+          .. " and final_warmup=%s", require("peft.types").repr(self.init_warmup), require("peft.types").repr(self.final_warmup))
       end
       if self.asa_target_subspaces <= 0 then
         chk.fail_value("asa_target_subspaces", "must be a positive integer when use_asa is true")

@@ -25,7 +25,6 @@ local AdaptionPromptConfig = peft.declare_config {
 -- AdaptionPromptModel.add_adapter, layer.py _BaseAdaptedAttention.__init__). Built here, not
 -- through the tuner flow: the targets are found by name suffix and counted from the top.
 local t = peft.tuner
-local types = require "peft.lazy" "peft.types"
 
 local WHO = "Adaption prompt"
 
@@ -52,7 +51,7 @@ local AdaptionPromptModel = peft.declare_model {
     local spec = MODEL_TYPES[mt]
     if not spec then
       t.refuse("ValueError", "Unsupported model type for adaption prompt: %s (it supports llama, mistral and gpt2)",
-        types.repr(mt))
+        require("peft.types").repr(mt))
     end
     local target = t.get(cfg, "target_modules")
     if target == nil then target = spec.target end
@@ -67,15 +66,15 @@ local AdaptionPromptModel = peft.declare_model {
     local layers = t.get(cfg, "adapter_layers")
     if math.type(layers) ~= "integer" then
       t.refuse("TypeError", "%s: adapter_layers must be an integer to choose the layers, got %s", WHO,
-        types.repr(layers))
+        require("peft.types").repr(layers))
     end
     if #parents < layers then
       t.refuse("ValueError", "Config specifies more adapter layers '%d' than the model has '%d' (modules named %s).",
-        layers, #parents, types.repr(target))
+        layers, #parents, require("peft.types").repr(target))
     end
     local len = t.get(cfg, "adapter_len")
     if math.type(len) ~= "integer" then
-      t.refuse("TypeError", "%s: adapter_len must be an integer to size the prompts, got %s", WHO, types.repr(len))
+      t.refuse("TypeError", "%s: adapter_len must be an integer to size the prompts, got %s", WHO, require("peft.types").repr(len))
     end
     local hidden = plan.base.hidden_size
     -- the wrappers of an earlier adapter leave the model (AdaptionPromptModel._remove_adapted_attentions)
@@ -95,7 +94,7 @@ local AdaptionPromptModel = peft.declare_model {
     for _, parent in ipairs(last(parents, layers)) do
       if target:find(".", 1, true) then
         t.refuse("AttributeError", "%s: %s has no attribute %s (target_modules is looked up as one attribute of "
-          .. "the parent)", WHO, parent, types.repr(target))
+          .. "the parent)", WHO, parent, require("peft.types").repr(target))
       end
       local path = parent .. "." .. target
       local m = plan:record(path)

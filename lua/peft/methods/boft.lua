@@ -2,7 +2,6 @@
 local peft = require "peft"
 local F = require "peft.fields"
 local rules = require "peft.rules"
-local types = require "peft.lazy" "peft.types"
 
 local BOFTConfig = peft.declare_config {
   name = "BOFTConfig",
@@ -39,7 +38,7 @@ local BOFTConfig = peft.declare_config {
     if (size ~= 0) == (num ~= 0) then
       chk.fail("boft_block_num", "cannot be set together with boft_block_size, since boft_block_size x"
         .. " boft_block_num is the layer's input size: give one and set the other to 0, got boft_block_size=%s"
-        .. " and boft_block_num=%s", types.repr(size), types.repr(num))
+        .. " and boft_block_num=%s", require("peft.types").repr(size), require("peft.types").repr(num))
     end
   end,
 }

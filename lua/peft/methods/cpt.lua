@@ -63,7 +63,6 @@ local CPTConfig = peft.declare_config {
 -- fresh embedding of token_dim in inference mode) and a trainable delta of the same rows
 -- (PEFT's cpt/model.py CPTEmbedding.__init__); saved as their sum, [tokens, token_dim].
 local t = peft.tuner
-local types = require "peft.lazy" "peft.types"
 
 local CPTEmbedding = peft.declare_model {
   name = "CPTEmbedding", prefix = "cpt_", display = "CPT",
@@ -83,7 +82,7 @@ local CPTEmbedding = peft.declare_model {
       for _, id in ipairs(cfg.cpt_token_ids) do
         if math.type(id) ~= "integer" or id < 0 or id >= rows then
           t.refuse("IndexError", "CPT: cpt_token_ids holds %s, out of range for the word embeddings %s (%d rows): "
-            .. "index out of range in self", types.repr(id), we.name, rows)
+            .. "index out of range in self", require("peft.types").repr(id), we.name, rows)
         end
       end
       width = we.shape[2]

@@ -2,9 +2,8 @@
 local peft = require "peft"
 local F = require "peft.fields"
 local rules = require "peft.rules"
-local types = peft.types
 
-local function repr(v) return types.repr(v) end
+local function repr(v) return require("peft.types").repr(v) end
 
 -- helper dataclasses -------------------------------------------------------
 

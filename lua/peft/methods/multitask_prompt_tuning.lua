@@ -36,7 +36,6 @@ local MultitaskPromptTuningConfig = peft.declare_config {
 -- (PEFT's multitask_prompt_tuning/model.py MultitaskPromptEmbedding.__init__); all three
 -- saved as they are (its _get_adapter_state_dict).
 local t = peft.tuner
-local types = require "peft.lazy" "peft.types"
 
 local WHO = "Multitask prompt tuning"
 local SOURCE = { AVERAGE_SOURCE_TASKS = true, EXACT_SOURCE_TASK = true, ONLY_SOURCE_SHARED = true }
@@ -66,7 +65,7 @@ local function check_source(cfg, init, shapes)
   end
   local core = peft.core
   if core.stat(path) ~= "file" then
-    t.refuse("FileNotFoundError", "%s: no such file %s (prompt_tuning_init_state_dict_path)", WHO, types.repr(path))
+    t.refuse("FileNotFoundError", "%s: no such file %s (prompt_tuning_init_state_dict_path)", WHO, require("peft.types").repr(path))
   end
   if not path:match("%.safetensors$") then
     t.not_computed("%s: %s is a torch pickle; whether it holds a prompt of matching shapes is not known without "
@@ -82,7 +81,7 @@ local function check_source(cfg, init, shapes)
     wanted[3] = { "prefix_task_rows", "prefix_task_rows" }
   end
   for _, w in ipairs(wanted) do
-    if not saved[w[1]] then t.refuse("KeyError", "%s: %s holds no %s", WHO, path, types.repr(w[1])) end
+    if not saved[w[1]] then t.refuse("KeyError", "%s: %s holds no %s", WHO, path, require("peft.types").repr(w[1])) end
   end
   for i, w in ipairs(wanted) do
     local got = saved[w[1]]
@@ -92,7 +91,7 @@ local function check_source(cfg, init, shapes)
         local task, n = t.get(cfg, "prompt_tuning_init_task") or 0, got[1] or 0
         if math.type(task) ~= "integer" or task >= n or task < -n then
           t.refuse("IndexError", "%s: prompt_tuning_init_task %s is out of range for %s (%d source tasks)", WHO,
-            types.repr(task), w[1], n)
+            require("peft.types").repr(task), w[1], n)
         end
       end
       got = { 1, table.unpack(got, 2) }

@@ -5,7 +5,6 @@ local config = require "peft.config"
 local core = require "peft.core"
 local errors = require "peft.errors"
 local rules = require "peft.rules"
-local types = require "peft.lazy" "peft.types"
 
 local null = core.null
 
@@ -51,7 +50,7 @@ local OFTConfig = peft.declare_config {
     if (self.r ~= 0) == (self.oft_block_size ~= 0) then
       chk.fail("r", "cannot be set together with oft_block_size, since r x oft_block_size is the layer's"
         .. " input size: give one and set the other to 0, got r=%s and oft_block_size=%s",
-        types.repr(self.r), types.repr(self.oft_block_size))
+        require("peft.types").repr(self.r), require("peft.types").repr(self.oft_block_size))
     end
   end,
 }
@@ -155,7 +154,7 @@ local function check_kwargs(tbl, path)
         -- PEFT raises here (packaging's InvalidVersion) although it loaded
         -- the same file without use_cayley_neumann and then saves it with
         -- it: the version cannot be known, so warn as for a missing one
-        saved_by = "an unknown PEFT (peft_version " .. types.repr(pv) .. " is not a valid version number)"
+        saved_by = "an unknown PEFT (peft_version " .. require("peft.types").repr(pv) .. " is not a valid version number)"
       elseif older_than(v, CAYLEY_NEUMANN_CHANGED) then
         saved_by = "PEFT " .. text
       end

@@ -1,6 +1,5 @@
 -- Prompt tuning: learned virtual token embeddings prepended to the input.
 local peft = require "peft"
-local types = require "peft.lazy" "peft.types"
 
 -- How the virtual token embeddings start out.
 peft.config.declare_enum("PromptTuningInit", { "TEXT", "SAMPLE_VOCAB", "RANDOM" })
@@ -36,7 +35,7 @@ local PromptTuningConfig = peft.declare_config {
     local kw = self.tokenizer_kwargs
     if kw ~= nil and next(kw) ~= nil and init ~= "TEXT" then
       chk.fail("tokenizer_kwargs", "only allowed when prompt_tuning_init is 'TEXT', got prompt_tuning_init %s",
-        types.repr(init))
+        require("peft.types").repr(init))
     end
   end,
 }

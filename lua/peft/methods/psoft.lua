@@ -2,7 +2,6 @@
 local peft = require "peft"
 local F = require "peft.fields"
 local rules = require "peft.rules"
-local types = require "peft.lazy" "peft.types"
 
 local DEFAULT_LOWRANK_NITER = 10
 local DEFAULT_NUM_CAYLEY_NEUMANN_TERMS = 5
@@ -57,7 +56,7 @@ local PsoftConfig = peft.declare_config {
 
     if self.psoft_svd ~= "lowrank" and self.psoft_svd_lowrank_niter ~= DEFAULT_LOWRANK_NITER then
       chk.warn("psoft_svd_lowrank_niter=%s is ignored: it only applies when psoft_svd is 'lowrank', got %s",
-        types.repr(self.psoft_svd_lowrank_niter), types.repr(self.psoft_svd))
+        require("peft.types").repr(self.psoft_svd_lowrank_niter), require("peft.types").repr(self.psoft_svd))
     end
 
     if self.use_cayley_neumann then
@@ -71,11 +70,11 @@ local PsoftConfig = peft.declare_config {
     else
       if self.num_cayley_neumann_terms ~= DEFAULT_NUM_CAYLEY_NEUMANN_TERMS then
         chk.warn("num_cayley_neumann_terms=%s is ignored because use_cayley_neumann is false",
-          types.repr(self.num_cayley_neumann_terms))
+          require("peft.types").repr(self.num_cayley_neumann_terms))
       end
       if self.cayley_neumann_eps ~= nil then
         chk.warn("cayley_neumann_eps=%s is ignored because use_cayley_neumann is false",
-          types.repr(self.cayley_neumann_eps))
+          require("peft.types").repr(self.cayley_neumann_eps))
       end
     end
   end,

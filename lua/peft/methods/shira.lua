@@ -1,7 +1,6 @@
 -- SHiRA: sparse high-rank adapters that train a fixed subset of weights.
 local peft = require "peft"
 local F = require "peft.fields"
-local types = require "peft.lazy" "peft.types"
 
 local ShiraConfig = peft.declare_config {
   name = "ShiraConfig",
@@ -29,7 +28,7 @@ local ShiraConfig = peft.declare_config {
     -- mask function for 'random' (a Python callable, not part of the config)
     -- and warns for any other mask_type unless inference_mode is set.
     if self.mask_type ~= "random" and not self.inference_mode then
-      chk.warn("mask_type %s is not built in; supply your own mask function", types.repr(self.mask_type))
+      chk.warn("mask_type %s is not built in; supply your own mask function", require("peft.types").repr(self.mask_type))
     end
   end,
 }

@@ -23,7 +23,6 @@ local TrainableTokensConfig = peft.declare_config {
 -- module tied to the input embedding shares its delta (PEFT's trainable_tokens/model.py
 -- _prepare_adapter_config and inject_adapter, layer.py TrainableTokensLayer.update_layer).
 local t = peft.tuner
-local types = require "peft.lazy" "peft.types"
 
 local WHO = "Trainable tokens"
 
@@ -64,7 +63,7 @@ local TrainableTokensModel = peft.declare_model {
       for _, i in ipairs(idx) do
         if math.type(i) ~= "integer" or i >= rows or i < -rows then
           t.refuse("IndexError", "%s: index %s is out of bounds for dimension 0 with size %d (the weight of %s)", WHO,
-            types.repr(i), rows, m.name)
+            require("peft.types").repr(i), rows, m.name)
         end
       end
       shape = { #idx, table.unpack(w.shape, 2) }

@@ -63,7 +63,6 @@ local XLoraConfig = peft.declare_config {
 -- classifier.py XLoraClassifier.__init__). Only classifier entries are saved (its
 -- _get_adapter_state_dict), after PEFT's filter of keys naming another adapter, "0", "1"...
 local t = peft.tuner
-local types = require "peft.lazy" "peft.types"
 
 local WHO = "X-LoRA"
 local CONFIG_NAME = "adapter_config.json"
@@ -97,13 +96,13 @@ end
 local function load_adapter(plan, item, lora)
   local dir = item.path
   if type(dir) ~= "string" then
-    t.refuse("TypeError", "%s: adapters[%s] must be a path or a model id, got %s", WHO, types.repr(item.key),
-      types.repr(dir))
+    t.refuse("TypeError", "%s: adapters[%s] must be a path or a model id, got %s", WHO, require("peft.types").repr(item.key),
+      require("peft.types").repr(dir))
   end
   local base = dir:gsub("/+$", "")
   if peft.core.stat(base .. "/" .. CONFIG_NAME) ~= "file" then
     t.refuse("ValueError", "%s: Can't find '%s' at '%s' (adapters[%s]; the Hub is not consulted here)", WHO,
-      CONFIG_NAME, dir, types.repr(item.key))
+      CONFIG_NAME, dir, require("peft.types").repr(item.key))
   end
   local lcfg = peft.from_pretrained(base, { quiet = true })
   if lcfg.peft_type ~= "LORA" then
