@@ -709,14 +709,15 @@ local function make_chk(cls, obj, st)
                         class = cls }, chk_mt)
 end
 
---- cls.new(args [, opts]) -> object
--- opts.extra: unknown keys to keep (written back by to_dict); opts.quiet:
--- record warnings on the object without emitting them; opts.keep_unknown:
--- called with the list of keys of args that are not fields, instead of
--- raising (the loader's, which puts them in opts.extra); opts.nkeys: how
--- many keys args holds, when the caller knows (see core.config_filler).
-function new(cls, args, opts)
-  opts = opts or {}
+--- construct(cls, args, how) -> object: the constructor itself, for peft's
+-- own callers. how.quiet: record warnings on the object without emitting
+-- them; how.extra: unknown keys to keep (written back by to_dict);
+-- how.keep_unknown: called with the list of keys of args that are not fields,
+-- instead of raising (the loader's, which puts them in how.extra);
+-- how.nkeys: how many keys args holds, when the caller knows (see
+-- core.config_filler); how.checked: the caller has left out every key that
+-- is not a field; how.loading: the values come from a file.
+local function construct(cls, args, opts)
   if args == nil then args = {} end
   if type(args) ~= "table" or getmetatable(args) == array_mt then
     errors.raise("TypeError", cls.name .. " expects a table of fields, got " .. types().kind(args), nil, 3)
@@ -762,6 +763,14 @@ function new(cls, args, opts)
   end
   run_post_init(cls, obj, make_chk(cls, obj, st))
   return obj
+end
+
+M.construct = construct
+
+--- cls.new(args [, opts]) -> object; opts.quiet: record warnings on the
+-- object without emitting them (cfg:warnings()).
+function new(cls, args, opts)
+  return construct(cls, args, { quiet = opts and opts.quiet })
 end
 
 -- Every class gets new() through the class chain.
@@ -819,7 +828,7 @@ function Base.replace(self, changes)
     if f.to_dict == false then d[f.name] = rawget(st.values, f.name) end
   end
   for k, v in pairs(changes or {}) do d[k] = v end
-  return new(cls, d, { extra = deepcopy(st.extra), quiet = st.quiet })
+  return construct(cls, d, { extra = deepcopy(st.extra), quiet = st.quiet })
 end
 
 --- Re-runs every check on the current values; returns self or raises.

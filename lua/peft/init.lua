@@ -371,26 +371,16 @@ do
   -- (and refuse a file of another method); PeftConfig accepts any.
   local function classfn(fn, mode)
     return function(cls, arg, opts)
-      local o = {}
-      for k, v in pairs(opts or {}) do o[k] = v end
-      if cls ~= PeftConfig and o.cls == nil then o.cls = cls end
-      o.called_on = cls
-      o.mode = mode
-      return fn(arg, o)
+      return fn(arg, opts, { cls = cls ~= PeftConfig and cls or nil, called_on = cls, mode = mode })
     end
   end
   config.add_classmethod("from_pretrained", classfn(from_pretrained))
   config.add_classmethod("from_json", classfn(from_json))
   config.add_classmethod("from_peft_type", classfn(from_dict, "peft_type"))
   config.add_classmethod("from_dict", classfn(from_dict, "peft_type"))
-  M.get_peft_config = function(tbl, opts)
-    local o = {}
-    for k, v in pairs(opts or {}) do o[k] = v end
-    o.mode = "get_peft_config"
-    return from_dict(tbl, o)
-  end
-  M.from_pretrained = from_pretrained
-  M.from_json = from_json
+  M.get_peft_config = function(tbl, opts) return from_dict(tbl, opts, { mode = "get_peft_config" }) end
+  M.from_pretrained = function(path, opts) return from_pretrained(path, opts) end
+  M.from_json = function(text, opts) return from_json(text, opts) end
   M.config_path = load_fn("config_path")
 end
 

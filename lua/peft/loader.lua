@@ -7,6 +7,12 @@
 --   peft.get_peft_config(tbl [, opts])          same as from_peft_type
 -- opts.strict: unknown keys are an error instead of a warning.
 -- opts.quiet:  warnings are recorded on the config (cfg:warnings()) only.
+-- opts.path:   (from_json) the file the text came from, named in messages.
+-- A third argument, `how`, is for peft's own callers (the class-bound
+-- loaders, get_peft_config, the CLI): how.cls (the class the loader was called
+-- on: another method's file is refused), how.called_on, how.mode ("peft_type":
+-- from_peft_type's rules, "get_peft_config": PEFT's function's), how.is_file
+-- (the path is known to be a regular file).
 --
 -- Errors are values (see peft.errors) with kind FileNotFoundError,
 -- JSONDecodeError, ValueError or TypeError, a message that starts with the
@@ -131,10 +137,10 @@ end
 
 -- Warns about (or, strict, fails on) the keys a class does not know (all
 -- strings, checked by the caller).
-local function report_unknown(cls, unknown, opts, warnings, at_top)
+local function report_unknown(cls, unknown, opts, warnings, at_top, how)
   if #unknown == 0 then return end
   table.sort(unknown)
-  if opts.mode == "get_peft_config" then
+  if how.mode == "get_peft_config" then
     -- PEFT's get_peft_config calls the class with the dict: an unknown key is a TypeError
     raise(opts, at_top, "TypeError", string.format("%s got an unexpected keyword argument '%s'%s", cls.name,
       unknown[1], #unknown > 1 and string.format(" (and %d more)", #unknown - 1) or ""), { unknown = unknown })
@@ -149,9 +155,9 @@ local function report_unknown(cls, unknown, opts, warnings, at_top)
   warn(opts, warnings, msg .. "; kept as they are and written back on save")
 end
 
--- from_table(tbl, opts [, nkeys]): from_dict, and nkeys (from the JSON
+-- from_table(tbl, opts, how [, nkeys]): from_dict, and nkeys (from the JSON
 -- decoder) is how many keys tbl holds, when known
-local function from_table(tbl, opts, nkeys)
+local function from_table(tbl, opts, how, nkeys)
   if type(tbl) ~= "table" or getmetatable(tbl) == core.json_array_mt then
     fail(opts, "ValueError", "an adapter config must be a JSON object, got " .. types.kind(tbl))
   end
@@ -160,21 +166,21 @@ local function from_table(tbl, opts, nkeys)
     warn(opts, warnings, "the file contains 'runtime_config', which is ignored: runtime settings are only valid at runtime")
   end
   local cls
-  if tbl.peft_type == nil and opts.mode == "peft_type" and opts.called_on then
+  if tbl.peft_type == nil and how.mode == "peft_type" and how.called_on then
     -- from_peft_type without a peft_type builds the class it is called on, as PEFT's does
-    cls = opts.called_on
-  elseif tbl.peft_type == nil and opts.mode == "get_peft_config" then
+    cls = how.called_on
+  elseif tbl.peft_type == nil and how.mode == "get_peft_config" then
     fail(opts, "KeyError", "get_peft_config needs a 'peft_type' key to pick the config class", { field = "peft_type" })
   else
     cls = class_for(tbl, opts, warnings)
   end
-  if opts.cls and opts.cls ~= cls and not cls:is_subclass_of(opts.cls) then
+  if how.cls and how.cls ~= cls and not cls:is_subclass_of(how.cls) then
     fail(opts, "ValueError", string.format("peft_type %s is a %s, not a %s", tostring(tbl.peft_type),
-      cls.name, opts.cls.name), { field = "peft_type" })
+      cls.name, how.cls.name), { field = "peft_type" })
   end
   -- PEFT runs a class's check_kwargs (OFT's refusal of files older than 0.14)
   -- only when it loads a file, not in from_peft_type
-  local check_kwargs = opts.mode == nil and cls.check_kwargs or nil
+  local check_kwargs = how.mode == nil and cls.check_kwargs or nil
   local skip = runtime_fields(cls)
   local plain = type(check_kwargs) ~= "function" and tbl.runtime_config == nil
   for i = 1, #skip do
@@ -192,7 +198,7 @@ local function from_table(tbl, opts, nkeys)
                      check_key(k, opts, false)
                      extra[k] = tbl[k]
                    end
-                   report_unknown(cls, unknown, opts, warnings, false)
+                   report_unknown(cls, unknown, opts, warnings, false, how)
                  end }
   else
     -- one pass: the fields the file may set, and the keys the class does
@@ -224,11 +230,11 @@ local function from_table(tbl, opts, nkeys)
       end
       for _, w in ipairs(res or {}) do warn(opts, warnings, w) end
     end
-    report_unknown(cls, unknown, opts, warnings, true)
+    report_unknown(cls, unknown, opts, warnings, true, how)
     args = known
     new_opts = { extra = extra, quiet = opts.quiet, loading = true, checked = true }
   end
-  local ok, res = pcall(config.new, cls, args, new_opts)
+  local ok, res = pcall(config.construct, cls, args, new_opts)
   if not ok then
     if errors.is_error(res) then
       if opts.path then
@@ -246,12 +252,12 @@ local function from_table(tbl, opts, nkeys)
 end
 
 --- from_peft_type(tbl [, opts]) -> config
-function M.from_dict(tbl, opts)
-  return from_table(tbl, opts or {})
+function M.from_dict(tbl, opts, how)
+  return from_table(tbl, opts or {}, how or {})
 end
 
 --- from_json(text [, opts]) -> config
-function M.from_json(text, opts)
+function M.from_json(text, opts, how)
   opts = opts or {}
   if type(text) ~= "string" then
     fail(opts, "TypeError", "from_json expects a string, got " .. types.kind(text))
@@ -265,7 +271,7 @@ function M.from_json(text, opts)
     fail(opts, "JSONDecodeError", "invalid JSON at " .. msg .. (truncated and " (is the file truncated?)" or ""),
       { line = line, column = col })
   end
-  return from_table(value, opts, msg)
+  return from_table(value, opts, how or {}, msg)
 end
 
 --- Resolves a path to the adapter_config.json it names.
@@ -288,21 +294,19 @@ function M.config_path(path)
 end
 
 --- from_pretrained(path [, opts]) -> config
-function M.from_pretrained(path, opts)
+function M.from_pretrained(path, opts, how)
   opts = opts or {}
+  how = how or {}
   if type(path) ~= "string" then
     errors.raise("TypeError", "from_pretrained expects a path, got " .. types.kind(path))
   end
-  -- opts.is_file: the caller knows path is a regular file (spares a stat)
-  local file = opts.is_file and path or M.config_path(path)
+  -- how.is_file: the caller knows path is a regular file (spares a stat)
+  local file = how.is_file and path or M.config_path(path)
   local text, err = core.read_file(file, config.MAX_CONFIG_BYTES)
   if not text then
     error(errors.new("OSError", err, { path = file }), 0)
   end
-  local o = {}
-  for k, v in pairs(opts) do o[k] = v end
-  o.path = file
-  return M.from_json(text, o)
+  return M.from_json(text, { strict = opts.strict, quiet = opts.quiet, path = file }, how)
 end
 
 return M

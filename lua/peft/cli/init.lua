@@ -145,8 +145,8 @@ end
 
 -- load(path, strict [, is_file]) -> { ok=, cfg=, warnings=, error= }
 function M.load(path, strict, is_file)
-  local warnings, ok, res = peft.capture_warnings(peft.from_pretrained, path,
-    { strict = strict, quiet = true, is_file = is_file })
+  local warnings, ok, res = peft.capture_warnings(require("peft.loader").from_pretrained, path,
+    { strict = strict, quiet = true }, { is_file = is_file })
   if ok then
     return { ok = true, cfg = res, warnings = res:warnings(), path = res:source() }
   end

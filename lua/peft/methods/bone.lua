@@ -42,7 +42,7 @@ local BoneConfig = peft.declare_config {
       local d = self:to_dict()
       for k in pairs(extra) do d[k] = nil end
       d.peft_type = nil -- MissConfig sets MISS
-      return MissConfig.new(d, { extra = extra })
+      return peft.config.construct(MissConfig, d, { extra = extra })
     end,
   },
 }
