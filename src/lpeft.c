@@ -24,6 +24,7 @@
 #include "peft_json.h"
 #include "peft_os.h"
 #include "peft_registry.h"
+#include "peft_version.h"
 
 #define ERROR_MT "peft.Error"
 #define REG_MT "peft.Registry"
@@ -148,6 +149,17 @@ static int l_task_at(lua_State *L) {
   const char *name = i >= 1 ? peft_task_name((size_t)(i - 1)) : NULL;
   if (name == NULL) return 0;
   lua_pushstring(L, name);
+  return 1;
+}
+
+/* tasks() -> every TaskType member, in declaration order */
+static int l_tasks(lua_State *L) {
+  size_t n = peft_task_count();
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_pushstring(L, peft_task_name(i));
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
   return 1;
 }
 
@@ -399,6 +411,7 @@ static const luaL_Reg core_funcs[] = {
   {"task_count", l_task_count},
   {"task_at", l_task_at},
   {"task_index", l_task_index},
+  {"tasks", l_tasks},
   {"register", l_register},
   {"method_count", l_method_count},
   {"method_at", l_method_at},
@@ -483,5 +496,9 @@ int luaopen_peft_core(lua_State *L) {
   lua_setfield(L, -2, "NAME_MAX");
   lua_pushinteger(L, PEFT_JSON_MAX_DEPTH);
   lua_setfield(L, -2, "JSON_MAX_DEPTH");
+  lua_pushliteral(L, PEFT_RELEASE);
+  lua_setfield(L, -2, "VERSION");
+  lua_pushliteral(L, PEFT_FOLLOWS "@" PEFT_FOLLOWS_COMMIT);
+  lua_setfield(L, -2, "PEFT_VERSION");
   return 1;
 }

@@ -24,9 +24,9 @@
 #include "peft_internal.h"
 #include "peft_main.h"
 #include "peft_pool.h"
+#include "peft_version.h"
 
 #define PROGNAME "peft"
-#define PEFT_RELEASE "peft 0.1.0"
 
 static const char *progname = PROGNAME;
 
@@ -105,7 +105,7 @@ int peft_docall(lua_State *L, int narg, int nres) {
 }
 
 static void print_version(void) {
-  printf("%s (%s, PEFT schema %s)\n", PEFT_RELEASE, LUA_RELEASE, "0.20.1.dev0");
+  printf("%s (%s, PEFT schema %s)\n", PEFT_RELEASE, LUA_RELEASE, PEFT_FOLLOWS);
   fflush(stdout);
 }
 

@@ -6,12 +6,6 @@ local F = require "peft.fields"
 
 local M = {}
 
-local function task_list()
-  local out = {}
-  for i = 1, core.task_count() do out[i] = core.task_at(i) end
-  return out
-end
-
 M.PeftConfig = config.declare {
   name = "PeftConfig",
   doc = "Base class of every adapter config: method, task, base model and version.",
@@ -32,10 +26,10 @@ M.PeftConfig = config.declare {
       if type(tt) == "string" and core.task_index(tt:upper()) then
         hint = " (task types are upper-case: did you mean '" .. tt:upper() .. "'?)"
       elseif type(tt) == "string" then
-        hint = config.suggest(tt, task_list())
+        hint = config.suggest(tt, core.tasks())
       end
       chk.fail("task_type", "invalid task type %s; must be one of %s%s", require("peft.types").repr(tt),
-        table.concat(task_list(), ", "), hint)
+        table.concat(core.tasks(), ", "), hint)
     end
     local pt = cls.peft_type
     if pt and self.peft_type ~= pt then chk.set("peft_type", pt) end

@@ -44,7 +44,7 @@ local M = {}
 local null = core.null
 local array_mt = core.json_array_mt
 
-M.PEFT_VERSION = "0.20.1.dev0@5d602fdbff04c33c1c4de55cda9d4ae1d7cb7e40"
+M.PEFT_VERSION = core.PEFT_VERSION -- the version (and commit) of PEFT this runtime follows
 M.CONFIG_NAME = "adapter_config.json"
 -- Largest adapter_config.json read from disk (bytes).
 M.MAX_CONFIG_BYTES = 16 * 1024 * 1024
@@ -110,11 +110,7 @@ end
 
 local function enum_members(name)
   if name == "PeftType" then return core.types() end
-  if name == "TaskType" then
-    local out = {}
-    for i = 1, core.task_count() do out[i] = core.task_at(i) end
-    return out
-  end
+  if name == "TaskType" then return core.tasks() end
   return enums[name]
 end
 M.enum_members = enum_members

@@ -13,7 +13,7 @@ local config = require "peft.config"
 
 local M = {}
 
-M._VERSION = "peft 0.1.0"
+M._VERSION = core.VERSION
 M.PEFT_VERSION = config.PEFT_VERSION
 M.CONFIG_NAME = config.CONFIG_NAME
 M.null = core.null
@@ -26,15 +26,9 @@ M.PeftType = enum.new {
   count = core.type_count, at = core.type_at, index = core.type_index, list = core.types,
 }
 
-local function task_list()
-  local out = {}
-  for i = 1, core.task_count() do out[i] = core.task_at(i) end
-  return out
-end
-
 M.TaskType = enum.new {
   name = "TaskType", core = core,
-  count = core.task_count, at = core.task_at, index = core.task_index, list = task_list,
+  count = core.task_count, at = core.task_at, index = core.task_index, list = core.tasks,
 }
 
 --- add_peft_type(name) -> name
