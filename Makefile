@@ -7,6 +7,8 @@
 #   make clean
 
 PREFIX ?= /usr/local
+# the release, from the one place it is written
+VERSION := $(shell sed -n 's/^\#define PEFT_RELEASE "peft \(.*\)"/\1/p' src/peft_version.h)
 DESTDIR ?=
 BUILD ?= build
 CC ?= cc
@@ -179,7 +181,7 @@ install: all
 	install -m 644 $(BUILD)/libpeft.a $(DESTDIR)$(LIBDIR_C)/libpeft.a
 	install -m 755 $(BUILD)/libpeft.so $(DESTDIR)$(LIBDIR_C)/libpeft.so.0
 	ln -sf libpeft.so.0 $(DESTDIR)$(LIBDIR_C)/libpeft.so
-	sed -e 's|@PREFIX@|$(PREFIX)|' scripts/peft.pc.in > $(DESTDIR)$(PKGDIR)/peft.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' scripts/peft.pc.in > $(DESTDIR)$(PKGDIR)/peft.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/peft $(DESTDIR)$(LIBDIR)/peft/core.so $(DESTDIR)$(PKGDIR)/peft.pc
