@@ -496,6 +496,17 @@ int luaopen_peft_core(lua_State *L) {
   lua_setfield(L, -2, "NAME_MAX");
   lua_pushinteger(L, PEFT_JSON_MAX_DEPTH);
   lua_setfield(L, -2, "JSON_MAX_DEPTH");
+  /* the field-pass codes of config_filler (lpeft_config.h), for the Lua side */
+  static const struct { const char *name; int bit; } fill[] = {
+    {"STR", FILL_STR}, {"NUMBER", FILL_NUMBER}, {"INT", FILL_INT}, {"BOOL", FILL_BOOL},
+    {"NULLABLE", FILL_NULLABLE}, {"STR_LIST", FILL_STR_LIST}, {"SORTED", FILL_SORTED}, {"DICT", FILL_DICT},
+    {"LITERAL", FILL_LITERAL}};
+  lua_createtable(L, 0, (int)(sizeof fill / sizeof fill[0]));
+  for (size_t i = 0; i < sizeof fill / sizeof fill[0]; i++) {
+    lua_pushinteger(L, fill[i].bit);
+    lua_setfield(L, -2, fill[i].name);
+  }
+  lua_setfield(L, -2, "FILL");
   lua_pushliteral(L, PEFT_RELEASE);
   lua_setfield(L, -2, "VERSION");
   lua_pushliteral(L, PEFT_FOLLOWS "@" PEFT_FOLLOWS_COMMIT);

@@ -491,7 +491,7 @@ local function instantiate(cls, st)
   return setmetatable({ [STATE] = st }, cls.object_mt(values))
 end
 
-local FILL_NULLABLE = 16 -- null passes (src/lpeft_config.h)
+local FILL_NULLABLE = core.FILL.NULLABLE -- null passes
 
 -- The heavy part of a declaration: the field list (the parent's, in order,
 -- with redeclared ones replaced in place), the field map and the metatable

@@ -479,7 +479,7 @@ end
 -- type is not simple enough to say), and the strings of its Literals. set:
 -- the field keeps lists as sets, so only strictly ascending ones pass.
 -- Null is left to allows_none.
-local FILL = { STR = 1, NUMBER = 2, INT = 4, BOOL = 8, STR_LIST = 32, SORTED = 64, DICT = 128, LITERAL = 256 }
+local FILL = require("peft.core").FILL -- the codes of src/lpeft_config.h
 M.FILL = FILL
 
 function M.accepted_as_is(n, set)
