@@ -168,10 +168,10 @@ end
 -- diffs -----------------------------------------------------------------
 
 local function split_lines(text)
-  local out = {}
-  for l in (text .. "\n"):gmatch("(.-)\r?\n") do out[#out + 1] = l end
-  if #out > 0 and out[#out] == "" and text:sub(-1) == "\n" then out[#out] = nil end
-  return out
+  local lines = {}
+  for l in (text .. "\n"):gmatch("(.-)\r?\n") do lines[#lines + 1] = l end
+  if #lines > 0 and lines[#lines] == "" and text:sub(-1) == "\n" then lines[#lines] = nil end
+  return lines
 end
 
 --- unified_diff(a, b, a_name, b_name [, context]) -> lines of a unified diff (as
@@ -217,7 +217,7 @@ function M.unified_diff(a, b, a_name, b_name, context)
   local changed = {}
   for k, o in ipairs(ops) do if o[1] ~= " " then changed[#changed + 1] = k end end
   if #changed == 0 then return {} end
-  local out = { "--- " .. a_name, "+++ " .. b_name }
+  local diff = { "--- " .. a_name, "+++ " .. b_name }
   local k = 1
   while k <= #changed do
     local first, last = changed[k], changed[k]
@@ -236,11 +236,11 @@ function M.unified_diff(a, b, a_name, b_name, context)
     a_start = a_start or (ops[from][2] - 1)
     b_start = b_start or (ops[from][3] - 1)
     local function range(s, l) return l == 1 and tostring(s) or (s .. "," .. l) end
-    out[#out + 1] = string.format("@@ -%s +%s @@", range(a_start, a_len), range(b_start, b_len))
-    for q = from, to do out[#out + 1] = ops[q][1] .. ops[q][4] end
+    diff[#diff + 1] = string.format("@@ -%s +%s @@", range(a_start, a_len), range(b_start, b_len))
+    for q = from, to do diff[#diff + 1] = ops[q][1] .. ops[q][4] end
     k = k + 1
   end
-  return out
+  return diff
 end
 
 -- weights ---------------------------------------------------------------

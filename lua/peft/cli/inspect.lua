@@ -1,7 +1,7 @@
 -- peft inspect: the command (see peft.cli for the conventions).
 local peft = require "peft"
 local cli = require "peft.cli"
-local core, config, errors, types = peft.core, peft.config, peft.errors, peft.types
+local config, errors = peft.config, peft.errors
 local say, paint, json_out, arr, null, out = cli.say, cli.paint, cli.json_out, cli.arr, cli.null, cli.out
 local usage_error = cli.usage_error
 
@@ -98,7 +98,8 @@ return {
         peft_version = cfg:was_given("peft_version") and cfg.peft_version or null, non_default_fields = fields,
         target_modules = cls.field_map.target_modules and {
           value = tm == nil and null or tm, meaning = target_modules_meaning(tm) } or null,
-        rank = rank, unknown_keys = extra, warnings = arr(r.warnings), weights = weights and cli.weights_json(weights) or null,
+        rank = rank, unknown_keys = extra, warnings = arr(r.warnings),
+        weights = weights and cli.weights_json(weights) or null,
       }
       return (weights and not weights.ok) and 1 or 0
     end

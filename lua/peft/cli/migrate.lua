@@ -139,7 +139,9 @@ return {
         end
       end)
       if not ok then
-        if type(err) == "table" and getmetatable(err) and err.message and not errors.is_error(err) then error(err, 0) end
+        if type(err) == "table" and getmetatable(err) and err.message and not errors.is_error(err) then
+          error(err, 0) -- a usage error: the CLI reports it
+        end
         out.stderr:write("peft migrate: ", errors.message(err), "\n")
         return 1
       end

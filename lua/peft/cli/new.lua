@@ -1,8 +1,8 @@
 -- peft new: the command (see peft.cli for the conventions).
 local peft = require "peft"
 local cli = require "peft.cli"
-local core, config, errors, types = peft.core, peft.config, peft.errors, peft.types
-local say, paint, json_out, arr, null, out = cli.say, cli.paint, cli.json_out, cli.arr, cli.null, cli.out
+local core, errors = peft.core, peft.errors
+local say, json_out, arr, null, out = cli.say, cli.json_out, cli.arr, cli.null, cli.out
 local usage_error = cli.usage_error
 
 return {
@@ -20,12 +20,12 @@ return {
       if decoded == nil then decoded = v end
       values[k] = decoded
     end
-    local warnings, ok, cfg = peft.capture_warnings(function() return cls.new(values, { quiet = true }) end)
+    local _, ok, cfg = peft.capture_warnings(function() return cls.new(values, { quiet = true }) end)
     if not ok then
       out.stderr:write("peft new: ", errors.message(cfg), "\n")
       return 1
     end
-    warnings = cfg:warnings()
+    local warnings = cfg:warnings()
     local dir = opts.o or opts.output
     local path
     if dir then

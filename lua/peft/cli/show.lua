@@ -1,8 +1,8 @@
 -- peft show: the command (see peft.cli for the conventions).
 local peft = require "peft"
 local cli = require "peft.cli"
-local core, config, errors, types = peft.core, peft.config, peft.errors, peft.types
-local say, paint, json_out, arr, null, out = cli.say, cli.paint, cli.json_out, cli.arr, cli.null, cli.out
+local config = peft.config
+local say, paint, json_out, arr, null = cli.say, cli.paint, cli.json_out, cli.arr, cli.null
 local usage_error = cli.usage_error
 
 -- A value as JSON sees it: nil as null, config objects as their dict.

@@ -1,9 +1,7 @@
 -- peft types: the command (see peft.cli for the conventions).
 local peft = require "peft"
 local cli = require "peft.cli"
-local core, config, errors, types = peft.core, peft.config, peft.errors, peft.types
-local say, paint, json_out, arr, null, out = cli.say, cli.paint, cli.json_out, cli.arr, cli.null, cli.out
-local usage_error = cli.usage_error
+local say, paint, json_out, arr, null = cli.say, cli.paint, cli.json_out, cli.arr, cli.null
 
 return {
   usage = "peft types [--json]",

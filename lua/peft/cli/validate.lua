@@ -1,7 +1,7 @@
 -- peft validate: the command (see peft.cli for the conventions).
 local peft = require "peft"
 local cli = require "peft.cli"
-local core, config, errors, types = peft.core, peft.config, peft.errors, peft.types
+local core, config, errors = peft.core, peft.config, peft.errors
 local say, paint, json_out, arr, null, out = cli.say, cli.paint, cli.json_out, cli.arr, cli.null, cli.out
 local usage_error = cli.usage_error
 
@@ -132,7 +132,9 @@ return {
         elseif e.status == "warning" then
           for _, w in ipairs(e.warnings) do say(paint("yellow", "WARN") .. " " .. e.path .. ": " .. w) end
         end
-        if e.weights and e.weights.note ~= null then say(paint("dim", "NOTE") .. " " .. e.path .. ": " .. e.weights.note) end
+        if e.weights and e.weights.note ~= null then
+          say(paint("dim", "NOTE") .. " " .. e.path .. ": " .. e.weights.note)
+        end
       end
       local summary = string.format("%d file%s: %d valid, %d with warnings, %d invalid", total,
         total == 1 and "" or "s", n_ok, n_warn, n_fail)
