@@ -152,15 +152,20 @@ local model_mt = {
   __tostring = function(m) return "model class " .. m.name end,
 }
 
--- what a model class may declare (see peft.tuner), and the type of each entry
-local MODEL_SPEC = {
+-- what a model class may declare (see peft.tuner), and the types each entry may have
+local MODEL_SPEC = {}
+for k, kinds in pairs {
   name = "string", prefix = "string", doc = "string", display = "string",
   layer_names = "table", targets = "string|table", kinds = "table", supported = "string", kind_error = "string",
   needs_targets = "boolean",
-  prepare = "function", layer = "function", parameter = "function", model = "function", after = "function", saved = "function",
-  state_dict = "function", encoder = "function", saved_prompt = "function", build = "function",
+  prepare = "function", layer = "function", parameter = "function", model = "function", after = "function",
+  saved = "function", state_dict = "function", encoder = "function", saved_prompt = "function", build = "function",
   rank_of = "function", expected_rank = "function", check_weights = "function",
-}
+} do
+  local set = {}
+  for t in kinds:gmatch("[^|]+") do set[t] = true end
+  MODEL_SPEC[k] = { text = kinds:gsub("|", " or "), types = set }
+end
 
 --- declare_model{ name=, prefix=, doc=, ... } -> model class
 -- Besides its name and prefix, a model class declares what get_peft_model
@@ -176,12 +181,8 @@ function M.declare_model(spec)
       errors.raise("TypeError", "declare_model: unknown entry '" .. tostring(k) .. "'"
         .. (type(k) == "string" and config.suggest(k, config.sorted_keys(MODEL_SPEC)) or ""))
     end
-    local ok = false
-    for t in want:gmatch("[^|]+") do
-      if type(v) == t then ok = true end
-    end
-    if not ok then
-      errors.raise("TypeError", string.format("declare_model: %s must be a %s, got %s", k, want:gsub("|", " or "),
+    if not want.types[type(v)] then
+      errors.raise("TypeError", string.format("declare_model: %s must be a %s, got %s", k, want.text,
         require("peft.types").kind(v)))
     end
   end

@@ -5,15 +5,22 @@ local rules = require "peft.rules"
 
 -- The wavelet families WaveFT supports (the keys of PEFT's
 -- WAVELET_REDUCTIONS, in its order): Daubechies, Symlets and Coiflets.
-local WAVELET_FAMILIES = {}
-for i = 1, 38 do WAVELET_FAMILIES[#WAVELET_FAMILIES + 1] = "db" .. i end
-for i = 2, 20 do WAVELET_FAMILIES[#WAVELET_FAMILIES + 1] = "sym" .. i end
-for i = 1, 17 do WAVELET_FAMILIES[#WAVELET_FAMILIES + 1] = "coif" .. i end
-local IS_FAMILY = {}
-for _, name in ipairs(WAVELET_FAMILIES) do IS_FAMILY[name] = true end
+-- db1..db38, sym2..sym20, coif1..coif17 (made when a value is first checked)
+local WAVELET_FAMILIES, IS_FAMILY
+local function families()
+  if not WAVELET_FAMILIES then
+    WAVELET_FAMILIES, IS_FAMILY = {}, {}
+    for i = 1, 38 do WAVELET_FAMILIES[#WAVELET_FAMILIES + 1] = "db" .. i end
+    for i = 2, 20 do WAVELET_FAMILIES[#WAVELET_FAMILIES + 1] = "sym" .. i end
+    for i = 1, 17 do WAVELET_FAMILIES[#WAVELET_FAMILIES + 1] = "coif" .. i end
+    for _, name in ipairs(WAVELET_FAMILIES) do IS_FAMILY[name] = true end
+  end
+  return WAVELET_FAMILIES, IS_FAMILY
+end
 
 local function check_family(v)
-  if IS_FAMILY[v] then return nil end
+  local _, is_family = families()
+  if is_family[v] then return nil end
   return "unsupported wavelet family; expected one of db1-db38, sym2-sym20 or coif1-coif17"
 end
 
