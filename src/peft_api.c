@@ -24,27 +24,34 @@ int luaopen_peft_core(lua_State *L);
 
 /* --- module loading (shared with the executable) ----------------------- */
 
-static int embedded_searcher(lua_State *L) {
-  const char *name = luaL_checkstring(L, 1);
-  for (const peft_embedded_module *m = peft_embedded_modules; m->name; m++) {
-    if (strcmp(m->name, name) == 0) {
-      lua_pushfstring(L, "@%s", m->filename);
-      const char *chunkname = lua_tostring(L, -1);
-      if (luaL_loadbuffer(L, m->source, m->length, chunkname) != LUA_OK)
-        return luaL_error(L, "error loading built-in module '%s':\n\t%s", name, lua_tostring(L, -1));
-      lua_pushstring(L, m->filename);
-      return 2;
-    }
+/* The modules are sorted by name (scripts/embed-lua): a binary search. */
+static const peft_embedded_module *find_embedded(const char *name) {
+  size_t lo = 0, hi = peft_embedded_count;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = strcmp(name, peft_embedded_modules[mid].name);
+    if (c == 0) return &peft_embedded_modules[mid];
+    if (c < 0) hi = mid;
+    else lo = mid + 1;
   }
-  lua_pushfstring(L, "no built-in module '%s'", name);
-  return 1;
+  return NULL;
 }
 
-int peft_has_embedded(const char *name) {
-  for (const peft_embedded_module *m = peft_embedded_modules; m->name; m++)
-    if (strcmp(m->name, name) == 0) return 1;
-  return 0;
+static int embedded_searcher(lua_State *L) {
+  const char *name = luaL_checkstring(L, 1);
+  const peft_embedded_module *m = find_embedded(name);
+  if (!m) {
+    lua_pushfstring(L, "no built-in module '%s'", name);
+    return 1;
+  }
+  const char *chunkname = lua_pushfstring(L, "@%s", m->filename);
+  if (luaL_loadbuffer(L, m->source, m->length, chunkname) != LUA_OK)
+    return luaL_error(L, "error loading built-in module '%s':\n\t%s", name, lua_tostring(L, -1));
+  lua_pushstring(L, m->filename);
+  return 2;
 }
+
+int peft_has_embedded(const char *name) { return find_embedded(name) != NULL; }
 
 /* Preloads peft.core and puts the built-in searcher right after
  * package.preload's. Raises on error (call it protected). */

@@ -15,7 +15,9 @@ typedef struct peft_embedded_module {
   size_t length;
 } peft_embedded_module;
 
-/* Terminated by an entry whose name is NULL. */
+/* Sorted by name (strcmp order), peft_embedded_count of them, then an entry
+ * whose name is NULL. */
 extern const peft_embedded_module peft_embedded_modules[];
+extern const size_t peft_embedded_count;
 
 #endif

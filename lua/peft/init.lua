@@ -147,9 +147,18 @@ function M.declare_helper(spec)
   return config.declare(spec)
 end
 
+local registry = require "peft.registry"
+
 local model_mt = {
   __name = "peft.ModelClass",
   __tostring = function(m) return "model class " .. m.name end,
+  -- a model class waiting for its definitions loads them on first use
+  __index = function(m, k)
+    if rawget(m, registry.PENDING) then
+      registry.load_pending(m)
+      return rawget(m, k)
+    end
+  end,
 }
 
 -- what a model class may declare (see peft.tuner), and the types each entry may have
@@ -171,27 +180,62 @@ end
 -- Besides its name and prefix, a model class declares what get_peft_model
 -- builds for the method (layer_names, targets, kinds, layer, model, saved,
 -- ...: see peft.tuner); a method without them registers but cannot be planned.
+local function check_model_spec(spec, what)
+  for k, v in pairs(spec) do
+    local want = MODEL_SPEC[k]
+    if not want then
+      errors.raise("TypeError", what .. ": unknown entry '" .. tostring(k) .. "'"
+        .. (type(k) == "string" and config.suggest(k, config.sorted_keys(MODEL_SPEC)) or ""))
+    end
+    if not want.types[type(v)] then
+      errors.raise("TypeError", string.format("%s: %s must be a %s, got %s", what, k, want.text,
+        require("peft.types").kind(v)))
+    end
+  end
+end
+
+local function set_layer_names(m)
+  local set = {}
+  for _, n in ipairs(rawget(m, "layer_names") or {}) do set[n] = true end
+  rawset(m, "layer_name_set", set)
+end
+
 function M.declare_model(spec)
   if type(spec) ~= "table" or type(spec.name) ~= "string" then
     errors.raise("TypeError", "declare_model expects { name = string, prefix = string }")
   end
-  for k, v in pairs(spec) do
-    local want = MODEL_SPEC[k]
-    if not want then
-      errors.raise("TypeError", "declare_model: unknown entry '" .. tostring(k) .. "'"
-        .. (type(k) == "string" and config.suggest(k, config.sorted_keys(MODEL_SPEC)) or ""))
-    end
-    if not want.types[type(v)] then
-      errors.raise("TypeError", string.format("declare_model: %s must be a %s, got %s", k, want.text,
-        require("peft.types").kind(v)))
-    end
-  end
+  check_model_spec(spec, "declare_model")
   local m = setmetatable({ kind = "model" }, model_mt)
   for k, v in pairs(spec) do m[k] = v end
-  m.layer_name_set = {}
-  for _, n in ipairs(spec.layer_names or {}) do m.layer_name_set[n] = true end
+  set_layer_names(m)
+  registry.add_model(m)
   return m
 end
+
+--- define(name, parts): the definitions of a class declared earlier (the second part of a
+-- method file): for a config or helper class, its fields and rules (fields, post_init,
+-- check_kwargs, methods); for a model class, its model side (what declare_model takes).
+function M.define(name, parts)
+  if type(name) ~= "string" or type(parts) ~= "table" then
+    errors.raise("TypeError", "define expects a class name and a table of definitions")
+  end
+  local cls = config.classes[name]
+  if cls then return require("peft.config.class").define(cls, parts) end
+  local m = registry.models[name]
+  if not m then
+    errors.raise("KeyError", "define: no class called '" .. name .. "' was declared"
+      .. config.suggest(name, config.sorted_keys(config.classes)))
+  end
+  check_model_spec(parts, "define " .. name)
+  for k, v in pairs(parts) do rawset(m, k, v) end
+  set_layer_names(m)
+  rawset(m, registry.PENDING, nil)
+  return m
+end
+
+--- pending_definitions(module, names): what the embedded build says of a method file
+-- split in two: the classes named get their definitions from module, on first use.
+M.pending_definitions = registry.pending
 
 function M.is_model_class(v)
   return type(v) == "table" and getmetatable(v) == model_mt

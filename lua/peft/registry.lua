@@ -17,7 +17,15 @@ local M = {}
 
 M.classes = {} -- name -> class (configs, helper configs, base classes)
 M.order = {}   -- class names in declaration order
+M.models = {}  -- name -> model class
 M.enums = {}   -- name -> list of members
+
+-- The definitions of a class (a config's fields and rules, a model class's model side) may
+-- come after its declaration, from a module loaded when the class is first used: the
+-- built-in method files are embedded as a declaration part, run at start-up, and a
+-- definitions part (see scripts/embed-lua). A class waiting for its definitions holds the
+-- module's name under this key.
+M.PENDING = setmetatable({}, { __name = "peft.registry.pending" })
 
 -- While a mark is open, each addition records how to undo itself (built-in start-up
 -- scripts run without a mark and record nothing).
@@ -70,6 +78,34 @@ function M.add_class(cls)
       if M.order[i] == name then table.remove(M.order, i) break end
     end
   end)
+end
+
+--- add_model(model): a new model class.
+function M.add_model(model)
+  local name = model.name
+  M.models[name] = model
+  M.record(function() M.models[name] = nil end)
+end
+
+--- pending(module, names): the classes named are defined by module, loaded when one of
+-- them is first used.
+function M.pending(module, names)
+  for _, name in ipairs(names) do
+    local cls = M.classes[name] or M.models[name]
+    if not cls then error("pending definitions for an undeclared class " .. tostring(name), 2) end
+    rawset(cls, M.PENDING, module)
+  end
+end
+
+--- load_pending(cls): loads the definitions a class waits for (a no-op for one that has them).
+function M.load_pending(cls)
+  local module = rawget(cls, M.PENDING)
+  if module == nil then return end
+  require(module)
+  if rawget(cls, M.PENDING) ~= nil then
+    rawset(cls, M.PENDING, nil)
+    error(string.format("%s: the definitions module %s does not define it", tostring(cls.name), module), 0)
+  end
 end
 
 --- add_enum(name, members): a string enum that field annotations may name.

@@ -40,7 +40,13 @@ end
 local LAZY_FIELDS = { fields = true, field_map = true, values_mt = true, object_mt = true, fill = true,
                       table_defaults = true, field_index = true }
 
+local PENDING = registry.PENDING
+
 class_mt.__index = function(cls, k)
+  if rawget(cls, PENDING) then
+    registry.load_pending(cls)
+    return cls[k]
+  end
   if LAZY_FIELDS[k] and rawget(cls, LAZY) then
     M.finish(cls)
     return rawget(cls, k)
@@ -244,6 +250,36 @@ function M.declare(spec)
   return cls
 end
 
+
+--- define(cls, parts): the definitions of a declared class: parts.fields (a list, or a
+-- function returning one), post_init, inherit_post_init, check_kwargs, methods.
+local DEFINABLE = { fields = true, post_init = true, inherit_post_init = true, check_kwargs = true, methods = true }
+
+function M.define(cls, parts)
+  for k in pairs(parts) do
+    if not DEFINABLE[k] then
+      errors.raise("TypeError", string.format("define %s: unknown entry '%s'%s", cls.name, tostring(k),
+        type(k) == "string" and common.suggest(k, common.sorted_keys(DEFINABLE)) or ""))
+    end
+  end
+  if rawget(cls, "fields") then
+    errors.raise("ValueError", cls.name .. " is already defined")
+  end
+  local fields = parts.fields
+  if fields ~= nil and type(fields) ~= "table" and type(fields) ~= "function" then
+    errors.raise("TypeError", cls.name .. ": fields must be a list of field declarations (or a function returning"
+      .. " one), got " .. types().kind(fields))
+  end
+  rawset(cls, LAZY, fields or {})
+  if parts.post_init ~= nil then rawset(cls, "post_init", parts.post_init) end
+  if parts.inherit_post_init ~= nil then rawset(cls, "inherit_post_init", parts.inherit_post_init) end
+  if parts.check_kwargs ~= nil then rawset(cls, "check_kwargs", parts.check_kwargs) end
+  for k, v in pairs(parts.methods or {}) do rawset(cls, k, v) end
+  rawset(cls, registry.PENDING, nil)
+  forget_methods()
+  if not M.lazy then M.finish(cls) end
+  return cls
+end
 
 M.Base = Base
 M.class_mt = class_mt
