@@ -2,7 +2,6 @@
 -- (PeftConfig, PromptLearningConfig), as declared by PEFT's peft.config.
 local config = require "peft.config"
 local core = require "peft.core"
-local F = require "peft.fields"
 
 local M = {}
 
@@ -42,14 +41,17 @@ M.PromptLearningConfig = config.declare {
   parent = M.PeftConfig,
   is_prompt_learning = true,
   doc = "Base class of the prompt-learning methods (virtual tokens prepended to the input).",
-  fields = function() return {
-    { "num_virtual_tokens", "int", nil, "Number of virtual tokens to learn." },
-    { "token_dim", "int", nil, "Hidden embedding dimension of the base model." },
-    { "num_transformer_submodules", "Optional[int]", nil, "Number of transformer stacks (2 for encoder-decoder); derived from task_type when null." },
-    { "num_attention_heads", "Optional[int]", nil, "Number of attention heads of the base model." },
-    { "num_layers", "Optional[int]", nil, "Number of transformer layers of the base model." },
-    F.modules_to_save,
-  } end,
+  fields = function()
+    local F = require "peft.fields"
+    return {
+      { "num_virtual_tokens", "int", nil, "Number of virtual tokens to learn." },
+      { "token_dim", "int", nil, "Hidden embedding dimension of the base model." },
+      { "num_transformer_submodules", "Optional[int]", nil, "Number of transformer stacks (2 for encoder-decoder); derived from task_type when null." },
+      { "num_attention_heads", "Optional[int]", nil, "Number of attention heads of the base model." },
+      { "num_layers", "Optional[int]", nil, "Number of transformer layers of the base model." },
+      F.modules_to_save,
+    }
+  end,
 }
 
 return M

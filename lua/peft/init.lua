@@ -156,7 +156,13 @@ local model_mt = {
   __index = function(m, k)
     if rawget(m, registry.PENDING) then
       registry.load_pending(m)
-      return rawget(m, k)
+      return m[k]
+    end
+    if k == "layer_name_set" then -- the layer names as a set, made on first use
+      local set = {}
+      for _, n in ipairs(rawget(m, "layer_names") or {}) do set[n] = true end
+      rawset(m, k, set)
+      return set
     end
   end,
 }
@@ -194,12 +200,6 @@ local function check_model_spec(spec, what)
   end
 end
 
-local function set_layer_names(m)
-  local set = {}
-  for _, n in ipairs(rawget(m, "layer_names") or {}) do set[n] = true end
-  rawset(m, "layer_name_set", set)
-end
-
 function M.declare_model(spec)
   if type(spec) ~= "table" or type(spec.name) ~= "string" then
     errors.raise("TypeError", "declare_model expects { name = string, prefix = string }")
@@ -207,7 +207,6 @@ function M.declare_model(spec)
   check_model_spec(spec, "declare_model")
   local m = setmetatable({ kind = "model" }, model_mt)
   for k, v in pairs(spec) do m[k] = v end
-  set_layer_names(m)
   registry.add_model(m)
   return m
 end
@@ -228,7 +227,7 @@ function M.define(name, parts)
   end
   check_model_spec(parts, "define " .. name)
   for k, v in pairs(parts) do rawset(m, k, v) end
-  set_layer_names(m)
+  rawset(m, "layer_name_set", nil)
   rawset(m, registry.PENDING, nil)
   return m
 end

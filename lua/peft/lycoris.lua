@@ -8,16 +8,9 @@ local peft = require "peft"
 
 local M = {}
 
-M.LycorisConfig = peft.declare_config {
-  name = "LycorisConfig",
-  doc = "Base class of the LyCORIS family of adapters (LoHa, LoKr).",
-  fields = function() return {
-    { "rank_pattern", "Optional[dict]", {},
-      "Per-module rank overrides: module name or regex -> rank used instead of r." },
-    { "alpha_pattern", "Optional[dict]", {},
-      "Per-module alpha overrides: module name or regex -> alpha used instead of alpha." },
-  } end,
-}
+-- declared with LoHa, the first LyCORIS method to run (the method files declare what
+-- start-up needs; this module is loaded with their definitions)
+M.LycorisConfig = peft.LycorisConfig
 
 --- fields(display, rank_help, middle, init_weights) -> the field list of a LyCORIS config:
 -- the fields LoHa and LoKr both declare (PEFT repeats them in each class, which keeps them

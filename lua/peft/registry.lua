@@ -19,6 +19,9 @@ M.classes = {} -- name -> class (configs, helper configs, base classes)
 M.order = {}   -- class names in declaration order
 M.models = {}  -- name -> model class
 M.enums = {}   -- name -> list of members
+-- bumped by every addition and roll-back: what caches a look-up of the names above
+-- (peft.config.field's resolved annotation names) starts again when it changes
+M.generation = 0
 
 -- The definitions of a class (a config's fields and rules, a model class's model side) may
 -- come after its declaration, from a module loaded when the class is first used: the
@@ -64,12 +67,14 @@ function M.rollback(mark)
     undo()
   end
   core.rollback(mark.types, mark.methods)
+  M.generation = M.generation + 1
   close()
 end
 
 --- add_class(cls): a new class in the namespace (the caller checks the name is free).
 function M.add_class(cls)
   local name = cls.name
+  M.generation = M.generation + 1
   M.classes[name] = cls
   M.order[#M.order + 1] = name
   M.record(function()
@@ -111,6 +116,7 @@ end
 --- add_enum(name, members): a string enum that field annotations may name.
 function M.add_enum(name, members)
   local old = M.enums[name]
+  M.generation = M.generation + 1
   M.enums[name] = members
   M.record(function() M.enums[name] = old end)
 end

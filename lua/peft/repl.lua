@@ -3,6 +3,7 @@
 -- calls setup() once, then print(...) for every result and complete(word)
 -- for every <TAB>.
 local peft = require "peft"
+local registry = require "peft.registry"
 local core = peft.core
 local config = peft.config
 local types = peft.types
@@ -257,6 +258,7 @@ local function identifiers_of(v, with_methods)
     for k in pairs(config.Base) do add(k) end
     local c = v:get_class()
     while c do
+      registry.load_pending(c)
       for k, x in pairs(c) do if type(x) == "function" then add(k) end end
       c = rawget(c, "parent")
     end
@@ -267,6 +269,7 @@ local function identifiers_of(v, with_methods)
   if config.is_class(v) then
     local c = v
     while c do
+      registry.load_pending(c)
       for k in pairs(c) do add(k) end
       c = rawget(c, "parent")
     end

@@ -5,7 +5,20 @@ local core = require "peft.core"
 local errors = require "peft.errors"
 local registry = require "peft.registry"
 local common = require "peft.config.common"
-local field = require "peft.config.field"
+-- peft.config.field (finishing a class) and peft.config.methods (what classes and objects
+-- can do) are loaded on first use, not at start-up
+local field_module
+local function field()
+  field_module = field_module or require "peft.config.field"
+  return field_module
+end
+local methods_loaded = false
+local function load_methods()
+  if not methods_loaded then
+    methods_loaded = true
+    require "peft.config.methods"
+  end
+end
 -- peft.types is not needed at start-up: it is loaded on first use
 local types_module
 local function types()
@@ -53,11 +66,13 @@ class_mt.__index = function(cls, k)
   end
   local p = rawget(cls, "parent")
   while p do
+    if rawget(p, PENDING) then registry.load_pending(p) end
     local v = rawget(p, k)
     if v ~= nil then return v end
     p = rawget(p, "parent")
   end
   if classmethods[k] then return bind(cls, classmethods[k]) end
+  load_methods()
   return Base[k]
 end
 class_mt.__call = function(cls, args) return cls.new(args) end
@@ -136,6 +151,7 @@ local FILL_NULLABLE = core.FILL.NULLABLE -- null passes
 function M.finish(cls)
   local specs = rawget(cls, LAZY)
   if specs == nil then return cls end
+  load_methods() -- a finished class makes objects: they need their methods
   rawset(cls, LAZY, nil)
   local name, parent = cls.name, rawget(cls, "parent")
   local ok, err = pcall(function()
@@ -153,7 +169,7 @@ function M.finish(cls)
       error(name .. ": fields must be a list of field declarations, got " .. types().kind(list), 0)
     end
     for i, fs in ipairs(list) do
-      local f = field.normalise(cls, fs, i)
+      local f = field().normalise(cls, fs, i)
       if own[f.name] then error(name .. ": field '" .. f.name .. "' declared twice", 0) end
       own[f.name] = f
       if map[f.name] then
@@ -185,7 +201,7 @@ function M.finish(cls)
       codes[i] = code
       if type(f.default) ~= "table" then
         defaults[i] = f.default
-      elseif not field.lazy_default(f) then
+      elseif not field().lazy_default(f) then
         table_defaults[#table_defaults + 1] = i
       end
     end
@@ -231,7 +247,7 @@ function M.declare(spec)
     parent = parent,
     kind = spec.kind or (parent and parent.kind) or "config",
     doc = spec.doc or (parent and parent.doc) or "",
-    peft_type = spec.peft_type or (parent and parent.peft_type),
+    peft_type = spec.peft_type or (parent and rawget(parent, "peft_type")), -- (a nil is not looked up)
     is_prompt_learning = prompt and true or false,
     is_adaption_prompt = adaption and true or false,
     post_init = spec.post_init,
@@ -246,7 +262,6 @@ function M.declare(spec)
   if not M.lazy then M.finish(cls) end
 
   registry.add_class(cls)
-  registry.record(field.forget_resolved)
   return cls
 end
 

@@ -23,17 +23,9 @@ local classes = registry.classes
 -- named-type resolution (enums and nested config classes) ---------------
 
 local enums = registry.enums -- name -> { list of members }
-local resolvers = {}
-
---- Declares a string enum usable in field annotations (PromptTuningInit...).
-function M.declare_enum(name, members)
-  registry.add_enum(name, members)
-  resolvers[name] = nil
-  registry.record(M.forget_resolved)
-end
-
---- Forgets the resolved names (a class or enum was added or rolled back).
-function M.forget_resolved() resolvers = {} end
+-- resolved names, kept while the registry's generation stays the same (no class or enum
+-- added or rolled back since)
+local resolvers, generation = {}, registry.generation
 
 local function enum_members(name)
   if name == "PeftType" then return core.types() end
@@ -43,6 +35,7 @@ end
 M.enum_members = enum_members
 
 local function resolve(name)
+  if generation ~= registry.generation then resolvers, generation = {}, registry.generation end
   local r = resolvers[name]
   if r then return r end
   local members = enum_members(name)

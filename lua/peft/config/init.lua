@@ -38,10 +38,7 @@
 local core = require "peft.core"
 local registry = require "peft.registry"
 local common = require "peft.config.common"
-local field = require "peft.config.field"
 local class = require "peft.config.class"
-local object = require "peft.config.object"
-require "peft.config.methods"
 
 local M = {}
 
@@ -60,11 +57,11 @@ M.sorted_keys = common.sorted_keys
 M.same = common.same
 M.is_config = common.is_config
 
-M.declare_enum = field.declare_enum
-M.enum_members = field.enum_members
-M.resolve = field.resolve
-M.check_field = field.check
-M.value_error = field.value_error
+--- declare_enum(name, members): a string enum that field annotations may name
+-- (PromptTuningInit...).
+function M.declare_enum(name, members)
+  registry.add_enum(name, members)
+end
 
 M.declare = class.declare
 M.finish = class.finish
@@ -73,13 +70,29 @@ M.is_class = class.is_class
 M.Base = class.Base
 M.class_mt = class.class_mt
 
-M.construct = object.construct
-M.new = object.new
+-- what the start-up scripts do not need is looked up on first use: the values of fields
+-- (peft.config.field) and objects (peft.config.object)
+local ON_USE = {
+  enum_members = { "peft.config.field", "enum_members" },
+  resolve = { "peft.config.field", "resolve" },
+  check_field = { "peft.config.field", "check" },
+  value_error = { "peft.config.field", "value_error" },
+  construct = { "peft.config.object", "construct" },
+  new = { "peft.config.object", "new" },
+}
 
 --- lazy: while true (the built-in start-up scripts), declarations are
 -- finished on first use of the class
 setmetatable(M, {
-  __index = function(_, k) if k == "lazy" then return class.lazy end end,
+  __index = function(t, k)
+    if k == "lazy" then return class.lazy end
+    local where = ON_USE[k]
+    if where then
+      local v = require(where[1])[where[2]]
+      rawset(t, k, v)
+      return v
+    end
+  end,
   __newindex = function(t, k, v) if k == "lazy" then class.lazy = v else rawset(t, k, v) end end,
 })
 

@@ -1,12 +1,29 @@
 -- AdaLoRA: LoRA whose rank budget is reallocated across layers during training.
 local peft = require "peft"
-local rules = require "peft.rules"
 
 local AdaLoraConfig = peft.declare_config {
   name = "AdaLoraConfig",
-  parent = require "peft.methods.lora",
+  parent = peft.LoraConfig,
   peft_type = peft.PeftType.ADALORA,
   doc = "AdaLoRA: LoRA whose rank budget is reallocated across layers during training.",
+}
+
+local AdaLoraModel = peft.declare_model { name = "AdaLoraModel", prefix = "lora_", display = "AdaLoRA" }
+
+peft.register_peft_method {
+  name = "adalora",
+  config_cls = AdaLoraConfig,
+  model_cls = AdaLoraModel,
+  prefix = "lora_",
+  is_mixed_compatible = true,
+  shares_prefix_with = "lora",
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local rules = require "peft.rules"
+
+peft.define("AdaLoraConfig", {
   fields = function() return {
     -- replaces LoraConfig's rank_pattern (there: {} by default)
     { "rank_pattern", "Optional[dict]", nil,
@@ -47,7 +64,7 @@ local AdaLoraConfig = peft.declare_config {
         total, self.tfinal, total - self.tfinal, self.tinit)
     end
   end,
-}
+})
 
 -- AdaLoraModel: per layer the SVD triplet lora_A (right vectors), lora_E (singular values) and
 -- lora_B (left vectors) of rank init_r, and ranknum, a frozen parameter holding the rank that is
@@ -168,8 +185,7 @@ local function tuner_shapes(plan, adapter)
   return shapes
 end
 
-local AdaLoraModel = peft.declare_model {
-  name = "AdaLoraModel", prefix = "lora_", display = "AdaLoRA",
+peft.define("AdaLoraModel", {
   layer_names = { "lora_A", "lora_B", "lora_E", "lora_embedding_A", "lora_embedding_B" },
   targets = "adalora",
   prepare = function(plan, cfg, ctx)
@@ -224,15 +240,4 @@ local AdaLoraModel = peft.declare_model {
     end
     return out
   end,
-}
-
-peft.register_peft_method {
-  name = "adalora",
-  config_cls = AdaLoraConfig,
-  model_cls = AdaLoraModel,
-  prefix = "lora_",
-  is_mixed_compatible = true,
-  shares_prefix_with = "lora",
-}
-
-return AdaLoraConfig
+})

@@ -1,12 +1,28 @@
 -- AdaMSS: adaptive multi-subspace low-rank adaptation.
 local peft = require "peft"
-local F = require "peft.fields"
 
 local AdamssConfig = peft.declare_config {
   name = "AdamssConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.ADAMSS,
   doc = "AdaMSS: adaptive multi-subspace low-rank adaptation.",
+}
+
+local AdamssModel = peft.declare_model { name = "AdamssModel", prefix = "adamss_", display = "AdaMSS" }
+
+peft.register_peft_method {
+  name = "adamss",
+  config_cls = AdamssConfig,
+  model_cls = AdamssModel,
+  prefix = "adamss_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+
+peft.define("AdamssConfig", {
   fields = function() return {
     { "r", "int", 100,
       "Number of singular vectors kept from each weight's SVD before it is split into subspaces." },
@@ -71,7 +87,7 @@ local AdamssConfig = peft.declare_config {
     -- PEFT also checks that scikit-learn can be imported (a Python
     -- dependency of the method); nothing to check here.
   end,
-}
+})
 
 -- AdamssModel: per nn.Linear the right singular vectors of its weight (with the bias as an extra
 -- column) as the persistent buffer adamss_newB (r', in [+1]), r' = min(r, out, in [+1]); the output
@@ -85,8 +101,7 @@ local AdamssConfig = peft.declare_config {
 -- (one row each).
 local t = peft.tuner
 
-local AdamssModel = peft.declare_model {
-  name = "AdamssModel", prefix = "adamss_", display = "AdaMSS",
+peft.define("AdamssModel", {
   layer_names = { "adamss_A", "adamss_B" },
   targets = "adamss",
   kinds = { linear = true },
@@ -136,14 +151,4 @@ local AdamssModel = peft.declare_model {
     ctx.r = rr
     return out
   end,
-}
-
-peft.register_peft_method {
-  name = "adamss",
-  config_cls = AdamssConfig,
-  model_cls = AdamssModel,
-  prefix = "adamss_",
-  is_mixed_compatible = false,
-}
-
-return AdamssConfig
+})

@@ -7,6 +7,22 @@ local AdaptionPromptConfig = peft.declare_config {
   peft_type = peft.PeftType.ADAPTION_PROMPT,
   is_adaption_prompt = true,
   doc = "Adaption prompt (LLaMA-Adapter): gated learnable prompts in the top attention layers.",
+}
+
+local AdaptionPromptModel = peft.declare_model { name = "AdaptionPromptModel", prefix = "adaption_prompt_", display = WHO }
+
+peft.register_peft_method {
+  name = "adaption_prompt",
+  config_cls = AdaptionPromptConfig,
+  model_cls = AdaptionPromptModel,
+  prefix = "adaption_prompt_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+
+peft.define("AdaptionPromptConfig", {
   fields = function() return {
     { "target_modules", "str", nil,
       "Name of the attention submodules that get prompts; chosen from the model type when null." },
@@ -17,7 +33,7 @@ local AdaptionPromptConfig = peft.declare_config {
   } end,
   -- PEFT's __post_init__ only sets peft_type; is_adaption_prompt is the
   -- class flag above.
-}
+})
 
 -- AdaptionPromptModel: the last adapter_layers modules named target_modules (the attention
 -- modules by default) are wrapped, each getting a prompt [1, adapter_len, hidden_size] and a
@@ -44,8 +60,7 @@ local function last(list, n)
   return out
 end
 
-local AdaptionPromptModel = peft.declare_model {
-  name = "AdaptionPromptModel", prefix = "adaption_prompt_", display = WHO,
+peft.define("AdaptionPromptModel", {
   build = function(plan, cfg, ctx)
     local mt = plan.base.model_type
     local spec = MODEL_TYPES[mt]
@@ -118,14 +133,4 @@ local AdaptionPromptModel = peft.declare_model {
       entry.modules[#entry.modules + 1] = { module = m }
     end
   end,
-}
-
-peft.register_peft_method {
-  name = "adaption_prompt",
-  config_cls = AdaptionPromptConfig,
-  model_cls = AdaptionPromptModel,
-  prefix = "adaption_prompt_",
-  is_mixed_compatible = false,
-}
-
-return AdaptionPromptConfig
+})

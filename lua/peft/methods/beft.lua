@@ -1,34 +1,14 @@
 -- BEFT: bias-efficient fine-tuning of selected bias terms.
 local peft = require "peft"
-local F = require "peft.fields"
 
 local BeftConfig = peft.declare_config {
   name = "BeftConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.BEFT,
   doc = "BEFT: bias-efficient fine-tuning of selected bias terms.",
-  fields = function() return {
-    F.target_modules,
-    F.modules_to_save,
-    { "init_weights", "bool", true,
-      "Whether to apply BEFT's own initialisation to its vectors (turning this off is discouraged)." },
-  } end,
-  -- PEFT's __post_init__ only turns target_modules into a set (set = true).
 }
 
--- BeftModel: one trainable bias row per targeted Linear (PEFT's beft/model.py _create_new_module;
--- layer.py BeftLayer.update_layer).
-local t = peft.tuner
-
-local BeftModel = peft.declare_model {
-  name = "BeftModel", prefix = "beft_", display = "BEFT",
-  layer_names = { "beft_bias" },
-  targets = "beft",
-  layer = function(cfg, m, ctx)
-    if m.kind ~= "linear" then t.refuse_kind("BEFT", m, "only torch.nn.Linear", "TypeError") end
-    return { t.param("beft_bias", ctx.adapter, { 1, m.out_features }) }
-  end,
-}
+local BeftModel = peft.declare_model { name = "BeftModel", prefix = "beft_", display = "BEFT" }
 
 peft.register_peft_method {
   name = "beft",
@@ -38,4 +18,29 @@ peft.register_peft_method {
   is_mixed_compatible = true,
 }
 
-return BeftConfig
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+
+peft.define("BeftConfig", {
+  fields = function() return {
+    F.target_modules,
+    F.modules_to_save,
+    { "init_weights", "bool", true,
+      "Whether to apply BEFT's own initialisation to its vectors (turning this off is discouraged)." },
+  } end,
+  -- PEFT's __post_init__ only turns target_modules into a set (set = true).
+})
+
+-- BeftModel: one trainable bias row per targeted Linear (PEFT's beft/model.py _create_new_module;
+-- layer.py BeftLayer.update_layer).
+local t = peft.tuner
+
+peft.define("BeftModel", {
+  layer_names = { "beft_bias" },
+  targets = "beft",
+  layer = function(cfg, m, ctx)
+    if m.kind ~= "linear" then t.refuse_kind("BEFT", m, "only torch.nn.Linear", "TypeError") end
+    return { t.param("beft_bias", ctx.adapter, { 1, m.out_features }) }
+  end,
+})

@@ -1,13 +1,29 @@
 -- BOFT: butterfly-factorised orthogonal fine-tuning.
 local peft = require "peft"
-local F = require "peft.fields"
-local rules = require "peft.rules"
 
 local BOFTConfig = peft.declare_config {
   name = "BOFTConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.BOFT,
   doc = "BOFT: butterfly-factorised orthogonal fine-tuning.",
+}
+
+local BOFTModel = peft.declare_model { name = "BOFTModel", prefix = "boft_", display = "BOFT" }
+
+peft.register_peft_method {
+  name = "boft",
+  config_cls = BOFTConfig,
+  model_cls = BOFTModel,
+  prefix = "boft_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+local rules = require "peft.rules"
+
+peft.define("BOFTConfig", {
   fields = function() return {
     { "boft_block_size", "int", 4,
       "Size of each orthogonal block; set this or boft_block_num, and leave the other 0." },
@@ -41,7 +57,7 @@ local BOFTConfig = peft.declare_config {
         .. " and boft_block_num=%s", require("peft.types").repr(size), require("peft.types").repr(num))
     end
   end,
-}
+})
 
 -- BOFTModel: per adapted Linear or Conv2d the butterfly factors boft_R (factors, blocks, b, b), the
 -- scale boft_s and a non-persistent permutation buffer boft_P (PEFT's boft/layer.py
@@ -133,19 +149,8 @@ local function boft_layer(cfg, m, ctx)
   return out
 end
 
-local BOFTModel = peft.declare_model {
-  name = "BOFTModel", prefix = "boft_", display = "BOFT",
+peft.define("BOFTModel", {
   layer_names = { "boft_R", "boft_s" },
   targets = "lora",
   layer = boft_layer,
-}
-
-peft.register_peft_method {
-  name = "boft",
-  config_cls = BOFTConfig,
-  model_cls = BOFTModel,
-  prefix = "boft_",
-  is_mixed_compatible = false,
-}
-
-return BOFTConfig
+})

@@ -5,14 +5,30 @@
 -- load. cfg:migrate() gives the equivalent MissConfig, doing to the config
 -- what PEFT's scripts/convert-bone-to-miss.py does: only peft_type changes.
 local peft = require "peft"
-local F = require "peft.fields"
-local rules = require "peft.rules"
 
 local BoneConfig = peft.declare_config {
   name = "BoneConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.BONE,
   doc = "Bone: block-affine adaptation (removed in PEFT 0.19, replaced by MiSS).",
+}
+
+local BoneModel = peft.declare_model { name = "BoneModel", prefix = "bone_", display = "Bone" }
+
+peft.register_peft_method {
+  name = "bone",
+  config_cls = BoneConfig,
+  model_cls = BoneModel,
+  prefix = "bone_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+local rules = require "peft.rules"
+
+peft.define("BoneConfig", {
   fields = function() return {
     { "r", "int", 64,
       "Block size of the Bone update (an even value is needed by the default initialisation)." },
@@ -37,7 +53,7 @@ local BoneConfig = peft.declare_config {
     -- (miss_dropout, mini_r) take their defaults. Unknown keys kept from a
     -- file stay unknown keys of the new config.
     migrate = function(self)
-      local MissConfig = require "peft.methods.miss"
+      local MissConfig = peft.MissConfig
       local extra = self:extra()
       local d = self:to_dict()
       for k in pairs(extra) do d[k] = nil end
@@ -45,26 +61,15 @@ local BoneConfig = peft.declare_config {
       return peft.config.construct(MissConfig, d, { extra = extra })
     end,
   },
-}
+})
 
 -- BoneModel: PEFT at the commit this runtime follows has no Bone any more; it fails on the
 -- config already (KeyError 'BONE' from PEFT_TYPE_TO_CONFIG_MAPPING), so get_peft_model refuses
 -- every Bone config the same way and points to MiSS.
-local BoneModel = peft.declare_model {
-  name = "BoneModel", prefix = "bone_", display = "Bone",
+peft.define("BoneModel", {
   build = function(plan, cfg, ctx)
     peft.tuner.refuse("KeyError", "'BONE': Bone was removed from PEFT in v0.19.0 and PEFT no longer knows this "
       .. "peft_type, so it cannot build this adapter; MiSS is its successor: convert the config with "
       .. "cfg:migrate() or `peft migrate PATH` (only peft_type changes) and plan the MissConfig instead")
   end,
-}
-
-peft.register_peft_method {
-  name = "bone",
-  config_cls = BoneConfig,
-  model_cls = BoneModel,
-  prefix = "bone_",
-  is_mixed_compatible = false,
-}
-
-return BoneConfig
+})

@@ -1,13 +1,29 @@
 -- C3A: circular-convolution adaptation with block-circulant updates.
 local peft = require "peft"
-local F = require "peft.fields"
-local rules = require "peft.rules"
 
 local C3AConfig = peft.declare_config {
   name = "C3AConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.C3A,
   doc = "C3A: circular-convolution adaptation with block-circulant updates.",
+}
+
+local C3AModel = peft.declare_model { name = "C3AModel", prefix = "c3a_", display = "C3A" }
+
+peft.register_peft_method {
+  name = "c3a",
+  config_cls = C3AConfig,
+  model_cls = C3AModel,
+  prefix = "c3a_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+local rules = require "peft.rules"
+
+peft.define("C3AConfig", {
   fields = function() return {
     { "block_size", "int", 256,
       "Size of the circulant blocks; must divide both the input and output size of every targeted layer." },
@@ -25,14 +41,13 @@ local C3AConfig = peft.declare_config {
   post_init = function(self, chk)
     rules.regex_excludes_layers(self, chk)
   end,
-}
+})
 
 -- C3AModel: one block-circulant kernel per Linear (PEFT's c3a/model.py _create_and_replace,
 -- _create_new_module; layer.py C3ALayer.update_layer).
 local t = peft.tuner
 
-local C3AModel = peft.declare_model {
-  name = "C3AModel", prefix = "c3a_", display = "C3A",
+peft.define("C3AModel", {
   layer_names = { "c3a_kernel" },
   targets = "c3a",
   layer = function(cfg, m, ctx)
@@ -63,14 +78,4 @@ local C3AModel = peft.declare_model {
     end
     return { t.param("c3a_kernel", ctx.adapter, { fout // b, fin // b, b }) }
   end,
-}
-
-peft.register_peft_method {
-  name = "c3a",
-  config_cls = C3AConfig,
-  model_cls = C3AModel,
-  prefix = "c3a_",
-  is_mixed_compatible = false,
-}
-
-return C3AConfig
+})

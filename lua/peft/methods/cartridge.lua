@@ -6,6 +6,22 @@ local CartridgeConfig = peft.declare_config {
   parent = peft.PromptLearningConfig,
   peft_type = peft.PeftType.CARTRIDGE,
   doc = "Cartridge: a trained KV-cache prefix that stands in for a long context.",
+}
+
+local CartridgeEncoder = peft.declare_model { name = "CartridgeEncoder", prefix = "cartridge_", display = "Cartridge" }
+
+peft.register_peft_method {
+  name = "cartridge",
+  config_cls = CartridgeConfig,
+  model_cls = CartridgeEncoder,
+  prefix = "cartridge_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+
+peft.define("CartridgeConfig", {
   fields = function() return {
     { "num_frozen_tokens", "int", 1,
       "Leading virtual tokens kept frozen (an attention sink); between 0 and num_virtual_tokens.",
@@ -18,7 +34,7 @@ local CartridgeConfig = peft.declare_config {
       chk.fail_value("num_frozen_tokens", "must not exceed num_virtual_tokens (%d)", nvt)
     end
   end,
-}
+})
 
 -- CartridgeEncoder: a key/value prefix like prefix tuning's, [tokens, num_layers * 2 *
 -- token_dim], split into the first num_frozen_tokens rows (created frozen) and the rest
@@ -33,8 +49,7 @@ local function width(d)
   return d.num_layers * 2 * d.token_dim
 end
 
-local CartridgeEncoder = peft.declare_model {
-  name = "CartridgeEncoder", prefix = "cartridge_", display = "Cartridge",
+peft.define("CartridgeEncoder", {
   encoder = function(cfg, ctx)
     local n = t.get(cfg, "num_virtual_tokens")
     if n == nil then
@@ -57,14 +72,4 @@ local CartridgeEncoder = peft.declare_model {
   saved_prompt = function(cfg, ctx)
     return { { key = "prompt_embeddings", shape = { cfg.num_virtual_tokens, width(ctx.dims) } } }
   end,
-}
-
-peft.register_peft_method {
-  name = "cartridge",
-  config_cls = CartridgeConfig,
-  model_cls = CartridgeEncoder,
-  prefix = "cartridge_",
-  is_mixed_compatible = false,
-}
-
-return CartridgeConfig
+})

@@ -1,6 +1,26 @@
 -- CPT: context-aware prompt tuning for few-shot causal language modelling.
 local peft = require "peft"
 
+local CPTConfig = peft.declare_config {
+  name = "CPTConfig",
+  parent = peft.PromptLearningConfig,
+  peft_type = peft.PeftType.CPT,
+  doc = "CPT: context-aware prompt tuning for few-shot causal language modelling.",
+}
+
+local CPTEmbedding = peft.declare_model { name = "CPTEmbedding", prefix = "cpt_", display = "CPT" }
+
+peft.register_peft_method {
+  name = "cpt",
+  config_cls = CPTConfig,
+  model_cls = CPTEmbedding,
+  prefix = "cpt_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+
 local array_mt = peft.core.json_array_mt
 
 local function ones(n)
@@ -9,11 +29,7 @@ local function ones(n)
   return out
 end
 
-local CPTConfig = peft.declare_config {
-  name = "CPTConfig",
-  parent = peft.PromptLearningConfig,
-  peft_type = peft.PeftType.CPT,
-  doc = "CPT: context-aware prompt tuning for few-shot causal language modelling.",
+peft.define("CPTConfig", {
   fields = function() return {
     { "cpt_token_ids", "Optional[list[int]]", nil,
       "Token ids of the context prompt; [0] when null. Their count sets num_virtual_tokens." },
@@ -57,15 +73,14 @@ local CPTConfig = peft.declare_config {
       end
     end
   end,
-}
+})
 
 -- CPTEmbedding: a frozen copy of the context tokens' word embeddings (when training; a
 -- fresh embedding of token_dim in inference mode) and a trainable delta of the same rows
 -- (PEFT's cpt/model.py CPTEmbedding.__init__); saved as their sum, [tokens, token_dim].
 local t = peft.tuner
 
-local CPTEmbedding = peft.declare_model {
-  name = "CPTEmbedding", prefix = "cpt_", display = "CPT",
+peft.define("CPTEmbedding", {
   encoder = function(cfg, ctx)
     local d = ctx.dims
     local n = t.int_field(cfg, "num_virtual_tokens", "CPT")
@@ -94,14 +109,4 @@ local CPTEmbedding = peft.declare_model {
   saved_prompt = function(cfg, ctx)
     return { { key = "prompt_embeddings", shape = { cfg.num_virtual_tokens, ctx.dims.token_dim } } }
   end,
-}
-
-peft.register_peft_method {
-  name = "cpt",
-  config_cls = CPTConfig,
-  model_cls = CPTEmbedding,
-  prefix = "cpt_",
-  is_mixed_compatible = false,
-}
-
-return CPTConfig
+})

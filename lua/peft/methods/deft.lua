@@ -1,13 +1,29 @@
 -- DEFT: decomposed efficient fine-tuning.
 local peft = require "peft"
-local F = require "peft.fields"
-local rules = require "peft.rules"
 
 local DeftConfig = peft.declare_config {
   name = "DeftConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.DEFT,
   doc = "DEFT: decomposed efficient fine-tuning.",
+}
+
+local DeftModel = peft.declare_model { name = "DeftModel", prefix = "deft_", display = "DeFT" }
+
+peft.register_peft_method {
+  name = "deft",
+  config_cls = DeftConfig,
+  model_cls = DeftModel,
+  prefix = "deft_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+local rules = require "peft.rules"
+
+peft.define("DeftConfig", {
   fields = function() return {
     { "r", "int", 8,
       "Rank of the learned projection direction P and injection matrix R." },
@@ -36,15 +52,14 @@ local DeftConfig = peft.declare_config {
     -- decomposition_method ('relu' or 'qr') is enforced by its Literal type.
     rules.layer_selection(self, chk)
   end,
-}
+})
 
 -- DeftModel: per layer a projection direction deft_P (out, r) and, unless para, an injection
 -- matrix deft_R (r, in), r capped at out_features (PEFT's deft/model.py _create_new_module,
 -- deft/layer.py DeftLayer.update_layer). Conv1D's features come from its [in, out] weight.
 local t = peft.tuner
 
-local DeftModel = peft.declare_model {
-  name = "DeftModel", prefix = "deft_", display = "DeFT",
+peft.define("DeftModel", {
   layer_names = { "deft_P", "deft_R" },
   targets = "lora",
   kinds = { linear = true, conv1d = true },
@@ -59,14 +74,4 @@ local DeftModel = peft.declare_model {
     if cfg.para ~= true then out[#out + 1] = t.param("deft_R", ctx.adapter, { r, m.in_features }) end
     return out
   end,
-}
-
-peft.register_peft_method {
-  name = "deft",
-  config_cls = DeftConfig,
-  model_cls = DeftModel,
-  prefix = "deft_",
-  is_mixed_compatible = false,
-}
-
-return DeftConfig
+})

@@ -1,13 +1,29 @@
 -- DeLoRA: decoupled low-rank adaptation with a bounded, normalised update.
 local peft = require "peft"
-local F = require "peft.fields"
-local rules = require "peft.rules"
 
 local DeloraConfig = peft.declare_config {
   name = "DeloraConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.DELORA,
   doc = "DeLoRA: decoupled low-rank adaptation with a bounded, normalised update.",
+}
+
+local DeloraModel = peft.declare_model { name = "DeloraModel", prefix = "delora_", display = "DeLoRA" }
+
+peft.register_peft_method {
+  name = "delora",
+  config_cls = DeloraConfig,
+  model_cls = DeloraModel,
+  prefix = "delora_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+local rules = require "peft.rules"
+
+peft.define("DeloraConfig", {
   fields = function() return {
     { "r", "int", 8, "Rank of the DeLoRA update (a positive integer)." },
     { "delora_lambda", "int", 15,
@@ -34,7 +50,7 @@ local DeloraConfig = peft.declare_config {
       chk.fail_value("r", "must be a positive integer")
     end
   end,
-}
+})
 
 -- DeloraModel: low-rank A and B, a learned norm bound lambda, and the persistent buffer of the
 -- base weight's column norms (PEFT's delora/model.py _create_and_replace, _create_new_module;
@@ -50,8 +66,7 @@ local function pattern_dict(cfg, key)
   return v
 end
 
-local DeloraModel = peft.declare_model {
-  name = "DeloraModel", prefix = "delora_", display = "DeLoRA",
+peft.define("DeloraModel", {
   layer_names = { "delora_A", "delora_B", "delora_lambda" },
   targets = "lora",
   layer = function(cfg, m, ctx)
@@ -69,14 +84,4 @@ local DeloraModel = peft.declare_model {
     return { t.param("delora_A", a, { r, m.in_features }), t.param("delora_B", a, { m.out_features, r }),
              t.param("delora_lambda", a, { 1 }), t.buffer("delora_w_norm", a, { m.in_features }, true) }
   end,
-}
-
-peft.register_peft_method {
-  name = "delora",
-  config_cls = DeloraConfig,
-  model_cls = DeloraModel,
-  prefix = "delora_",
-  is_mixed_compatible = false,
-}
-
-return DeloraConfig
+})

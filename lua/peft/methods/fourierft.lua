@@ -1,13 +1,29 @@
 -- FourierFT: learns a sparse set of spectral coefficients per layer.
 local peft = require "peft"
-local F = require "peft.fields"
-local rules = require "peft.rules"
 
 local FourierFTConfig = peft.declare_config {
   name = "FourierFTConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.FOURIERFT,
   doc = "FourierFT: learns a sparse set of spectral coefficients per layer.",
+}
+
+local FourierFTModel = peft.declare_model { name = "FourierFTModel", prefix = "fourierft_", display = "FourierFT" }
+
+peft.register_peft_method {
+  name = "fourierft",
+  config_cls = FourierFTConfig,
+  model_cls = FourierFTModel,
+  prefix = "fourierft_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+local rules = require "peft.rules"
+
+peft.define("FourierFTConfig", {
   fields = function() return {
     { "n_frequency", "int", 1000,
       "Number of trainable spectral coefficients per adapted weight (at most d*d for a d-by-d weight)." },
@@ -31,14 +47,13 @@ local FourierFTConfig = peft.declare_config {
   post_init = function(self, chk)
     rules.layer_selection(self, chk)
   end,
-}
+})
 
 -- FourierFTModel: n_frequency trainable spectral coefficients per Linear or Conv1D (PEFT's
 -- fourierft/model.py _create_and_replace, _create_new_module; layer.py FourierFTLayer.update_layer).
 local t = peft.tuner
 
-local FourierFTModel = peft.declare_model {
-  name = "FourierFTModel", prefix = "fourierft_", display = "FourierFT",
+peft.define("FourierFTModel", {
   layer_names = { "fourierft_spectrum" },
   targets = "fourierft",
   layer = function(cfg, m, ctx)
@@ -59,14 +74,4 @@ local FourierFTModel = peft.declare_model {
     end
     return { t.param("fourierft_spectrum", ctx.adapter, { n }) }
   end,
-}
-
-peft.register_peft_method {
-  name = "fourierft",
-  config_cls = FourierFTConfig,
-  model_cls = FourierFTModel,
-  prefix = "fourierft_",
-  is_mixed_compatible = false,
-}
-
-return FourierFTConfig
+})

@@ -1,13 +1,29 @@
 -- FRoD: full-rank efficient adaptation via rotational degrees of freedom.
 local peft = require "peft"
-local F = require "peft.fields"
-local rules = require "peft.rules"
 
 local FrodConfig = peft.declare_config {
   name = "FrodConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.FROD,
   doc = "FRoD: full-rank efficient adaptation via rotational degrees of freedom.",
+}
+
+local FrodModel = peft.declare_model { name = "FrodModel", prefix = "frod_", display = "FRoD" }
+
+peft.register_peft_method {
+  name = "frod",
+  config_cls = FrodConfig,
+  model_cls = FrodModel,
+  prefix = "frod_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+local rules = require "peft.rules"
+
+peft.define("FrodConfig", {
   fields = function() return {
     F.target_modules,
     { "projection_prng_key", "int", 0,
@@ -40,7 +56,7 @@ local FrodConfig = peft.declare_config {
     rules.pattern_needs_layers(self, chk)
     -- sparse_rate is checked per field above.
   end,
-}
+})
 
 -- FrodModel: before any module is adapted, the Linear/Conv1D modules the config targets are grouped
 -- by role (the category: "self_attn_q_proj" for model.layers.0.self_attn.q_proj) and the model gets,
@@ -90,8 +106,7 @@ local function nnz_of(d, rate)
   return n
 end
 
-local FrodModel = peft.declare_model {
-  name = "FrodModel", prefix = "frod_", display = "FRoD",
+peft.define("FrodModel", {
   layer_names = { "frod_lambda_l", "frod_lambda_s_values" },
   targets = "frod",
   -- FrodModel._pre_injection_hook -> _init_frod_projections
@@ -161,14 +176,4 @@ local FrodModel = peft.declare_model {
     end
     return out
   end,
-}
-
-peft.register_peft_method {
-  name = "frod",
-  config_cls = FrodConfig,
-  model_cls = FrodModel,
-  prefix = "frod_",
-  is_mixed_compatible = false,
-}
-
-return FrodConfig
+})

@@ -1,12 +1,28 @@
 -- GLoRA: generalised LoRA with per-layer prompt, scale and shift modules.
 local peft = require "peft"
-local F = require "peft.fields"
 
 local GloraConfig = peft.declare_config {
   name = "GloraConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.GLORA,
   doc = "GLoRA: generalised LoRA with per-layer prompt, scale and shift modules.",
+}
+
+local GloraModel = peft.declare_model { name = "GloraModel", prefix = "glora_", display = "GLoRA" }
+
+peft.register_peft_method {
+  name = "glora",
+  config_cls = GloraConfig,
+  model_cls = GloraModel,
+  prefix = "glora_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+
+peft.define("GloraConfig", {
   fields = function() return {
     { "r", "int", 8, "Rank of the low-rank factors used by every path set to 'lora'." },
     F.target_modules,
@@ -24,7 +40,7 @@ local GloraConfig = peft.declare_config {
   -- PEFT's __post_init__ checks that config_A_B, config_C and config_D_E are
   -- among their allowed values; the Literal annotations already enforce that
   -- here (a wrong value is rejected naming the field and the allowed values).
-}
+})
 
 -- GloraModel: per layer five paths glora_A..glora_E, each a low-rank pair (Xd, Xu), a vector or
 -- scalar X, or a persistent buffer of zeros; C, D and E are real only on a layer with a bias
@@ -49,8 +65,7 @@ local function glora_path(attr, adapter, form, dims, r)
   return { t.buffer(attr .. "." .. adapter .. ".zeros", nil, dims.zeros, true) }
 end
 
-local GloraModel = peft.declare_model {
-  name = "GloraModel", prefix = "glora_", display = "GLoRA",
+peft.define("GloraModel", {
   layer_names = { "glora_A", "glora_B", "glora_C", "glora_D", "glora_E" },
   targets = "lora",
   kinds = { linear = true },
@@ -79,14 +94,4 @@ local GloraModel = peft.declare_model {
     ctx.r = r
     return out
   end,
-}
-
-peft.register_peft_method {
-  name = "glora",
-  config_cls = GloraConfig,
-  model_cls = GloraModel,
-  prefix = "glora_",
-  is_mixed_compatible = false,
-}
-
-return GloraConfig
+})

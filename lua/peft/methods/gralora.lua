@@ -1,12 +1,28 @@
 -- GraLoRA: granular LoRA that splits each weight into independently adapted blocks.
 local peft = require "peft"
-local F = require "peft.fields"
 
 local GraloraConfig = peft.declare_config {
   name = "GraloraConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.GRALORA,
   doc = "GraLoRA: granular LoRA that splits each weight into independently adapted blocks.",
+}
+
+local GraloraModel = peft.declare_model { name = "GraloraModel", prefix = "gralora_", display = "GraLoRA" }
+
+peft.register_peft_method {
+  name = "gralora",
+  config_cls = GraloraConfig,
+  model_cls = GraloraModel,
+  prefix = "gralora_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+
+peft.define("GraloraConfig", {
   fields = function() return {
     { "r", "int", 32, "Total GraLoRA rank, shared out over the gralora_k blocks (must be divisible by it)." },
     { "hybrid_r", "int", 0, "Extra rank given to a plain LoRA branch (Hybrid GraLoRA when > 0)." },
@@ -31,15 +47,14 @@ local GraloraConfig = peft.declare_config {
       chk.fail_value("r", "must be divisible by gralora_k (%d)", self.gralora_k)
     end
   end,
-}
+})
 
 -- GraloraModel: per layer the stacked block factors gralora_A (k, in/k, r) and gralora_B
 -- (k, r, out/k), plus a plain LoRA pair when hybrid_r > 0 (PEFT's gralora/model.py
 -- _create_new_module, gralora/layer.py GraloraLayer.update_layer).
 local t = peft.tuner
 
-local GraloraModel = peft.declare_model {
-  name = "GraloraModel", prefix = "gralora_", display = "GraLoRA",
+peft.define("GraloraModel", {
   layer_names = { "gralora_A", "gralora_B", "gralora_A_general", "gralora_B_general" },
   targets = "lora",
   kinds = { linear = true, conv1d = true },
@@ -70,14 +85,4 @@ local GraloraModel = peft.declare_model {
     ctx.r = r
     return out
   end,
-}
-
-peft.register_peft_method {
-  name = "gralora",
-  config_cls = GraloraConfig,
-  model_cls = GraloraModel,
-  prefix = "gralora_",
-  is_mixed_compatible = false,
-}
-
-return GraloraConfig
+})

@@ -1,13 +1,29 @@
 -- HiRA: Hadamard high-rank adaptation.
 local peft = require "peft"
-local F = require "peft.fields"
-local rules = require "peft.rules"
 
 local HiraConfig = peft.declare_config {
   name = "HiraConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.HIRA,
   doc = "HiRA: Hadamard high-rank adaptation.",
+}
+
+local HiraModel = peft.declare_model { name = "HiraModel", prefix = "hira_", display = "HiRA" }
+
+peft.register_peft_method {
+  name = "hira",
+  config_cls = HiraConfig,
+  model_cls = HiraModel,
+  prefix = "hira_",
+  is_mixed_compatible = true,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+local rules = require "peft.rules"
+
+peft.define("HiraConfig", {
   fields = function() return {
     { "r", "int", 32, "Rank of the low-rank factors A and B that are multiplied element-wise with the weight." },
     F.target_modules,
@@ -25,7 +41,7 @@ local HiraConfig = peft.declare_config {
   post_init = function(self, chk)
     rules.regex_excludes_layers(self, chk)
   end,
-}
+})
 
 -- HiraModel: low-rank A and B whose product scales the base weight element-wise (PEFT's
 -- hira/model.py _create_and_replace, _create_new_module; layer.py dispatch_default,
@@ -65,19 +81,8 @@ local function hira_layer(cfg, m, ctx)
   return { t.param("hira_A", a, { r, m.in_features }), t.param("hira_B", a, { m.out_features, r }) }
 end
 
-local HiraModel = peft.declare_model {
-  name = "HiraModel", prefix = "hira_", display = "HiRA",
+peft.define("HiraModel", {
   layer_names = { "hira_A", "hira_B", "hira_embedding_A", "hira_embedding_B" },
   targets = "lora",
   layer = hira_layer,
-}
-
-peft.register_peft_method {
-  name = "hira",
-  config_cls = HiraConfig,
-  model_cls = HiraModel,
-  prefix = "hira_",
-  is_mixed_compatible = true,
-}
-
-return HiraConfig
+})

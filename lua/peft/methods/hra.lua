@@ -1,13 +1,29 @@
 -- HRA: Householder reflection adaptation.
 local peft = require "peft"
-local F = require "peft.fields"
-local rules = require "peft.rules"
 
 local HRAConfig = peft.declare_config {
   name = "HRAConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.HRA,
   doc = "HRA: Householder reflection adaptation.",
+}
+
+local HRAModel = peft.declare_model { name = "HRAModel", prefix = "hra_", display = "HRA" }
+
+peft.register_peft_method {
+  name = "hra",
+  config_cls = HRAConfig,
+  model_cls = HRAModel,
+  prefix = "hra_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+local rules = require "peft.rules"
+
+peft.define("HRAConfig", {
   fields = function() return {
     { "r", "int", 8,
       "Number of Householder reflections per layer (an even number suits the default initialisation)." },
@@ -27,15 +43,14 @@ local HRAConfig = peft.declare_config {
     -- target_modules and exclude_modules become sets (set = true).
     rules.layer_selection(self, chk)
   end,
-}
+})
 
 -- HRAModel: r Householder vectors per adapted Linear or Conv2d (PEFT's hra/layer.py
 -- HRALayer.update_layer): hra_u is (in, r), for a Conv2d (in * k * k, r) with k the first
 -- kernel dimension taken twice, as PEFT does.
 local t = peft.tuner
 
-local HRAModel = peft.declare_model {
-  name = "HRAModel", prefix = "hra_", display = "HRA",
+peft.define("HRAModel", {
   layer_names = { "hra_u" },
   targets = "lora",
   layer = function(cfg, m, ctx)
@@ -54,14 +69,4 @@ local HRAModel = peft.declare_model {
     end
     return { t.param("hra_u", ctx.adapter, { rows, r }) }
   end,
-}
-
-peft.register_peft_method {
-  name = "hra",
-  config_cls = HRAConfig,
-  model_cls = HRAModel,
-  prefix = "hra_",
-  is_mixed_compatible = false,
-}
-
-return HRAConfig
+})

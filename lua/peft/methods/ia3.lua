@@ -1,14 +1,30 @@
 -- IA3: learned vectors that rescale keys, values and feed-forward activations.
 local peft = require "peft"
-local F = require "peft.fields"
-
-local function is_list(v) return type(v) == "table" end
 
 local IA3Config = peft.declare_config {
   name = "IA3Config",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.IA3,
   doc = "IA3: learned vectors that rescale keys, values and feed-forward activations.",
+}
+
+local IA3Model = peft.declare_model { name = "IA3Model", prefix = "ia3_", display = "IA3" }
+
+peft.register_peft_method {
+  name = "ia3",
+  config_cls = IA3Config,
+  model_cls = IA3Model,
+  prefix = "ia3_",
+  is_mixed_compatible = true,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+
+local function is_list(v) return type(v) == "table" end
+
+peft.define("IA3Config", {
   fields = function() return {
     F.target_modules,
     F.exclude_modules,
@@ -36,7 +52,7 @@ local IA3Config = peft.declare_config {
       end
     end
   end,
-}
+})
 
 -- IA3Model: one learned scaling vector per layer, on the output features, or on the input features
 -- of the modules feedforward_modules names (PEFT's ia3/model.py _prepare_adapter_config,
@@ -44,8 +60,7 @@ local IA3Config = peft.declare_config {
 -- _ConvNd.update_layer).
 local t = peft.tuner
 
-local IA3Model = peft.declare_model {
-  name = "IA3Model", prefix = "ia3_", display = "IA3",
+peft.define("IA3Model", {
   layer_names = { "ia3_l" },
   targets = "ia3",
   -- _prepare_adapter_config: feedforward_modules default to the model type's table
@@ -80,14 +95,4 @@ local IA3Model = peft.declare_model {
     end
     return { t.param("ia3_l", ctx.adapter, is_ff and { 1, m.in_features } or { m.out_features, 1 }) }
   end,
-}
-
-peft.register_peft_method {
-  name = "ia3",
-  config_cls = IA3Config,
-  model_cls = IA3Model,
-  prefix = "ia3_",
-  is_mixed_compatible = true,
-}
-
-return IA3Config
+})

@@ -1,13 +1,29 @@
 -- Lily: low-rank interconnected adaptation across layers.
 local peft = require "peft"
-local F = require "peft.fields"
-local rules = require "peft.rules"
 
 local LilyConfig = peft.declare_config {
   name = "LilyConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.LILY,
   doc = "Lily: low-rank interconnected adaptation across layers.",
+}
+
+local LilyModel = peft.declare_model { name = "LilyModel", prefix = "lily_", display = "Lily" }
+
+peft.register_peft_method {
+  name = "lily",
+  config_cls = LilyConfig,
+  model_cls = LilyModel,
+  prefix = "lily_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+local rules = require "peft.rules"
+
+peft.define("LilyConfig", {
   fields = function() return {
     { "r", "int", 32,
       "Rank of each adapter (inner width of A and B); usually a few times the LoRA rank you would use." },
@@ -32,7 +48,7 @@ local LilyConfig = peft.declare_config {
       chk.fail_value("num_B", "must be at least 2, or the router that mixes the B adapters cannot be trained")
     end
   end,
-}
+})
 
 -- LilyModel: per layer lily_A (r, in), lily_B (num_B * r, out) and the router (num_B, r); after
 -- injection the layers of one (matched target suffix, weight shape) group share the B of the
@@ -72,8 +88,7 @@ local function lily_sharing(ctx, stride)
   return share
 end
 
-local LilyModel = peft.declare_model {
-  name = "LilyModel", prefix = "lily_", display = "Lily",
+peft.define("LilyModel", {
   layer_names = { "lily_A", "lily_B", "lily_router" },
   targets = "lora",
   kinds = { linear = true },
@@ -93,14 +108,4 @@ local LilyModel = peft.declare_model {
              t.module("lily_B", a, "weight", { num_b * r, m.out_features }, { shared = shared_b }),
              t.module("lily_router", a, "weight", { num_b, r }) }
   end,
-}
-
-peft.register_peft_method {
-  name = "lily",
-  config_cls = LilyConfig,
-  model_cls = LilyModel,
-  prefix = "lily_",
-  is_mixed_compatible = false,
-}
-
-return LilyConfig
+})

@@ -6,6 +6,22 @@ local LNTuningConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.LN_TUNING,
   doc = "LN tuning: fine-tunes only the LayerNorm parameters.",
+}
+
+local LNTuningModel = peft.declare_model { name = "LNTuningModel", prefix = "ln_tuning_", display = "LN tuning" }
+
+peft.register_peft_method {
+  name = "ln_tuning",
+  config_cls = LNTuningConfig,
+  model_cls = LNTuningModel,
+  prefix = "ln_tuning_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+
+peft.define("LNTuningConfig", {
   fields = function() return {
     { "target_modules", "Optional[Union[list[str], str]]", nil,
       "LayerNorm modules to tune (names or a regex); chosen from the model architecture when null." },
@@ -15,15 +31,14 @@ local LNTuningConfig = peft.declare_config {
       "Extra modules to train fully and save with the adapter (e.g. a classifier head)." },
   } end,
   -- PEFT's __post_init__ only sets peft_type; the module lists are kept as given.
-}
+})
 
 -- LNTuningModel: each targeted module, whatever its kind, gets a trainable deep copy of
 -- itself, so every parameter under it reappears under ln_tuning_layers.<adapter> (PEFT's
 -- ln_tuning/layer.py LNTuningLayer.update_layer).
 local t = peft.tuner
 
-local LNTuningModel = peft.declare_model {
-  name = "LNTuningModel", prefix = "ln_tuning_", display = "LN tuning",
+peft.define("LNTuningModel", {
   layer_names = { "ln_tuning_layers" },
   targets = "ln_tuning",
   layer = function(cfg, m, ctx)
@@ -53,14 +68,4 @@ local LNTuningModel = peft.declare_model {
     end
     return out
   end,
-}
-
-peft.register_peft_method {
-  name = "ln_tuning",
-  config_cls = LNTuningConfig,
-  model_cls = LNTuningModel,
-  prefix = "ln_tuning_",
-  is_mixed_compatible = false,
-}
-
-return LNTuningConfig
+})

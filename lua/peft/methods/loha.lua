@@ -1,13 +1,42 @@
 -- LoHa: low-rank Hadamard product adaptation (LyCORIS).
 local peft = require "peft"
-local lycoris = require "peft.lycoris"
-local rules = require "peft.rules"
+
+-- LycorisConfig, the base of the LyCORIS methods (LoHa, LoKr): declared here, as LoHa is the
+-- first of them to run (peft.lycoris holds what they share besides)
+peft.declare_config {
+  name = "LycorisConfig",
+  doc = "Base class of the LyCORIS family of adapters (LoHa, LoKr).",
+  fields = function() return {
+    { "rank_pattern", "Optional[dict]", {},
+      "Per-module rank overrides: module name or regex -> rank used instead of r." },
+    { "alpha_pattern", "Optional[dict]", {},
+      "Per-module alpha overrides: module name or regex -> alpha used instead of alpha." },
+  } end,
+}
 
 local LoHaConfig = peft.declare_config {
   name = "LoHaConfig",
-  parent = lycoris.LycorisConfig,
+  parent = peft.LycorisConfig,
   peft_type = peft.PeftType.LOHA,
   doc = "LoHa: low-rank Hadamard product adaptation (LyCORIS).",
+}
+
+local LoHaModel = peft.declare_model { name = "LoHaModel", prefix = "hada_", display = "LoHa" }
+
+peft.register_peft_method {
+  name = "loha",
+  config_cls = LoHaConfig,
+  model_cls = LoHaModel,
+  prefix = "hada_",
+  is_mixed_compatible = true,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local lycoris = require "peft.lycoris"
+local rules = require "peft.rules"
+
+peft.define("LoHaConfig", {
   fields = function()
     return lycoris.fields("LoHa", "Rank of each of the two low-rank factor pairs.", {},
       { "init_weights", "bool", true,
@@ -16,7 +45,7 @@ local LoHaConfig = peft.declare_config {
   post_init = function(self, chk)
     rules.pattern_needs_layers(self, chk)
   end,
-}
+})
 
 -- LoHaModel: two low-rank pairs (w1_a w1_b, w2_a w2_b) whose products are multiplied element-wise;
 -- convolutions with use_effective_conv2d get rank-r cores t1, t2 instead (PEFT's loha/model.py
@@ -42,19 +71,8 @@ local function loha_layer(cfg, m, ctx)
            t.param("hada_w2_a", a, { rows, r }), t.param("hada_w2_b", a, { r, cols }) }
 end
 
-local LoHaModel = peft.declare_model {
-  name = "LoHaModel", prefix = "hada_", display = "LoHa",
+peft.define("LoHaModel", {
   layer_names = { "hada_w1_a", "hada_w1_b", "hada_w2_a", "hada_w2_b", "hada_t1", "hada_t2" },
   targets = "lora",
   layer = loha_layer,
-}
-
-peft.register_peft_method {
-  name = "loha",
-  config_cls = LoHaConfig,
-  model_cls = LoHaModel,
-  prefix = "hada_",
-  is_mixed_compatible = true,
-}
-
-return LoHaConfig
+})

@@ -1,13 +1,29 @@
 -- LoKr: low-rank Kronecker product adaptation (LyCORIS).
 local peft = require "peft"
-local lycoris = require "peft.lycoris"
-local rules = require "peft.rules"
 
 local LoKrConfig = peft.declare_config {
   name = "LoKrConfig",
-  parent = lycoris.LycorisConfig,
+  parent = peft.LycorisConfig,
   peft_type = peft.PeftType.LOKR,
   doc = "LoKr: low-rank Kronecker product adaptation (LyCORIS).",
+}
+
+local LoKrModel = peft.declare_model { name = "LoKrModel", prefix = "lokr_", display = "LoKr" }
+
+peft.register_peft_method {
+  name = "lokr",
+  config_cls = LoKrConfig,
+  model_cls = LoKrModel,
+  prefix = "lokr_",
+  is_mixed_compatible = true,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local lycoris = require "peft.lycoris"
+local rules = require "peft.rules"
+
+peft.define("LoKrConfig", {
   fields = function()
     return lycoris.fields("LoKr", "Rank of the low-rank factorisation inside the Kronecker product.", {
       { "decompose_both", "bool", false,
@@ -21,7 +37,7 @@ local LoKrConfig = peft.declare_config {
   post_init = function(self, chk)
     rules.pattern_needs_layers(self, chk)
   end,
-}
+})
 
 -- LoKrModel: the weight update is the Kronecker product of w1 (out_l x in_m) and w2 (out_k x in_n),
 -- each kept whole or as a rank-r pair (PEFT's lokr/model.py _create_and_replace; layer.py
@@ -88,19 +104,8 @@ local function lokr_layer(cfg, m, ctx)
   return out
 end
 
-local LoKrModel = peft.declare_model {
-  name = "LoKrModel", prefix = "lokr_", display = "LoKr",
+peft.define("LoKrModel", {
   layer_names = { "lokr_w1", "lokr_w1_a", "lokr_w1_b", "lokr_w2", "lokr_w2_a", "lokr_w2_b", "lokr_t2" },
   targets = "lora",
   layer = lokr_layer,
-}
-
-peft.register_peft_method {
-  name = "lokr",
-  config_cls = LoKrConfig,
-  model_cls = LoKrModel,
-  prefix = "lokr_",
-  is_mixed_compatible = true,
-}
-
-return LoKrConfig
+})

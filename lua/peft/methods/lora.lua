@@ -1,5 +1,75 @@
 -- LoRA: trainable low-rank matrices A and B added beside each targeted layer.
 local peft = require "peft"
+
+peft.declare_helper {
+  name = "LoraRuntimeConfig",
+  doc = "LoRA settings that only apply while running; never saved with the adapter.",
+}
+
+peft.declare_helper {
+  name = "LoftQConfig",
+  doc = "LoftQ: quantise the base weights and initialise LoRA to compensate the quantisation error.",
+}
+
+peft.declare_helper {
+  name = "EvaConfig",
+  doc = "EVA: data-driven LoRA initialisation from the SVD of layer input activations.",
+}
+
+peft.declare_helper {
+  name = "CordaConfig",
+  doc = "CorDA: context-oriented decomposition used to build the LoRA initialisation.",
+}
+
+peft.declare_helper {
+  name = "LoraGAConfig",
+  doc = "LoRA-GA: initialise A and B from the SVD of an estimated full fine-tuning gradient.",
+}
+
+peft.declare_helper {
+  name = "VeloraConfig",
+  doc = "VeLoRA: keep compressed activations for the backward pass of the A projection.",
+}
+
+peft.declare_helper {
+  name = "MontecloraConfig",
+  doc = "MonteCLoRA: Monte Carlo sampled perturbations on top of the LoRA weights.",
+}
+
+peft.declare_helper {
+  name = "ArrowConfig",
+  doc = "Arrow: route each token among several trained LoRA adapters (optionally after GenKnowSub).",
+}
+
+peft.declare_helper {
+  name = "BdLoraConfig",
+  doc = "BD-LoRA: block-diagonal A or B in chosen modules, for faster sharded multi-LoRA serving.",
+}
+
+peft.declare_helper {
+  name = "KasaConfig",
+  doc = "KaSA: drop the smallest singular values of the base weight, learn a diagonal between A and B.",
+}
+
+local LoraConfig = peft.declare_config {
+  name = "LoraConfig",
+  parent = peft.PeftConfig,
+  peft_type = peft.PeftType.LORA,
+  doc = "LoRA: trainable low-rank matrices A and B added beside each targeted layer.",
+}
+
+local LoraModel = peft.declare_model { name = "LoraModel", prefix = "lora_", display = "LoRA" }
+
+peft.register_peft_method {
+  name = "lora",
+  config_cls = LoraConfig,
+  model_cls = LoraModel,
+  prefix = "lora_",
+  is_mixed_compatible = true,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
 local F = require "peft.fields"
 local rules = require "peft.rules"
 
@@ -7,27 +77,21 @@ local function repr(v) return require("peft.types").repr(v) end
 
 -- helper dataclasses -------------------------------------------------------
 
-peft.declare_helper {
-  name = "LoraRuntimeConfig",
-  doc = "LoRA settings that only apply while running; never saved with the adapter.",
+peft.define("LoraRuntimeConfig", {
   fields = function() return {
     { "ephemeral_gpu_offload", "bool", false,
       "Copy CPU-held data to the GPU for heavy operations (currently DoRA initialisation), then back." },
   } end,
-}
+})
 
-peft.declare_helper {
-  name = "LoftQConfig",
-  doc = "LoftQ: quantise the base weights and initialise LoRA to compensate the quantisation error.",
+peft.define("LoftQConfig", {
   fields = function() return {
     { "loftq_bits", "int", 4, "Bits used to quantise the base weights." },
     { "loftq_iter", "int", 1, "Number of alternating quantise / low-rank approximation steps." },
   } end,
-}
+})
 
-peft.declare_helper {
-  name = "EvaConfig",
-  doc = "EVA: data-driven LoRA initialisation from the SVD of layer input activations.",
+peft.define("EvaConfig", {
   fields = function() return {
     { "rho", "float", 2.0,
       "Largest rank a layer may receive, as a multiple of r (1 turns rank redistribution off).", min = 1.0 },
@@ -41,11 +105,9 @@ peft.declare_helper {
     { "adjust_scaling_factors", "bool", true,
       "Rescale alpha after redistributing ranks so every layer's update keeps the same scale." },
   } end,
-}
+})
 
-peft.declare_helper {
-  name = "CordaConfig",
-  doc = "CorDA: context-oriented decomposition used to build the LoRA initialisation.",
+peft.define("CordaConfig", {
   fields = function() return {
     { "cache_file", "Optional[str]", nil,
       "File for the SVD cache, from which the residual model can be rebuilt quickly." },
@@ -59,11 +121,9 @@ peft.declare_helper {
     { "prune_temporary_fields", "bool", true,
       "Remove the temporary attributes CorDA adds to the model while preprocessing." },
   } end,
-}
+})
 
-peft.declare_helper {
-  name = "LoraGAConfig",
-  doc = "LoRA-GA: initialise A and B from the SVD of an estimated full fine-tuning gradient.",
+peft.define("LoraGAConfig", {
   fields = function() return {
     { "direction", "Literal['ArBr', 'A2rBr', 'ArB2r', 'random']", "ArB2r",
       "How the gradient's singular directions are shared out between A and B." },
@@ -71,11 +131,9 @@ peft.declare_helper {
       "How the initial A and B are scaled." },
     { "stable_gamma", "int", 16, "Gamma of the 'stable' scaling." },
   } end,
-}
+})
 
-peft.declare_helper {
-  name = "VeloraConfig",
-  doc = "VeLoRA: keep compressed activations for the backward pass of the A projection.",
+peft.define("VeloraConfig", {
   fields = function() return {
     { "num_groups", "int", 64,
       "Groups the input features are split into before compression (more: less error, more memory).", gt = 0 },
@@ -83,11 +141,9 @@ peft.declare_helper {
     { "init_type", "Literal['batch_average', 'batch_average_once', 'random']", "batch_average",
       "How the projection is set: from every batch, from the first batch only, or at random." },
   } end,
-}
+})
 
-peft.declare_helper {
-  name = "MontecloraConfig",
-  doc = "MonteCLoRA: Monte Carlo sampled perturbations on top of the LoRA weights.",
+peft.define("MontecloraConfig", {
   fields = function() return {
     { "num_samples", "int", 8, "Monte Carlo samples drawn per forward pass.", gt = 0 },
     { "use_entropy", "bool", false, "Add an entropy term that keeps the sample weights from collapsing." },
@@ -96,11 +152,9 @@ peft.declare_helper {
     { "kl_loss_weight", "float", 1e-05, "Weight of the KL term of the variational objective." },
     { "buffer_size", "int", 150, "Size of the sampler's buffer.", gt = 0 },
   } end,
-}
+})
 
-peft.declare_helper {
-  name = "ArrowConfig",
-  doc = "Arrow: route each token among several trained LoRA adapters (optionally after GenKnowSub).",
+peft.define("ArrowConfig", {
   fields = function() return {
     { "top_k", "int", 3, "How many adapters each token is routed to.", gt = 0 },
     { "router_temperature", "float", 1.0, "Softmax temperature of the router.", gt = 0 },
@@ -113,11 +167,9 @@ peft.declare_helper {
       "General adapters used by GenKnowSub; filled in by create_arrow_model." },
     { "rng_seed", "Optional[int]", nil, "Seed for reproducible sampling, or null for none." },
   } end,
-}
+})
 
-peft.declare_helper {
-  name = "BdLoraConfig",
-  doc = "BD-LoRA: block-diagonal A or B in chosen modules, for faster sharded multi-LoRA serving.",
+peft.define("BdLoraConfig", {
   fields = function() return {
     { "target_modules_bd_a", "Optional[list[str]]", nil,
       "Modules (matched as substrings) whose A matrix is block-diagonal." },
@@ -145,24 +197,18 @@ peft.declare_helper {
         table.concat(overlap, ", "))
     end
   end,
-}
+})
 
-peft.declare_helper {
-  name = "KasaConfig",
-  doc = "KaSA: drop the smallest singular values of the base weight, learn a diagonal between A and B.",
+peft.define("KasaConfig", {
   fields = function() return {
     { "beta", "float", 0.0001, "Weight of the L2 penalty on the learned singular values.", min = 0 },
     { "gamma", "float", 0.001, "Weight of the orthogonality penalty on A and B.", min = 0 },
   } end,
-}
+})
 
 -- LoraConfig -----------------------------------------------------------------
 
-local LoraConfig = peft.declare_config {
-  name = "LoraConfig",
-  parent = peft.PeftConfig,
-  peft_type = peft.PeftType.LORA,
-  doc = "LoRA: trainable low-rank matrices A and B added beside each targeted layer.",
+peft.define("LoraConfig", {
   fields = function() return {
     { "r", "int", 8, "Rank of the update: the inner dimension of A and B." },
     F.target_modules,
@@ -282,7 +328,7 @@ local LoraConfig = peft.declare_config {
         .. "or the patterns if you need that", repr(init))
     end
   end,
-}
+})
 
 -- LoraModel -------------------------------------------------------------------
 -- What get_peft_model builds (PEFT's lora/model.py and lora/layer.py: update_layer of
@@ -427,8 +473,7 @@ local function lora_layer(cfg, m, ctx)
   return out
 end
 
-local LoraModel = peft.declare_model {
-  name = "LoraModel", prefix = "lora_", display = "LoRA",
+peft.define("LoraModel", {
   layer_names = { "lora_A", "lora_B", "lora_embedding_A", "lora_embedding_B", "lora_magnitude_vector",
                   "lora_diag", "lora_monteclora_sampler" },
   targets = "lora",
@@ -517,14 +562,4 @@ local LoraModel = peft.declare_model {
     if cfg.use_dora then key = key:gsub("%.lora_magnitude_vector%.weight$", ".lora_magnitude_vector") end
     return key
   end,
-}
-
-peft.register_peft_method {
-  name = "lora",
-  config_cls = LoraConfig,
-  model_cls = LoraModel,
-  prefix = "lora_",
-  is_mixed_compatible = true,
-}
-
-return LoraConfig
+})

@@ -1,13 +1,29 @@
 -- MiSS: matrix shard sharing (the successor of Bone).
 local peft = require "peft"
-local F = require "peft.fields"
-local rules = require "peft.rules"
 
 local MissConfig = peft.declare_config {
   name = "MissConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.MISS,
   doc = "MiSS: matrix shard sharing (the successor of Bone).",
+}
+
+local MissModel = peft.declare_model { name = "MissModel", prefix = "miss_", display = "MiSS" }
+
+peft.register_peft_method {
+  name = "miss",
+  config_cls = MissConfig,
+  model_cls = MissModel,
+  prefix = "miss_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+local rules = require "peft.rules"
+
+peft.define("MissConfig", {
   fields = function() return {
     { "r", "int", 64,
       "Shard size along the input dimension (an even value is needed by the default initialisation)." },
@@ -26,7 +42,7 @@ local MissConfig = peft.declare_config {
   post_init = function(self, chk)
     rules.regex_excludes_layers(self, chk)
   end,
-}
+})
 
 -- MissModel: one trainable block per adapted Linear (PEFT's miss/layer.py MissLayer.update_layer);
 -- its shape depends on init_weights: (r, out) by default, (out // r, r, r) for 'bat', (r, mini_r)
@@ -68,19 +84,8 @@ local function miss_layer(cfg, m, ctx)
   return { t.param("miss_block", ctx.adapter, shape) }
 end
 
-local MissModel = peft.declare_model {
-  name = "MissModel", prefix = "miss_", display = "MiSS",
+peft.define("MissModel", {
   layer_names = { "miss_block" },
   targets = "lora",
   layer = miss_layer,
-}
-
-peft.register_peft_method {
-  name = "miss",
-  config_cls = MissConfig,
-  model_cls = MissModel,
-  prefix = "miss_",
-  is_mixed_compatible = false,
-}
-
-return MissConfig
+})

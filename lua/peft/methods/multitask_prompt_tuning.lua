@@ -6,16 +6,32 @@ local peft = require "peft"
 peft.config.declare_enum("MultitaskPromptTuningInit",
   { "TEXT", "RANDOM", "AVERAGE_SOURCE_TASKS", "EXACT_SOURCE_TASK", "ONLY_SOURCE_SHARED" })
 
+local MultitaskPromptTuningConfig = peft.declare_config {
+  name = "MultitaskPromptTuningConfig",
+  parent = peft.PromptTuningConfig,
+  peft_type = peft.PeftType.MULTITASK_PROMPT_TUNING,
+  doc = "Multitask prompt tuning: a shared prompt decomposed per task.",
+}
+
+local MultitaskPromptEmbedding = peft.declare_model { name = "MultitaskPromptEmbedding", prefix = "multitask_prompt_tuning_", display = WHO }
+
+peft.register_peft_method {
+  name = "multitask_prompt_tuning",
+  config_cls = MultitaskPromptTuningConfig,
+  model_cls = MultitaskPromptEmbedding,
+  prefix = "multitask_prompt_tuning_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+
 -- The rules of PromptTuningConfig (TEXT needs a tokenizer and a text;
 -- tokenizer_kwargs only with TEXT) and the derived num_transformer_submodules
 -- come with the inherited post_init. PEFT adds no rule of its own here; the
 -- need for prompt_tuning_init_state_dict_path with a source-task init is
 -- checked by PEFT only when the model is built.
-local MultitaskPromptTuningConfig = peft.declare_config {
-  name = "MultitaskPromptTuningConfig",
-  parent = require "peft.methods.prompt_tuning",
-  peft_type = peft.PeftType.MULTITASK_PROMPT_TUNING,
-  doc = "Multitask prompt tuning: a shared prompt decomposed per task.",
+peft.define("MultitaskPromptTuningConfig", {
   fields = function() return {
     { "prompt_tuning_init", "Union[MultitaskPromptTuningInit, str]", "RANDOM",
       "Starting point of the prompt: 'TEXT', 'RANDOM', or one of the source-task initialisations." },
@@ -28,7 +44,7 @@ local MultitaskPromptTuningConfig = peft.declare_config {
     { "num_tasks", "Optional[int]", 1,
       "Number of tasks trained together." },
   } end,
-}
+})
 
 -- MultitaskPromptEmbedding: prompt tuning's embedding, [tokens, token_dim] (the word
 -- embeddings' width when it starts from them), and per task a low-rank pair of factors,
@@ -104,8 +120,7 @@ local function check_source(cfg, init, shapes)
   end
 end
 
-local MultitaskPromptEmbedding = peft.declare_model {
-  name = "MultitaskPromptEmbedding", prefix = "multitask_prompt_tuning_", display = WHO,
+peft.define("MultitaskPromptEmbedding", {
   encoder = function(cfg, ctx)
     local d = ctx.dims
     local tokens = t.int_field(cfg, "num_virtual_tokens", WHO) * d.num_transformer_submodules
@@ -138,14 +153,4 @@ local MultitaskPromptEmbedding = peft.declare_model {
              { key = "prefix_task_rows", shape = s.prefix_task_rows },
              { key = "prompt_embeddings", shape = s["embedding.weight"] } }
   end,
-}
-
-peft.register_peft_method {
-  name = "multitask_prompt_tuning",
-  config_cls = MultitaskPromptTuningConfig,
-  model_cls = MultitaskPromptEmbedding,
-  prefix = "multitask_prompt_tuning_",
-  is_mixed_compatible = false,
-}
-
-return MultitaskPromptTuningConfig
+})

@@ -1,5 +1,25 @@
 -- OFT: orthogonal fine-tuning with block-diagonal orthogonal matrices.
 local peft = require "peft"
+
+local OFTConfig = peft.declare_config {
+  name = "OFTConfig",
+  parent = peft.PeftConfig,
+  peft_type = peft.PeftType.OFT,
+  doc = "OFT: orthogonal fine-tuning with block-diagonal orthogonal matrices.",
+}
+
+local OFTModel = peft.declare_model { name = "OFTModel", prefix = "oft_", display = "OFT" }
+
+peft.register_peft_method {
+  name = "oft",
+  config_cls = OFTConfig,
+  model_cls = OFTModel,
+  prefix = "oft_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
 local F = require "peft.fields"
 local config = require "peft.config"
 local core = require "peft.core"
@@ -8,11 +28,7 @@ local rules = require "peft.rules"
 
 local null = core.null
 
-local OFTConfig = peft.declare_config {
-  name = "OFTConfig",
-  parent = peft.PeftConfig,
-  peft_type = peft.PeftType.OFT,
-  doc = "OFT: orthogonal fine-tuning with block-diagonal orthogonal matrices.",
+local OFTConfig = peft.define("OFTConfig", {
   fields = function() return {
     { "r", "int", 0,
       "Number of orthogonal blocks per layer; set this or oft_block_size, and leave the other 0." },
@@ -53,7 +69,7 @@ local OFTConfig = peft.declare_config {
         require("peft.types").repr(self.r), require("peft.types").repr(self.oft_block_size))
     end
   end,
-}
+})
 
 -- loading: PEFT's OFTConfig.check_kwargs ------------------------------------
 --
@@ -174,7 +190,6 @@ rawset(OFTConfig, "check_kwargs", function(tbl, opts)
   return check_kwargs(tbl, opts and opts.path)
 end)
 
-
 -- OFTModel: per adapted module one OFTRotationModule (PEFT's oft/layer.py OFTLayer.update_layer,
 -- Conv2d.update_layer, Embedding.update_layer): a weight of (blocks, n) with n = b (b - 1) / 2 for the
 -- block size b (one row when block_share), and two non-persistent index buffers of n entries. One of
@@ -233,19 +248,8 @@ local function oft_layer(cfg, m, ctx)
   return out
 end
 
-local OFTModel = peft.declare_model {
-  name = "OFTModel", prefix = "oft_", display = "OFT",
+peft.define("OFTModel", {
   layer_names = { "oft_R", "oft_embedding_R" },
   targets = "lora",
   layer = oft_layer,
-}
-
-peft.register_peft_method {
-  name = "oft",
-  config_cls = OFTConfig,
-  model_cls = OFTModel,
-  prefix = "oft_",
-  is_mixed_compatible = false,
-}
-
-return OFTConfig
+})

@@ -1,12 +1,28 @@
 -- OSF: orthogonal subspace fine-tuning for continual learning.
 local peft = require "peft"
-local F = require "peft.fields"
 
 local OSFConfig = peft.declare_config {
   name = "OSFConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.OSF,
   doc = "OSF: orthogonal subspace fine-tuning for continual learning.",
+}
+
+local OSFModel = peft.declare_model { name = "OSFModel", prefix = "osf_", display = "OSF" }
+
+peft.register_peft_method {
+  name = "osf",
+  config_cls = OSFConfig,
+  model_cls = OSFModel,
+  prefix = "osf_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+
+peft.define("OSFConfig", {
   fields = function() return {
     { "effective_rank", "Optional[Union[int, float]]", nil,
       "Singular directions kept frozen per module: a count, a fraction in (0, 1], or null for half." },
@@ -21,7 +37,7 @@ local OSFConfig = peft.declare_config {
       "Per-parameter SVD target ranks (parameter name -> rank); accepted, OSF ignores it for now." },
   } end,
   -- PEFT's __post_init__ only sets peft_type; target_modules is kept as given.
-}
+})
 
 -- OSFModel: the weight of each targeted nn.Linear is split by its SVD into a frozen top part (the
 -- first effective_rank directions, non-persistent buffers) and a trainable rest osf_svd_params
@@ -46,8 +62,7 @@ local function resolve_rank(v, min_dim)
   return math.max(math.min(min_dim, r), 0)
 end
 
-local OSFModel = peft.declare_model {
-  name = "OSFModel", prefix = "osf_", display = "OSF",
+peft.define("OSFModel", {
   layer_names = { "osf_svd_params" },
   targets = "osf",
   needs_targets = false,
@@ -88,14 +103,4 @@ local OSFModel = peft.declare_model {
              t.buffer("_osf_S_high", a, { k }, false),
              t.buffer("_osf_V_high", a, { k, fin }, false) }
   end,
-}
-
-peft.register_peft_method {
-  name = "osf",
-  config_cls = OSFConfig,
-  model_cls = OSFModel,
-  prefix = "osf_",
-  is_mixed_compatible = false,
-}
-
-return OSFConfig
+})

@@ -9,6 +9,22 @@ local PromptEncoderConfig = peft.declare_config {
   parent = peft.PromptLearningConfig,
   peft_type = peft.PeftType.P_TUNING,
   doc = "P-tuning: virtual tokens produced by a small prompt encoder (MLP or LSTM).",
+}
+
+local PromptEncoder = peft.declare_model { name = "PromptEncoder", prefix = "p_tuning_", display = "P-tuning" }
+
+peft.register_peft_method {
+  name = "p_tuning",
+  config_cls = PromptEncoderConfig,
+  model_cls = PromptEncoder,
+  prefix = "p_tuning_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+
+peft.define("PromptEncoderConfig", {
   fields = function() return {
     { "encoder_reparameterization_type", "Union[str, PromptEncoderReparameterizationType]", "MLP",
       "Network that generates the virtual tokens: 'MLP' or 'LSTM'." },
@@ -22,7 +38,7 @@ local PromptEncoderConfig = peft.declare_config {
   post_init = function(self, chk)
     -- PEFT's own __post_init__ only sets peft_type.
   end,
-}
+})
 
 -- PromptEncoder: an embedding of the virtual tokens, then (when training) an MLP or a
 -- bidirectional LSTM with an MLP over its output (PEFT's p_tuning/model.py
@@ -51,8 +67,7 @@ local function check_lstm(cfg, layers, hidden)
   end
 end
 
-local PromptEncoder = peft.declare_model {
-  name = "PromptEncoder", prefix = "p_tuning_", display = "P-tuning",
+peft.define("PromptEncoder", {
   encoder = function(cfg, ctx)
     local d = ctx.dims
     local D, h = d.token_dim, d.encoder_hidden_size
@@ -94,14 +109,4 @@ local PromptEncoder = peft.declare_model {
   saved_prompt = function(cfg, ctx)
     return { { key = "prompt_embeddings", shape = { tokens(cfg, ctx.dims), ctx.dims.token_dim } } }
   end,
-}
-
-peft.register_peft_method {
-  name = "p_tuning",
-  config_cls = PromptEncoderConfig,
-  model_cls = PromptEncoder,
-  prefix = "p_tuning_",
-  is_mixed_compatible = false,
-}
-
-return PromptEncoderConfig
+})

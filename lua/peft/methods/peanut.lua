@@ -1,5 +1,25 @@
 -- PEANuT: parameter-efficient adaptation with weight-aware neural tweakers.
 local peft = require "peft"
+
+local PeanutConfig = peft.declare_config {
+  name = "PeanutConfig",
+  parent = peft.PeftConfig,
+  peft_type = peft.PeftType.PEANUT,
+  doc = "PEANuT: parameter-efficient adaptation with weight-aware neural tweakers.",
+}
+
+local PeanutModel = peft.declare_model { name = "PeanutModel", prefix = "peanut_", display = "PEANuT" }
+
+peft.register_peft_method {
+  name = "peanut",
+  config_cls = PeanutConfig,
+  model_cls = PeanutModel,
+  prefix = "peanut_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
 local F = require "peft.fields"
 local config = require "peft.config"
 local rules = require "peft.rules"
@@ -14,11 +34,7 @@ local ACTIVATIONS = {
 local IS_ACTIVATION = {}
 for _, a in ipairs(ACTIVATIONS) do IS_ACTIVATION[a] = true end
 
-local PeanutConfig = peft.declare_config {
-  name = "PeanutConfig",
-  parent = peft.PeftConfig,
-  peft_type = peft.PeftType.PEANUT,
-  doc = "PEANuT: parameter-efficient adaptation with weight-aware neural tweakers.",
+peft.define("PeanutConfig", {
   fields = function() return {
     { "r", "int", 32,
       "Hidden width of the adapter network, comparable to a LoRA rank.",
@@ -52,15 +68,14 @@ local PeanutConfig = peft.declare_config {
     rules.pattern_needs_layers(self, chk)
     -- r, depth and act_fn are checked per field above.
   end,
-}
+})
 
 -- PeanutModel: per layer the input projection peanut_A (r, out), depth encoder and depth decoder
 -- layers (r, r) and the output projection peanut_B (out, r) (PEFT's peanut/model.py
 -- _create_new_module, peanut/layer.py PeanutLayer.update_layer).
 local t = peft.tuner
 
-local PeanutModel = peft.declare_model {
-  name = "PeanutModel", prefix = "peanut_", display = "PEANuT",
+peft.define("PeanutModel", {
   layer_names = { "peanut_A", "peanut_B", "peanut_encoders", "peanut_decoders" },
   targets = "lora",
   kinds = { linear = true },
@@ -97,14 +112,4 @@ local PeanutModel = peft.declare_model {
     end
     return peft.peft_model.remove_adapter_name(key, adapter)
   end,
-}
-
-peft.register_peft_method {
-  name = "peanut",
-  config_cls = PeanutConfig,
-  model_cls = PeanutModel,
-  prefix = "peanut_",
-  is_mixed_compatible = false,
-}
-
-return PeanutConfig
+})

@@ -1,12 +1,28 @@
 -- Poly: a routed mixture of LoRA skills for multi-task learning.
 local peft = require "peft"
-local F = require "peft.fields"
 
 local PolyConfig = peft.declare_config {
   name = "PolyConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.POLY,
   doc = "Poly: a routed mixture of LoRA skills for multi-task learning.",
+}
+
+local PolyModel = peft.declare_model { name = "PolyModel", prefix = "poly_", display = "Poly" }
+
+peft.register_peft_method {
+  name = "poly",
+  config_cls = PolyConfig,
+  model_cls = PolyModel,
+  prefix = "poly_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+
+peft.define("PolyConfig", {
   fields = function() return {
     { "r", "int", 8,
       "Rank of each LoRA skill." },
@@ -25,15 +41,14 @@ local PolyConfig = peft.declare_config {
       "Number of heads each skill is split into; above 1 gives multi-head routing (MHR)." },
   } end,
   -- PEFT's __post_init__ only turns the module lists into sets (set = true).
-}
+})
 
 -- PolyModel: per adapted nn.Linear n_skills LoRA pairs split into n_splits heads, and a
 -- router with one logit per task, split and skill (PEFT's poly/layer.py
 -- PolyLayer.update_layer, poly/router.py PolyRouter.__init__).
 local t = peft.tuner
 
-local PolyModel = peft.declare_model {
-  name = "PolyModel", prefix = "poly_", display = "Poly",
+peft.define("PolyModel", {
   layer_names = { "poly_lora_A", "poly_lora_B", "poly_router" },
   targets = "lora",
   kinds = { linear = true },
@@ -59,14 +74,4 @@ local PolyModel = peft.declare_model {
     out[3] = t.module("poly_router", a, "module_logits", shape { tasks, splits * skills })
     return out
   end,
-}
-
-peft.register_peft_method {
-  name = "poly",
-  config_cls = PolyConfig,
-  model_cls = PolyModel,
-  prefix = "poly_",
-  is_mixed_compatible = false,
-}
-
-return PolyConfig
+})

@@ -6,6 +6,22 @@ local PrefixTuningConfig = peft.declare_config {
   parent = peft.PromptLearningConfig,
   peft_type = peft.PeftType.PREFIX_TUNING,
   doc = "Prefix tuning: learned key/value prefixes for every attention layer.",
+}
+
+local PrefixEncoder = peft.declare_model { name = "PrefixEncoder", prefix = "prefix_tuning_", display = "Prefix tuning" }
+
+peft.register_peft_method {
+  name = "prefix_tuning",
+  config_cls = PrefixTuningConfig,
+  model_cls = PrefixEncoder,
+  prefix = "prefix_tuning_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+
+peft.define("PrefixTuningConfig", {
   fields = function() return {
     { "init_weights", "Literal['zero'] | None", nil,
       "Null for random prefixes, or 'zero' so the untrained prefixes change nothing." },
@@ -17,7 +33,7 @@ local PrefixTuningConfig = peft.declare_config {
   post_init = function(self, chk)
     -- PEFT's own __post_init__ only sets peft_type.
   end,
-}
+})
 
 -- PrefixEncoder: the key/value prefixes of every layer, [tokens, num_layers * 2 * token_dim],
 -- stored directly or produced from token embeddings by a two-layer projection (training
@@ -33,8 +49,7 @@ local function width(d)
   return d.num_layers * 2 * d.token_dim
 end
 
-local PrefixEncoder = peft.declare_model {
-  name = "PrefixEncoder", prefix = "prefix_tuning_", display = "Prefix tuning",
+peft.define("PrefixEncoder", {
   encoder = function(cfg, ctx)
     local d = ctx.dims
     local n = t.int_field(cfg, "num_virtual_tokens", "Prefix tuning")
@@ -56,14 +71,4 @@ local PrefixEncoder = peft.declare_model {
   saved_prompt = function(cfg, ctx)
     return { { key = "prompt_embeddings", shape = { cfg.num_virtual_tokens, width(ctx.dims) } } }
   end,
-}
-
-peft.register_peft_method {
-  name = "prefix_tuning",
-  config_cls = PrefixTuningConfig,
-  model_cls = PrefixEncoder,
-  prefix = "prefix_tuning_",
-  is_mixed_compatible = false,
-}
-
-return PrefixTuningConfig
+})

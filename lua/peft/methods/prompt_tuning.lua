@@ -9,6 +9,22 @@ local PromptTuningConfig = peft.declare_config {
   parent = peft.PromptLearningConfig,
   peft_type = peft.PeftType.PROMPT_TUNING,
   doc = "Prompt tuning: learned virtual token embeddings prepended to the input.",
+}
+
+local PromptEmbedding = peft.declare_model { name = "PromptEmbedding", prefix = "prompt_tuning_", display = "Prompt tuning" }
+
+peft.register_peft_method {
+  name = "prompt_tuning",
+  config_cls = PromptTuningConfig,
+  model_cls = PromptEmbedding,
+  prefix = "prompt_tuning_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+
+peft.define("PromptTuningConfig", {
   fields = function() return {
     { "prompt_tuning_init", "Union[PromptTuningInit, str]", "RANDOM",
       "Prompt start: 'TEXT' (a text's embeddings), 'SAMPLE_VOCAB' (random vocab tokens) or 'RANDOM'." },
@@ -38,15 +54,14 @@ local PromptTuningConfig = peft.declare_config {
         require("peft.types").repr(init))
     end
   end,
-}
+})
 
 -- PromptEmbedding: one embedding row per virtual token and transformer stack; saved as the
 -- prompt_embeddings it computes (PEFT's prompt_tuning/model.py, peft_model.py
 -- get_prompt_embedding_to_save).
 local t = peft.tuner
 
-local PromptEmbedding = peft.declare_model {
-  name = "PromptEmbedding", prefix = "prompt_tuning_", display = "Prompt tuning",
+peft.define("PromptEmbedding", {
   encoder = function(cfg, ctx)
     local d = ctx.dims
     return { t.plain("embedding.weight", { d.num_virtual_tokens * d.num_transformer_submodules, d.token_dim }) }
@@ -55,14 +70,4 @@ local PromptEmbedding = peft.declare_model {
     local d = ctx.dims
     return { { key = "prompt_embeddings", shape = { d.num_virtual_tokens * d.num_transformer_submodules, d.token_dim } } }
   end,
-}
-
-peft.register_peft_method {
-  name = "prompt_tuning",
-  config_cls = PromptTuningConfig,
-  model_cls = PromptEmbedding,
-  prefix = "prompt_tuning_",
-  is_mixed_compatible = false,
-}
-
-return PromptTuningConfig
+})

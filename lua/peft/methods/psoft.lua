@@ -1,16 +1,32 @@
 -- PSOFT: principal-subspace orthogonal fine-tuning.
 local peft = require "peft"
-local F = require "peft.fields"
-local rules = require "peft.rules"
-
-local DEFAULT_LOWRANK_NITER = 10
-local DEFAULT_NUM_CAYLEY_NEUMANN_TERMS = 5
 
 local PsoftConfig = peft.declare_config {
   name = "PsoftConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.PSOFT,
   doc = "PSOFT: principal-subspace orthogonal fine-tuning.",
+}
+
+local PsoftModel = peft.declare_model { name = "PsoftModel", prefix = "psoft_", display = "PSOFT" }
+
+peft.register_peft_method {
+  name = "psoft",
+  config_cls = PsoftConfig,
+  model_cls = PsoftModel,
+  prefix = "psoft_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+local rules = require "peft.rules"
+
+local DEFAULT_LOWRANK_NITER = 10
+local DEFAULT_NUM_CAYLEY_NEUMANN_TERMS = 5
+
+peft.define("PsoftConfig", {
   fields = function() return {
     { "r", "int", 32,
       "Dimension of the principal subspace in which the orthogonal update is learned." },
@@ -78,7 +94,7 @@ local PsoftConfig = peft.declare_config {
       end
     end
   end,
-}
+})
 
 -- PsoftModel: per layer the r x r transformation psoft_R (its strictly upper triangle when
 -- orthogonal, else the full matrix, plus the magnitude vectors), and non-persistent caches of the
@@ -86,8 +102,7 @@ local PsoftConfig = peft.declare_config {
 -- PsoftLayer.update_layer, OrthLayer).
 local t = peft.tuner
 
-local PsoftModel = peft.declare_model {
-  name = "PsoftModel", prefix = "psoft_", display = "PSOFT",
+peft.define("PsoftModel", {
   layer_names = { "psoft_R" },
   targets = "lora",
   kinds = { linear = true },
@@ -121,14 +136,4 @@ local PsoftModel = peft.declare_model {
     ctx.r = r
     return out
   end,
-}
-
-peft.register_peft_method {
-  name = "psoft",
-  config_cls = PsoftConfig,
-  model_cls = PsoftModel,
-  prefix = "psoft_",
-  is_mixed_compatible = false,
-}
-
-return PsoftConfig
+})

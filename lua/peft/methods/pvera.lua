@@ -1,13 +1,29 @@
 -- PVeRA: probabilistic VeRA with sampled scaling vectors.
 local peft = require "peft"
-local F = require "peft.fields"
-local rules = require "peft.rules"
 
 local PveraConfig = peft.declare_config {
   name = "PveraConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.PVERA,
   doc = "PVeRA: probabilistic VeRA with sampled scaling vectors.",
+}
+
+local PveraModel = peft.declare_model { name = "PveraModel", prefix = "pvera_lambda_", display = "PVeRA" }
+
+peft.register_peft_method {
+  name = "pvera",
+  config_cls = PveraConfig,
+  model_cls = PveraModel,
+  prefix = "pvera_lambda_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+local rules = require "peft.rules"
+
+peft.define("PveraConfig", {
   fields = function() return {
     { "r", "int", 256,
       "Rank of the shared random projections; can be far larger than a LoRA rank." },
@@ -41,7 +57,7 @@ local PveraConfig = peft.declare_config {
         .. "set save_projection = true to be safe", self.projection_prng_key)
     end
   end,
-}
+})
 
 -- PveraModel: per layer two scaling vectors (lambda_d has 2r entries: PEFT's pvera/layer.py
 -- PveraLayer.update_layer); the random projections pvera_A (2r, in) and pvera_B (out, r) live once
@@ -49,8 +65,7 @@ local PveraConfig = peft.declare_config {
 -- _init_pvera_A_pvera_B, run before any module is adapted) and saved only with save_projection.
 local t = peft.tuner
 
-local PveraModel = peft.declare_model {
-  name = "PveraModel", prefix = "pvera_lambda_", display = "PVeRA",
+peft.define("PveraModel", {
   layer_names = { "pvera_lambda_b", "pvera_lambda_d" },
   targets = "pvera",
   -- PveraModel._pre_injection_hook: the shared projections come first
@@ -77,14 +92,4 @@ local PveraModel = peft.declare_model {
     return { t.buffer("pvera_A", ctx.adapter, ctx.pvera_dims[1], keep),
              t.buffer("pvera_B", ctx.adapter, ctx.pvera_dims[2], keep) }
   end,
-}
-
-peft.register_peft_method {
-  name = "pvera",
-  config_cls = PveraConfig,
-  model_cls = PveraModel,
-  prefix = "pvera_lambda_",
-  is_mixed_compatible = false,
-}
-
-return PveraConfig
+})

@@ -1,12 +1,28 @@
 -- RandLoRA: full-rank updates from shared random low-rank bases.
 local peft = require "peft"
-local F = require "peft.fields"
 
 local RandLoraConfig = peft.declare_config {
   name = "RandLoraConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.RANDLORA,
   doc = "RandLoRA: full-rank updates from shared random low-rank bases.",
+}
+
+local RandLoraModel = peft.declare_model { name = "RandLoraModel", prefix = "randlora_", display = "RandLoRA" }
+
+peft.register_peft_method {
+  name = "randlora",
+  config_cls = RandLoraConfig,
+  model_cls = RandLoraModel,
+  prefix = "randlora_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+
+peft.define("RandLoraConfig", {
   fields = function() return {
     { "r", "int", 32,
       "Rank of each random basis; lowering it raises the number of trainable parameters." },
@@ -40,7 +56,7 @@ local RandLoraConfig = peft.declare_config {
         .. "set save_projection = true to be safe", self.projection_prng_key)
     end
   end,
-}
+})
 
 -- RandLoraModel: the shared random bases randlora_A (r, 1, min) and randlora_B (max, bases, r) are
 -- built once on the model from the largest Linear/Conv1D the config targets (PEFT's
@@ -60,8 +76,7 @@ local function shared_buffers(adapter, dims, keep)
            t.buffer("randlora_B", adapter, dims[2], keep, { shared = "randlora_B." .. adapter }) }
 end
 
-local RandLoraModel = peft.declare_model {
-  name = "RandLoraModel", prefix = "randlora_", display = "RandLoRA",
+peft.define("RandLoraModel", {
   layer_names = { "randlora_lambda", "randlora_gamma" },
   targets = "lora",
   -- RandLoraModel._pre_injection_hook
@@ -95,14 +110,4 @@ local RandLoraModel = peft.declare_model {
   model = function(cfg, ctx)
     return shared_buffers(ctx.adapter, ctx.randlora_dims, cfg.save_projection == true)
   end,
-}
-
-peft.register_peft_method {
-  name = "randlora",
-  config_cls = RandLoraConfig,
-  model_cls = RandLoraModel,
-  prefix = "randlora_",
-  is_mixed_compatible = false,
-}
-
-return RandLoraConfig
+})

@@ -1,16 +1,33 @@
 -- RoAd: 2D rotary adaptation with learned rotation angles and scales.
 local peft = require "peft"
-local F = require "peft.fields"
 
 -- PEFT's RoadVariant literal alias, declared so the annotation resolves.
-local VARIANTS = { "road_1", "road_2", "road_4" }
-peft.config.declare_enum("RoadVariant", VARIANTS)
+peft.config.declare_enum("RoadVariant", { "road_1", "road_2", "road_4" })
 
 local RoadConfig = peft.declare_config {
   name = "RoadConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.ROAD,
   doc = "RoAd: 2D rotary adaptation with learned rotation angles and scales.",
+}
+
+local RoadModel = peft.declare_model { name = "RoadModel", prefix = "road_", display = "RoAd" }
+
+peft.register_peft_method {
+  name = "road",
+  config_cls = RoadConfig,
+  model_cls = RoadModel,
+  prefix = "road_",
+  is_mixed_compatible = true,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+
+local VARIANTS = require("peft.registry").enums.RoadVariant
+
+peft.define("RoadConfig", {
   fields = function() return {
     { "variant", "Union[str, RoadVariant]", "road_1",
       "Parameter sharing of the rotations: 'road_1' (fewest), 'road_2' (2x) or 'road_4' (4x)." },
@@ -35,7 +52,7 @@ local RoadConfig = peft.declare_config {
       chk.fail_value("group_size", "must be a positive even number")
     end
   end,
-}
+})
 
 -- RoadModel: per layer a rotation angle and a scale for each pair of output features, shared
 -- across 2 or 4 entries by the variant (PEFT's road/model.py _create_new_module; layer.py
@@ -44,8 +61,7 @@ local t = peft.tuner
 
 local SIZES = { road_1 = 1, road_2 = 2, road_4 = 4 }
 
-local RoadModel = peft.declare_model {
-  name = "RoadModel", prefix = "road_", display = "RoAd",
+peft.define("RoadModel", {
   layer_names = { "road_theta", "road_alpha" },
   targets = "lora",
   layer = function(cfg, m, ctx)
@@ -63,14 +79,4 @@ local RoadModel = peft.declare_model {
     local size = fout * f // 2
     return { t.param("road_theta", ctx.adapter, { size }), t.param("road_alpha", ctx.adapter, { size }) }
   end,
-}
-
-peft.register_peft_method {
-  name = "road",
-  config_cls = RoadConfig,
-  model_cls = RoadModel,
-  prefix = "road_",
-  is_mixed_compatible = true,
-}
-
-return RoadConfig
+})

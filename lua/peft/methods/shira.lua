@@ -1,12 +1,28 @@
 -- SHiRA: sparse high-rank adapters that train a fixed subset of weights.
 local peft = require "peft"
-local F = require "peft.fields"
 
 local ShiraConfig = peft.declare_config {
   name = "ShiraConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.SHIRA,
   doc = "SHiRA: sparse high-rank adapters that train a fixed subset of weights.",
+}
+
+local ShiraModel = peft.declare_model { name = "ShiraModel", prefix = "shira_", display = "SHiRA" }
+
+peft.register_peft_method {
+  name = "shira",
+  config_cls = ShiraConfig,
+  model_cls = ShiraModel,
+  prefix = "shira_",
+  is_mixed_compatible = true,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+
+peft.define("ShiraConfig", {
   fields = function() return {
     { "r", "int", 32,
       "Trainable budget: r*(m+n) entries of each m x n weight, like a rank-r LoRA (not a rank limit)." },
@@ -31,7 +47,7 @@ local ShiraConfig = peft.declare_config {
       chk.warn("mask_type %s is not built in; supply your own mask function", require("peft.types").repr(self.mask_type))
     end
   end,
-}
+})
 
 -- ShiraModel: r * (in + out) trainable entries of each Linear weight; the random mask's indices
 -- ([2, n], not a parameter) are saved beside them (PEFT's shira/model.py _create_new_module,
@@ -40,8 +56,7 @@ local t = peft.tuner
 
 local function escape(s) return (s:gsub("%p", "%%%0")) end
 
-local ShiraModel = peft.declare_model {
-  name = "ShiraModel", prefix = "shira_", display = "SHiRA",
+peft.define("ShiraModel", {
   layer_names = { "shira_weight" },
   targets = "shira",
   layer = function(cfg, m, ctx)
@@ -71,14 +86,4 @@ local ShiraModel = peft.declare_model {
     end
     return out
   end,
-}
-
-peft.register_peft_method {
-  name = "shira",
-  config_cls = ShiraConfig,
-  model_cls = ShiraModel,
-  prefix = "shira_",
-  is_mixed_compatible = true,
-}
-
-return ShiraConfig
+})

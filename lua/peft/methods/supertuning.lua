@@ -1,12 +1,28 @@
 -- Super-Tuning: sparse, structured updates to selected weight blocks.
 local peft = require "peft"
-local F = require "peft.fields"
 
 local SupertuningConfig = peft.declare_config {
   name = "SupertuningConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.SUPERTUNING,
   doc = "Super-Tuning: sparse, structured updates to selected weight blocks.",
+}
+
+local SupertuningModel = peft.declare_model { name = "SupertuningModel", prefix = "supertuning_", display = "Super-Tuning" }
+
+peft.register_peft_method {
+  name = "supertuning",
+  config_cls = SupertuningConfig,
+  model_cls = SupertuningModel,
+  prefix = "supertuning_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+
+peft.define("SupertuningConfig", {
   fields = function() return {
     F.target_modules,
     F.modules_to_save,
@@ -49,7 +65,7 @@ local SupertuningConfig = peft.declare_config {
         .. "weights on load, which only gives the same selection if those weights are unchanged")
     end
   end,
-}
+})
 
 -- SupertuningModel: per layer the trainable values of a sparse support (int(numel * (1 - sparsity))
 -- entries of the weight) with their flat indices as a buffer, saved when save_precomputed_indices,
@@ -57,8 +73,7 @@ local SupertuningConfig = peft.declare_config {
 -- supertuning/layer.py SupertuningLayer.update_layer).
 local t = peft.tuner
 
-local SupertuningModel = peft.declare_model {
-  name = "SupertuningModel", prefix = "supertuning_", display = "Super-Tuning",
+peft.define("SupertuningModel", {
   layer_names = { "supertuning_values", "supertuning_lora_A", "supertuning_lora_B" },
   targets = "lora",
   kinds = { linear = true },
@@ -89,14 +104,4 @@ local SupertuningModel = peft.declare_model {
     end
     return out
   end,
-}
-
-peft.register_peft_method {
-  name = "supertuning",
-  config_cls = SupertuningConfig,
-  model_cls = SupertuningModel,
-  prefix = "supertuning_",
-  is_mixed_compatible = false,
-}
-
-return SupertuningConfig
+})

@@ -1,5 +1,25 @@
 -- TinyLoRA: LoRA with very few trainable parameters per layer.
 local peft = require "peft"
+
+local TinyLoraConfig = peft.declare_config {
+  name = "TinyLoraConfig",
+  parent = peft.PeftConfig,
+  peft_type = peft.PeftType.TINYLORA,
+  doc = "TinyLoRA: LoRA with very few trainable parameters per layer.",
+}
+
+local TinyLoraModel = peft.declare_model { name = "TinyLoraModel", prefix = "tinylora_", display = "TinyLoRA" }
+
+peft.register_peft_method {
+  name = "tinylora",
+  config_cls = TinyLoraConfig,
+  model_cls = TinyLoraModel,
+  prefix = "tinylora_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
 local F = require "peft.fields"
 local rules = require "peft.rules"
 
@@ -7,11 +27,7 @@ local function positive_int(v)
   if v <= 0 then return "must be a positive integer" end
 end
 
-local TinyLoraConfig = peft.declare_config {
-  name = "TinyLoraConfig",
-  parent = peft.PeftConfig,
-  peft_type = peft.PeftType.TINYLORA,
-  doc = "TinyLoRA: LoRA with very few trainable parameters per layer.",
+peft.define("TinyLoraConfig", {
   fields = function() return {
     { "r", "int", 2,
       "Rank of the frozen truncated SVD (U, Sigma, V) of each adapted weight.", check = positive_int },
@@ -50,7 +66,7 @@ local TinyLoraConfig = peft.declare_config {
     end
     -- r, u and weight_tying are checked per field above.
   end,
-}
+})
 
 -- TinyLoraModel: the trainable vectors tinylora_v.<adapter>.<group> (u) live on the model, one per
 -- group of targets (weight_tying merges neighbouring targets into a group; PEFT's
@@ -71,8 +87,7 @@ local function round_half_even(x)
   return math.tointeger(f) or f
 end
 
-local TinyLoraModel = peft.declare_model {
-  name = "TinyLoraModel", prefix = "tinylora_", display = "TinyLoRA",
+peft.define("TinyLoraModel", {
   layer_names = { "tinylora_v" },
   targets = "lora",
   prepare = function(plan, cfg, ctx)
@@ -115,14 +130,4 @@ local TinyLoraModel = peft.declare_model {
     end
     return out
   end,
-}
-
-peft.register_peft_method {
-  name = "tinylora",
-  config_cls = TinyLoraConfig,
-  model_cls = TinyLoraModel,
-  prefix = "tinylora_",
-  is_mixed_compatible = false,
-}
-
-return TinyLoraConfig
+})

@@ -6,6 +6,22 @@ local TrainableTokensConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.TRAINABLE_TOKENS,
   doc = "Trainable tokens: fine-tunes the embeddings of selected token ids only.",
+}
+
+local TrainableTokensModel = peft.declare_model { name = "TrainableTokensModel", prefix = "trainable_tokens_", display = WHO }
+
+peft.register_peft_method {
+  name = "trainable_tokens",
+  config_cls = TrainableTokensConfig,
+  model_cls = TrainableTokensModel,
+  prefix = "trainable_tokens_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+
+peft.define("TrainableTokensConfig", {
   fields = function() return {
     { "token_indices", "list[int]", setmetatable({}, peft.core.json_array_mt),
       "Ids of the tokens whose embeddings are trained; the rest of the embedding stays frozen." },
@@ -15,7 +31,7 @@ local TrainableTokensConfig = peft.declare_config {
       "Whether the trained embeddings start as copies of the current ones (else random; for tests)." },
   } end,
   -- PEFT's __post_init__ only sets peft_type; target_modules is kept as given.
-}
+})
 
 -- TrainableTokensModel: each targeted module gets a trainable copy of the weight rows of
 -- token_indices (trainable_tokens_delta) and a frozen non-persistent one
@@ -31,8 +47,7 @@ local CLASS = { conv1d = "Conv1D", norm = "LayerNorm", conv2d = "Conv2d", contai
 
 local function tied_id(plan) return "trainable_tokens:" .. tostring(plan.base.input_embeddings) end
 
-local TrainableTokensModel = peft.declare_model {
-  name = "TrainableTokensModel", prefix = "trainable_tokens_", display = WHO,
+peft.define("TrainableTokensModel", {
   layer_names = { "trainable_tokens_delta" },
   needs_targets = false,
   -- _prepare_adapter_config: the input embedding's full name (a string, so matched as a regex)
@@ -97,14 +112,4 @@ local TrainableTokensModel = peft.declare_model {
     plan:add_layer(m, { t.param("trainable_tokens_delta", ctx.adapter, delta.shape, { shared = tied_id(plan) }) },
       ctx.adapter, method, method.model_cls)
   end,
-}
-
-peft.register_peft_method {
-  name = "trainable_tokens",
-  config_cls = TrainableTokensConfig,
-  model_cls = TrainableTokensModel,
-  prefix = "trainable_tokens_",
-  is_mixed_compatible = false,
-}
-
-return TrainableTokensConfig
+})

@@ -1,5 +1,25 @@
 -- Uni-LoRA: one shared parameter vector projected into every LoRA matrix.
 local peft = require "peft"
+
+local UniLoraConfig = peft.declare_config {
+  name = "UniLoraConfig",
+  parent = peft.PeftConfig,
+  peft_type = peft.PeftType.UNILORA,
+  doc = "Uni-LoRA: one shared parameter vector projected into every LoRA matrix.",
+}
+
+local UniLoraModel = peft.declare_model { name = "UniLoraModel", prefix = "unilora_", display = "UniLoRA" }
+
+peft.register_peft_method {
+  name = "unilora",
+  config_cls = UniLoraConfig,
+  model_cls = UniLoraModel,
+  prefix = "unilora_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
 local F = require "peft.fields"
 local rules = require "peft.rules"
 
@@ -9,11 +29,7 @@ end
 
 local BIAS = { none = true, all = true, unilora_only = true }
 
-local UniLoraConfig = peft.declare_config {
-  name = "UniLoraConfig",
-  parent = peft.PeftConfig,
-  peft_type = peft.PeftType.UNILORA,
-  doc = "Uni-LoRA: one shared parameter vector projected into every LoRA matrix.",
+peft.define("UniLoraConfig", {
   fields = function() return {
     { "r", "int", 4,
       "Rank of the low-rank update built from the shared vector.", check = positive_int },
@@ -51,7 +67,7 @@ local UniLoraConfig = peft.declare_config {
     -- checked per field above.
     rules.regex_excludes_layers(self, chk)
   end,
-}
+})
 
 -- UniLoraModel: one trainable vector unilora_theta_d (theta_d_length) on the model; every adapted
 -- Linear/Conv1D gets index and scale buffers unilora_indices_A / unilora_scales_A (r, in) and
@@ -60,8 +76,7 @@ local UniLoraConfig = peft.declare_config {
 -- update_layer). UniLoraLayer has no adapter_layer_names: nothing on the layers is a parameter.
 local t = peft.tuner
 
-local UniLoraModel = peft.declare_model {
-  name = "UniLoraModel", prefix = "unilora_", display = "UniLoRA",
+peft.define("UniLoraModel", {
   layer_names = {},
   targets = "lora",
   layer = function(cfg, m, ctx)
@@ -82,14 +97,4 @@ local UniLoraModel = peft.declare_model {
   model = function(cfg, ctx)
     return { t.param("unilora_theta_d", ctx.adapter, { t.int_field(cfg, "theta_d_length", "UniLoRA") }) }
   end,
-}
-
-peft.register_peft_method {
-  name = "unilora",
-  config_cls = UniLoraConfig,
-  model_cls = UniLoraModel,
-  prefix = "unilora_",
-  is_mixed_compatible = false,
-}
-
-return UniLoraConfig
+})

@@ -1,13 +1,29 @@
 -- VB-LoRA: LoRA matrices composed from a shared vector bank.
 local peft = require "peft"
-local F = require "peft.fields"
-local rules = require "peft.rules"
 
 local VBLoRAConfig = peft.declare_config {
   name = "VBLoRAConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.VBLORA,
   doc = "VB-LoRA: LoRA matrices composed from a shared vector bank.",
+}
+
+local VBLoRAModel = peft.declare_model { name = "VBLoRAModel", prefix = "vblora_", display = "VBLoRA" }
+
+peft.register_peft_method {
+  name = "vblora",
+  config_cls = VBLoRAConfig,
+  model_cls = VBLoRAModel,
+  prefix = "vblora_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+local rules = require "peft.rules"
+
+peft.define("VBLoRAConfig", {
   fields = function() return {
     { "r", "int", 4,
       "Rank of the low-rank update matrices." },
@@ -37,7 +53,7 @@ local VBLoRAConfig = peft.declare_config {
   post_init = function(self, chk)
     rules.pattern_needs_layers(self, chk)
   end,
-}
+})
 
 -- VBLoRAModel: per adapted Linear/Conv1D the logits vblora_logits_A (r, in / L, N) and
 -- vblora_logits_B (out / L, r, N) over one vector bank (N, L) that the model holds and every layer
@@ -75,8 +91,7 @@ local function vblora_layer(cfg, m, ctx)
            t.param("vblora_logits_B", ctx.adapter, { fout // vl, r, nv }) }
 end
 
-local VBLoRAModel = peft.declare_model {
-  name = "VBLoRAModel", prefix = "vblora_", display = "VBLoRA",
+peft.define("VBLoRAModel", {
   layer_names = { "vblora_logits_A", "vblora_logits_B", "vblora_vector_bank" },
   targets = "vblora",
   layer = vblora_layer,
@@ -115,14 +130,4 @@ local VBLoRAModel = peft.declare_model {
     end
     return peft.peft_model.remove_adapter_name(key, adapter)
   end,
-}
-
-peft.register_peft_method {
-  name = "vblora",
-  config_cls = VBLoRAConfig,
-  model_cls = VBLoRAModel,
-  prefix = "vblora_",
-  is_mixed_compatible = false,
-}
-
-return VBLoRAConfig
+})

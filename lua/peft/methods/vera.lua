@@ -1,13 +1,29 @@
 -- VeRA: shared frozen random matrices with small trainable scaling vectors.
 local peft = require "peft"
-local F = require "peft.fields"
-local rules = require "peft.rules"
 
 local VeraConfig = peft.declare_config {
   name = "VeraConfig",
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.VERA,
   doc = "VeRA: shared frozen random matrices with small trainable scaling vectors.",
+}
+
+local VeraModel = peft.declare_model { name = "VeraModel", prefix = "vera_lambda_", display = "VeRA" }
+
+peft.register_peft_method {
+  name = "vera",
+  config_cls = VeraConfig,
+  model_cls = VeraModel,
+  prefix = "vera_lambda_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+local F = require "peft.fields"
+local rules = require "peft.rules"
+
+peft.define("VeraConfig", {
   fields = function() return {
     { "r", "int", 256, "Inner dimension of the shared random projections (larger than typical LoRA ranks)." },
     F.target_modules,
@@ -32,15 +48,14 @@ local VeraConfig = peft.declare_config {
         .. "which may not give the same matrices on every system; set save_projection to true to be safe")
     end
   end,
-}
+})
 
 -- VeraModel: per layer two scaling vectors; the random projections vera_A and vera_B live
 -- once on the model (PEFT's vera/model.py _find_dim, _init_vera_A_vera_B; vera/layer.py
 -- update_layer), sized by the largest adapted layer, and saved only with save_projection.
 local t = peft.tuner
 
-local VeraModel = peft.declare_model {
-  name = "VeraModel", prefix = "vera_lambda_", display = "VeRA",
+peft.define("VeraModel", {
   layer_names = { "vera_lambda_b", "vera_lambda_d" },
   targets = "vera",
   -- VeraModel._find_dim, run before any layer is built: the largest Linear / Conv1D the config
@@ -65,14 +80,4 @@ local VeraModel = peft.declare_model {
     return { t.buffer("vera_A", ctx.adapter, { cfg.r, max_in }, keep),
              t.buffer("vera_B", ctx.adapter, { max_out, cfg.r }, keep) }
   end,
-}
-
-peft.register_peft_method {
-  name = "vera",
-  config_cls = VeraConfig,
-  model_cls = VeraModel,
-  prefix = "vera_lambda_",
-  is_mixed_compatible = false,
-}
-
-return VeraConfig
+})

@@ -1,5 +1,25 @@
 -- WaveFT: sparse trainable coefficients in the wavelet domain.
 local peft = require "peft"
+
+local WaveFTConfig = peft.declare_config {
+  name = "WaveFTConfig",
+  parent = peft.PeftConfig,
+  peft_type = peft.PeftType.WAVEFT,
+  doc = "WaveFT: sparse trainable coefficients in the wavelet domain.",
+}
+
+local WaveFTModel = peft.declare_model { name = "WaveFTModel", prefix = "waveft_", display = "WaveFT" }
+
+peft.register_peft_method {
+  name = "waveft",
+  config_cls = WaveFTConfig,
+  model_cls = WaveFTModel,
+  prefix = "waveft_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
 local F = require "peft.fields"
 local rules = require "peft.rules"
 
@@ -24,11 +44,7 @@ local function check_family(v)
   return "unsupported wavelet family; expected one of db1-db38, sym2-sym20 or coif1-coif17"
 end
 
-local WaveFTConfig = peft.declare_config {
-  name = "WaveFTConfig",
-  parent = peft.PeftConfig,
-  peft_type = peft.PeftType.WAVEFT,
-  doc = "WaveFT: sparse trainable coefficients in the wavelet domain.",
+peft.define("WaveFTConfig", {
   fields = function() return {
     { "n_frequency", "int", 2592,
       "Number of wavelet coefficients trained per adapted layer (its trainable parameter count)." },
@@ -60,7 +76,7 @@ local WaveFTConfig = peft.declare_config {
     rules.layer_selection(self, chk)
     -- wavelet_family membership is the field's check (check_family)
   end,
-}
+})
 
 -- WaveFTModel: n_frequency trainable wavelet coefficients per Linear or Conv1D, optionally shared
 -- out among the targeted layers in proportion to their size (PEFT's waveft/model.py
@@ -96,8 +112,7 @@ local function proportional(plan, cfg, ctx)
   return out
 end
 
-local WaveFTModel = peft.declare_model {
-  name = "WaveFTModel", prefix = "waveft_", display = "WaveFT",
+peft.define("WaveFTModel", {
   layer_names = { "waveft_spectrum" },
   targets = "waveft",
   layer = function(cfg, m, ctx)
@@ -125,14 +140,4 @@ local WaveFTModel = peft.declare_model {
     end
     return { t.param("waveft_spectrum", ctx.adapter, { n }) }
   end,
-}
-
-peft.register_peft_method {
-  name = "waveft",
-  config_cls = WaveFTConfig,
-  model_cls = WaveFTModel,
-  prefix = "waveft_",
-  is_mixed_compatible = false,
-}
-
-return WaveFTConfig
+})

@@ -6,6 +6,22 @@ local XLoraConfig = peft.declare_config {
   parent = peft.PeftConfig,
   peft_type = peft.PeftType.XLORA,
   doc = "X-LoRA: a learned classifier mixes several LoRA experts per token.",
+}
+
+local XLoraModel = peft.declare_model { name = "XLoraModel", prefix = "xlora_", display = WHO }
+
+peft.register_peft_method {
+  name = "xlora",
+  config_cls = XLoraConfig,
+  model_cls = XLoraModel,
+  prefix = "xlora_",
+  is_mixed_compatible = false,
+}
+
+--@definitions: the fields, rules and model side of the classes declared above
+local peft = require "peft"
+
+peft.define("XLoraConfig", {
   fields = function() return {
     { "hidden_size", "int", nil,
       "Hidden size of the base model (input width of the classifier); 4096 when null, with a warning." },
@@ -54,7 +70,7 @@ local XLoraConfig = peft.declare_config {
       chk.warn("top_k_lora should be at least 1, got %d", self.top_k_lora)
     end
   end,
-}
+})
 
 -- XLoraModel: a LoraModel over the base, into which every adapter of `adapters` is loaded
 -- from disk under the names "0", "1", ... (frozen unless use_trainable_adapters), and a
@@ -162,8 +178,7 @@ local function load_adapter(plan, item, lora)
   end
 end
 
-local XLoraModel = peft.declare_model {
-  name = "XLoraModel", prefix = "xlora_", display = WHO,
+peft.define("XLoraModel", {
   build = function(plan, cfg, ctx)
     local config = plan.base.config or {}
     if config.use_cache == true then
@@ -240,14 +255,4 @@ local XLoraModel = peft.declare_model {
     end
     return out
   end,
-}
-
-peft.register_peft_method {
-  name = "xlora",
-  config_cls = XLoraConfig,
-  model_cls = XLoraModel,
-  prefix = "xlora_",
-  is_mixed_compatible = false,
-}
-
-return XLoraConfig
+})
