@@ -52,6 +52,7 @@ build = {
     ["peft.config.object"] = "lua/peft/config/object.lua",
     ["peft.enum"] = "lua/peft/enum.lua",
     ["peft.errors"] = "lua/peft/errors.lua",
+    ["peft.extensions"] = "lua/peft/extensions.lua",
     ["peft.fields"] = "lua/peft/fields.lua",
     ["peft"] = "lua/peft/init.lua",
     ["peft.isolation"] = "lua/peft/isolation.lua",

@@ -168,18 +168,20 @@ local model_mt = {
 }
 
 -- what a model class may declare (see peft.tuner), and the types each entry may have
-local MODEL_SPEC = {}
-for k, kinds in pairs {
-  name = "string", prefix = "string", doc = "string", display = "string",
-  layer_names = "table", targets = "string|table", kinds = "table", supported = "string", kind_error = "string",
-  needs_targets = "boolean",
-  prepare = "function", layer = "function", parameter = "function", model = "function", after = "function",
-  saved = "function", state_dict = "function", encoder = "function", saved_prompt = "function", build = "function",
-  rank_of = "function", expected_rank = "function", check_weights = "function",
-} do
-  local set = {}
-  for t in kinds:gmatch("[^|]+") do set[t] = true end
-  MODEL_SPEC[k] = { text = kinds:gsub("|", " or "), types = set }
+local STRING, TABLE, FUNCTION = { string = true }, { table = true }, { ["function"] = true }
+local MODEL_SPEC = {
+  name = STRING, prefix = STRING, doc = STRING, display = STRING, supported = STRING, kind_error = STRING,
+  layer_names = TABLE, kinds = TABLE, targets = { string = true, table = true }, needs_targets = { boolean = true },
+  prepare = FUNCTION, layer = FUNCTION, parameter = FUNCTION, model = FUNCTION, after = FUNCTION, saved = FUNCTION,
+  state_dict = FUNCTION, encoder = FUNCTION, saved_prompt = FUNCTION, build = FUNCTION, rank_of = FUNCTION,
+  expected_rank = FUNCTION, check_weights = FUNCTION,
+}
+
+local function type_names(set)
+  local names = {}
+  for t in pairs(set) do names[#names + 1] = t end
+  table.sort(names)
+  return table.concat(names, " or ")
 end
 
 --- declare_model{ name=, prefix=, doc=, ... } -> model class
@@ -193,8 +195,8 @@ local function check_model_spec(spec, what)
       errors.raise("TypeError", what .. ": unknown entry '" .. tostring(k) .. "'"
         .. (type(k) == "string" and config.suggest(k, config.sorted_keys(MODEL_SPEC)) or ""))
     end
-    if not want.types[type(v)] then
-      errors.raise("TypeError", string.format("%s: %s must be a %s, got %s", what, k, want.text,
+    if not want[type(v)] then
+      errors.raise("TypeError", string.format("%s: %s must be a %s, got %s", what, k, type_names(want),
         require("peft.types").kind(v)))
     end
   end
@@ -205,8 +207,9 @@ function M.declare_model(spec)
     errors.raise("TypeError", "declare_model expects { name = string, prefix = string }")
   end
   check_model_spec(spec, "declare_model")
-  local m = setmetatable({ kind = "model" }, model_mt)
+  local m = { kind = "model", name = spec.name, prefix = spec.prefix, [registry.PENDING] = false }
   for k, v in pairs(spec) do m[k] = v end
+  setmetatable(m, model_mt)
   registry.add_model(m)
   return m
 end
@@ -287,101 +290,25 @@ setmetatable(M, {
   __name = "peft",
 })
 
--- extensions ------------------------------------------------------------
-
-local ext_env_mt = { __index = _G, __newindex = _G }
-
---- Runs a script as an extension, atomically: if it raises, every PeftType
--- member, method and class it added is removed again. Returns true, or nil
--- and an ExtensionError value (the policy of load_extension_safe); see
--- load_extension for the raising form.
-local function run_extension(path)
-  local chunk, lerr = loadfile(path, "t", setmetatable({ peft = M }, ext_env_mt))
-  if not chunk then
-    local msg = tostring(lerr)
-    local kind = msg:find("cannot open", 1, true) and "FileNotFoundError" or "ExtensionError"
-    return nil, errors.new(kind == "FileNotFoundError" and "ExtensionError" or kind,
-      "extension " .. path .. " failed to load: " .. msg, { path = path, script = path })
-  end
-  local registry = require "peft.registry"
-  local mark = registry.mark()
-  local where
-  local ok, err = xpcall(chunk, function(e)
-    -- find the innermost line of the extension itself
-    for level = 2, 40 do
-      local info = debug.getinfo(level, "Sl")
-      if not info then break end
-      if info.short_src and info.currentline and info.currentline > 0
-         and (info.source == "@" .. path) then
-        where = info.short_src .. ":" .. info.currentline
-        break
-      end
-    end
-    return e
-  end)
-  if ok then
-    registry.commit(mark)
-    return true
-  end
-  registry.rollback(mark)
-  local msg = errors.message(err)
-  local text
-  if type(err) == "string" then
-    text = msg -- Lua already put "file:line:" in front
-  else
-    text = (where and (where .. ": ") or (path .. ": ")) .. msg
-  end
-  return nil, errors.new("ExtensionError", "extension " .. path .. " failed (registry rolled back): " .. text,
-    { path = path, script = path, where = where, cause = err })
-end
+-- extensions (peft.extensions, loaded on first use) ---------------------
 
 --- load_extension(path): runs the script; raises an ExtensionError naming
 -- the script and line when it fails (and the registry is as it was).
-function M.load_extension(path)
-  if type(path) ~= "string" then
-    errors.raise("TypeError", "load_extension expects a path, got " .. require("peft.types").kind(path))
-  end
-  local ok, err = run_extension(path)
-  if not ok then error(err, 2) end
-  return true
-end
+function M.load_extension(path) return require("peft.extensions").load(path) end
 
 --- load_extension_safe(path) -> true | nil, error value
-M.load_extension_safe = run_extension
+function M.load_extension_safe(path) return require("peft.extensions").run(path) end
 
---- The *.lua files of the PEFT_PATH directories, in path order then name
--- order.
-function M.extension_files(peft_path)
-  peft_path = peft_path or os.getenv("PEFT_PATH")
-  local files = {}
-  if not peft_path or peft_path == "" then return files end
-  for dir in peft_path:gmatch("[^:]+") do
-    local names = core.listdir(dir)
-    if names then
-      for _, n in ipairs(names) do
-        if n:match("%.lua$") then
-          local p = dir:gsub("/+$", "") .. "/" .. n
-          if core.stat(p) == "file" then files[#files + 1] = p end
-        end
-      end
-    end
-  end
-  return files
-end
+--- The *.lua files of the PEFT_PATH directories, in path order then name order.
+function M.extension_files(peft_path) return require("peft.extensions").files(peft_path) end
 
 --- Loads every extension of PEFT_PATH; a failing one is reported through
 -- the warning channel and the others still load. Returns the list of
 -- failures (error values).
 function M.load_path_extensions(peft_path)
-  local failures = {}
-  for _, p in ipairs(M.extension_files(peft_path)) do
-    local ok, err = run_extension(p)
-    if not ok then
-      failures[#failures + 1] = err
-      errors.warn(tostring(err))
-    end
-  end
-  return failures
+  peft_path = peft_path or os.getenv("PEFT_PATH")
+  if not peft_path or peft_path == "" then return {} end
+  return require("peft.extensions").load_path(peft_path)
 end
 
 -- start-up --------------------------------------------------------------
@@ -422,9 +349,27 @@ do
   M.config_path = load_fn("config_path")
 end
 
-for _, name in ipairs(require "peft.methods") do
-  require("peft.methods." .. name)
+-- (no collection while they run: they only add)
+local collecting = collectgarbage("isrunning")
+collectgarbage("stop")
+-- (the executable has their declarations as one module, peft.methods@startup: see
+-- scripts/embed-lua; from source, each file is required)
+local function find_module(name)
+  for _, searcher in ipairs(package.searchers) do
+    local loader, where = searcher(name)
+    if type(loader) == "function" then return loader, where end
+  end
 end
+local startup, where = find_module("peft.methods@startup")
+if startup then
+  startup("peft.methods@startup", where)
+  package.loaded["peft.methods@startup"] = true
+else
+  for _, name in ipairs(require "peft.methods") do
+    require("peft.methods." .. name)
+  end
+end
+if collecting then collectgarbage("restart") end
 config.lazy = false
 
 M.extension_failures = M.load_path_extensions()

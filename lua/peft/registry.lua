@@ -77,6 +77,7 @@ function M.add_class(cls)
   M.generation = M.generation + 1
   M.classes[name] = cls
   M.order[#M.order + 1] = name
+  if open == 0 then return end
   M.record(function()
     M.classes[name] = nil
     for i = #M.order, 1, -1 do
@@ -89,7 +90,7 @@ end
 function M.add_model(model)
   local name = model.name
   M.models[name] = model
-  M.record(function() M.models[name] = nil end)
+  if open > 0 then M.record(function() M.models[name] = nil end) end
 end
 
 --- pending(module, names): the classes named are defined by module, loaded when one of
@@ -105,9 +106,9 @@ end
 --- load_pending(cls): loads the definitions a class waits for (a no-op for one that has them).
 function M.load_pending(cls)
   local module = rawget(cls, M.PENDING)
-  if module == nil then return end
+  if not module then return end
   require(module)
-  if rawget(cls, M.PENDING) ~= nil then
+  if rawget(cls, M.PENDING) then
     rawset(cls, M.PENDING, nil)
     error(string.format("%s: the definitions module %s does not define it", tostring(cls.name), module), 0)
   end
@@ -118,7 +119,7 @@ function M.add_enum(name, members)
   local old = M.enums[name]
   M.generation = M.generation + 1
   M.enums[name] = members
-  M.record(function() M.enums[name] = old end)
+  if open > 0 then M.record(function() M.enums[name] = old end) end
 end
 
 return M

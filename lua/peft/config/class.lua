@@ -254,6 +254,7 @@ function M.declare(spec)
     inherit_post_init = spec.inherit_post_init ~= false,
     new = false,
     [LAZY] = fields or {},
+    [PENDING] = false, -- (a slot for registry.pending)
   }, class_mt)
   if spec.methods then
     for k, v in pairs(spec.methods) do rawset(cls, k, v) end
