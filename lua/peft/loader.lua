@@ -135,6 +135,25 @@ local function check_key(k, opts, at_top)
   end
 end
 
+-- the "(did you mean ...)" of a key a class does not know, kept per class (the same
+-- unknown keys come back file after file)
+local HINTS = setmetatable({}, { __mode = "k" })
+local function unknown_hint(cls, key)
+  local hints = HINTS[cls]
+  if not hints then
+    hints = {}
+    HINTS[cls] = hints
+  end
+  local hint = hints[key]
+  if not hint then
+    local fs = {}
+    for j, f in ipairs(cls.fields) do fs[j] = f.name end
+    hint = config.suggest(key, fs)
+    hints[key] = hint
+  end
+  return hint
+end
+
 -- Warns about (or, strict, fails on) the keys a class does not know (all
 -- strings, checked by the caller).
 local function report_unknown(cls, unknown, opts, warnings, at_top, how)
@@ -145,10 +164,8 @@ local function report_unknown(cls, unknown, opts, warnings, at_top, how)
     raise(opts, at_top, "TypeError", string.format("%s got an unexpected keyword argument '%s'%s", cls.name,
       unknown[1], #unknown > 1 and string.format(" (and %d more)", #unknown - 1) or ""), { unknown = unknown })
   end
-  local fs = {}
-  for j, f in ipairs(cls.fields) do fs[j] = f.name end
   local names = {}
-  for i, k in ipairs(unknown) do names[i] = "'" .. k .. "'" .. config.suggest(k, fs) end
+  for i, k in ipairs(unknown) do names[i] = "'" .. k .. "'" .. unknown_hint(cls, k) end
   local msg = string.format("%d key%s unknown to %s: %s", #unknown, #unknown == 1 and "" or "s",
     cls.name, table.concat(names, ", "))
   if opts.strict then raise(opts, at_top, "ValueError", msg .. " (strict mode)", { unknown = unknown }) end

@@ -33,6 +33,26 @@ local function progress(done, total)
   out.stderr:flush()
 end
 
+-- the text report's lines for one file (only those with something to say get here)
+local function print_entry(e)
+  if e.status == "error" then
+    local msg = e.error.message
+    if e.weights and not e.weights.ok and e.error.kind == "ValueError" and msg:find("^the weights") then
+      for _, pr in ipairs(e.weights.problems) do
+        say(paint("red", "FAIL") .. " " .. e.path .. ": weights: " .. pr)
+      end
+    elseif e.error.kind ~= "Warning" then
+      say(paint("red", "FAIL") .. " " .. e.path .. ": " .. e.error.kind .. ": " .. cli.strip_path(msg, e.path))
+    end
+    for _, w in ipairs(e.warnings) do say(paint("red", "FAIL") .. " " .. e.path .. ": warning: " .. w) end
+  elseif e.status == "warning" then
+    for _, w in ipairs(e.warnings) do say(paint("yellow", "WARN") .. " " .. e.path .. ": " .. w) end
+  end
+  if e.weights and e.weights.note ~= null then
+    say(paint("dim", "NOTE") .. " " .. e.path .. ": " .. e.weights.note)
+  end
+end
+
 return {
   usage = "peft validate PATH... [--strict] [--no-weights] [--json]   (--strict: warnings and unknown keys fail"
     .. " too)",
@@ -43,10 +63,16 @@ return {
   run = function(opts, args)
     if #args == 0 then usage_error("expects at least one PATH") end
     local results = arr()
+    -- the text report is printed as the files are checked (memory stays flat), unless a
+    -- progress bar holds the terminal: then at the end, as the JSON report is
+    local stream = not opts.json and not core.isatty(2)
+    local function report(entry)
+      if stream then print_entry(entry) else results[#results + 1] = entry end
+    end
     local n_ok, n_warn, n_fail = 0, 0, 0
     local function missing(p, unreadable)
       n_fail = n_fail + 1
-      results[#results + 1] = { path = p, status = "error",
+      report { path = p, status = "error",
         error = unreadable and { kind = "OSError", message = unreadable, field = null }
           or { kind = "FileNotFoundError", message = p .. ": no such file or directory", field = null },
         warnings = arr() }
@@ -88,7 +114,7 @@ return {
         if r.ok and opts.strict and #r.warnings > 0 then
           entry.error = { kind = "Warning", message = "warnings are failures in strict mode", field = null }
         end
-        results[#results + 1] = entry
+        report(entry)
       end
     end
     if not opts.json and core.isatty(2) then
@@ -118,24 +144,7 @@ return {
       json_out { files = results, summary = { files = total, valid = n_ok, warnings = n_warn, invalid = n_fail },
                  strict = opts.strict or false }
     else
-      for _, e in ipairs(results) do
-        if e.status == "error" then
-          local msg = e.error.message
-          if e.weights and not e.weights.ok and e.error.kind == "ValueError" and msg:find("^the weights") then
-            for _, pr in ipairs(e.weights.problems) do
-              say(paint("red", "FAIL") .. " " .. e.path .. ": weights: " .. pr)
-            end
-          elseif e.error.kind ~= "Warning" then
-            say(paint("red", "FAIL") .. " " .. e.path .. ": " .. e.error.kind .. ": " .. cli.strip_path(msg, e.path))
-          end
-          for _, w in ipairs(e.warnings) do say(paint("red", "FAIL") .. " " .. e.path .. ": warning: " .. w) end
-        elseif e.status == "warning" then
-          for _, w in ipairs(e.warnings) do say(paint("yellow", "WARN") .. " " .. e.path .. ": " .. w) end
-        end
-        if e.weights and e.weights.note ~= null then
-          say(paint("dim", "NOTE") .. " " .. e.path .. ": " .. e.weights.note)
-        end
-      end
+      for _, e in ipairs(results) do print_entry(e) end
       local summary = string.format("%d file%s: %d valid, %d with warnings, %d invalid", total,
         total == 1 and "" or "s", n_ok, n_warn, n_fail)
       say(n_fail > 0 and paint("red", summary) or (n_warn > 0 and paint("yellow", summary) or paint("green", summary)))

@@ -155,14 +155,19 @@ local function check_field(cls, f, v, st)
       end
     end
     if not ordered then
-      local seen, out = {}, setmetatable({}, array_mt)
+      local seen, out, strings = {}, setmetatable({}, array_mt), true
       for _, x in ipairs(v) do
         if not seen[x] then
           seen[x] = true
           out[#out + 1] = x
+          if type(x) ~= "string" then strings = false end
         end
       end
-      table.sort(out, function(a, b) return tostring(a) < tostring(b) end)
+      if strings then
+        table.sort(out)
+      else
+        table.sort(out, function(a, b) return tostring(a) < tostring(b) end)
+      end
       v = out
     end
   end
