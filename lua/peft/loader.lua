@@ -30,10 +30,18 @@ local function peft_types()
   return core.types()
 end
 
+-- the PeftTypes of the registered methods, in registration order (made again when a
+-- method is added or an extension rolled back)
+local registered, registered_key
 local function registered_types()
-  local out = {}
-  for i = 1, core.method_count() do out[i] = core.method_at(i).peft_type end
-  return out
+  local registry = require "peft.registry"
+  local key = registry.generation .. ":" .. core.method_count()
+  if key ~= registered_key then
+    registered = {}
+    for i = 1, core.method_count() do registered[i] = core.method_at(i).peft_type end
+    registered_key = key
+  end
+  return registered
 end
 
 local function fail(opts, kind, message, extra)
