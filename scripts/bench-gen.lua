@@ -1,10 +1,42 @@
--- scripts/bench-gen.lua OUTDIR N: writes N adapter configs, varied like real
--- ones (several methods, sizes and field mixes), as OUTDIR/NNNNNN/
--- adapter_config.json, and their paths in OUTDIR/manifest. Run with peft.
-local out, n = arg[1], tonumber(arg[2])
-assert(out and n, "usage: peft scripts/bench-gen.lua OUTDIR N")
+-- scripts/bench-gen.lua OUTDIR N [CORPUS]: writes N adapter configs as
+-- OUTDIR/NNNNNN/adapter_config.json, and their paths in OUTDIR/manifest. Run with peft.
+-- Without CORPUS they are generated, varied like real ones (several methods, sizes and
+-- field mixes); with CORPUS (a directory of real adapter_config.json files, such as
+-- ../shared/corpus/adapter_configs) they are those files, in name order, repeated to N:
+-- the real mix.
+local out, n, corpus = arg[1], tonumber(arg[2]), arg[3]
+assert(out and n, "usage: peft scripts/bench-gen.lua OUTDIR N [CORPUS]")
 local core = peft.core
 math.randomseed(42)
+
+local function write(i, text, manifest)
+  local dir = string.format("%s/%06d", out, i)
+  assert(core.mkdir_p(dir))
+  local path = dir .. "/adapter_config.json"
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+  manifest:write(path, "\n")
+end
+
+if corpus then
+  local names = assert(core.listdir(corpus), "cannot list " .. corpus)
+  table.sort(names)
+  local texts = {}
+  for _, name in ipairs(names) do
+    if name:match("%.json$") then
+      local f = assert(io.open(corpus .. "/" .. name, "rb"))
+      texts[#texts + 1] = f:read("a")
+      f:close()
+    end
+  end
+  assert(#texts > 0, corpus .. " holds no .json files")
+  assert(core.mkdir_p(out))
+  local manifest = assert(io.open(out .. "/manifest", "w"))
+  for i = 1, n do write(i, texts[(i - 1) % #texts + 1], manifest) end
+  manifest:close()
+  return
+end
 
 local targets = {
   { "q_proj", "v_proj" }, { "q_proj", "k_proj", "v_proj", "o_proj" },
@@ -50,12 +82,6 @@ for i = 1, n do
   if math.random() < 0.01 then -- a few files from other tools: unknown keys
     text = text:gsub("^{", '{\n  "merge_weights": false,')
   end
-  local dir = string.format("%s/%06d", out, i)
-  assert(core.mkdir_p(dir))
-  local path = dir .. "/adapter_config.json"
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-  manifest:write(path, "\n")
+  write(i, text, manifest)
 end
 manifest:close()
