@@ -45,29 +45,64 @@ typedef struct filler {
   unsigned short code[]; /* one per field */
 } filler;
 
-/* Whether the table at idx is a JSON array of strings (strictly ascending
- * when sorted is set, compared as Lua's < does). */
+/* The longest set the field pass sorts itself; a longer one goes to the Lua side. */
+#define SET_SORT_MAX 64
+
+/* Replaces the list at idx (the top), n strings, by a copy sorted as Lua's < orders
+ * them, without repeats: how a set field keeps what PEFT writes in no order. */
+static void sort_string_set(lua_State *L, int idx, lua_Unsigned n, int array_mt) {
+  luaL_checkstack(L, (int)n + 2, "sorting a set");
+  int base = lua_gettop(L);
+  for (lua_Unsigned i = 1; i <= n; i++) lua_rawgeti(L, idx, (lua_Integer)i);
+  for (int i = 2; i <= (int)n; i++) { /* insertion sort on the stack (n is small) */
+    for (int j = base + i; j > base + 1 && lua_compare(L, j, j - 1, LUA_OPLT); j--) {
+      lua_pushvalue(L, j);
+      lua_copy(L, j - 1, j);
+      lua_copy(L, -1, j - 1);
+      lua_pop(L, 1);
+    }
+  }
+  int unique = n > 0 ? 1 : 0;
+  for (int i = 2; i <= (int)n; i++)
+    if (!lua_rawequal(L, base + i, base + i - 1)) unique++;
+  lua_createtable(L, unique, 0);
+  lua_pushvalue(L, array_mt);
+  lua_setmetatable(L, -2);
+  lua_Integer k = 0;
+  for (int i = 1; i <= (int)n; i++) {
+    if (i > 1 && lua_rawequal(L, base + i, base + i - 1)) continue;
+    lua_pushvalue(L, base + i);
+    lua_rawseti(L, -2, ++k);
+  }
+  lua_replace(L, idx);
+  lua_settop(L, base);
+}
+
+/* Whether the table at idx (the top) is a JSON array of strings. With sorted (a set
+ * field), one that is not strictly ascending is replaced by its sorted copy without
+ * repeats, when it is short enough (else not accepted: the Lua side does it). */
 static int string_list_ok(lua_State *L, int idx, int sorted, int array_mt) {
   if (!lua_getmetatable(L, idx)) return 0;
   int is_array = lua_rawequal(L, -1, array_mt);
   lua_pop(L, 1);
   if (!is_array) return 0;
   lua_Unsigned n = lua_rawlen(L, idx);
+  int ascending = 1;
   for (lua_Unsigned i = 1; i <= n; i++) {
     if (lua_rawgeti(L, idx, (lua_Integer)i) != LUA_TSTRING) {
       lua_pop(L, i > 1 ? 2 : 1);
       return 0;
     }
     if (i > 1) {
-      int less = sorted ? lua_compare(L, -2, -1, LUA_OPLT) : 1; /* two strings: never raises */
+      if (ascending && sorted && !lua_compare(L, -2, -1, LUA_OPLT)) ascending = 0; /* two strings: never raises */
       lua_remove(L, -2);
-      if (!less) {
-        lua_pop(L, 1);
-        return 0;
-      }
     }
   }
   if (n > 0) lua_pop(L, 1);
+  if (!ascending) {
+    if (n > SET_SORT_MAX) return 0;
+    sort_string_set(L, idx, n, array_mt);
+  }
   return 1;
 }
 

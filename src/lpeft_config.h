@@ -14,7 +14,7 @@ enum {
   FILL_BOOL = 8,       /* a boolean */
   FILL_NULLABLE = 16,  /* null (the JSON null), which removes the default */
   FILL_STR_LIST = 32,  /* a JSON array (the array metatable) of strings */
-  FILL_SORTED = 64,    /* ... only when strictly ascending (a set field) */
+  FILL_SORTED = 64,    /* ... kept as a set: one not strictly ascending is sorted, repeats dropped */
   FILL_DICT = 128,     /* a table without metatable whose keys are strings */
   FILL_LITERAL = 256,  /* a string in the field's set of literals */
   FILL_ALL = 511

@@ -297,8 +297,7 @@ describe("the constructor's field pass (core.config_filler)", function()
       { s = 1 }, { i = 1.0 }, { i = "1" }, { n = "0.5" }, { b = 0 },
       { lst = { "a" } },                -- a Lua table without the JSON array metatable: copied by Lua
       { lst = arr { "a", 1 } },         -- an item that is not a string
-      { set = arr { "b", "a" } },       -- a set field with an unsorted list is sorted by Lua
-      { set = arr { "a", "a" } },       -- ... and deduplicated
+      { set = arr { "b", 1 } },         -- a set field with an item that is not a string
       { d = { [1] = "x" } },            -- a key that is not a string
       { d = arr {} },                   -- the array metatable
       { lit = "lora_only" }, { lit = true },
@@ -313,6 +312,32 @@ describe("the constructor's field pass (core.config_filler)", function()
     local values, _, _, _, rest = fill { n = 3, set = arr {} }
     assert.is_nil(rest) -- an integer is a number; an empty set is sorted
     assert.are.equal(3, values.n)
+  end)
+
+  it("sorts a set field's list of strings itself, without repeats, and leaves a long one to Lua", function()
+    local given = arr { "v", "q", "k", "q", "a" }
+    local values, _, _, _, rest = fill { set = given }
+    assert.is_nil(rest)
+    assert.are.same({ "a", "k", "q", "v" }, values.set)
+    assert.are.equal(core.json_array_mt, getmetatable(values.set))
+    assert.are_not.equal(given, values.set) -- a copy: the caller's list is left as it was
+    assert.are.same({ "v", "q", "k", "q", "a" }, given)
+    local sorted = arr { "a", "b" }
+    values = fill { set = sorted }
+    assert.are.equal(sorted, values.set) -- already a set: kept as it is
+    values = fill { set = arr { "b", "b" } }
+    assert.are.same({ "b" }, values.set)
+    local long = arr {}
+    for i = 65, 1, -1 do long[#long + 1] = string.format("m%03d", i) end
+    values, _, _, _, rest = fill { set = long }
+    local idx
+    for i, n in ipairs(names) do if n == "set" then idx = i end end
+    assert.are.same({ idx }, rest) -- over 64 items: sorted by the Lua side
+    long[#long] = nil
+    values, _, _, _, rest = fill { set = long }
+    assert.is_nil(rest)
+    assert.are.equal("m002", values.set[1])
+    assert.are.equal(64, #values.set)
   end)
 
   it("reads args through its metatable, if it has one", function()

@@ -72,6 +72,24 @@ local function foreign_format(tbl)
   return nil
 end
 
+-- the "(did you mean ...)" of a peft_type that is not a member, kept while the members
+-- stay the same (the same unknown types come back file after file)
+local type_hints, type_hints_key = {}, nil
+local function unknown_type_hint(pt)
+  local key = require("peft.registry").generation .. ":" .. core.type_count()
+  if key ~= type_hints_key then type_hints, type_hints_key = {}, key end
+  local hint = type_hints[pt]
+  if not hint then
+    hint = config.suggest(pt, peft_types())
+    if hint == "" then
+      hint = " (not a PeftType member: a method from a newer or unmerged PEFT? an extension can add it"
+        .. " with peft.add_peft_type and register_peft_method)"
+    end
+    type_hints[pt] = hint
+  end
+  return hint
+end
+
 --- Picks the class for a decoded config table. Returns cls, peft_type.
 local function class_for(tbl, opts, warnings)
   local pt = tbl.peft_type
@@ -99,11 +117,7 @@ local function class_for(tbl, opts, warnings)
         "'peft_type' is %s but PeftType members are upper-case: did you mean '%s'?", types.repr(pt), up),
         { field = "peft_type" })
     end
-    local hint = config.suggest(pt, peft_types())
-    if hint == "" then
-      hint = " (not a PeftType member: a method from a newer or unmerged PEFT? an extension can add it"
-        .. " with peft.add_peft_type and register_peft_method)"
-    end
+    local hint = unknown_type_hint(pt)
     fail(opts, "ValueError", "unknown 'peft_type' " .. types.repr(pt) .. hint, { field = "peft_type" })
   end
   local cls = core.mapping_get("config", pt)

@@ -477,7 +477,7 @@ end
 --- accepted_as_is(node [, set]) -> bits, literals: what check() passes
 -- through unchanged, in the FILL_* bits of src/lpeft_config.h (0 when the
 -- type is not simple enough to say), and the strings of its Literals. set:
--- the field keeps lists as sets, so only strictly ascending ones pass.
+-- the field keeps lists as sets (the field pass sorts one that is not, and drops repeats).
 -- Null is left to allows_none.
 local FILL = require("peft.core").FILL -- the codes of src/lpeft_config.h
 M.FILL = FILL
