@@ -3,15 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("AdamssConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.AdamssConfig()
-    assert.are.equal("ADAMSS", cfg.peft_type)
-    assert.are.equal(100, cfg.r)
-    assert.are.equal(5, cfg.num_subspaces)
-    assert.are.equal("orthogonal", cfg.init_weights)
-    assert.are.equal(3.0, cfg.asa_schedule_exponent)
-    assert.are.equal("float", math.type(cfg.asa_schedule_exponent))
-  end)
 
   it("keeps a list of target_modules as a sorted set and a string as it is", function()
     assert.are.same({ "k", "q" }, peft.AdamssConfig { target_modules = { "q", "k", "q" } }.target_modules)

@@ -3,13 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("AdaptionPromptConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.AdaptionPromptConfig {}
-    assert.are.equal("ADAPTION_PROMPT", cfg.peft_type)
-    assert.is_nil(cfg.target_modules)
-    assert.is_nil(cfg.adapter_len)
-    assert.is_nil(cfg.adapter_layers)
-  end)
 
   it("is an adaption-prompt config, not a prompt-learning one", function()
     local cfg = peft.AdaptionPromptConfig {}

@@ -3,13 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("BeftConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.BeftConfig {}
-    assert.are.equal("BEFT", cfg.peft_type)
-    assert.is_nil(cfg.target_modules)
-    assert.is_nil(cfg.modules_to_save)
-    assert.is_true(cfg.init_weights)
-  end)
 
   it("keeps a target_modules list as a sorted set", function()
     local cfg = peft.BeftConfig { target_modules = { "v", "k", "v" } }

@@ -9,14 +9,6 @@ local function fails(args, message)
 end
 
 describe("BOFTConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.BOFTConfig()
-    assert.are.equal("BOFT", cfg.peft_type)
-    assert.are.equal(4, cfg.boft_block_size)
-    assert.are.equal(0, cfg.boft_block_num)
-    assert.are.equal(1, cfg.boft_n_butterfly_factor)
-    assert.are.equal("none", cfg.bias)
-  end)
 
   it("keeps target_modules and exclude_modules lists as sorted sets", function()
     local cfg = peft.BOFTConfig { target_modules = { "v", "q", "v" }, exclude_modules = { "b", "a" } }

@@ -3,13 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("C3AConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.C3AConfig {}
-    assert.are.equal("C3A", cfg.peft_type)
-    assert.are.equal(256, cfg.block_size)
-    assert.are.equal("xavier_uniform", cfg.init_weights)
-    assert.are.same({}, cfg.block_size_pattern)
-  end)
 
   it("keeps target_modules as a sorted set", function()
     assert.are.same({ "q", "v" }, peft.C3AConfig { target_modules = { "v", "q" } }.target_modules)

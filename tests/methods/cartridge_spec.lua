@@ -3,13 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("CartridgeConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.CartridgeConfig {}
-    assert.are.equal("CARTRIDGE", cfg.peft_type)
-    assert.are.equal(1, cfg.num_frozen_tokens)
-    assert.is_nil(cfg.num_virtual_tokens)
-    assert.is_true(cfg.is_prompt_learning)
-  end)
 
   it("rejects a negative num_frozen_tokens", function()
     local err = helpers.error_of(peft.CartridgeConfig, { num_frozen_tokens = -1 })

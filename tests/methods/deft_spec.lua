@@ -3,15 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("DeftConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.DeftConfig {}
-    assert.are.equal("DEFT", cfg.peft_type)
-    assert.are.equal(8, cfg.r)
-    assert.are.equal("relu", cfg.decomposition_method)
-    assert.are.equal(1.0, cfg.init_scale)
-    assert.is_nil(cfg.alpha)
-    assert.is_false(cfg.para)
-  end)
 
   it("keeps target_modules and exclude_modules given as lists as sorted sets", function()
     local cfg = peft.DeftConfig { target_modules = { "v", "q", "v" }, exclude_modules = { "o", "k", "o" } }

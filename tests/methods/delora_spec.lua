@@ -3,15 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("DeloraConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.DeloraConfig {}
-    assert.are.equal("DELORA", cfg.peft_type)
-    assert.are.equal(8, cfg.r)
-    assert.are.equal(15, cfg.delora_lambda)
-    assert.are.equal("none", cfg.bias)
-    assert.are.same({}, cfg.rank_pattern)
-    assert.are.same({}, cfg.lambda_pattern)
-  end)
 
   it("keeps target_modules and exclude_modules as sorted sets", function()
     local cfg = peft.DeloraConfig { target_modules = { "v", "q" }, exclude_modules = { "o", "k", "k" } }

@@ -3,16 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("FourierFTConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.FourierFTConfig {}
-    assert.are.equal("FOURIERFT", cfg.peft_type)
-    assert.are.equal(1000, cfg.n_frequency)
-    assert.are.equal(150.0, cfg.scaling)
-    assert.are.equal("float", math.type(cfg.scaling))
-    assert.are.equal(777, cfg.random_loc_seed)
-    assert.are.same({}, cfg.n_frequency_pattern)
-    assert.is_false(cfg.init_weights)
-  end)
 
   it("gives every object its own n_frequency_pattern table", function()
     local a = peft.FourierFTConfig {}

@@ -3,15 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("FrodConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.FrodConfig {}
-    assert.are.equal("FROD", cfg.peft_type)
-    assert.are.equal(0, cfg.projection_prng_key)
-    assert.are.equal(0.01, cfg.sparse_rate)
-    assert.are.equal(0.001, cfg.regularization_alpha)
-    assert.is_true(cfg.progressbar)
-    assert.is_false(cfg.runtime_offload_base_weight)
-  end)
 
   it("writes runtime_offload_base_weight like any other field", function()
     local d = peft.FrodConfig { runtime_offload_base_weight = true }:to_dict()

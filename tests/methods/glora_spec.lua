@@ -3,14 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("GloraConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.GloraConfig {}
-    assert.are.equal("GLORA", cfg.peft_type)
-    assert.are.equal(8, cfg.r)
-    assert.are.equal("lora", cfg.config_A_B)
-    assert.are.equal("lora", cfg.config_C)
-    assert.are.equal("constant", cfg.config_D_E)
-  end)
 
   it("keeps target_modules as a sorted set", function()
     assert.are.same({ "k", "q" }, peft.GloraConfig { target_modules = { "q", "k", "k" } }.target_modules)

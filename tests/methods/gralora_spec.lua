@@ -3,15 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("GraloraConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.GraloraConfig {}
-    assert.are.equal("GRALORA", cfg.peft_type)
-    assert.are.equal(32, cfg.r)
-    assert.are.equal(0, cfg.hybrid_r)
-    assert.are.equal(64, cfg.alpha)
-    assert.are.equal(2, cfg.gralora_k)
-    assert.are.equal("none", cfg.bias)
-  end)
 
   it("keeps target_modules as a sorted set", function()
     assert.are.same({ "k", "q" }, peft.GraloraConfig { target_modules = { "q", "k", "q" } }.target_modules)

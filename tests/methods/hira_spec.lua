@@ -3,13 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("HiraConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.HiraConfig {}
-    assert.are.equal("HIRA", cfg.peft_type)
-    assert.are.equal(32, cfg.r)
-    assert.is_true(cfg.init_weights)
-    assert.are.same({}, cfg.rank_pattern)
-  end)
 
   it("keeps target_modules and exclude_modules as sorted sets", function()
     local cfg = peft.HiraConfig { target_modules = { "v", "q", "v" }, exclude_modules = { "b", "a" } }

@@ -3,16 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("HRAConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.HRAConfig {}
-    assert.are.equal("HRA", cfg.peft_type)
-    assert.are.equal(8, cfg.r)
-    assert.is_false(cfg.apply_GS)
-    assert.is_true(cfg.init_weights)
-    assert.is_nil(cfg.layers_to_transform)
-    assert.is_nil(cfg.layers_pattern)
-    assert.are.equal("none", cfg.bias)
-  end)
 
   it("keeps target_modules and exclude_modules lists as sorted sets", function()
     local cfg = peft.HRAConfig { target_modules = { "v_proj", "q_proj", "q_proj" }, exclude_modules = { "b", "a" } }

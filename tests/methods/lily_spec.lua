@@ -9,14 +9,6 @@ local function fails(args, message, kind)
 end
 
 describe("LilyConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.LilyConfig()
-    assert.are.equal("LILY", cfg.peft_type)
-    assert.are.equal(32, cfg.r)
-    assert.are.equal(1, cfg.stride_A)
-    assert.are.equal(2, cfg.num_B)
-    assert.are.equal("float", math.type(cfg.scaling))
-  end)
 
   it("keeps target_modules and exclude_modules lists as sorted sets", function()
     local cfg = peft.LilyConfig { target_modules = { "v", "q", "v" }, exclude_modules = { "b", "a" } }

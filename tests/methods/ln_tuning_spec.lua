@@ -3,13 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("LNTuningConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.LNTuningConfig {}
-    assert.are.equal("LN_TUNING", cfg.peft_type)
-    assert.is_nil(cfg.target_modules)
-    assert.is_nil(cfg.exclude_modules)
-    assert.is_nil(cfg.modules_to_save)
-  end)
 
   it("keeps lists as given (PEFT makes no set of them)", function()
     local cfg = peft.LNTuningConfig { target_modules = { "post_attention_layernorm", "input_layernorm" },

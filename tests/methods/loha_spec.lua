@@ -55,17 +55,6 @@ describe("LycorisConfig", function()
 end)
 
 describe("LoHaConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.LoHaConfig {}
-    assert.are.equal("LOHA", cfg.peft_type)
-    assert.are.equal(8, cfg.r)
-    assert.are.equal(8, cfg.alpha)
-    assert.are.equal(0.0, cfg.rank_dropout)
-    assert.are.equal("float", math.type(cfg.module_dropout))
-    assert.is_false(cfg.use_effective_conv2d)
-    assert.is_true(cfg.init_weights)
-    assert.is_nil(cfg.target_modules)
-  end)
 
   it("keeps target_modules and exclude_modules as sorted sets", function()
     local cfg = peft.LoHaConfig { target_modules = { "v", "q", "v" }, exclude_modules = { "o", "k", "o" } }

@@ -11,16 +11,6 @@ describe("LoKrConfig", function()
     assert.are.same({}, peft.LoKrConfig {}.alpha_pattern)
   end)
 
-  it("has PEFT's defaults", function()
-    local cfg = peft.LoKrConfig {}
-    assert.are.equal("LOKR", cfg.peft_type)
-    assert.are.equal(8, cfg.r)
-    assert.are.equal(-1, cfg.decompose_factor)
-    assert.is_false(cfg.decompose_both)
-    assert.is_false(cfg.rank_dropout_scale)
-    assert.is_true(cfg.init_weights)
-  end)
-
   it("keeps target_modules and exclude_modules as sorted sets", function()
     local cfg = peft.LoKrConfig { target_modules = { "v", "q", "q" }, exclude_modules = { "z", "a" } }
     assert.are.same({ "q", "v" }, cfg.target_modules)

@@ -35,23 +35,6 @@ describe("LoraConfig", function()
         .. "'corda', 'loftq', 'orthogonal', 'mica']", peft.LoraConfig:field("init_lora_weights").type)
     end)
 
-    it("has PEFT's defaults", function()
-      local cfg = build {}
-      assert.are.equal(8, cfg.r)
-      assert.are.equal(8, cfg.lora_alpha)
-      assert.are.equal(0.0, cfg.lora_dropout)
-      assert.are.equal("float", math.type(cfg.lora_dropout))
-      assert.are.equal("none", cfg.bias)
-      assert.are.equal(true, cfg.init_lora_weights)
-      assert.are.same({}, cfg.rank_pattern)
-      assert.are.same({}, cfg.alpha_pattern)
-      assert.are.same({}, cfg.loftq_config)
-      assert.are.equal("megatron.core", cfg.megatron_core)
-      assert.are.equal(16, cfg.qalora_group_size)
-      assert.are.equal("LORA", cfg.peft_type)
-      assert.is_nil(cfg.eva_config)
-    end)
-
     it("keeps list-valued target_modules and exclude_modules as sorted sets", function()
       local cfg = build { target_modules = { "v_proj", "q_proj", "v_proj" }, exclude_modules = { "b", "a", "b" } }
       assert.are.same({ "q_proj", "v_proj" }, cfg.target_modules)

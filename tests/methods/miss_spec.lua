@@ -3,14 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("MissConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.MissConfig {}
-    assert.are.equal("MISS", cfg.peft_type)
-    assert.are.equal(64, cfg.r)
-    assert.are.equal(1, cfg.mini_r)
-    assert.are.equal(0.0, cfg.miss_dropout)
-    assert.is_true(cfg.init_weights)
-  end)
 
   it("keeps target_modules and exclude_modules as sorted sets", function()
     local cfg = peft.MissConfig { target_modules = { "v", "q", "v" }, exclude_modules = { "o", "k" } }

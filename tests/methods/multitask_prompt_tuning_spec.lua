@@ -4,16 +4,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("MultitaskPromptTuningConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.MultitaskPromptTuningConfig {}
-    assert.are.equal("MULTITASK_PROMPT_TUNING", cfg.peft_type)
-    assert.are.equal("RANDOM", cfg.prompt_tuning_init)
-    assert.is_nil(cfg.prompt_tuning_init_state_dict_path)
-    assert.are.equal(0, cfg.prompt_tuning_init_task)
-    assert.are.equal(1, cfg.num_ranks)
-    assert.are.equal(1, cfg.num_tasks)
-    assert.is_true(cfg.is_prompt_learning)
-  end)
 
   it("is a PromptTuningConfig whose prompt_tuning_init uses its own enum", function()
     local cls = peft.MultitaskPromptTuningConfig

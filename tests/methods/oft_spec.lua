@@ -20,15 +20,6 @@ local OLD_OFT_ERROR = "OFTConfig.oft_block_size: missing from the file, so the a
 describe("OFTConfig", function()
   after_each(helpers.cleanup)
 
-  it("has PEFT's defaults", function()
-    local cfg = peft.OFTConfig()
-    assert.are.equal("OFT", cfg.peft_type)
-    assert.are.equal(0, cfg.r)
-    assert.are.equal(32, cfg.oft_block_size)
-    assert.are.equal(6e-05, cfg.eps)
-    assert.is_true(cfg.use_cayley_neumann)
-  end)
-
   it("keeps target_modules and exclude_modules lists as sorted sets", function()
     local cfg = peft.OFTConfig { target_modules = { "v", "q", "v" }, exclude_modules = { "b", "a" } }
     assert.are.same({ "q", "v" }, cfg.target_modules)

@@ -4,16 +4,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("OSFConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.OSFConfig {}
-    assert.are.equal("OSF", cfg.peft_type)
-    assert.is_nil(cfg.effective_rank)
-    assert.is_nil(cfg.target_modules)
-    assert.is_nil(cfg.rank_pattern)
-    assert.is_nil(cfg.init_weights)
-    assert.is_nil(cfg.modules_to_save)
-    assert.is_nil(cfg.target_svd_config)
-  end)
 
   it("takes effective_rank as a count or a fraction", function()
     assert.are.equal(16, peft.OSFConfig { effective_rank = 16 }.effective_rank)

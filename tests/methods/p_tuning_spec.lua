@@ -3,16 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("PromptEncoderConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.PromptEncoderConfig {}
-    assert.are.equal("P_TUNING", cfg.peft_type)
-    assert.are.equal("MLP", cfg.encoder_reparameterization_type)
-    assert.is_nil(cfg.encoder_hidden_size)
-    assert.are.equal(2, cfg.encoder_num_layers)
-    assert.are.equal(0.0, cfg.encoder_dropout)
-    assert.are.equal("float", math.type(cfg.encoder_dropout))
-    assert.is_true(cfg.is_prompt_learning)
-  end)
 
   it("declares the PromptEncoderReparameterizationType enum", function()
     assert.are.same({ "MLP", "LSTM" }, peft.config.enum_members("PromptEncoderReparameterizationType"))

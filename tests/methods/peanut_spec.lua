@@ -7,15 +7,6 @@ local ACT_LIST = "gelu, gelu_10, gelu_accurate, gelu_fast, gelu_new, gelu_python
   .. "relu6, sigmoid, silu, sqrtsoftplus, swish, tanh, xielu"
 
 describe("PeanutConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.PeanutConfig {}
-    assert.are.equal("PEANUT", cfg.peft_type)
-    assert.are.equal(32, cfg.r)
-    assert.are.equal(0, cfg.depth)
-    assert.are.equal("relu", cfg.act_fn)
-    assert.are.equal(1.0, cfg.scaling)
-    assert.is_true(cfg.init_weights)
-  end)
 
   it("keeps target_modules and exclude_modules given as lists as sorted sets", function()
     local cfg = peft.PeanutConfig { target_modules = { "v", "q", "v" }, exclude_modules = { "o", "k", "o" } }

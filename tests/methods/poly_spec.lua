@@ -3,18 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("PolyConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.PolyConfig {}
-    assert.are.equal("POLY", cfg.peft_type)
-    assert.are.equal(8, cfg.r)
-    assert.is_nil(cfg.target_modules)
-    assert.is_nil(cfg.exclude_modules)
-    assert.is_true(cfg.init_weights)
-    assert.are.equal("poly", cfg.poly_type)
-    assert.are.equal(1, cfg.n_tasks)
-    assert.are.equal(4, cfg.n_skills)
-    assert.are.equal(1, cfg.n_splits)
-  end)
 
   it("keeps target_modules and exclude_modules lists as sorted sets", function()
     local cfg = peft.PolyConfig { target_modules = { "v", "q", "v" }, exclude_modules = { "lm_head", "lm_head" } }

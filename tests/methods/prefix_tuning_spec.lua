@@ -3,14 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("PrefixTuningConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.PrefixTuningConfig {}
-    assert.are.equal("PREFIX_TUNING", cfg.peft_type)
-    assert.is_nil(cfg.init_weights)
-    assert.is_nil(cfg.encoder_hidden_size)
-    assert.is_false(cfg.prefix_projection)
-    assert.is_true(cfg.is_prompt_learning)
-  end)
 
   it("accepts init_weights 'zero' and a projection", function()
     local cfg = peft.PrefixTuningConfig { init_weights = "zero", prefix_projection = true, encoder_hidden_size = 512 }

@@ -3,15 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("PveraConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.PveraConfig {}
-    assert.are.equal("PVERA", cfg.peft_type)
-    assert.are.equal(256, cfg.r)
-    assert.are.equal(0, cfg.projection_prng_key)
-    assert.are.equal(0.1, cfg.d_initial)
-    assert.is_false(cfg.sample_at_inference)
-    assert.is_nil(cfg.generator_seed)
-  end)
 
   it("keeps target_modules given as a list as a sorted set", function()
     assert.are.same({ "k", "q" }, peft.PveraConfig { target_modules = { "q", "k", "q" } }.target_modules)

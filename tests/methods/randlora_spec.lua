@@ -3,15 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("RandLoraConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.RandLoraConfig {}
-    assert.are.equal("RANDLORA", cfg.peft_type)
-    assert.are.equal(32, cfg.r)
-    assert.are.equal(640, cfg.randlora_alpha)
-    assert.is_false(cfg.sparse)
-    assert.is_false(cfg.very_sparse)
-    assert.is_true(cfg.save_projection)
-  end)
 
   it("keeps target_modules given as a list as a sorted set", function()
     assert.are.same({ "k", "v" }, peft.RandLoraConfig { target_modules = { "v", "k", "v" } }.target_modules)

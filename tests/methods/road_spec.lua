@@ -3,15 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("RoadConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.RoadConfig {}
-    assert.are.equal("ROAD", cfg.peft_type)
-    assert.are.equal("road_1", cfg.variant)
-    assert.are.equal(64, cfg.group_size)
-    assert.is_true(cfg.init_weights)
-    assert.is_nil(cfg.target_modules)
-    assert.is_nil(cfg.modules_to_save)
-  end)
 
   it("declares the RoadVariant values", function()
     assert.are.same({ "road_1", "road_2", "road_4" }, peft.config.enum_members("RoadVariant"))

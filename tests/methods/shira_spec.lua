@@ -3,17 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("ShiraConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.ShiraConfig {}
-    assert.are.equal("SHIRA", cfg.peft_type)
-    assert.are.equal(32, cfg.r)
-    assert.are.equal("random", cfg.mask_type)
-    assert.is_nil(cfg.random_seed)
-    assert.is_nil(cfg.target_modules)
-    assert.is_false(cfg.fan_in_fan_out)
-    assert.is_true(cfg.init_weights)
-    assert.is_nil(cfg.modules_to_save)
-  end)
 
   it("builds the random mask without a warning", function()
     local warnings, ok, cfg = peft.capture_warnings(function()

@@ -4,15 +4,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("SupertuningConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.SupertuningConfig {}
-    assert.are.equal("SUPERTUNING", cfg.peft_type)
-    assert.are.equal(0.99, cfg.sparsity)
-    assert.is_true(cfg.select_top)
-    assert.is_nil(cfg.r)
-    assert.is_nil(cfg.lora_alpha)
-    assert.is_true(cfg.save_precomputed_indices)
-  end)
 
   it("keeps target_modules as a sorted set", function()
     assert.are.same({ "k", "q" }, peft.SupertuningConfig { target_modules = { "q", "k" } }.target_modules)

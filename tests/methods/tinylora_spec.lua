@@ -3,16 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("TinyLoraConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.TinyLoraConfig {}
-    assert.are.equal("TINYLORA", cfg.peft_type)
-    assert.are.equal(2, cfg.r)
-    assert.are.equal(64, cfg.u)
-    assert.are.equal(0.0, cfg.weight_tying)
-    assert.are.equal(42, cfg.projection_seed)
-    assert.is_true(cfg.save_projection)
-    assert.is_true(cfg.init_weights)
-  end)
 
   it("keeps target_modules given as a list as a sorted set", function()
     assert.are.same({ "q", "v" }, peft.TinyLoraConfig { target_modules = { "v", "q", "v" } }.target_modules)

@@ -4,14 +4,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("TrainableTokensConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.TrainableTokensConfig {}
-    assert.are.equal("TRAINABLE_TOKENS", cfg.peft_type)
-    assert.are.same({}, cfg.token_indices)
-    assert.is_nil(cfg.target_modules)
-    assert.is_true(cfg.init_weights)
-    assert.is_truthy(cfg:to_json():find('"token_indices": []', 1, true))
-  end)
 
   it("gives every config its own default list", function()
     local a = peft.TrainableTokensConfig {}

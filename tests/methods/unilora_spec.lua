@@ -3,16 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("UniLoraConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.UniLoraConfig {}
-    assert.are.equal("UNILORA", cfg.peft_type)
-    assert.are.equal(4, cfg.r)
-    assert.are.equal(42, cfg.proj_seed)
-    assert.are.equal(256, cfg.theta_d_length)
-    assert.are.equal(0.02, cfg.init_theta_d_bound)
-    assert.are.equal("none", cfg.bias)
-    assert.is_false(cfg.save_indices)
-  end)
 
   it("keeps target_modules given as a list as a sorted set", function()
     local cfg = peft.UniLoraConfig { target_modules = { "v", "q", "v" } }

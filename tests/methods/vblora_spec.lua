@@ -3,17 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("VBLoRAConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.VBLoRAConfig {}
-    assert.are.equal("VBLORA", cfg.peft_type)
-    assert.are.equal(4, cfg.r)
-    assert.are.equal(256, cfg.num_vectors)
-    assert.are.equal(256, cfg.vector_length)
-    assert.are.equal(2, cfg.topk)
-    assert.are.equal(0.02, cfg.init_vector_bank_bound)
-    assert.are.equal(0.1, cfg.init_logits_std)
-    assert.is_false(cfg.save_only_topk_weights)
-  end)
 
   it("keeps target_modules and exclude_modules given as lists as sorted sets", function()
     local cfg = peft.VBLoRAConfig { target_modules = { "v", "q", "v" }, exclude_modules = { "z", "a", "a" } }

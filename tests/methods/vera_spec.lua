@@ -3,14 +3,6 @@ local peft = require "peft"
 local helpers = require "helpers"
 
 describe("VeraConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.VeraConfig {}
-    assert.are.equal("VERA", cfg.peft_type)
-    assert.are.equal(256, cfg.r)
-    assert.are.equal(0, cfg.projection_prng_key)
-    assert.are.equal(0.1, cfg.d_initial)
-    assert.is_true(cfg.save_projection)
-  end)
 
   it("keeps target_modules as a sorted set", function()
     assert.are.same({ "q", "v" }, peft.VeraConfig { target_modules = { "v", "q", "v" } }.target_modules)

@@ -9,14 +9,6 @@ local function fails(args, message)
 end
 
 describe("WaveFTConfig", function()
-  it("has PEFT's defaults", function()
-    local cfg = peft.WaveFTConfig()
-    assert.are.equal("WAVEFT", cfg.peft_type)
-    assert.are.equal(2592, cfg.n_frequency)
-    assert.are.equal("db1", cfg.wavelet_family)
-    assert.are.same({}, cfg.n_frequency_pattern)
-    assert.truthy(cfg:to_json():find('"n_frequency_pattern": {}', 1, true))
-  end)
 
   it("does not share the default n_frequency_pattern between configs", function()
     local a, b = peft.WaveFTConfig(), peft.WaveFTConfig()
