@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +46,14 @@ static void append(const char *buf, size_t n) {
   out[out_len] = '\0';
 }
 
+#define RAW_WAIT_MS 200
+
+static int pump(int fd, int wait_ms);
+
+/* Waits until the terminal leaves canonical mode (a line editor reading a line),
+ * reading the output meanwhile; gives up after RAW_WAIT_MS. */
+static void wait_for_raw_mode(int master, int *alive);
+
 static long now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -64,6 +73,15 @@ static int pump(int fd, int wait_ms) {
   }
   if (n < 0 && errno == EINTR) return 1;
   return 0;
+}
+
+static void wait_for_raw_mode(int master, int *alive) {
+  long deadline = now_ms() + RAW_WAIT_MS;
+  struct termios t;
+  while (*alive && now_ms() < deadline) {
+    if (tcgetattr(master, &t) == 0 && !(t.c_lflag & ICANON)) return;
+    if (!pump(master, 2)) *alive = 0;
+  }
 }
 
 static size_t unescape(const char *s, char *dst) {
@@ -123,11 +141,13 @@ int main(int argc, char **argv) {
     if (strncmp(line, "send ", 5) == 0) {
       /* a prompt is printed a moment before the line editor switches the
        * terminal to raw mode; keys typed in that moment are read in cooked
-       * mode (and a Ctrl-D there is lost), so let it settle first */
-      pump(master, 40);
+       * mode (and a Ctrl-D there is lost): wait until it has (the master
+       * side reports the terminal's modes), for a program that never does
+       * at most RAW_WAIT_MS */
+      wait_for_raw_mode(master, &alive);
       size_t n = unescape(line + 5, data);
       if (write(master, data, n) < 0) failed = 1;
-      pump(master, 20);
+      pump(master, 0);
     } else if (strncmp(line, "expect ", 7) == 0) {
       const char *want = line + 7;
       long deadline = now_ms() + timeout;
