@@ -21,6 +21,11 @@ function M.truthy(v)
   return true
 end
 
+--- A field check (check = rules.positive_int): an integer size that must be above 0.
+function M.positive_int(v)
+  if v <= 0 then return "must be a positive integer" end
+end
+
 --- When target_modules is a string (a regex), each of the fields (default:
 -- layers_to_transform, then layers_pattern) must be null.
 function M.regex_excludes_layers(self, chk, fields)

@@ -7,12 +7,7 @@ local core = require "peft.core"
 local errors = require "peft.errors"
 local registry = require "peft.registry"
 local common = require "peft.config.common"
--- peft.types is not needed at start-up: it is loaded on first use
-local types_module
-local function types()
-  types_module = types_module or require "peft.types"
-  return types_module
-end
+local types = require "peft.types"
 
 local M = {}
 
@@ -28,7 +23,7 @@ local enums = registry.enums -- name -> { list of members }
 local resolvers, generation = {}, registry.generation
 
 local function enum_members(name)
-  if name == "PeftType" then return core.types() end
+  if name == "PeftType" then return core.types end
   if name == "TaskType" then return core.tasks() end
   return enums[name]
 end
@@ -55,7 +50,7 @@ local function resolve(name)
         if v:get_class() == cls then return true, v end
         return false
       end
-      if not types().is_object(v) then return false end
+      if not types.is_object(v) then return false end
       return true, v -- converted by the owning field (see convert_nested)
     end }
   else
@@ -71,7 +66,7 @@ M.resolve = resolve
 local function value_error(cls, field, message, value_given, v)
   local where = field and (cls.name .. "." .. field) or cls.name
   local msg = where .. ": " .. message
-  if value_given then msg = msg .. ", got " .. types().repr(v) end
+  if value_given then msg = msg .. ", got " .. types.repr(v) end
   return errors.new("ValueError", msg, { class = cls.name, field = field })
 end
 
@@ -128,7 +123,7 @@ local function check_field(cls, f, v, st)
     if f.type_error then e.kind = "TypeError" end
     error(e, 0)
   end
-  local ok, nv = types().check(f.node, v, resolve)
+  local ok, nv = types.check(f.node, v, resolve)
   if not ok then
     local msg = "expected " .. f.expected
     if nv then msg = msg .. " (" .. nv .. ")" end
@@ -214,10 +209,10 @@ local function normalise_field(cls, spec, position)
     -- int -> float, Optional[int] -> Optional[float] (float takes integers too)
     check_type = f.type:gsub("%f[%w]int%f[^%w]", "float")
   end
-  f.node = types().parse(check_type or f.type)
+  f.node = types.parse(check_type or f.type)
   -- an integer size, count or seed: what PEFT's model code needs
   f.integer_only = not f.number and not f.whole
-    and types().describe(types().parse(f.type)):find("integer", 1, true) ~= nil
+    and types.describe(types.parse(f.type)):find("integer", 1, true) ~= nil
   if f.whole then
     local check = f.check
     f.check = function(v)
@@ -226,10 +221,10 @@ local function normalise_field(cls, spec, position)
     end
   end
   -- PEFT's dataclasses accept None for any field whose default is None
-  f.allows_none = types().allows_none(f.node) or f.default == nil
-  f.expected = types().describe(f.node)
-  if f.default == nil and not types().allows_none(f.node) then f.expected = f.expected .. " or null" end
-  f.choices = types().choices(f.node)
+  f.allows_none = types.allows_none(f.node) or f.default == nil
+  f.expected = types.describe(f.node)
+  if f.default == nil and not types.allows_none(f.node) then f.expected = f.expected .. " or null" end
+  f.choices = types.choices(f.node)
   if f.nested == nil then
     -- a nested config class named in the annotation
     local function find(n)

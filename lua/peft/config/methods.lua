@@ -6,12 +6,7 @@ local errors = require "peft.errors"
 local common = require "peft.config.common"
 local class = require "peft.config.class"
 local object = require "peft.config.object"
--- peft.types is not needed at start-up: it is loaded on first use
-local types_module
-local function types()
-  types_module = types_module or require "peft.types"
-  return types_module
-end
+local types = require "peft.types"
 
 local null = core.null
 local STATE = common.STATE
@@ -133,7 +128,7 @@ function Base.repr(self)
     if common.is_config(v) then
       v = v:to_dict()
     end
-    parts[#parts + 1] = d.name .. "=" .. types().repr(v)
+    parts[#parts + 1] = d.name .. "=" .. types.repr(v)
   end
   return cls.name .. "(" .. table.concat(parts, ", ") .. ")"
 end
@@ -141,7 +136,7 @@ end
 --- cfg:save_pretrained(dir): writes dir/adapter_config.json atomically.
 function Base.save_pretrained(self, dir)
   if type(dir) ~= "string" or dir == "" then
-    errors.raise("TypeError", "save_pretrained expects a directory path, got " .. types().repr(dir))
+    errors.raise("TypeError", "save_pretrained expects a directory path, got " .. types.repr(dir))
   end
   local kind = core.stat(dir)
   if kind and kind ~= "directory" then

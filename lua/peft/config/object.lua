@@ -7,12 +7,7 @@ local errors = require "peft.errors"
 local common = require "peft.config.common"
 local field = require "peft.config.field"
 local class = require "peft.config.class"
--- peft.types is not needed at start-up: it is loaded on first use
-local types_module
-local function types()
-  types_module = types_module or require "peft.types"
-  return types_module
-end
+local types = require "peft.types"
 
 local M = {}
 
@@ -144,7 +139,7 @@ local chk_makers = {
     return function(fname, v)
       local f = cls.field_map[fname]
       if f and type(v) == "table" and not common.is_config(v) then
-        local ok, nv = types().check(f.node, v, field.resolve)
+        local ok, nv = types.check(f.node, v, field.resolve)
         if ok then v = nv end
       end
       st.values[fname] = v
@@ -181,7 +176,7 @@ end
 local function construct(cls, args, opts)
   if args == nil then args = {} end
   if type(args) ~= "table" or getmetatable(args) == array_mt then
-    errors.raise("TypeError", cls.name .. " expects a table of fields, got " .. types().kind(args), nil, 3)
+    errors.raise("TypeError", cls.name .. " expects a table of fields, got " .. types.kind(args), nil, 3)
   end
   if common.is_config(args) then args = args:to_dict() end
   -- the plain fields are taken and checked in C; the rest (lists, dicts,

@@ -38,9 +38,7 @@ peft.define("PeanutConfig", {
   fields = function() return {
     { "r", "int", 32,
       "Hidden width of the adapter network, comparable to a LoRA rank.",
-      check = function(v)
-        if v <= 0 then return "must be a positive integer" end
-      end },
+      check = rules.positive_int },
     { "depth", "int", 0,
       "Number of extra hidden layers on each encoder/decoder side, besides the A and B projections.",
       check = function(v)

@@ -23,17 +23,13 @@ local peft = require "peft"
 local F = require "peft.fields"
 local rules = require "peft.rules"
 
-local function positive_int(v)
-  if v <= 0 then return "must be a positive integer" end
-end
-
 peft.define("TinyLoraConfig", {
   fields = function() return {
     { "r", "int", 2,
-      "Rank of the frozen truncated SVD (U, Sigma, V) of each adapted weight.", check = positive_int },
+      "Rank of the frozen truncated SVD (U, Sigma, V) of each adapted weight.", check = rules.positive_int },
     { "u", "int", 64,
       "Length of the trainable vector v in each group; smaller means fewer parameters.",
-      check = positive_int },
+      check = rules.positive_int },
     { "weight_tying", "float", 0.0,
       "Share of the trainable vector across targeted modules, from 0.0 (none) to 1.0 (all share one).",
       check = function(v)

@@ -23,20 +23,16 @@ local peft = require "peft"
 local F = require "peft.fields"
 local rules = require "peft.rules"
 
-local function positive_int(v)
-  if v <= 0 then return "must be a positive integer" end
-end
-
 local BIAS = { none = true, all = true, unilora_only = true }
 
 peft.define("UniLoraConfig", {
   fields = function() return {
     { "r", "int", 4,
-      "Rank of the low-rank update built from the shared vector.", check = positive_int },
+      "Rank of the low-rank update built from the shared vector.", check = rules.positive_int },
     { "proj_seed", "int", 42,
       "Seed of the fixed random assignment of matrix entries to vector slots." },
     { "theta_d_length", "int", 256,
-      "Number of trainable entries in the shared vector theta_d.", check = positive_int },
+      "Number of trainable entries in the shared vector theta_d.", check = rules.positive_int },
     F.target_modules,
     { "unilora_dropout", "float", 0.0,
       "Dropout probability on the input of the adapted layers (0 to 1).",
