@@ -28,7 +28,11 @@ local function shape_text(shape)
 end
 M.shape_text = shape_text
 
-local function dir_of(path) return path:match("^(.*)/[^/]*$") or "." end
+local CONFIG_SUFFIX = "/adapter_config.json"
+local function dir_of(path)
+  if path:sub(-#CONFIG_SUFFIX) == CONFIG_SUFFIX then return path:sub(1, -#CONFIG_SUFFIX - 1) end
+  return path:match("^(.*)/[^/]*$") or "."
+end
 
 --- find(config_path) -> path, kind: the weights beside a config ("safetensors",
 -- "bin" for the pickle format, which is never read, or nil)

@@ -143,9 +143,11 @@ end
 
 -- loading helpers ---------------------------------------------------------
 
+local loader -- peft.loader, on first use
 -- load(path, strict [, is_file]) -> { ok=, cfg=, warnings=, error= }
 function M.load(path, strict, is_file)
-  local warnings, ok, res = peft.capture_warnings(require("peft.loader").from_pretrained, path,
+  loader = loader or require "peft.loader"
+  local warnings, ok, res = peft.capture_warnings(loader.from_pretrained, path,
     { strict = strict, quiet = true }, { is_file = is_file })
   if ok then
     return { ok = true, cfg = res, warnings = res:warnings(), path = res:source() }

@@ -4,6 +4,7 @@ local cli = require "peft.cli"
 local core, config, errors = peft.core, peft.config, peft.errors
 local say, paint, json_out, arr, null, out = cli.say, cli.paint, cli.json_out, cli.arr, cli.null, cli.out
 local usage_error = cli.usage_error
+local weights = require "peft.weights"
 
 -- Visits every adapter_config.json under path (a file is itself):
 -- visit(path, is_regular_file); visit_missing(path) for a path that does
@@ -82,7 +83,7 @@ return {
       local status
       local w
       if r.ok and not opts["no-weights"] then
-        local okw, res = pcall(peft.weights.check, r.cfg, r.path)
+        local okw, res = pcall(weights.check, r.cfg, r.path)
         if okw then w = res else w = { ok = false, problems = { errors.message(res) } } end
       end
       if not r.ok or (w and not w.ok) then
