@@ -19,10 +19,11 @@
 #include <lualib.h>
 
 #include "lpeft_config.h"
+#include "lpeft_json.h"
+#include "lpeft_os.h"
 #include "lpeft_re.h"
 #include "lpeft_st.h"
-#include "peft_json.h"
-#include "peft_os.h"
+#include "lpeft_udata.h"
 #include "peft_registry.h"
 
 #define ERROR_MT "peft.Error"
@@ -412,33 +413,33 @@ static const luaL_Reg core_funcs[] = {
 };
 
 static const luaL_Reg re_funcs[] = {
-  {"re_match", peft_re_l_match},
-  {"re_group", peft_re_l_group},
+  {"re_match", lpeft_re_match},
+  {"re_group", lpeft_re_group},
   {NULL, NULL}
 };
 
 static const luaL_Reg plain_funcs[] = {
-  {"json_decode", peft_json_l_decode},
-  {"json_encode", peft_json_l_encode},
-  {"stat", peft_os_l_stat},
-  {"lstat", peft_os_l_lstat},
-  {"realpath", peft_os_l_realpath},
-  {"listdir", peft_os_l_listdir},
-  {"read_file", peft_os_l_read_file},
-  {"mkdir_p", peft_os_l_mkdir_p},
-  {"write_atomic", peft_os_l_write_atomic},
-  {"isatty", peft_os_l_isatty},
-  {"term_columns", peft_os_l_term_columns},
-  {"walk_files", peft_os_l_walk_files},
-  {"st_read_header", peft_st_l_read_header},
-  {"st_read_index", peft_st_l_read_index},
-  {"st_parse_header", peft_st_l_parse_header},
-  {"config_filler", peft_config_l_filler},
+  {"json_decode", lpeft_json_decode},
+  {"json_encode", lpeft_json_encode},
+  {"stat", lpeft_os_stat},
+  {"lstat", lpeft_os_lstat},
+  {"realpath", lpeft_os_realpath},
+  {"listdir", lpeft_os_listdir},
+  {"read_file", lpeft_os_read_file},
+  {"mkdir_p", lpeft_os_mkdir_p},
+  {"write_atomic", lpeft_os_write_atomic},
+  {"isatty", lpeft_os_isatty},
+  {"term_columns", lpeft_os_term_columns},
+  {"walk_files", lpeft_os_walk_files},
+  {"st_read_header", lpeft_st_read_header},
+  {"st_read_index", lpeft_st_read_index},
+  {"st_parse_header", lpeft_st_parse_header},
+  {"config_filler", lpeft_config_filler},
   {NULL, NULL}
 };
 
 int luaopen_peft_core(lua_State *L) {
-  peft_json_init(L);
+  lpeft_json_open(L);
   if (luaL_newmetatable(L, ERROR_MT)) {
     lua_pushcfunction(L, error_tostring);
     lua_setfield(L, -2, "__tostring");
@@ -446,17 +447,10 @@ int luaopen_peft_core(lua_State *L) {
     lua_setfield(L, -2, "__name");
   }
   lua_pop(L, 1);
-  if (luaL_newmetatable(L, REG_MT)) {
-    lua_pushcfunction(L, reg_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_pop(L, 1);
 
   luaL_newlibtable(L, core_funcs);
   /* the registry box: created half-built (reg NULL) so __gc is always safe */
-  reg_box *rb = lua_newuserdatauv(L, sizeof *rb, 2);
-  rb->reg = NULL;
-  luaL_setmetatable(L, REG_MT);
+  reg_box *rb = lpeft_udata_new(L, sizeof *rb, 2, REG_MT, reg_gc, 0);
   lua_newtable(L);
   lua_setiuservalue(L, -2, 1);
   lua_newtable(L);
@@ -466,7 +460,6 @@ int luaopen_peft_core(lua_State *L) {
   luaL_setfuncs(L, core_funcs, 1);
   luaL_setfuncs(L, plain_funcs, 0);
   /* regular expressions share a cache of compiled patterns (weak values) */
-  peft_re_open(L);
   lua_newtable(L);
   lua_createtable(L, 0, 1);
   lua_pushliteral(L, "v");
@@ -475,13 +468,13 @@ int luaopen_peft_core(lua_State *L) {
   luaL_setfuncs(L, re_funcs, 1);
   luaL_getmetatable(L, ERROR_MT);
   lua_setfield(L, -2, "error_mt");
-  luaL_getmetatable(L, PEFT_JSON_ARRAY_MT);
+  luaL_getmetatable(L, LPEFT_JSON_ARRAY_MT);
   lua_setfield(L, -2, "json_array_mt");
   lua_pushlightuserdata(L, NULL);
   lua_setfield(L, -2, "null");
   lua_pushinteger(L, PEFT_NAME_MAX);
   lua_setfield(L, -2, "NAME_MAX");
-  lua_pushinteger(L, PEFT_JSON_MAX_DEPTH);
+  lua_pushinteger(L, LPEFT_JSON_MAX_DEPTH);
   lua_setfield(L, -2, "JSON_MAX_DEPTH");
   return 1;
 }

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "peft_jtree.h"
+#include "peft_json.h"
 
 static const struct {
   const char *name;
@@ -71,23 +71,23 @@ static char *dupn(const char *s, size_t n) {
 }
 
 /* A non-negative integer from the tree, or -1. */
-static int get_u64(const pj_value *v, uint64_t *out) {
-  if (v == NULL || v->type != PJ_INT || v->u.integer < 0) return -1;
+static int get_u64(const peft_json_value *v, uint64_t *out) {
+  if (v == NULL || v->type != PEFT_JINT || v->u.integer < 0) return -1;
   *out = (uint64_t)v->u.integer;
   return 0;
 }
 
-static int parse_tensor(const char *name, const pj_value *v, peft_st_tensor *t, peft_error *err) {
-  if (v->type != PJ_OBJECT)
-    return fail(err, PEFT_EVALUE, "tensor '%.200s': expected an object, got %s", name, pj_type_name(v->type));
-  const pj_value *dt = pj_get(v, "dtype"), *shape = pj_get(v, "shape"), *offs = pj_get(v, "data_offsets");
-  if (dt == NULL || dt->type != PJ_STRING)
+static int parse_tensor(const char *name, const peft_json_value *v, peft_st_tensor *t, peft_error *err) {
+  if (v->type != PEFT_JOBJECT)
+    return fail(err, PEFT_EVALUE, "tensor '%.200s': expected an object, got %s", name, peft_json_type_name(v->type));
+  const peft_json_value *dt = peft_json_get(v, "dtype"), *shape = peft_json_get(v, "shape"), *offs = peft_json_get(v, "data_offsets");
+  if (dt == NULL || dt->type != PEFT_JSTRING)
     return fail(err, PEFT_EVALUE, "tensor '%.200s': 'dtype' must be a string", name);
   t->dtype = dtype_static(dt->u.string.s);
   if (t->dtype == NULL)
     return fail(err, PEFT_EVALUE, "tensor '%.200s': unknown dtype '%.40s'", name, dt->u.string.s);
   t->dtype_bits = peft_st_dtype_bits(t->dtype);
-  if (shape == NULL || shape->type != PJ_ARRAY)
+  if (shape == NULL || shape->type != PEFT_JARRAY)
     return fail(err, PEFT_EVALUE, "tensor '%.200s': 'shape' must be a list of non-negative integers", name);
   if (shape->u.array.n > PEFT_ST_MAX_DIMS)
     return fail(err, PEFT_EVALUE, "tensor '%.200s': %zu dimensions, more than %d", name, shape->u.array.n,
@@ -112,7 +112,7 @@ static int parse_tensor(const char *name, const pj_value *v, peft_st_tensor *t, 
     n = 0;
   }
   t->nelems = n;
-  if (offs == NULL || offs->type != PJ_ARRAY || offs->u.array.n != 2 ||
+  if (offs == NULL || offs->type != PEFT_JARRAY || offs->u.array.n != 2 ||
       get_u64(offs->u.array.items[0], &t->begin) != 0 || get_u64(offs->u.array.items[1], &t->end) != 0)
     return fail(err, PEFT_EVALUE, "tensor '%.200s': 'data_offsets' must be [begin, end] (non-negative integers)",
                 name);
@@ -192,17 +192,17 @@ static int check_layout(peft_st_header *h, peft_error *err) {
   return rc;
 }
 
-static int parse_metadata(const pj_value *v, peft_st_header *h, peft_error *err) {
-  if (v->type != PJ_OBJECT)
-    return fail(err, PEFT_EVALUE, "'__metadata__' must be an object of strings, got %s", pj_type_name(v->type));
+static int parse_metadata(const peft_json_value *v, peft_st_header *h, peft_error *err) {
+  if (v->type != PEFT_JOBJECT)
+    return fail(err, PEFT_EVALUE, "'__metadata__' must be an object of strings, got %s", peft_json_type_name(v->type));
   if (v->u.object.n == 0) return 0;
   h->meta = calloc(v->u.object.n, sizeof *h->meta);
   if (h->meta == NULL) return fail(err, PEFT_ENOMEM, "out of memory");
   for (size_t i = 0; i < v->u.object.n; i++) {
-    const pj_member *m = &v->u.object.members[i];
-    if (m->value->type != PJ_STRING)
+    const peft_json_member *m = &v->u.object.members[i];
+    if (m->value->type != PEFT_JSTRING)
       return fail(err, PEFT_EVALUE, "'__metadata__' value of '%.200s' must be a string, got %s", m->key,
-                  pj_type_name(m->value->type));
+                  peft_json_type_name(m->value->type));
     h->meta[h->nmeta].key = dupn(m->key, strlen(m->key));
     h->meta[h->nmeta].value = dupn(m->value->u.string.s, m->value->u.string.len);
     h->nmeta++;
@@ -216,25 +216,25 @@ static int parse_metadata(const pj_value *v, peft_st_header *h, peft_error *err)
 static int parse_json_header(const char *json, size_t n, peft_st_header *h, peft_error *err) {
   if (n == 0 || json[0] != '{')
     return fail(err, PEFT_EVALUE, "the header is not a JSON object (it must start with '{')");
-  pj_value *root;
-  char jerr[200];
-  int rc = pj_parse(json, n, &root, jerr, sizeof jerr);
-  if (rc == -2) return fail(err, PEFT_ENOMEM, "out of memory");
-  if (rc != 0) return fail(err, PEFT_EVALUE, "the header is not valid JSON: %s", jerr);
-  if (root->type != PJ_OBJECT) {
-    pj_free(root);
+  peft_json_value *root;
+  peft_json_error jerr;
+  int rc = peft_json_tree_parse(json, n, PEFT_JSON_STRICT_UNICODE, PEFT_ST_MAX_DEPTH, &root, &jerr);
+  if (rc != 0 && jerr.oom) return fail(err, PEFT_ENOMEM, "out of memory");
+  if (rc != 0) return fail(err, PEFT_EVALUE, "the header is not valid JSON: %s", jerr.message);
+  if (root->type != PEFT_JOBJECT) {
+    peft_json_tree_free(root);
     return fail(err, PEFT_EVALUE, "the header is not a JSON object");
   }
   size_t count = root->u.object.n;
   h->tensors = calloc(count ? count : 1, sizeof *h->tensors);
   if (h->tensors == NULL) {
-    pj_free(root);
+    peft_json_tree_free(root);
     return fail(err, PEFT_ENOMEM, "out of memory");
   }
   int meta_seen = 0;
   rc = 0;
   for (size_t i = 0; i < count && rc == 0; i++) {
-    const pj_member *m = &root->u.object.members[i];
+    const peft_json_member *m = &root->u.object.members[i];
     if (strcmp(m->key, "__metadata__") == 0) {
       if (meta_seen++) rc = fail(err, PEFT_EVALUE, "'__metadata__' appears twice");
       else rc = parse_metadata(m->value, h, err);
@@ -249,7 +249,7 @@ static int parse_json_header(const char *json, size_t n, peft_st_header *h, peft
     h->ntensors++;
     rc = parse_tensor(m->key, m->value, t, err);
   }
-  pj_free(root);
+  peft_json_tree_free(root);
   if (rc == 0) rc = check_layout(h, err);
   return rc;
 }
@@ -387,11 +387,11 @@ static int cmp_str(const void *a, const void *b) {
 }
 
 static int cmp_member(const void *a, const void *b) {
-  return strcmp((*(const pj_member *const *)a)->key, (*(const pj_member *const *)b)->key);
+  return strcmp((*(const peft_json_member *const *)a)->key, (*(const peft_json_member *const *)b)->key);
 }
 
 /* The weight-map entry of a tensor, by binary search, or NULL. */
-static const pj_member *find_member(const pj_member **sorted, size_t n, const char *key) {
+static const peft_json_member *find_member(const peft_json_member **sorted, size_t n, const char *key) {
   size_t lo = 0, hi = n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
@@ -407,25 +407,25 @@ int peft_st_read_index(const char *index_path, peft_st_header *out, peft_error *
   size_t len;
   char *text = read_small_file(index_path, 64u << 20, &len, err);
   if (text == NULL) return -1;
-  pj_value *root;
-  char jerr[200];
-  int rc = pj_parse(text, len, &root, jerr, sizeof jerr);
+  peft_json_value *root;
+  peft_json_error jerr;
+  int rc = peft_json_tree_parse(text, len, PEFT_JSON_STRICT_UNICODE, PEFT_ST_MAX_DEPTH, &root, &jerr);
   free(text);
-  if (rc == -2) return fail(err, PEFT_ENOMEM, "out of memory");
-  if (rc != 0) return fail(err, PEFT_EVALUE, "%s is not valid JSON: %s", index_path, jerr);
-  const pj_value *wm = pj_get(root, "weight_map");
-  if (root->type != PJ_OBJECT || wm == NULL || wm->type != PJ_OBJECT) {
-    pj_free(root);
+  if (rc != 0 && jerr.oom) return fail(err, PEFT_ENOMEM, "out of memory");
+  if (rc != 0) return fail(err, PEFT_EVALUE, "%s is not valid JSON: %s", index_path, jerr.message);
+  const peft_json_value *wm = peft_json_get(root, "weight_map");
+  if (root->type != PEFT_JOBJECT || wm == NULL || wm->type != PEFT_JOBJECT) {
+    peft_json_tree_free(root);
     return fail(err, PEFT_EVALUE, "%s has no 'weight_map' object", index_path);
   }
   /* the distinct shard names, sorted; the weight map sorted by tensor */
   size_t nmap = wm->u.object.n;
   char **names = calloc(nmap ? nmap : 1, sizeof *names);
-  const pj_member **sorted = calloc(nmap ? nmap : 1, sizeof *sorted);
+  const peft_json_member **sorted = calloc(nmap ? nmap : 1, sizeof *sorted);
   if (names == NULL || sorted == NULL) {
     free(names);
     free(sorted);
-    pj_free(root);
+    peft_json_tree_free(root);
     return fail(err, PEFT_ENOMEM, "out of memory");
   }
   for (size_t i = 0; i < nmap; i++) sorted[i] = &wm->u.object.members[i];
@@ -436,8 +436,8 @@ int peft_st_read_index(const char *index_path, peft_st_header *out, peft_error *
     if (strcmp(sorted[i - 1]->key, sorted[i]->key) == 0)
       rc = fail(err, PEFT_EVALUE, "%s: weight_map lists tensor '%.200s' twice", index_path, sorted[i]->key);
   for (size_t i = 0; i < nmap && rc == 0; i++) {
-    const pj_member *m = &wm->u.object.members[i];
-    if (m->value->type != PJ_STRING || !safe_shard_name(m->value->u.string.s))
+    const peft_json_member *m = &wm->u.object.members[i];
+    if (m->value->type != PEFT_JSTRING || !safe_shard_name(m->value->u.string.s))
       rc = fail(err, PEFT_EVALUE, "%s: weight_map entry '%.200s' must name a file beside the index", index_path,
                 m->key);
     else
@@ -490,8 +490,8 @@ int peft_st_read_index(const char *index_path, peft_st_header *out, peft_error *
       out->tensors[total + i] = sh.tensors[i];
       out->tensors[total + i].shard = out->shards[s];
       /* the weight map must put this tensor in this shard */
-      const pj_member *wme = find_member(sorted, nmap, sh.tensors[i].name);
-      const pj_value *where = wme ? wme->value : NULL;
+      const peft_json_member *wme = find_member(sorted, nmap, sh.tensors[i].name);
+      const peft_json_value *where = wme ? wme->value : NULL;
       if (rc == 0 && (where == NULL || strcmp(where->u.string.s, names[s]) != 0))
         rc = fail(err, PEFT_EVALUE, "shard %.200s holds tensor '%.200s', which the weight map %s", names[s],
                   sh.tensors[i].name, where ? "puts in another shard" : "does not list");
@@ -526,7 +526,7 @@ int peft_st_read_index(const char *index_path, peft_st_header *out, peft_error *
   }
   free(names);
   free(sorted);
-  pj_free(root);
+  peft_json_tree_free(root);
   if (rc != 0) peft_st_free(out);
   return rc;
 }

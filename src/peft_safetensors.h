@@ -29,6 +29,8 @@
 #define PEFT_ST_MAX_HEADER 100000000ULL
 /* The most dimensions a tensor may have. */
 #define PEFT_ST_MAX_DIMS 16
+/* The deepest nesting of the header's JSON (and of an index). */
+#define PEFT_ST_MAX_DEPTH 64
 
 typedef struct peft_st_tensor {
   char *name;

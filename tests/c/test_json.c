@@ -9,6 +9,7 @@
 #include <lualib.h>
 
 #include "ctest.h"
+#include "lpeft_json.h"
 #include "peft_json.h"
 
 static lua_State *L;
@@ -47,14 +48,14 @@ TEST(python_float_repr) {
 /* decode(text) leaves the value (or nil, msg) on the stack; returns count */
 static int decode(const char *text) {
   lua_settop(L, 0);
-  lua_pushcfunction(L, peft_json_l_decode);
+  lua_pushcfunction(L, lpeft_json_decode);
   lua_pushstring(L, text);
   if (lua_pcall(L, 1, LUA_MULTRET, 0) != LUA_OK) return -1;
   return lua_gettop(L);
 }
 
 static const char *encode_top(int indent) {
-  lua_pushcfunction(L, peft_json_l_encode);
+  lua_pushcfunction(L, lpeft_json_encode);
   lua_pushvalue(L, 1);
   if (indent >= 0) lua_pushinteger(L, indent);
   else lua_pushnil(L);
@@ -133,15 +134,15 @@ TEST(decode_errors_name_the_position) {
 }
 
 TEST(depth_limit) {
-  char *deep = malloc(2 * PEFT_JSON_MAX_DEPTH + 3);
+  char *deep = malloc(2 * LPEFT_JSON_MAX_DEPTH + 3);
   size_t n = 0;
-  for (int i = 0; i < PEFT_JSON_MAX_DEPTH; i++) deep[n++] = '[';
-  for (int i = 0; i < PEFT_JSON_MAX_DEPTH; i++) deep[n++] = ']';
+  for (int i = 0; i < LPEFT_JSON_MAX_DEPTH; i++) deep[n++] = '[';
+  for (int i = 0; i < LPEFT_JSON_MAX_DEPTH; i++) deep[n++] = ']';
   deep[n] = '\0';
   CHECK_INT(decode(deep), 1); /* exactly at the limit */
   n = 0;
-  for (int i = 0; i <= PEFT_JSON_MAX_DEPTH; i++) deep[n++] = '[';
-  for (int i = 0; i <= PEFT_JSON_MAX_DEPTH; i++) deep[n++] = ']';
+  for (int i = 0; i <= LPEFT_JSON_MAX_DEPTH; i++) deep[n++] = '[';
+  for (int i = 0; i <= LPEFT_JSON_MAX_DEPTH; i++) deep[n++] = ']';
   deep[n] = '\0';
   CHECK_INT(decode(deep), 4); /* one over */
   CHECK(strstr(lua_tostring(L, 2), "nesting too deep") != NULL);
@@ -197,18 +198,18 @@ TEST(objects_of_every_size) {
   CHECK_INT(decode(buf), 4);
   CHECK(strstr(lua_tostring(L, 2), "expected a value") != NULL);
   /* objects nested to the limit, and one over */
-  char *deep = malloc(8 * PEFT_JSON_MAX_DEPTH + 16);
+  char *deep = malloc(8 * LPEFT_JSON_MAX_DEPTH + 16);
   len = 0;
-  for (int i = 0; i < PEFT_JSON_MAX_DEPTH; i++) len += (size_t)sprintf(deep + len, "{\"a\":");
+  for (int i = 0; i < LPEFT_JSON_MAX_DEPTH; i++) len += (size_t)sprintf(deep + len, "{\"a\":");
   deep[len++] = '1';
-  for (int i = 0; i < PEFT_JSON_MAX_DEPTH; i++) deep[len++] = '}';
+  for (int i = 0; i < LPEFT_JSON_MAX_DEPTH; i++) deep[len++] = '}';
   deep[len] = '\0';
   CHECK_INT(decode(deep), 2);
   CHECK_INT((int)lua_tointeger(L, 2), 1); /* the outermost object's members only */
   len = 0;
-  for (int i = 0; i <= PEFT_JSON_MAX_DEPTH; i++) len += (size_t)sprintf(deep + len, "{\"a\":");
+  for (int i = 0; i <= LPEFT_JSON_MAX_DEPTH; i++) len += (size_t)sprintf(deep + len, "{\"a\":");
   deep[len++] = '1';
-  for (int i = 0; i <= PEFT_JSON_MAX_DEPTH; i++) deep[len++] = '}';
+  for (int i = 0; i <= LPEFT_JSON_MAX_DEPTH; i++) deep[len++] = '}';
   deep[len] = '\0';
   CHECK_INT(decode(deep), 4);
   CHECK(strstr(lua_tostring(L, 2), "nesting too deep") != NULL);
@@ -241,7 +242,7 @@ TEST(encode_rejects_what_json_cannot_hold) {
 int main(void) {
   L = luaL_newstate();
   luaL_openlibs(L);
-  peft_json_init(L);
+  lpeft_json_open(L);
   RUN(python_float_repr);
   RUN(number_kinds_survive);
   RUN(python_layout);

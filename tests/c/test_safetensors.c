@@ -80,9 +80,9 @@ TEST(length_problems) {
 
 TEST(not_json) {
   expect_error("[1,2]", 0, "the header is not a JSON object (it must start with '{')");
-  expect_error("{\"a\": }", 0, "the header is not valid JSON: offset 6: expected a value");
+  expect_error("{\"a\": }", 0, "the header is not valid JSON: line 1, column 7: expected a value");
   expect_error("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}", 4,
-               "the header is not valid JSON: offset 53: expected ',' or '}'");
+               "the header is not valid JSON: line 1, column 54: unterminated object (expected ',' or '}')");
 }
 
 TEST(bad_fields) {

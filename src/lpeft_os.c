@@ -1,7 +1,7 @@
-/* peft_os.c - file-system helpers (see peft_os.h). */
+/* lpeft_os.c - file-system helpers (see lpeft_os.h). */
 #define _GNU_SOURCE /* qsort_r, d_type */
 #define _POSIX_C_SOURCE 200809L
-#include "peft_os.h"
+#include "lpeft_os.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -31,7 +31,7 @@ static int fail_errno(lua_State *L, const char *what, const char *path, int e) {
   return 3;
 }
 
-int peft_os_l_stat(lua_State *L) {
+int lpeft_os_stat(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   struct stat st;
   if (stat(path, &st) != 0) return fail_errno(L, "cannot stat", path, errno);
@@ -44,7 +44,7 @@ int peft_os_l_stat(lua_State *L) {
 
 /* lstat(path) -> "link" | "file" | "directory" | "other" | nil, message, errno:
  * like stat, but a symbolic link is reported as such (not followed). */
-int peft_os_l_lstat(lua_State *L) {
+int lpeft_os_lstat(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   struct stat st;
   if (lstat(path, &st) != 0) return fail_errno(L, "cannot stat", path, errno);
@@ -56,7 +56,7 @@ int peft_os_l_lstat(lua_State *L) {
 }
 
 /* realpath(path) -> the absolute path without links, "." or ".." | nil, message, errno */
-int peft_os_l_realpath(lua_State *L) {
+int lpeft_os_realpath(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   char buf[PATH_MAX]; /* no malloc'd result: pushing it may raise */
   if (realpath(path, buf) == NULL) return fail_errno(L, "cannot resolve", path, errno);
@@ -86,7 +86,7 @@ static int box_gc(lua_State *L) {
 }
 
 static box *box_new(lua_State *L) {
-  return peft_gc_udata(L, sizeof(box), "peft.os.box", box_gc, 1);
+  return lpeft_udata_new(L, sizeof(box), 0, "peft.os.box", box_gc, 1);
 }
 
 static const char *type_name(unsigned char t) {
@@ -101,7 +101,7 @@ static const char *type_name(unsigned char t) {
 /* Files shorter than this are read into a buffer on the C stack. */
 #define SMALL_FILE 16384
 
-int peft_os_l_read_file(lua_State *L) {
+int lpeft_os_read_file(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   lua_Integer max = luaL_optinteger(L, 2, PEFT_READ_MAX_DEFAULT);
   lua_settop(L, 2);
@@ -190,7 +190,7 @@ int peft_os_l_read_file(lua_State *L) {
   return 1;
 }
 
-int peft_os_l_mkdir_p(lua_State *L) {
+int lpeft_os_mkdir_p(lua_State *L) {
   size_t len;
   const char *path = luaL_checklstring(L, 1, &len);
   if (len == 0) {
@@ -312,7 +312,7 @@ static int copy_range(int fd, const char *src, uint64_t offset, uint64_t length)
  * content and the temporary file is removed. The test hook
  * PEFT_FAULT_BEFORE_RENAME (environment) makes the write stop just before the
  * rename, to prove that an interrupted save loses nothing. */
-int peft_os_l_write_atomic(lua_State *L) {
+int lpeft_os_write_atomic(lua_State *L) {
   size_t plen, dlen;
   const char *path = luaL_checklstring(L, 1, &plen);
   const char *data = luaL_checklstring(L, 2, &dlen);
@@ -382,13 +382,13 @@ int peft_os_l_write_atomic(lua_State *L) {
   return 1;
 }
 
-int peft_os_l_isatty(lua_State *L) {
+int lpeft_os_isatty(lua_State *L) {
   lua_Integer fd = luaL_checkinteger(L, 1);
   lua_pushboolean(L, fd >= 0 && fd <= 1024 && isatty((int)fd));
   return 1;
 }
 
-int peft_os_l_term_columns(lua_State *L) {
+int lpeft_os_term_columns(lua_State *L) {
   lua_Integer fd = luaL_optinteger(L, 1, 1);
   struct winsize ws;
   if (fd >= 0 && fd <= 1024 && ioctl((int)fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
@@ -493,7 +493,7 @@ static int listing_fill(listing *ls, const char *path) {
 /* Reads a directory's entries into a new listing userdata left on the
  * stack. Returns it, or NULL with nil, message pushed. */
 static listing *read_listing(lua_State *L, const char *path) {
-  listing *ls = peft_gc_udata(L, sizeof *ls, "peft.os.listing", listing_gc, 0);
+  listing *ls = lpeft_udata_new(L, sizeof *ls, 0, "peft.os.listing", listing_gc, 0);
   int e = listing_fill(ls, path);
   if (e == ENOMEM) luaL_error(L, "not enough memory");
   if (e != 0) {
@@ -614,12 +614,12 @@ static int walker_next(lua_State *L) {
 /* walk_files(dir, name) -> iterator over path, true for every regular file
  * (or link to one) called name under dir, depth first, entries in sorted
  * order; directories that cannot be read are skipped | nil, message */
-int peft_os_l_walk_files(lua_State *L) {
+int lpeft_os_walk_files(lua_State *L) {
   size_t dlen;
   const char *dir = luaL_checklstring(L, 1, &dlen);
   luaL_checkstring(L, 2);
   lua_settop(L, 2);
-  walker *w = peft_gc_udata(L, sizeof *w, "peft.os.walker", walker_gc, 0);
+  walker *w = lpeft_udata_new(L, sizeof *w, 0, "peft.os.walker", walker_gc, 0);
   while (dlen > 1 && dir[dlen - 1] == '/') dlen--; /* "dir/" and "dir" alike */
   if (walker_reserve(w, 0, dlen) != 0) return luaL_error(L, "not enough memory");
   memcpy(w->path, dir, dlen);
@@ -635,7 +635,7 @@ int peft_os_l_walk_files(lua_State *L) {
 
 /* listdir(path) -> names, kinds (sorted; kinds[i] false where unknown) |
  * nil, message */
-int peft_os_l_listdir(lua_State *L) {
+int lpeft_os_listdir(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   lua_settop(L, 1);
   listing *ls = read_listing(L, path);
