@@ -132,6 +132,17 @@ static unsigned escape_cp(const char *q, const char *end, size_t *used) {
   return cp;
 }
 
+/* The bytes a string cannot simply contain: control characters, '"', '\\'
+ * and every non-ASCII byte (checked as UTF-8). */
+static const unsigned char special[256] = {
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  ['"'] = 1, ['\\'] = 1,
+  [0x80] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 /* Scans a string whose opening quote has been read: checks it, measures
  * its decoded length, and leaves ps->p after the closing quote. */
 static int scan_string(parser *ps, peft_json_string *s) {
@@ -140,7 +151,7 @@ static int scan_string(parser *ps, peft_json_string *s) {
   int escaped = 0;
   for (;;) {
     const char *run = q;
-    while (q < end && (unsigned char)*q >= 0x20 && (unsigned char)*q < 0x80 && *q != '"' && *q != '\\') q++;
+    while (q < end && !special[(unsigned char)*q]) q++;
     len += (size_t)(q - run);
     if (q >= end) {
       ps->p = q;
