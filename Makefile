@@ -36,7 +36,7 @@ EXE_LIBS = -Wl,-E $(shell pkg-config --static --libs-only-L lua5.4 libedit libbs
 
 # the C core (no Lua: peft_*) and the Lua bindings of the module peft.core (lpeft_*);
 # scripts/gen-rockspec.lua reads this list
-CORE_SRC := src/peft_types.c src/peft_registry.c src/peft_json.c src/peft_safetensors.c \
+CORE_SRC := src/peft_types.c src/peft_registry.c src/peft_json.c src/peft_safetensors.c src/peft_text.c \
   src/lpeft_json.c src/lpeft_os.c src/lpeft_st.c src/lpeft_re.c src/lpeft_config.c src/lpeft.c
 EXE_SRC := src/peft.c src/peft_repl.c src/peft_pool.c
 LIB_OBJ = $(CORE_OBJ) $(BUILD)/obj/peft_api.o $(BUILD)/obj/peft_embedded.o

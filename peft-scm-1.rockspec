@@ -22,6 +22,7 @@ build = {
         "src/peft_registry.c",
         "src/peft_json.c",
         "src/peft_safetensors.c",
+        "src/peft_text.c",
         "src/lpeft_json.c",
         "src/lpeft_os.c",
         "src/lpeft_st.c",

@@ -429,6 +429,7 @@ static const luaL_Reg plain_funcs[] = {
   {"mkdir_p", lpeft_os_mkdir_p},
   {"write_atomic", lpeft_os_write_atomic},
   {"isatty", lpeft_os_isatty},
+  {"printable", lpeft_os_printable},
   {"term_columns", lpeft_os_term_columns},
   {"walk_files", lpeft_os_walk_files},
   {"st_read_header", lpeft_st_read_header},

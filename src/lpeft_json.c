@@ -208,6 +208,7 @@ typedef struct writer {
   outbuf *b;
   int indent; /* < 0: compact */
   int depth;
+  int escape_bytes; /* bytes that are not UTF-8 become \udcXX instead of an error */
 } writer;
 
 static void write_string(writer *w, const char *s, size_t len) {
@@ -238,7 +239,11 @@ static void write_string(writer *w, const char *s, size_t len) {
       default: {
         unsigned cp;
         int k = peft_json_utf8_len(p, end, &cp, 1);
-        if (k == 0) luaL_error(L, "cannot encode a string that is not valid UTF-8");
+        if (k == 0 && !w->escape_bytes) luaL_error(L, "cannot encode a string that is not valid UTF-8");
+        if (k == 0) { /* Python's surrogateescape: byte 0xNN is U+DCNN */
+          cp = 0xDC00 + *p;
+          k = 1;
+        }
         p += k;
         if (cp >= 0x10000) {
           unsigned v = cp - 0x10000;
@@ -411,9 +416,10 @@ int lpeft_json_encode(lua_State *L) {
     luaL_argcheck(L, i >= 0 && i <= 16, 2, "indent must be between 0 and 16");
     indent = (int)i;
   }
+  int escape_bytes = lua_toboolean(L, 3);
   lua_settop(L, 1);
   outbuf *b = lpeft_udata_new(L, sizeof *b, 0, OUTBUF_MT, outbuf_gc, 0);
-  writer w = {L, b, indent, 0};
+  writer w = {L, b, indent, 0, escape_bytes};
   write_value(&w, 1);
   lua_pushlstring(L, b->p ? b->p : "", b->n);
   free(b->p);

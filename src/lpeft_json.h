@@ -34,10 +34,13 @@ void lpeft_json_open(lua_State *L);
  * ("line 3, column 7: expected ',' or '}' after an object member"). */
 int lpeft_json_decode(lua_State *L);
 
-/* encode(value [, indent]) -> string
+/* encode(value [, indent [, escape_bytes]]) -> string
  * indent: a non-negative integer (pretty, one item per line) or nil (one line,
  * Python's default separators ", " and ": "). Values that JSON cannot hold
- * (functions, mixed-key tables, invalid UTF-8, too deep) raise an error. */
+ * (functions, mixed-key tables, too deep) raise an error; so do strings that
+ * are not UTF-8, unless escape_bytes is true: then each byte that is not part
+ * of a UTF-8 sequence is written as \udcXX (U+DC80 to U+DCFF, as Python's
+ * surrogateescape decodes a file name: os.fsencode gives the bytes back). */
 int lpeft_json_encode(lua_State *L);
 
 #endif

@@ -23,6 +23,7 @@
 #include <lauxlib.h>
 
 #include "lpeft_udata.h"
+#include "peft_text.h"
 
 static int fail_errno(lua_State *L, const char *what, const char *path, int e) {
   lua_pushnil(L);
@@ -385,6 +386,24 @@ int lpeft_os_write_atomic(lua_State *L) {
 int lpeft_os_isatty(lua_State *L) {
   lua_Integer fd = luaL_checkinteger(L, 1);
   lua_pushboolean(L, fd >= 0 && fd <= 1024 && isatty((int)fd));
+  return 1;
+}
+
+/* printable(s [, keep_lines]) -> s with control characters escaped (see
+ * peft_text.h); the same string when there is nothing to escape */
+int lpeft_os_printable(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  int keep = lua_toboolean(L, 2);
+  if (peft_is_printable(s, len, keep)) {
+    lua_settop(L, 1);
+    return 1;
+  }
+  size_t n = peft_printable(s, len, NULL, keep);
+  luaL_Buffer b;
+  char *out = luaL_buffinitsize(L, &b, n);
+  peft_printable(s, len, out, keep);
+  luaL_pushresultsize(&b, n);
   return 1;
 }
 

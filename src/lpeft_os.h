@@ -21,6 +21,7 @@ int lpeft_os_mkdir_p(lua_State *L);     /* mkdir_p(path) -> true */
 int lpeft_os_write_atomic(lua_State *L);/* write_atomic(path, data) -> true */
 
 int lpeft_os_isatty(lua_State *L);      /* isatty(fd) -> boolean */
+int lpeft_os_printable(lua_State *L);   /* printable(s [, keep_lines]) -> s, escaped for a terminal */
 int lpeft_os_term_columns(lua_State *L);/* term_columns([fd]) -> n | nil */
 int lpeft_os_walk_files(lua_State *L);  /* walk_files(dir, name) -> iterator */
 

@@ -24,6 +24,7 @@
 #include "peft_internal.h"
 #include "peft_main.h"
 #include "peft_pool.h"
+#include "peft_text.h"
 
 #define PROGNAME "peft"
 #define PEFT_RELEASE "peft 0.1.0"
@@ -65,9 +66,26 @@ static void print_usage(FILE *out) {
           progname, progname, progname);
 }
 
+/* Messages may hold text from files (a path, a key): control characters are
+ * escaped for the terminal (see peft_text.h), newlines and tabs kept (a
+ * traceback has them). */
 void peft_message(const char *pname, const char *msg) {
   if (pname) fprintf(stderr, "%s: ", pname);
-  fprintf(stderr, "%s\n", msg);
+  size_t len = strlen(msg);
+  if (peft_is_printable(msg, len, 1)) {
+    fprintf(stderr, "%s\n", msg);
+  } else {
+    /* escaped in pieces, so that nothing needs an allocation */
+    char buf[6 * 256];
+    for (size_t at = 0; at < len;) {
+      size_t n = len - at < 256 ? len - at : 256;
+      /* do not cut a UTF-8 sequence: back up to the start of one */
+      while (at + n < len && n > 4 && ((unsigned char)msg[at + n] & 0xC0) == 0x80) n--;
+      fwrite(buf, 1, peft_printable(msg + at, n, buf, 1), stderr);
+      at += n;
+    }
+    fputc('\n', stderr);
+  }
   fflush(stderr);
 }
 

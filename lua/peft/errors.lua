@@ -48,8 +48,9 @@ M.error_mt = error_mt
 
 -- warning channel --------------------------------------------------------
 
+-- the message may hold text from a file: escaped for the terminal
 local function default_handler(message)
-  io.stderr:write("peft: warning: ", message, "\n")
+  io.stderr:write("peft: warning: ", core.printable(tostring(message)), "\n")
 end
 
 local handler = default_handler

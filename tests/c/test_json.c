@@ -239,6 +239,45 @@ TEST(encode_rejects_what_json_cannot_hold) {
   CHECK_STR(encode_top(-1), "cannot encode a string that is not valid UTF-8");
 }
 
+/* Issue 13, item 4: encoded surrogates are not UTF-8 (Python refuses the
+ * file), an escaped lone surrogate is a string Python keeps and writes back;
+ * the writer escapes stray bytes as \udcXX only when asked. */
+TEST(surrogates_and_stray_bytes) {
+  expect_decode_error("[\"\xed\xa0\x80\"]", "line 1, column 3: invalid UTF-8 in string");
+  expect_decode_error("[\"ok\xed\xbf\xbf\"]", "line 1, column 5: invalid UTF-8 in string");
+  CHECK_INT(decode("[\"\\ud800x\", \"\\udbff\\udfff\"]"), 1);
+  lua_rawgeti(L, 1, 1);
+  CHECK_STR(lua_tostring(L, -1), "\xed\xa0\x80x");
+  lua_rawgeti(L, 1, 2);
+  CHECK_STR(lua_tostring(L, -1), "\xf4\x8f\xbf\xbf");
+  lua_settop(L, 1);
+  CHECK_STR(encode_top(-1), "[\"\\ud800x\", \"\\udbff\\udfff\"]");
+  lua_settop(L, 0);
+  lua_pushlstring(L, "caf\xe9/\xff", 6);
+  lua_pushcfunction(L, lpeft_json_encode);
+  lua_pushvalue(L, 1);
+  lua_pushnil(L);
+  lua_pushboolean(L, 1);
+  CHECK_INT(lua_pcall(L, 3, 1, 0), LUA_OK);
+  CHECK_STR(lua_tostring(L, -1), "\"caf\\udce9/\\udcff\"");
+}
+
+/* Issue 13, item 6: an integer beyond 64 bits keeps its digits. */
+TEST(big_integers_keep_their_digits) {
+  CHECK_INT(decode("[9223372036854775807, -9223372036854775808, 9223372036854775808, -9223372036854775809, "
+                   "123456789012345678901234567890]"), 1);
+  lua_rawgeti(L, 1, 1);
+  CHECK(lua_isinteger(L, -1) && lua_tointeger(L, -1) == LUA_MAXINTEGER);
+  lua_rawgeti(L, 1, 2);
+  CHECK(lua_isinteger(L, -1) && lua_tointeger(L, -1) == LUA_MININTEGER);
+  lua_rawgeti(L, 1, 3);
+  CHECK(lua_type(L, -1) == LUA_TUSERDATA);
+  CHECK_STR(luaL_tolstring(L, -1, NULL), "9223372036854775808");
+  lua_settop(L, 1);
+  CHECK_STR(encode_top(2), "[\n  9223372036854775807,\n  -9223372036854775808,\n  9223372036854775808,\n"
+                           "  -9223372036854775809,\n  123456789012345678901234567890\n]");
+}
+
 int main(void) {
   L = luaL_newstate();
   luaL_openlibs(L);
@@ -252,6 +291,8 @@ int main(void) {
   RUN(depth_limit);
   RUN(objects_of_every_size);
   RUN(encode_rejects_what_json_cannot_hold);
+  RUN(surrogates_and_stray_bytes);
+  RUN(big_integers_keep_their_digits);
   lua_close(L);
   return ctest_summary("test_json");
 }

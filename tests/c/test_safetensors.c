@@ -85,6 +85,19 @@ TEST(not_json) {
                "the header is not valid JSON: line 1, column 54: unterminated object (expected ',' or '}')");
 }
 
+/* Issue 13, item 4: the reference implementation reads the header as UTF-8
+ * (a tensor name that is not, or an escaped surrogate without its pair, is
+ * refused). */
+TEST(names_must_be_utf8) {
+  expect_error("{\"t\xff\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1,
+               "the header is not valid JSON: line 1, column 4: invalid UTF-8 in string");
+  expect_error("{\"t\xed\xa0\x80\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1,
+               "the header is not valid JSON: line 1, column 4: invalid UTF-8 in string");
+  expect_error("{\"t\\ud800\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1,
+               "the header is not valid JSON: line 1, column 4: a \\u escape of a surrogate without its pair");
+  CHECK_INT(parse("{\"t\\ud83d\\ude00\xc3\xa9\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1), 0);
+}
+
 TEST(bad_fields) {
   expect_error("{\"t\":{\"dtype\":\"F17\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4,
                "tensor 't': unknown dtype 'F17'");
@@ -192,6 +205,7 @@ int main(void) {
   RUN(scalars_and_empty_tensors);
   RUN(length_problems);
   RUN(not_json);
+  RUN(names_must_be_utf8);
   RUN(bad_fields);
   RUN(wrong_sizes);
   RUN(huge_shapes_overflow);

@@ -110,8 +110,8 @@ return {
     end
     local total = n_ok + n_warn + n_fail
     if total == 0 then
-      out.stderr:write("peft validate: no adapter_config.json found under ", table.concat(args, ", "),
-        " (name other files directly)\n")
+      cli.eprint("peft validate: no adapter_config.json found under ", table.concat(args, ", "),
+        " (name other files directly)")
       return 1
     end
     if opts.json then
