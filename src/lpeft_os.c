@@ -102,70 +102,97 @@ static const char *type_name(unsigned char t) {
 /* Files shorter than this are read into a buffer on the C stack. */
 #define SMALL_FILE 16384
 
+/* Opens path for reading without blocking (a FIFO would wait for a writer)
+ * and checks that it is a regular file. Returns the descriptor, or -1 with
+ * nil, message, errno pushed. No Lua call raises while it holds the
+ * descriptor. */
+static int open_regular(lua_State *L, const char *path, struct stat *st) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    fail_errno(L, "cannot open", path, errno);
+    return -1;
+  }
+  int e = fstat(fd, st) != 0 ? errno : 0;
+  if (e == 0 && !S_ISREG(st->st_mode)) e = S_ISDIR(st->st_mode) ? EISDIR : -1;
+  if (e != 0) {
+    close(fd);
+    if (e > 0) {
+      fail_errno(L, e == EISDIR ? "cannot read" : "cannot stat", path, e);
+    } else {
+      lua_pushnil(L);
+      lua_pushfstring(L, "cannot read %s: not a regular file", path);
+      lua_pushinteger(L, EINVAL);
+    }
+    return -1;
+  }
+  return fd;
+}
+
+static int too_big(lua_State *L, const char *path, lua_Integer size, lua_Integer max) {
+  lua_pushnil(L);
+  lua_pushfstring(L, "cannot read %s: the file has %I bytes, more than the limit of %I", path, size, max);
+  lua_pushinteger(L, EFBIG);
+  return 3;
+}
+
+/* read_file(path [, max]) -> contents | nil, message, errno: a regular file
+ * of at most max bytes (a FIFO, a device or a directory is refused) */
 int lpeft_os_read_file(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  lua_Integer max = luaL_optinteger(L, 2, PEFT_READ_MAX_DEFAULT);
+  lua_Integer max = luaL_optinteger(L, 2, LPEFT_READ_MAX_DEFAULT);
   lua_settop(L, 2);
-  /* the common case (an adapter_config.json is a few KiB): open, one read
-   * into the stack, close. A regular file shorter than the buffer comes
-   * whole in one read (a short read means the end of the file), so there is
-   * no fstat and no read that only sees the end; nothing can raise while the
-   * descriptor is open. */
+  struct stat st;
+  /* the common case (an adapter_config.json is a few KiB): open, fstat, one
+   * read into the stack, close; nothing can raise while the descriptor is
+   * open. A file that turns out larger is read again the general way. */
   {
     char small[SMALL_FILE];
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return fail_errno(L, "cannot open", path, errno);
-    ssize_t r;
-    do {
-      r = read(fd, small, sizeof small);
-    } while (r < 0 && errno == EINTR);
+    int fd = open_regular(L, path, &st);
+    if (fd < 0) return 3;
+    if ((lua_Integer)st.st_size > max) {
+      close(fd);
+      return too_big(L, path, (lua_Integer)st.st_size, max);
+    }
+    ssize_t r = 0;
+    if (st.st_size < SMALL_FILE) {
+      do {
+        r = read(fd, small, sizeof small);
+      } while (r < 0 && errno == EINTR);
+    } else {
+      r = (ssize_t)sizeof small; /* the general way */
+    }
     int e = r < 0 ? errno : 0;
     close(fd);
     if (e != 0) return fail_errno(L, "cannot read", path, e);
     if ((size_t)r < sizeof small) {
-      if ((lua_Integer)r > max) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "cannot read %s: the file has %I bytes, more than the limit of %I", path,
-                        (lua_Integer)r, max);
-        lua_pushinteger(L, EFBIG);
-        return 3;
-      }
+      if ((lua_Integer)r > max) return too_big(L, path, (lua_Integer)r, max);
       lua_pushlstring(L, small, (size_t)r);
       return 1;
     }
-    /* larger: read it again the general way */
   }
-  box *bx = box_new(L); /* owns the read buffer; created before open */
-  int fd = open(path, O_RDONLY);
-  if (fd < 0) return fail_errno(L, "cannot open", path, errno);
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int e = errno;
+  box *bx = box_new(L); /* owns the read buffer; made before the descriptor is */
+  int fd = open_regular(L, path, &st);
+  if (fd < 0) return 3;
+  if ((lua_Integer)st.st_size > max) {
     close(fd);
-    return fail_errno(L, "cannot stat", path, e);
+    return too_big(L, path, (lua_Integer)st.st_size, max);
   }
-  if (S_ISDIR(st.st_mode)) {
-    close(fd);
-    return fail_errno(L, "cannot read", path, EISDIR);
-  }
-  if (S_ISREG(st.st_mode) && st.st_size > max) {
-    close(fd);
-    lua_pushnil(L);
-    lua_pushfstring(L, "cannot read %s: the file has %I bytes, more than the limit of %I", path,
-                    (lua_Integer)st.st_size, max);
-    lua_pushinteger(L, EFBIG);
-    return 3;
-  }
-  size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
+  size_t cap = (size_t)st.st_size + 1;
   size_t n = 0;
-  int e = 0, too_big = 0;
+  int e = 0, grew_too_big = 0;
   bx->p = malloc(cap);
   if (bx->p == NULL) e = ENOMEM;
   while (e == 0) {
     if (n == cap) {
-      if ((lua_Integer)n > max) { too_big = 1; break; }
+      if ((lua_Integer)n > max) {
+        grew_too_big = 1;
+        break;
+      }
       char *nb = realloc(bx->p, cap * 2);
-      if (nb == NULL) { e = ENOMEM; break; }
+      if (nb == NULL) {
+        e = ENOMEM;
+        break;
+      }
       bx->p = nb;
       cap *= 2;
     }
@@ -181,7 +208,7 @@ int lpeft_os_read_file(lua_State *L) {
   close(fd);
   if (e == ENOMEM) return luaL_error(L, "not enough memory");
   if (e != 0) return fail_errno(L, "cannot read", path, e);
-  if (too_big || (lua_Integer)n > max) {
+  if (grew_too_big || (lua_Integer)n > max) {
     lua_pushnil(L);
     lua_pushfstring(L, "cannot read %s: larger than the limit of %I bytes", path, max);
     lua_pushinteger(L, EFBIG);
@@ -561,8 +588,8 @@ static int walker_reserve(walker *w, size_t used, size_t len) {
 }
 
 /* Enters the directory whose path is w->path[0..len): lists it and pushes
- * a level. Returns 0, ENOMEM, or what listing_fill returns (the directory is
- * then skipped). */
+ * a level. Returns 0, ENOMEM, or what listing_fill returns (the walk reports
+ * the directory and goes on). */
 static int walker_enter(walker *w, size_t len) {
   if (w->depth == w->cap) {
     size_t nc = w->cap ? w->cap * 2 : 8;
@@ -587,8 +614,12 @@ static int walker_enter(walker *w, size_t len) {
   return 0;
 }
 
-/* The iterator: the next path (and true: it is a regular file, or a
- * symbolic link to one) in sorted depth-first order, or nothing. */
+/* The iterator: the next entry called name, in sorted depth-first order:
+ * path, true for a regular file (or a symbolic link to one); path, false
+ * for anything else of that name (a FIFO, a device, a dangling link), which
+ * the caller refuses when it reads it; path, false, message for a directory
+ * that cannot be read (no permission, a path longer than PATH_MAX), as find
+ * reports it; or nothing at the end. */
 static int walker_next(lua_State *L) {
   walker *w = lua_touserdata(L, lua_upvalueindex(1));
   size_t nlen;
@@ -620,19 +651,24 @@ static int walker_next(lua_State *L) {
     if (is_dir) {
       int err = walker_enter(w, at + elen);
       if (err == ENOMEM) return luaL_error(L, "not enough memory");
-      /* a directory that cannot be read is skipped, as find does */
-    } else if (is_file && elen == nlen && memcmp(entry, name, nlen) == 0) {
+      if (err != 0) {
+        lua_pushlstring(L, w->path, at + elen);
+        lua_pushboolean(L, 0);
+        lua_pushfstring(L, "%s %s: %s", err < 0 ? "cannot open directory" : "cannot read directory",
+                        lua_tostring(L, -2), strerror(err < 0 ? -err : err));
+        return 3;
+      }
+    } else if (elen == nlen && memcmp(entry, name, nlen) == 0) {
       lua_pushlstring(L, w->path, at + elen);
-      lua_pushboolean(L, 1);
+      lua_pushboolean(L, is_file);
       return 2;
     }
   }
   return 0;
 }
 
-/* walk_files(dir, name) -> iterator over path, true for every regular file
- * (or link to one) called name under dir, depth first, entries in sorted
- * order; directories that cannot be read are skipped | nil, message */
+/* walk_files(dir, name) -> iterator over what is called name under dir
+ * (see walker_next) | nil, message when dir itself cannot be read */
 int lpeft_os_walk_files(lua_State *L) {
   size_t dlen;
   const char *dir = luaL_checklstring(L, 1, &dlen);

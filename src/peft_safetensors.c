@@ -282,21 +282,28 @@ int peft_st_parse(const unsigned char *buf, size_t buflen, uint64_t file_size, p
   return 0;
 }
 
-int peft_st_read_file(const char *path, peft_st_header *out, peft_error *err) {
-  memset(out, 0, sizeof *out);
-  int fd = open(path, O_RDONLY);
-  if (fd < 0) return fail(err, PEFT_EVALUE, "cannot open %s: %s", path, strerror(errno));
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
+/* Opens path without blocking (a FIFO would wait for a writer) and checks
+ * that it is a regular file: the descriptor, or -1 with err filled. */
+static int open_regular(const char *path, struct stat *st, peft_error *err) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return fail(err, PEFT_EVALUE, "%s", strerror(errno));
+  if (fstat(fd, st) != 0) {
     int e = errno;
     close(fd);
-    return fail(err, PEFT_EVALUE, "cannot read %s: %s", path, strerror(e));
+    return fail(err, PEFT_EVALUE, "%s", strerror(e));
   }
-  if (!S_ISREG(st.st_mode)) {
+  if (!S_ISREG(st->st_mode)) {
     close(fd);
-    return fail(err, PEFT_EVALUE, "cannot read %s: %s", path,
-                S_ISDIR(st.st_mode) ? "it is a directory" : "not a regular file");
+    return fail(err, PEFT_EVALUE, "%s", S_ISDIR(st->st_mode) ? "it is a directory" : "not a regular file");
   }
+  return fd;
+}
+
+int peft_st_read_file(const char *path, peft_st_header *out, peft_error *err) {
+  memset(out, 0, sizeof *out);
+  struct stat st;
+  int fd = open_regular(path, &st, err);
+  if (fd < 0) return -1;
   uint64_t file_size = (uint64_t)st.st_size;
   unsigned char lenbuf[8];
   ssize_t got = file_size >= 8 ? pread(fd, lenbuf, 8, 0) : 0;
@@ -333,19 +340,24 @@ int peft_st_read_file(const char *path, peft_st_header *out, peft_error *err) {
 /* --- sharded layout ---------------------------------------------------- */
 
 static char *read_small_file(const char *path, size_t limit, size_t *len, peft_error *err) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) {
-    fail(err, PEFT_EVALUE, "cannot open %s: %s", path, strerror(errno));
+  struct stat st;
+  int fd = open_regular(path, &st, err);
+  if (fd < 0) return NULL;
+  if ((uint64_t)st.st_size > limit) {
+    close(fd);
+    fail(err, PEFT_EVALUE, "the file has %llu bytes, more than the limit of %zu", (unsigned long long)st.st_size,
+         limit);
     return NULL;
   }
-  size_t cap = 4096, n = 0;
+  size_t cap = (size_t)st.st_size + 1, n = 0;
   char *buf = malloc(cap);
-  while (buf != NULL) {
-    if (n == cap) {
-      if (cap >= limit) {
+  int e = 0;
+  while (buf != NULL && e == 0) {
+    if (n == cap) { /* the file grew meanwhile */
+      if (cap > limit) {
         free(buf);
-        fclose(f);
-        fail(err, PEFT_EVALUE, "%s is larger than %zu bytes", path, limit);
+        close(fd);
+        fail(err, PEFT_EVALUE, "larger than the limit of %zu bytes", limit);
         return NULL;
       }
       char *nb = realloc(buf, cap * 2);
@@ -357,29 +369,30 @@ static char *read_small_file(const char *path, size_t limit, size_t *len, peft_e
       buf = nb;
       cap *= 2;
     }
-    size_t r = fread(buf + n, 1, cap - n, f);
-    n += r;
-    if (r == 0) break;
+    ssize_t r = read(fd, buf + n, cap - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) e = errno;
+    else if (r == 0) break;
+    else n += (size_t)r;
   }
-  int ioerr = ferror(f);
-  fclose(f);
+  close(fd);
   if (buf == NULL) {
     fail(err, PEFT_ENOMEM, "out of memory");
     return NULL;
   }
-  if (ioerr) {
+  if (e != 0) {
     free(buf);
-    fail(err, PEFT_EVALUE, "cannot read %s", path);
+    fail(err, PEFT_EVALUE, "%s", strerror(e));
     return NULL;
   }
   *len = n;
   return buf;
 }
 
-/* Shard names must stay inside the index's directory. */
+/* A shard is a file beside the index: its name is one path component, and
+ * not "." or ".." (a name such as "model..safetensors" is fine). */
 static int safe_shard_name(const char *s) {
-  if (s[0] == '\0' || s[0] == '/' || strstr(s, "..") != NULL || strchr(s, '/') != NULL) return 0;
-  return 1;
+  return s[0] != '\0' && strchr(s, '/') == NULL && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -412,11 +425,11 @@ int peft_st_read_index(const char *index_path, peft_st_header *out, peft_error *
   int rc = peft_json_tree_parse(text, len, PEFT_JSON_STRICT_UNICODE, PEFT_ST_MAX_DEPTH, &root, &jerr);
   free(text);
   if (rc != 0 && jerr.oom) return fail(err, PEFT_ENOMEM, "out of memory");
-  if (rc != 0) return fail(err, PEFT_EVALUE, "%s is not valid JSON: %s", index_path, jerr.message);
+  if (rc != 0) return fail(err, PEFT_EVALUE, "not valid JSON: %s", jerr.message);
   const peft_json_value *wm = peft_json_get(root, "weight_map");
   if (root->type != PEFT_JOBJECT || wm == NULL || wm->type != PEFT_JOBJECT) {
     peft_json_tree_free(root);
-    return fail(err, PEFT_EVALUE, "%s has no 'weight_map' object", index_path);
+    return fail(err, PEFT_EVALUE, "no 'weight_map' object");
   }
   /* the distinct shard names, sorted; the weight map sorted by tensor */
   size_t nmap = wm->u.object.n;
@@ -434,12 +447,11 @@ int peft_st_read_index(const char *index_path, peft_st_header *out, peft_error *
   rc = 0;
   for (size_t i = 1; i < nmap && rc == 0; i++)
     if (strcmp(sorted[i - 1]->key, sorted[i]->key) == 0)
-      rc = fail(err, PEFT_EVALUE, "%s: weight_map lists tensor '%.200s' twice", index_path, sorted[i]->key);
+      rc = fail(err, PEFT_EVALUE, "weight_map lists tensor '%.200s' twice", sorted[i]->key);
   for (size_t i = 0; i < nmap && rc == 0; i++) {
     const peft_json_member *m = &wm->u.object.members[i];
     if (m->value->type != PEFT_JSTRING || !safe_shard_name(m->value->u.string.s))
-      rc = fail(err, PEFT_EVALUE, "%s: weight_map entry '%.200s' must name a file beside the index", index_path,
-                m->key);
+      rc = fail(err, PEFT_EVALUE, "weight_map entry '%.200s' must name a file beside the index", m->key);
     else
       names[nnames++] = m->value->u.string.s;
   }

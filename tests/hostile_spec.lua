@@ -161,7 +161,7 @@ describe("2. a FIFO where a file should be is refused, not waited on", function(
     sh("mkfifo " .. q(dir .. "/base/model-00001-of-00001.safetensors"))
     r = run { "plan", dir .. "/good", "--base", dir .. "/base" }
     assert.are.equal(1, r.code)
-    assert.truthy(r.err:find("model-00001-of-00001.safetensors: not a regular file", 1, true), r.err)
+    assert.truthy(r.err:find("shard model-00001-of-00001.safetensors: not a regular file", 1, true), r.err)
   end)
 end)
 
@@ -344,17 +344,24 @@ describe("11. a mistyped command", function()
 end)
 
 describe("12. paths", function()
+  local function count(s, part)
+    local n, i = 0, 1
+    while true do
+      local a, b = s:find(part, i, true)
+      if not a then return n end
+      n, i = n + 1, b + 1
+    end
+  end
+
   it("index errors name the path once; a shard may have '..' inside its name", function()
     local dir = helpers.tmpdir()
     helpers.write(dir .. "/model.safetensors.index.json", '{"weight_map": {"a": "missing.safetensors"}}')
     local h, err = peft.safetensors.read_index(dir .. "/model.safetensors.index.json")
     assert.is_nil(h)
-    local _, count = err:gsub(dir, "")
-    assert.are.equal(1, count, err)
+    assert.are.equal(1, count(err, dir), err)
     helpers.write(dir .. "/model.safetensors.index.json", "{")
     h, err = peft.safetensors.read_index(dir .. "/model.safetensors.index.json")
-    _, count = err:gsub(dir, "")
-    assert.are.equal(1, count, err)
+    assert.are.equal(1, count(err, dir), err)
     helpers.write_safetensors(dir .. "/model..safetensors", { { "a", { 2 } } })
     helpers.write(dir .. "/model.safetensors.index.json", '{"weight_map": {"a": "model..safetensors"}}')
     h, err = peft.safetensors.read_index(dir .. "/model.safetensors.index.json")

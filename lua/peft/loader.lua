@@ -277,8 +277,8 @@ function M.config_path(path)
   if kind == "directory" then
     local file = path:gsub("/+$", "") .. "/" .. config.CONFIG_NAME
     if path == "/" then file = "/" .. config.CONFIG_NAME end
-    local fk = core.stat(file)
-    if fk ~= "file" then
+    -- something else of that name (a FIFO, a directory) is refused when read
+    if not core.lstat(file) then
       error(errors.new("FileNotFoundError", path .. ": the directory has no " .. config.CONFIG_NAME,
         { path = path }), 0)
     end
