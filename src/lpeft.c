@@ -111,10 +111,13 @@ static int l_type_at(lua_State *L) {
   return 1;
 }
 
-/* type_index(name) -> i | nil  (1-based; nil for non-strings too) */
+/* type_index(name) -> i | nil  (1-based; nil for non-strings too; a name
+ * is compared with its length, so "LORA\0X" is not LORA) */
 static int l_type_index(lua_State *L) {
   if (lua_type(L, 1) != LUA_TSTRING) return 0;
-  long i = peft_type_index(get_reg(L), lua_tostring(L, 1));
+  size_t len;
+  const char *name = lua_tolstring(L, 1, &len);
+  long i = peft_type_index(get_reg(L), name, len);
   if (i < 0) return 0;
   lua_pushinteger(L, i + 1);
   return 1;
@@ -132,10 +135,11 @@ static int l_types(lua_State *L) {
 }
 
 static int l_add_peft_type(lua_State *L) {
-  const char *name = luaL_checkstring(L, 1);
+  size_t len;
+  const char *name = luaL_checklstring(L, 1, &len);
   peft_error err;
-  if (peft_add_peft_type(get_reg(L), name, &err) != PEFT_OK) return raise_status(L, &err);
-  lua_pushstring(L, name);
+  if (peft_add_peft_type(get_reg(L), name, len, &err) != PEFT_OK) return raise_status(L, &err);
+  lua_pushvalue(L, 1);
   return 1;
 }
 
@@ -154,13 +158,27 @@ static int l_task_at(lua_State *L) {
 
 static int l_task_index(lua_State *L) {
   if (lua_type(L, 1) != LUA_TSTRING) return 0;
-  long i = peft_task_index(lua_tostring(L, 1));
+  size_t len;
+  const char *name = lua_tolstring(L, 1, &len);
+  long i = peft_task_index(name, len);
   if (i < 0) return 0;
   lua_pushinteger(L, i + 1);
   return 1;
 }
 
 /* --- methods ----------------------------------------------------------- */
+
+/* The C registry takes NUL-terminated names: one holding a NUL is refused
+ * here (a ValueError naming the field). */
+static void check_no_nul(lua_State *L, int idx, const char *field) {
+  size_t len;
+  const char *s = lua_tolstring(L, idx, &len);
+  if (strlen(s) != len) {
+    const char *msg = lua_pushfstring(L, "register_peft_method: '%s' must not hold a NUL byte", field);
+    push_error(L, "ValueError", msg);
+    lua_error(L);
+  }
+}
 
 /* Reads an optional string field of the table at idx; raises a TypeError
  * object naming the field when it is present but not a string. */
@@ -176,6 +194,7 @@ static const char *opt_string_field(lua_State *L, int idx, const char *field, co
     push_error(L, "TypeError", msg);
     lua_error(L);
   }
+  check_no_nul(L, -1, field);
   const char *s = lua_tostring(L, -1);
   lua_pop(L, 1); /* still referenced by the table */
   return s;
@@ -186,6 +205,7 @@ static const char *opt_string_field(lua_State *L, int idx, const char *field, co
 static const char *class_string_field(lua_State *L, int idx, const char *field) {
   if (lua_type(L, idx) != LUA_TTABLE) return NULL;
   int t = lua_getfield(L, idx, field);
+  if (t == LUA_TSTRING) check_no_nul(L, -1, field);
   const char *s = t == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
   /* keep the string alive on the stack: the caller pops */
   return s;
@@ -205,6 +225,7 @@ static int l_register(lua_State *L) {
     push_error(L, "TypeError", msg);
     return lua_error(L);
   }
+  check_no_nul(L, -1, "name");
   spec.name = lua_tostring(L, -1); /* stack 2 */
   spec.prefix = opt_string_field(L, 1, "prefix", "register_peft_method:");
   spec.shares_prefix_with = opt_string_field(L, 1, "shares_prefix_with", "register_peft_method:");
@@ -289,12 +310,13 @@ static int l_method_at(lua_State *L) {
 static int l_method(lua_State *L) {
   static const char *const bys[] = {"type", "name", "prefix", NULL};
   if (lua_type(L, 1) != LUA_TSTRING) return 0;
-  const char *key = lua_tostring(L, 1);
+  size_t len;
+  const char *key = lua_tolstring(L, 1, &len);
   int by = luaL_checkoption(L, 2, "type", bys);
   peft_registry *reg = get_reg(L);
-  long i = by == 0 ? peft_method_by_type(reg, key)
-         : by == 1 ? peft_method_by_name(reg, key)
-                   : peft_method_by_prefix(reg, key);
+  long i = by == 0 ? peft_method_by_type(reg, key, len)
+         : by == 1 ? peft_method_by_name(reg, key, len)
+                   : peft_method_by_prefix(reg, key, len);
   if (i < 0) return 0;
   push_method(L, (size_t)i);
   return 1;
@@ -307,7 +329,9 @@ static int l_mapping_get(lua_State *L) {
   int which = luaL_checkoption(L, 1, NULL, whichs);
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
   peft_registry *reg = get_reg(L);
-  long i = peft_method_by_type(reg, lua_tostring(L, 2));
+  size_t len;
+  const char *t = lua_tolstring(L, 2, &len);
+  long i = peft_method_by_type(reg, t, len);
   if (i < 0) return 0;
   peft_method_info info;
   peft_method_at(reg, (size_t)i, &info);

@@ -2,6 +2,7 @@
 #include "peft_text.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "peft_json.h"
 
@@ -61,6 +62,30 @@ size_t peft_printable(const char *s, size_t len, char *out, int keep_lines) {
     }
     p += n;
   }
+  return o;
+}
+
+size_t peft_printable_into(const char *s, size_t len, char *out, size_t size, int keep_lines) {
+  if (size == 0) return 0;
+  const unsigned char *p = (const unsigned char *)s, *end = p + len;
+  size_t o = 0;
+  while (p < end) {
+    size_t n;
+    char esc[8];
+    const char *piece = (const char *)p;
+    size_t plen;
+    if (escape_at(p, end, keep_lines, &n, esc)) {
+      piece = esc;
+      plen = strlen(esc);
+    } else {
+      plen = n;
+    }
+    if (o + plen >= size) break;
+    memcpy(out + o, piece, plen);
+    o += plen;
+    p += n;
+  }
+  out[o] = '\0';
   return o;
 }
 

@@ -23,6 +23,10 @@
  * keep_lines: newlines and tabs stay as they are (multi-line text). */
 size_t peft_printable(const char *s, size_t len, char *out, int keep_lines);
 
+/* The same into out[0..size), cut (at a character's boundary) when it does
+ * not fit, and NUL-terminated; returns the length written. */
+size_t peft_printable_into(const char *s, size_t len, char *out, size_t size, int keep_lines);
+
 /* Whether s[0..len) is printable as it is. */
 int peft_is_printable(const char *s, size_t len, int keep_lines);
 

@@ -7,6 +7,8 @@
 --   peft.get_peft_config(tbl [, opts])          same as from_peft_type
 -- opts.strict: unknown keys are an error instead of a warning.
 -- opts.quiet:  warnings are recorded on the config (cfg:warnings()) only.
+-- opts.max_bytes: the largest text read or decoded (config.MAX_CONFIG_BYTES
+--              unless given), for a file and a string alike.
 --
 -- Errors are values (see peft.errors) with kind FileNotFoundError,
 -- JSONDecodeError, ValueError or TypeError, a message that starts with the
@@ -129,6 +131,8 @@ local function check_key(k, opts, at_top)
   end
 end
 
+local UNKNOWN_SUGGESTED, UNKNOWN_LISTED = 5, 20
+
 -- Warns about (or, strict, fails on) the keys a class does not know (all
 -- strings, checked by the caller).
 local function report_unknown(cls, unknown, opts, warnings, at_top)
@@ -139,10 +143,16 @@ local function report_unknown(cls, unknown, opts, warnings, at_top)
     raise(opts, at_top, "TypeError", string.format("%s got an unexpected keyword argument '%s'%s", cls.name,
       unknown[1], #unknown > 1 and string.format(" (and %d more)", #unknown - 1) or ""), { unknown = unknown })
   end
+  -- the report stays linear in the number of keys: a suggestion (an edit
+  -- distance to every field) for the first few, names for the first twenty
   local fs = {}
   for j, f in ipairs(cls.fields) do fs[j] = f.name end
   local names = {}
-  for i, k in ipairs(unknown) do names[i] = "'" .. k .. "'" .. config.suggest(k, fs) end
+  for i = 1, math.min(#unknown, UNKNOWN_LISTED) do
+    local k = unknown[i]
+    names[i] = "'" .. k .. "'" .. (i <= UNKNOWN_SUGGESTED and config.suggest(k, fs) or "")
+  end
+  if #unknown > UNKNOWN_LISTED then names[#names + 1] = string.format("(and %d more)", #unknown - UNKNOWN_LISTED) end
   local msg = string.format("%d key%s unknown to %s: %s", #unknown, #unknown == 1 and "" or "s",
     cls.name, table.concat(names, ", "))
   if opts.strict then raise(opts, at_top, "ValueError", msg .. " (strict mode)", { unknown = unknown }) end
@@ -256,6 +266,10 @@ function M.from_json(text, opts)
   if type(text) ~= "string" then
     fail(opts, "TypeError", "from_json expects a string, got " .. types.kind(text))
   end
+  local limit = opts.max_bytes or config.MAX_CONFIG_BYTES
+  if #text > limit then
+    fail(opts, "ValueError", string.format("the config has %d bytes, more than the limit of %d", #text, limit))
+  end
   if text:match("^%s*$") then
     fail(opts, "JSONDecodeError", "the file is empty" .. (#text > 0 and " (only white space)" or ""))
   end
@@ -295,7 +309,7 @@ function M.from_pretrained(path, opts)
   end
   -- opts.is_file: the caller knows path is a regular file (spares a stat)
   local file = opts.is_file and path or M.config_path(path)
-  local text, err = core.read_file(file, config.MAX_CONFIG_BYTES)
+  local text, err = core.read_file(file, opts.max_bytes or config.MAX_CONFIG_BYTES)
   if not text then
     error(errors.new("OSError", err, { path = file }), 0)
   end
