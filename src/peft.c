@@ -49,7 +49,7 @@ static void laction(int sig) {
 static void print_usage(FILE *out) {
   fprintf(out,
           "usage: %s [options] [script [args]]\n"
-          "       %s COMMAND ... (see '%s help')\n"
+          "       %s COMMAND ... (see '%s help'; a script named like a word runs as ./name)\n"
           "Options:\n"
           "  -e CODE    run the Lua code CODE (peft is a global)\n"
           "  -l FILE    load FILE as an extension script (after PEFT_PATH)\n"
@@ -278,28 +278,25 @@ static int runargs(lua_State *L, char **argv, int n) {
   return 1;
 }
 
-/* Runs `peft COMMAND ...` through the Lua CLI (peft.cli), if the first
- * argument names a command. Returns -1 when it does not. */
+/* Whether the first argument is a command word rather than a script: no
+ * '/' and no ".lua" ending (a script called like a command runs as ./name). */
+static int is_command_word(const char *a) {
+  size_t n = strlen(a);
+  return a[0] != '-' && strchr(a, '/') == NULL && !(n >= 4 && strcmp(a + n - 4, ".lua") == 0);
+}
+
+/* Runs `peft COMMAND ...` through the Lua CLI (peft.cli), when the first
+ * argument is a command word; one that names no command is reported as an
+ * unknown command (exit 2), never run as a file of the current directory.
+ * Returns -1 when the first argument is not a command word. */
 static int try_command(lua_State *L, int argc, char **argv) {
-  if (argc < 2 || argv[1][0] == '-' || strchr(argv[1], '/') || strchr(argv[1], '.')) return -1;
+  if (argc < 2 || !is_command_word(argv[1])) return -1;
   if (!peft_has_embedded("peft.cli")) return -1;
   lua_getglobal(L, "require");
   lua_pushliteral(L, "peft.cli");
   if (peft_docall(L, 1, 1) != LUA_OK) {
     peft_report(L, LUA_ERRRUN);
     return 1;
-  }
-  lua_getfield(L, -1, "is_command");
-  lua_pushstring(L, argv[1]);
-  if (peft_docall(L, 1, 1) != LUA_OK) {
-    peft_report(L, LUA_ERRRUN);
-    return 1;
-  }
-  int is_cmd = lua_toboolean(L, -1);
-  lua_pop(L, 1);
-  if (!is_cmd) {
-    lua_pop(L, 1);
-    return -1;
   }
   lua_getfield(L, -1, "main");
   lua_remove(L, -2);

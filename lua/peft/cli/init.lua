@@ -363,10 +363,6 @@ local function command_help(cmd)
   return "usage: " .. cmd.usage .. "\n" .. cmd.summary .. "\n" .. (cmd.details or "")
 end
 
-function M.is_command(name)
-  return summaries[name] ~= nil or name == "help"
-end
-
 function M.commands() return order end
 
 --- main(argv) -> exit status; argv[1] is the command.
