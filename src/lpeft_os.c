@@ -337,9 +337,10 @@ static int copy_range(int fd, const char *src, uint64_t offset, uint64_t length)
  * Writes data (then, with src, length bytes of the file src from offset) to a
  * new file beside path, flushes it to disk, gives it the mode of the file it
  * replaces, then renames it over path. Whatever fails, path keeps its old
- * content and the temporary file is removed. The test hook
- * PEFT_FAULT_BEFORE_RENAME (environment) makes the write stop just before the
- * rename, to prove that an interrupted save loses nothing. */
+ * content and the temporary file is removed. In a test build (compiled with
+ * PEFT_FAULT_INJECTION: build/peft-faults) the variable PEFT_FAULT_BEFORE_RENAME
+ * makes the write stop just before the rename, to prove that an interrupted
+ * save loses nothing; release builds ignore it. */
 int lpeft_os_write_atomic(lua_State *L) {
   size_t plen, dlen;
   const char *path = luaL_checklstring(L, 1, &plen);
@@ -387,6 +388,7 @@ int lpeft_os_write_atomic(lua_State *L) {
   if (e == 0 && have_old && fchmod(fd, old.st_mode & 07777) != 0) e = errno;
   if (e == 0 && fsync(fd) != 0) e = errno;
   if (close(fd) != 0 && e == 0) e = errno;
+#ifdef PEFT_FAULT_INJECTION
   if (e == 0 && getenv("PEFT_FAULT_BEFORE_RENAME") != NULL) {
     /* simulate a crash between the write and the rename: the temporary file
      * stays behind, the target is untouched */
@@ -395,6 +397,7 @@ int lpeft_os_write_atomic(lua_State *L) {
     lua_pushinteger(L, EINTR);
     return 3;
   }
+#endif
   if (e == 0 && rename(tmp, path) != 0) e = errno;
   if (e != 0) {
     unlink(tmp);

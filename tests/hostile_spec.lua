@@ -394,6 +394,33 @@ peft.register_peft_method { name = "my_method", config_cls = C }
   end)
 end)
 
+describe("15. every target's prerequisites are explicit", function()
+  -- what make would run on a fresh clone (make -n, with a build directory that does not exist)
+  local function plan(target)
+    local dir = helpers.tmpdir() .. "/fresh"
+    local p = io.popen("make -n " .. target .. " BUILD=" .. q(dir) .. " 2>&1")
+    local out = p:read("a")
+    p:close()
+    return out, dir
+  end
+
+  it("test, sanitize and valgrind build the module, the executables and the tools their specs use first", function()
+    for _, target in ipairs { "test", "sanitize", "valgrind" } do
+      local out, dir = plan(target)
+      local run_at = out:find("scripts/run-tests", 1, true)
+      assert.truthy(run_at, out)
+      for _, need in ipairs { "-o " .. dir .. "/lib/peft/core.so", "-o " .. dir .. "/peft ", "rcs " .. dir .. "/libpeft.a" } do
+        local at = out:find(need, 1, true)
+        assert.truthy(at and at < run_at, target .. " does not build " .. need .. " first")
+      end
+      assert.truthy(out:find("PEFT_MAKE_BUILD=" .. dir, 1, true), target)
+    end
+    local out, dir = plan("sanitize")
+    assert.truthy(out:find("PEFT_CORE_DIR=" .. dir .. "/lib", 1, true), out)
+    assert.truthy(out:find("build/asan/peft-faults", 1, true), out)
+  end)
+end)
+
 describe("14. errors keep their place", function()
   it("tostring names the caller's file and line; an uncaught error prints a traceback", function()
     local dir = helpers.tmpdir()
