@@ -394,6 +394,22 @@ peft.register_peft_method { name = "my_method", config_cls = C }
   end)
 end)
 
+describe("13. annotations at declaration (Lua API)", function()
+  it("a name that is no form, enum or helper class is refused wherever it stands; known ones pass", function()
+    local err = helpers.error_of(peft.declare_config, { name = "BadAnnotConfig",
+      fields = { { "a", "Optional[Union[list[flaot], str]]", nil, "A." } } })
+    assert.are.equal("ValueError", err.kind)
+    assert.are.equal("a", err.field)
+    assert.truthy(err.message:find("^BadAnnotConfig%.a: unknown type 'flaot' in the annotation "
+      .. "'Optional%[Union%[list%[flaot%], str%]%]' %(did you mean 'float'%?%)"), err.message)
+    assert.is_nil(peft.config.classes.BadAnnotConfig)
+    local ok = peft.declare_config { name = "GoodAnnotConfig", kind = "helper",
+      fields = { { "t", "Optional[TaskType]", nil, "T." }, { "e", "Optional[EvaConfig]", nil, "E." },
+                 { "d", "dict[str, list[int]]", {}, "D." } } }
+    assert.truthy(ok)
+  end)
+end)
+
 describe("15. every target's prerequisites are explicit", function()
   -- what make would run on a fresh clone (make -n, with a build directory that does not exist)
   local function plan(target)
