@@ -8,7 +8,8 @@
  * class and the model class, which are Lua values the C core cannot hold.
  *
  * Error policy: registration and add_peft_type raise a peft.Error object
- * ({kind=, message=}, tostring "KeyError: ..."); look-ups return nil on a
+ * ({kind=, message=, where=}, tostring "script.lua:3: KeyError: ..."; where
+ * is the caller's file and line, see push_error); look-ups return nil on a
  * miss; argument misuse raises in Lua's standard wording.
  */
 #include <stdlib.h>
@@ -49,14 +50,49 @@ static int reg_gc(lua_State *L) {
 
 /* --- error objects ----------------------------------------------------- */
 
-/* Pushes a new error object {kind=kind, message=message}. */
+/* The registry key of the source prefix of peft's own Lua files ("@lua/peft/",
+ * "@peft/" for the sources compiled in), set by peft.errors when it loads. */
+#define INTERNAL_SOURCE "peft.internal_source"
+
+/* Pushes where an error is being raised, as error(msg, 2) would name it at
+ * the boundary of the API: "file:line" of the innermost Lua function that is
+ * not part of peft (C functions and peft's own files are passed over), or
+ * nil when there is none (a command of the CLI, run from C). */
+static void push_where(lua_State *L) {
+  size_t plen = 0;
+  const char *prefix = NULL;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, INTERNAL_SOURCE) == LUA_TSTRING) prefix = lua_tolstring(L, -1, &plen);
+  lua_Debug ar;
+  for (int level = 1; lua_getstack(L, level, &ar); level++) {
+    if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0) continue; /* C, or no line information */
+    if (prefix && strncmp(ar.source, prefix, plen) == 0) continue;
+    lua_pop(L, 1);
+    lua_pushfstring(L, "%s:%d", ar.short_src, ar.currentline);
+    return;
+  }
+  lua_pop(L, 1);
+  lua_pushnil(L);
+}
+
+/* Pushes a new error object {kind=kind, message=message, where=...}. */
 static void push_error(lua_State *L, const char *kind, const char *message) {
-  lua_createtable(L, 0, 2);
+  lua_createtable(L, 0, 3);
   lua_pushstring(L, kind);
   lua_setfield(L, -2, "kind");
   lua_pushstring(L, message);
   lua_setfield(L, -2, "message");
+  push_where(L);
+  lua_setfield(L, -2, "where");
   luaL_setmetatable(L, ERROR_MT);
+}
+
+/* internal_source(prefix): the source prefix of peft's own files (see
+ * push_where) */
+static int l_internal_source(lua_State *L) {
+  luaL_checkstring(L, 1);
+  lua_settop(L, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, INTERNAL_SOURCE);
+  return 0;
 }
 
 static int raise_status(lua_State *L, const peft_error *err) {
@@ -65,13 +101,18 @@ static int raise_status(lua_State *L, const peft_error *err) {
   return lua_error(L);
 }
 
+/* tostring(err) -> "where: kind: message" ("where: " when it is known) */
 static int error_tostring(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_getfield(L, 1, "kind");
   lua_getfield(L, 1, "message");
-  const char *kind = lua_tostring(L, -2);
-  const char *msg = lua_tostring(L, -1);
-  lua_pushfstring(L, "%s: %s", kind ? kind : "Error", msg ? msg : "(no message)");
+  lua_getfield(L, 1, "where");
+  const char *kind = lua_tostring(L, -3);
+  const char *msg = lua_tostring(L, -2);
+  const char *where = lua_tostring(L, -1);
+  if (where) lua_pushfstring(L, "%s: ", where);
+  else lua_pushliteral(L, "");
+  lua_pushfstring(L, "%s%s: %s", lua_tostring(L, -1), kind ? kind : "Error", msg ? msg : "(no message)");
   return 1;
 }
 
@@ -415,6 +456,7 @@ static int l_closest(lua_State *L) {
 
 static const luaL_Reg core_funcs[] = {
   {"new_error", l_new_error},
+  {"internal_source", l_internal_source},
   {"is_error", l_is_error},
   {"type_count", l_type_count},
   {"type_at", l_type_at},

@@ -98,13 +98,14 @@ int peft_report(lua_State *L, int status) {
   return status;
 }
 
-/* Turns any error value into a message with a traceback. Error objects with
- * a __tostring (peft.Error) print through it. */
+/* Turns any error value into a message with a traceback, as lua.c does for
+ * strings. Error objects with a __tostring (peft.Error: "script.lua:3:
+ * TypeError: ...") print through it, with the traceback too. */
 static int msghandler(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
   if (msg == NULL) {
-    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
-    msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) msg = lua_tostring(L, -1);
+    else msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   }
   luaL_traceback(L, L, msg, 1);
   return 1;
