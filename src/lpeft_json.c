@@ -97,12 +97,11 @@ static const char *on_string(void *ud, const peft_json_string *s, int is_key) {
 }
 
 /* A big integer: a userdata holding its digits (as written), so that it
- * goes through copies as a value and is written back exactly. */
+ * goes through copies as a value and is written back exactly (its metatable,
+ * with __tostring and __eq, is made by lpeft_json_open). */
 static void push_bigint(lua_State *L, const char *digits, size_t len) {
-  char *p = lua_newuserdatauv(L, len + 1, 0);
+  char *p = lpeft_udata_new(L, len + 1, 0, LPEFT_JSON_BIGINT_MT, NULL, 0);
   memcpy(p, digits, len);
-  p[len] = '\0';
-  luaL_setmetatable(L, LPEFT_JSON_BIGINT_MT);
 }
 
 static const char *on_number(void *ud, const peft_json_number *n) {

@@ -162,6 +162,18 @@ describe("2. a FIFO where a file should be is refused, not waited on", function(
     r = run { "plan", dir .. "/good", "--base", dir .. "/base" }
     assert.are.equal(1, r.code)
     assert.truthy(r.err:find("shard model-00001-of-00001.safetensors: not a regular file", 1, true), r.err)
+    -- the base model's config.json: a FIFO, or text that is not JSON, is an error, not a silent gap
+    os.remove(dir .. "/base/model.safetensors.index.json")
+    helpers.write_safetensors(dir .. "/base/model.safetensors", helpers.llama_tensors())
+    sh("mkfifo " .. q(dir .. "/base/config.json"))
+    r = run { "plan", dir .. "/good", "--base", dir .. "/base" }
+    assert.are.equal(1, r.code)
+    assert.truthy(r.err:find(dir .. "/base/config.json: not a regular file", 1, true), r.err)
+    os.remove(dir .. "/base/config.json")
+    helpers.write(dir .. "/base/config.json", '{"model_type": "llama",')
+    r = run { "plan", dir .. "/good", "--base", dir .. "/base" }
+    assert.are.equal(1, r.code)
+    assert.truthy(r.err:find(dir .. "/base/config.json: invalid JSON at line 1, column 24", 1, true), r.err)
   end)
 end)
 
