@@ -3,9 +3,11 @@
  *
  * One lexer and parser serve every JSON the runtime reads: adapter configs
  * (through the Lua binding lpeft_json.c, which builds Lua values), and
- * safetensors headers and their sharded indexes (through the C tree below).
- * The parser reports what it reads as events to a handler; errors give the
- * position as "line N, column M: problem".
+ * safetensors headers and their sharded indexes (peft_safetensors.c, which
+ * checks them as they are read and keeps only what they describe). The
+ * parser reports what it reads as events to a handler, so that no caller
+ * holds more than it needs; errors give the position as "line N, column M:
+ * problem".
  *
  * What every document must be (RFC 8259, with Python's and serde_json's
  * choices where they differ): strings of valid UTF-8 (encoded surrogates,
@@ -94,61 +96,5 @@ int peft_json_utf8_len(const unsigned char *p, const unsigned char *end, unsigne
 /* Python's repr() of a float into buf (at least 32 bytes); returns the
  * length. */
 int peft_json_format_double(double x, char *buf, size_t size);
-
-/* --- a tree in C memory ------------------------------------------------- */
-
-/* The deepest tree peft_json_tree_parse builds. */
-#define PEFT_JSON_TREE_MAX_DEPTH 64
-
-typedef enum peft_json_type {
-  PEFT_JNULL,
-  PEFT_JBOOL,
-  PEFT_JINT,
-  PEFT_JFLOAT, /* big integers too */
-  PEFT_JSTRING,
-  PEFT_JARRAY,
-  PEFT_JOBJECT
-} peft_json_type;
-
-typedef struct peft_json_value peft_json_value;
-
-typedef struct peft_json_member {
-  char *key; /* NUL-terminated: the tree is parsed with PEFT_JSON_NO_NUL */
-  size_t key_len;
-  peft_json_value *value;
-} peft_json_member;
-
-struct peft_json_value {
-  peft_json_type type;
-  union {
-    int boolean;
-    long long integer;
-    double number;
-    struct {
-      char *s; /* NUL-terminated; len excludes the NUL */
-      size_t len;
-    } string;
-    struct {
-      peft_json_value **items;
-      size_t n;
-    } array;
-    struct {
-      peft_json_member *members; /* in document order, repeated keys kept */
-      size_t n;
-    } object;
-  } u;
-};
-
-/* Parses text[0..len) into a tree (flags as for peft_json_parse, with
- * PEFT_JSON_NO_NUL added; max_depth at most PEFT_JSON_TREE_MAX_DEPTH). Returns
- * 0 and sets *out (free it with peft_json_tree_free), or -1 with err filled
- * (err->oom set when an allocation failed). */
-int peft_json_tree_parse(const char *text, size_t len, unsigned flags, int max_depth, peft_json_value **out,
-                         peft_json_error *err);
-void peft_json_tree_free(peft_json_value *v);
-/* The value of the first member called key, or NULL. */
-const peft_json_value *peft_json_get(const peft_json_value *obj, const char *key);
-/* "null", "a boolean", "an integer", "a float", "a string", "a list", "an object" */
-const char *peft_json_type_name(peft_json_type t);
 
 #endif

@@ -319,6 +319,27 @@ describe("9. amplification", function()
   end)
 end)
 
+describe("9. amplification elsewhere: safetensors headers and indexes are checked as they are read", function()
+  it("a 40 MB header of one long list takes no more memory than its bytes", function()
+    if os.getenv("SANITIZE") == "1" or os.getenv("VALGRIND") == "1" then
+      pending("an address-space limit does not work under the sanitizers or Valgrind")
+      return
+    end
+    local dir = helpers.tmpdir()
+    local body = '{"x":[' .. string.rep("0,", 20000000) .. '0]}'
+    helpers.write(dir .. "/model.safetensors", string.pack("<I8", #body) .. body)
+    local index = '{"weight_map": {}, "metadata": [' .. string.rep("0,", 20000000) .. '0]}'
+    helpers.write(dir .. "/model.safetensors.index.json", index)
+    -- 300 MB of address space: the file's bytes, the interpreter, and room to spare
+    local r = run({ "-e", "print(peft.safetensors.read_header(" .. string.format("%q", dir .. "/model.safetensors")
+      .. ")) print(peft.safetensors.read_index(" .. string.format("%q", dir .. "/model.safetensors.index.json") .. "))" },
+      { sh_prefix = "ulimit -v 300000; " })
+    assert.are.equal(0, r.code, r.err)
+    assert.truthy(r.out:find("tensor 'x': expected an object, got a list", 1, true), r.out)
+    assert.truthy(r.out:find("table:", 1, true), r.out) -- the index reads: an empty weight map, metadata passed over
+  end)
+end)
+
 describe("10. temporary files", function()
   it("a release build ignores PEFT_FAULT_BEFORE_RENAME", function()
     local dir = helpers.tmpdir()
