@@ -110,6 +110,13 @@ TEST(bad_fields) {
   expect_error("{\"t\":{\"shape\":[1],\"data_offsets\":[0,4]}}", 4, "tensor 't': 'dtype' must be a string");
   expect_error("{\"t\":[1]}", 0, "tensor 't': expected an object, got a list");
   expect_error("{\"__metadata__\":{\"k\":1}}", 0, "'__metadata__' value of 'k' must be a string, got an integer");
+  /* read as parsed: a field given twice is refused, one the format does not know is passed over */
+  expect_error("{\"t\":{\"dtype\":\"U8\",\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", 1,
+               "tensor 't': 'dtype' appears twice");
+  CHECK_INT(parse("{\"t\":{\"x\":{\"y\":[1,{\"dtype\":7}]},\"dtype\":\"U\\u0038\",\"shape\":[1],"
+                  "\"data_offsets\":[0,1]}}", 1), 0);
+  expect_error("{\"t\":{\"dtype\":\"U8\",\"shape\":[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,1]}}", 1,
+               "tensor 't': 20 dimensions, more than 16");
 }
 
 TEST(wrong_sizes) {

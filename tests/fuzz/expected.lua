@@ -18,7 +18,7 @@ return {
   },
   fuzz_safetensors = {
     ["valid-two-tensors"] = { tensors = 2 },
-    ["depth-65"] = { error = "the header is not valid JSON: line 1, column 70: nesting too deep (more than 64 levels)" },
+    ["depth-65"] = { error = "the header is not valid JSON: line 1, column 77: nesting too deep (more than 64 levels)" },
     ["header-length-past-limit"] = { error = "the header length 100000001 is larger than the limit of 100000000 bytes" },
     ["name-encoded-surrogate"] = { error = "the header is not valid JSON: line 1, column 4: invalid UTF-8 in string" },
     ["name-lone-surrogate-escape"] = { error = "the header is not valid JSON: line 1, column 4: a \\u escape of a "
