@@ -36,8 +36,10 @@ EXE_STATIC_LIBS = $(filter-out -lm -ldl -lc,$(shell pkg-config --static --libs-o
 EXE_LIBS = -Wl,-E $(shell pkg-config --static --libs-only-L lua5.4 libedit libbsd libpcre2-8) \
   -Wl,-Bstatic $(EXE_STATIC_LIBS) -Wl,-Bdynamic -lm -ldl
 
-CORE_SRC := src/peft_types.c src/peft_registry.c src/peft_json.c src/peft_os.c src/peft_jtree.c \
-  src/peft_safetensors.c src/lpeft_st.c src/lpeft_re.c src/lpeft_config.c src/lpeft.c
+# the C core (no Lua: peft_*) and the Lua bindings of the module peft.core (lpeft_*);
+# scripts/gen-rockspec.lua reads this list
+CORE_SRC := src/peft_types.c src/peft_registry.c src/peft_json.c src/peft_safetensors.c src/peft_text.c \
+  src/lpeft_json.c src/lpeft_os.c src/lpeft_st.c src/lpeft_re.c src/lpeft_config.c src/lpeft.c
 EXE_SRC := src/peft.c src/peft_repl.c src/peft_pool.c
 LIB_OBJ = $(CORE_OBJ) $(BUILD)/obj/peft_api.o $(BUILD)/obj/peft_embedded.o
 LIB_PIC = $(CORE_PIC) $(BUILD)/pic/peft_api.o $(BUILD)/pic/peft_embedded.o
@@ -49,6 +51,9 @@ CORE_PIC := $(CORE_SRC:src/%.c=$(BUILD)/pic/%.o)
 EXE_OBJ := $(EXE_SRC:src/%.c=$(BUILD)/obj/%.o)
 CTESTS := $(BUILD)/test_registry $(BUILD)/test_json $(BUILD)/test_safetensors $(BUILD)/test_api \
   $(BUILD)/test_alloc $(BUILD)/test_pool
+# what the specs run besides the C tests: the pseudo-terminal driver, and the
+# executable whose saves honour the fault-injection variable
+SPEC_TOOLS := $(BUILD)/ptydrive $(BUILD)/peft-faults
 
 DEPS_STAMP := build/.deps-ok
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=c11 -D_POSIX_C_SOURCE=200809L -Isrc $(LUA_CFLAGS) $(PCRE_CFLAGS)
@@ -85,6 +90,15 @@ $(BUILD)/pic/peft_embedded.o: $(BUILD)/peft_embedded.c src/peft_embedded.h
 	$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
 
 $(BUILD)/peft: $(LIB_OBJ) $(EXE_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(EXE_LIBS)
+
+# a test build of the executable whose saves honour PEFT_FAULT_BEFORE_RENAME
+# (they stop before the rename, as a crash would); release builds ignore it
+$(BUILD)/fault/lpeft_os.o: src/lpeft_os.c $(HEADERS) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -DPEFT_FAULT_INJECTION -c $< -o $@
+
+$(BUILD)/peft-faults: $(filter-out $(BUILD)/obj/lpeft_os.o,$(LIB_OBJ)) $(BUILD)/fault/lpeft_os.o $(EXE_OBJ)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(EXE_LIBS)
 
 # the C library for hosts: the core, the Lua sources and the C API (peft.h)
@@ -128,14 +142,19 @@ run: all
 
 ctest: $(CTESTS)
 
-test: all $(CTESTS) $(BUILD)/ptydrive
-	@BUILD=$(BUILD) ./scripts/run-tests
+# the specs run lua5.4 on $(BUILD)/lib/peft/core.so and install $(BUILD) into
+# scratch prefixes (PEFT_MAKE_BUILD): the normal build comes first
+test: all $(CTESTS) $(SPEC_TOOLS)
+	@BUILD=$(BUILD) PEFT_MAKE_BUILD=$(BUILD) ./scripts/run-tests
 
-sanitize:
+# the same under ASan + UBSan: the tests and the executable from build/asan,
+# the loadable module and the installs from the normal build (a sanitized
+# module cannot load into a plain lua5.4)
+sanitize: all
 	@$(MAKE) --no-print-directory BUILD=build/asan \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined" all $(CTESTS:$(BUILD)/%=build/asan/%) build/asan/ptydrive
-	@BUILD=build/asan SANITIZE=1 ./scripts/run-tests
+	  LDFLAGS="-fsanitize=address,undefined" all $(CTESTS:$(BUILD)/%=build/asan/%) $(SPEC_TOOLS:$(BUILD)/%=build/asan/%)
+	@BUILD=build/asan SANITIZE=1 PEFT_CORE_DIR=$(abspath $(BUILD))/lib PEFT_MAKE_BUILD=$(BUILD) ./scripts/run-tests
 
 # fuzzing (clang's libFuzzer with ASan + UBSan): make fuzz FUZZ_TIME=seconds
 # runs each target for that long on a corpus seeded from the tests' fixtures
@@ -165,8 +184,8 @@ fuzz: fuzz-build $(BUILD)/peft
 
 # the whole suite under Valgrind's memcheck: the C tests, the specs' Lua
 # process and every peft they start (slow: minutes)
-valgrind: all $(CTESTS) $(BUILD)/ptydrive
-	@BUILD=$(BUILD) VALGRIND=1 ./scripts/run-tests
+valgrind: all $(CTESTS) $(SPEC_TOOLS)
+	@BUILD=$(BUILD) VALGRIND=1 PEFT_MAKE_BUILD=$(BUILD) ./scripts/run-tests
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/peft $(DESTDIR)$(LUADIR) $(DESTDIR)$(LIBDIR_C) \

@@ -1,6 +1,7 @@
 -- scripts/gen-rockspec.lua [OUT]: writes peft-scm-1.rockspec, listing every
 -- Lua module under lua/ and the C sources of peft.core (the spec checks that
--- the committed file is up to date). Run with lua5.4 or the peft executable.
+-- the committed file is up to date). Run with lua5.4 or the peft executable, from the
+-- top of the tree.
 local out = arg[1] or "peft-scm-1.rockspec"
 
 local function lines(cmd)
@@ -12,8 +13,18 @@ local function lines(cmd)
 end
 
 local lua_files = lines("find lua -name '*.lua' | LC_ALL=C sort")
-local c_sources = { "src/peft_types.c", "src/peft_registry.c", "src/peft_json.c", "src/peft_os.c",
-                    "src/peft_jtree.c", "src/peft_safetensors.c", "src/lpeft_st.c", "src/lpeft_re.c", "src/lpeft_config.c", "src/lpeft.c" }
+-- the C sources of peft.core: the Makefile's CORE_SRC (one list for both builds)
+local function core_sources()
+  local f = assert(io.open("Makefile"))
+  local text = f:read("a")
+  f:close()
+  local list = text:match("\nCORE_SRC :=(.-[^\\])\n")
+  assert(list, "no CORE_SRC in the Makefile")
+  local out = {}
+  for s in list:gmatch("src/[%w_]+%.c") do out[#out + 1] = s end
+  return out
+end
+local c_sources = core_sources()
 
 local buf = {}
 local function w(s) buf[#buf + 1] = s end

@@ -8,7 +8,8 @@
  * class and the model class, which are Lua values the C core cannot hold.
  *
  * Error policy: registration and add_peft_type raise a peft.Error object
- * ({kind=, message=}, tostring "KeyError: ..."); look-ups return nil on a
+ * ({kind=, message=, where=}, tostring "script.lua:3: KeyError: ..."; where
+ * is the caller's file and line, see push_error); look-ups return nil on a
  * miss; argument misuse raises in Lua's standard wording.
  */
 #include <stdlib.h>
@@ -19,10 +20,11 @@
 #include <lualib.h>
 
 #include "lpeft_config.h"
+#include "lpeft_json.h"
+#include "lpeft_os.h"
 #include "lpeft_re.h"
 #include "lpeft_st.h"
-#include "peft_json.h"
-#include "peft_os.h"
+#include "lpeft_udata.h"
 #include "peft_registry.h"
 #include "peft_version.h"
 
@@ -49,14 +51,49 @@ static int reg_gc(lua_State *L) {
 
 /* --- error objects ----------------------------------------------------- */
 
-/* Pushes a new error object {kind=kind, message=message}. */
+/* The registry key of the source prefix of peft's own Lua files ("@lua/peft/",
+ * "@peft/" for the sources compiled in), set by peft.errors when it loads. */
+#define INTERNAL_SOURCE "peft.internal_source"
+
+/* Pushes where an error is being raised, as error(msg, 2) would name it at
+ * the boundary of the API: "file:line" of the innermost Lua function that is
+ * not part of peft (C functions and peft's own files are passed over), or
+ * nil when there is none (a command of the CLI, run from C). */
+static void push_where(lua_State *L) {
+  size_t plen = 0;
+  const char *prefix = NULL;
+  if (lua_getfield(L, LUA_REGISTRYINDEX, INTERNAL_SOURCE) == LUA_TSTRING) prefix = lua_tolstring(L, -1, &plen);
+  lua_Debug ar;
+  for (int level = 1; lua_getstack(L, level, &ar); level++) {
+    if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0) continue; /* C, or no line information */
+    if (prefix && strncmp(ar.source, prefix, plen) == 0) continue;
+    lua_pop(L, 1);
+    lua_pushfstring(L, "%s:%d", ar.short_src, ar.currentline);
+    return;
+  }
+  lua_pop(L, 1);
+  lua_pushnil(L);
+}
+
+/* Pushes a new error object {kind=kind, message=message, where=...}. */
 static void push_error(lua_State *L, const char *kind, const char *message) {
-  lua_createtable(L, 0, 2);
+  lua_createtable(L, 0, 3);
   lua_pushstring(L, kind);
   lua_setfield(L, -2, "kind");
   lua_pushstring(L, message);
   lua_setfield(L, -2, "message");
+  push_where(L);
+  lua_setfield(L, -2, "where");
   luaL_setmetatable(L, ERROR_MT);
+}
+
+/* internal_source(prefix): the source prefix of peft's own files (see
+ * push_where) */
+static int l_internal_source(lua_State *L) {
+  luaL_checkstring(L, 1);
+  lua_settop(L, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, INTERNAL_SOURCE);
+  return 0;
 }
 
 static int raise_status(lua_State *L, const peft_error *err) {
@@ -65,13 +102,18 @@ static int raise_status(lua_State *L, const peft_error *err) {
   return lua_error(L);
 }
 
+/* tostring(err) -> "where: kind: message" ("where: " when it is known) */
 static int error_tostring(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   lua_getfield(L, 1, "kind");
   lua_getfield(L, 1, "message");
-  const char *kind = lua_tostring(L, -2);
-  const char *msg = lua_tostring(L, -1);
-  lua_pushfstring(L, "%s: %s", kind ? kind : "Error", msg ? msg : "(no message)");
+  lua_getfield(L, 1, "where");
+  const char *kind = lua_tostring(L, -3);
+  const char *msg = lua_tostring(L, -2);
+  const char *where = lua_tostring(L, -1);
+  if (where) lua_pushfstring(L, "%s: ", where);
+  else lua_pushliteral(L, "");
+  lua_pushfstring(L, "%s%s: %s", lua_tostring(L, -1), kind ? kind : "Error", msg ? msg : "(no message)");
   return 1;
 }
 
@@ -111,10 +153,13 @@ static int l_type_at(lua_State *L) {
   return 1;
 }
 
-/* type_index(name) -> i | nil  (1-based; nil for non-strings too) */
+/* type_index(name) -> i | nil  (1-based; nil for non-strings too; a name
+ * is compared with its length, so "LORA\0X" is not LORA) */
 static int l_type_index(lua_State *L) {
   if (lua_type(L, 1) != LUA_TSTRING) return 0;
-  long i = peft_type_index(get_reg(L), lua_tostring(L, 1));
+  size_t len;
+  const char *name = lua_tolstring(L, 1, &len);
+  long i = peft_type_index(get_reg(L), name, len);
   if (i < 0) return 0;
   lua_pushinteger(L, i + 1);
   return 1;
@@ -132,10 +177,11 @@ static int l_types(lua_State *L) {
 }
 
 static int l_add_peft_type(lua_State *L) {
-  const char *name = luaL_checkstring(L, 1);
+  size_t len;
+  const char *name = luaL_checklstring(L, 1, &len);
   peft_error err;
-  if (peft_add_peft_type(get_reg(L), name, &err) != PEFT_OK) return raise_status(L, &err);
-  lua_pushstring(L, name);
+  if (peft_add_peft_type(get_reg(L), name, len, &err) != PEFT_OK) return raise_status(L, &err);
+  lua_pushvalue(L, 1);
   return 1;
 }
 
@@ -165,13 +211,27 @@ static int l_tasks(lua_State *L) {
 
 static int l_task_index(lua_State *L) {
   if (lua_type(L, 1) != LUA_TSTRING) return 0;
-  long i = peft_task_index(lua_tostring(L, 1));
+  size_t len;
+  const char *name = lua_tolstring(L, 1, &len);
+  long i = peft_task_index(name, len);
   if (i < 0) return 0;
   lua_pushinteger(L, i + 1);
   return 1;
 }
 
 /* --- methods ----------------------------------------------------------- */
+
+/* The C registry takes NUL-terminated names: one holding a NUL is refused
+ * here (a ValueError naming the field). */
+static void check_no_nul(lua_State *L, int idx, const char *field) {
+  size_t len;
+  const char *s = lua_tolstring(L, idx, &len);
+  if (strlen(s) != len) {
+    const char *msg = lua_pushfstring(L, "register_peft_method: '%s' must not hold a NUL byte", field);
+    push_error(L, "ValueError", msg);
+    lua_error(L);
+  }
+}
 
 /* Reads an optional string field of the table at idx; raises a TypeError
  * object naming the field when it is present but not a string. */
@@ -187,6 +247,7 @@ static const char *opt_string_field(lua_State *L, int idx, const char *field, co
     push_error(L, "TypeError", msg);
     lua_error(L);
   }
+  check_no_nul(L, -1, field);
   const char *s = lua_tostring(L, -1);
   lua_pop(L, 1); /* still referenced by the table */
   return s;
@@ -197,6 +258,7 @@ static const char *opt_string_field(lua_State *L, int idx, const char *field, co
 static const char *class_string_field(lua_State *L, int idx, const char *field) {
   if (lua_type(L, idx) != LUA_TTABLE) return NULL;
   int t = lua_getfield(L, idx, field);
+  if (t == LUA_TSTRING) check_no_nul(L, -1, field);
   const char *s = t == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
   /* keep the string alive on the stack: the caller pops */
   return s;
@@ -216,6 +278,7 @@ static int l_register(lua_State *L) {
     push_error(L, "TypeError", msg);
     return lua_error(L);
   }
+  check_no_nul(L, -1, "name");
   spec.name = lua_tostring(L, -1); /* stack 2 */
   spec.prefix = opt_string_field(L, 1, "prefix", "register_peft_method:");
   spec.shares_prefix_with = opt_string_field(L, 1, "shares_prefix_with", "register_peft_method:");
@@ -300,12 +363,13 @@ static int l_method_at(lua_State *L) {
 static int l_method(lua_State *L) {
   static const char *const bys[] = {"type", "name", "prefix", NULL};
   if (lua_type(L, 1) != LUA_TSTRING) return 0;
-  const char *key = lua_tostring(L, 1);
+  size_t len;
+  const char *key = lua_tolstring(L, 1, &len);
   int by = luaL_checkoption(L, 2, "type", bys);
   peft_registry *reg = get_reg(L);
-  long i = by == 0 ? peft_method_by_type(reg, key)
-         : by == 1 ? peft_method_by_name(reg, key)
-                   : peft_method_by_prefix(reg, key);
+  long i = by == 0 ? peft_method_by_type(reg, key, len)
+         : by == 1 ? peft_method_by_name(reg, key, len)
+                   : peft_method_by_prefix(reg, key, len);
   if (i < 0) return 0;
   push_method(L, (size_t)i);
   return 1;
@@ -318,7 +382,9 @@ static int l_mapping_get(lua_State *L) {
   int which = luaL_checkoption(L, 1, NULL, whichs);
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
   peft_registry *reg = get_reg(L);
-  long i = peft_method_by_type(reg, lua_tostring(L, 2));
+  size_t len;
+  const char *t = lua_tolstring(L, 2, &len);
+  long i = peft_method_by_type(reg, t, len);
   if (i < 0) return 0;
   peft_method_info info;
   peft_method_at(reg, (size_t)i, &info);
@@ -402,6 +468,7 @@ static int l_closest(lua_State *L) {
 
 static const luaL_Reg core_funcs[] = {
   {"new_error", l_new_error},
+  {"internal_source", l_internal_source},
   {"is_error", l_is_error},
   {"type_count", l_type_count},
   {"type_at", l_type_at},
@@ -425,33 +492,34 @@ static const luaL_Reg core_funcs[] = {
 };
 
 static const luaL_Reg re_funcs[] = {
-  {"re_match", peft_re_l_match},
-  {"re_group", peft_re_l_group},
+  {"re_match", lpeft_re_match},
+  {"re_group", lpeft_re_group},
   {NULL, NULL}
 };
 
 static const luaL_Reg plain_funcs[] = {
-  {"json_decode", peft_json_l_decode},
-  {"json_encode", peft_json_l_encode},
-  {"stat", peft_os_l_stat},
-  {"lstat", peft_os_l_lstat},
-  {"realpath", peft_os_l_realpath},
-  {"listdir", peft_os_l_listdir},
-  {"read_file", peft_os_l_read_file},
-  {"mkdir_p", peft_os_l_mkdir_p},
-  {"write_atomic", peft_os_l_write_atomic},
-  {"isatty", peft_os_l_isatty},
-  {"term_columns", peft_os_l_term_columns},
-  {"walk_files", peft_os_l_walk_files},
-  {"st_read_header", peft_st_l_read_header},
-  {"st_read_index", peft_st_l_read_index},
-  {"st_parse_header", peft_st_l_parse_header},
-  {"config_filler", peft_config_l_filler},
+  {"json_decode", lpeft_json_decode},
+  {"json_encode", lpeft_json_encode},
+  {"stat", lpeft_os_stat},
+  {"lstat", lpeft_os_lstat},
+  {"realpath", lpeft_os_realpath},
+  {"listdir", lpeft_os_listdir},
+  {"read_file", lpeft_os_read_file},
+  {"mkdir_p", lpeft_os_mkdir_p},
+  {"write_atomic", lpeft_os_write_atomic},
+  {"isatty", lpeft_os_isatty},
+  {"printable", lpeft_os_printable},
+  {"term_columns", lpeft_os_term_columns},
+  {"walk_files", lpeft_os_walk_files},
+  {"st_read_header", lpeft_st_read_header},
+  {"st_read_index", lpeft_st_read_index},
+  {"st_parse_header", lpeft_st_parse_header},
+  {"config_filler", lpeft_config_filler},
   {NULL, NULL}
 };
 
 int luaopen_peft_core(lua_State *L) {
-  peft_json_init(L);
+  lpeft_json_open(L);
   if (luaL_newmetatable(L, ERROR_MT)) {
     lua_pushcfunction(L, error_tostring);
     lua_setfield(L, -2, "__tostring");
@@ -459,17 +527,10 @@ int luaopen_peft_core(lua_State *L) {
     lua_setfield(L, -2, "__name");
   }
   lua_pop(L, 1);
-  if (luaL_newmetatable(L, REG_MT)) {
-    lua_pushcfunction(L, reg_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_pop(L, 1);
 
   luaL_newlibtable(L, core_funcs);
   /* the registry box: created half-built (reg NULL) so __gc is always safe */
-  reg_box *rb = lua_newuserdatauv(L, sizeof *rb, 2);
-  rb->reg = NULL;
-  luaL_setmetatable(L, REG_MT);
+  reg_box *rb = lpeft_udata_new(L, sizeof *rb, 2, REG_MT, reg_gc, 0);
   lua_newtable(L);
   lua_setiuservalue(L, -2, 1);
   lua_newtable(L);
@@ -479,7 +540,6 @@ int luaopen_peft_core(lua_State *L) {
   luaL_setfuncs(L, core_funcs, 1);
   luaL_setfuncs(L, plain_funcs, 0);
   /* regular expressions share a cache of compiled patterns (weak values) */
-  peft_re_open(L);
   lua_newtable(L);
   lua_createtable(L, 0, 1);
   lua_pushliteral(L, "v");
@@ -488,13 +548,13 @@ int luaopen_peft_core(lua_State *L) {
   luaL_setfuncs(L, re_funcs, 1);
   luaL_getmetatable(L, ERROR_MT);
   lua_setfield(L, -2, "error_mt");
-  luaL_getmetatable(L, PEFT_JSON_ARRAY_MT);
+  luaL_getmetatable(L, LPEFT_JSON_ARRAY_MT);
   lua_setfield(L, -2, "json_array_mt");
   lua_pushlightuserdata(L, NULL);
   lua_setfield(L, -2, "null");
   lua_pushinteger(L, PEFT_NAME_MAX);
   lua_setfield(L, -2, "NAME_MAX");
-  lua_pushinteger(L, PEFT_JSON_MAX_DEPTH);
+  lua_pushinteger(L, LPEFT_JSON_MAX_DEPTH);
   lua_setfield(L, -2, "JSON_MAX_DEPTH");
   /* the field-pass codes of config_filler (lpeft_config.h), for the Lua side */
   static const struct { const char *name; int bit; } fill[] = {

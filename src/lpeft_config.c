@@ -9,10 +9,11 @@
  *   values, given, nfound, nkeys, rest = fill(args [, nkeys])
  *
  * names: the class's field names in order; codes: per field, the FILL_*
- * bits of what it accepts as it is (lpeft_config.h); defaults: field name ->
- * default for the fields whose default is a plain value (a table default
+ * bits of what it accepts as it is (lpeft_config.h); defaults: field index
+ * -> default, for the fields whose default is a plain value (a table default
  * needs a deep copy per object, which the Lua side makes); literals: field
- * index -> set of strings, for the fields with FILL_LITERAL.
+ * index -> set of strings, for the fields with FILL_LITERAL. Misuse raises in
+ * lauxlib's words ("bad argument #2 to 'config_filler' (one code per name)").
  *
  * values: every accepted value, and the default of each field not given
  * (a null given for a nullable field leaves the field nil); given: a string
@@ -33,7 +34,8 @@
 
 #include <lauxlib.h>
 
-#include "peft_json.h"
+#include "lpeft_json.h"
+#include "lpeft_udata.h"
 
 #define FILLER_MT "peft.config.filler"
 
@@ -216,43 +218,39 @@ static int fill(lua_State *L) {
   return 5;
 }
 
-int peft_config_l_filler(lua_State *L) {
+int lpeft_config_filler(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   luaL_checktype(L, 2, LUA_TTABLE);
   luaL_checktype(L, 3, LUA_TTABLE);
   luaL_checktype(L, 4, LUA_TTABLE);
   lua_settop(L, 4);
   lua_Integer n = (lua_Integer)lua_rawlen(L, 1);
-  if ((lua_Integer)lua_rawlen(L, 2) != n) return luaL_error(L, "config_filler: one code per name");
-  if ((lua_Unsigned)n > (((size_t)-1) - sizeof(filler)) / sizeof(unsigned short))
-    return luaL_error(L, "config_filler: too many fields");
-  filler *fl = lua_newuserdatauv(L, sizeof *fl + (size_t)n * sizeof fl->code[0], UV_COUNT);
-  fl->n = n;
-  for (lua_Integer i = 0; i < n; i++) {
-    if (lua_rawgeti(L, 1, i + 1) != LUA_TSTRING) return luaL_error(L, "config_filler: name %I is not a string", i + 1);
-    lua_pop(L, 1);
-    lua_rawgeti(L, 2, i + 1);
+  luaL_argcheck(L, (lua_Integer)lua_rawlen(L, 2) == n, 2, "one code per name");
+  luaL_argcheck(L, (lua_Unsigned)n <= (((size_t)-1) - sizeof(filler)) / sizeof(unsigned short), 1, "too many fields");
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, 1, i) != LUA_TSTRING) return luaL_argerror(L, 1, "every name must be a string");
+    lua_rawgeti(L, 2, i);
     int isnum;
     lua_Integer c = lua_tointegerx(L, -1, &isnum);
+    if (!isnum || c < 0 || c > FILL_ALL) return luaL_argerror(L, 2, "every code must be a set of FILL_* bits");
+    if ((c & FILL_LITERAL) && lua_rawgeti(L, 4, i) != LUA_TTABLE)
+      return luaL_argerror(L, 4, "a field with FILL_LITERAL needs its set of literals");
+    lua_settop(L, 4);
+  }
+  filler *fl = lpeft_udata_new(L, sizeof *fl + (size_t)n * sizeof fl->code[0], UV_COUNT, FILLER_MT, NULL, 0);
+  fl->n = n;
+  for (lua_Integer i = 0; i < n; i++) {
+    lua_rawgeti(L, 2, i + 1);
+    fl->code[i] = (unsigned short)lua_tointeger(L, -1);
     lua_pop(L, 1);
-    if (!isnum || c < 0 || c > FILL_ALL) return luaL_error(L, "config_filler: bad code for field %I", i + 1);
-    if ((c & FILL_LITERAL) && lua_rawgeti(L, 4, i + 1) != LUA_TTABLE)
-      return luaL_error(L, "config_filler: field %I has no set of literals", i + 1);
-    if (c & FILL_LITERAL) lua_pop(L, 1);
-    fl->code[i] = (unsigned short)c;
   }
-  if (luaL_newmetatable(L, FILLER_MT)) {
-    lua_pushliteral(L, "peft.config.filler");
-    lua_setfield(L, -2, "__name");
-  }
-  lua_setmetatable(L, -2);
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, UV_NAMES);
   lua_pushvalue(L, 3);
   lua_setiuservalue(L, -2, UV_DEFAULTS);
   lua_pushvalue(L, 4);
   lua_setiuservalue(L, -2, UV_LITERALS);
-  luaL_getmetatable(L, PEFT_JSON_ARRAY_MT);
+  luaL_getmetatable(L, LPEFT_JSON_ARRAY_MT);
   lua_setiuservalue(L, -2, UV_ARRAY_MT);
   lua_pushcclosure(L, fill, 1);
   return 1;

@@ -20,6 +20,6 @@ enum {
   FILL_ALL = 511
 };
 
-int peft_config_l_filler(lua_State *L); /* config_filler(names, codes, defaults, literals) -> fill */
+int lpeft_config_filler(lua_State *L); /* config_filler(names, codes, defaults, literals) -> fill */
 
 #endif

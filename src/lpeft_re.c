@@ -21,6 +21,7 @@
 #include <lua.h>
 
 #include "lpeft_re.h"
+#include "lpeft_udata.h"
 
 #define RE_MT "peft.re"
 #define MATCH_LIMIT 1000000
@@ -47,9 +48,7 @@ static pcre2_code *compile(lua_State *L, int pidx) {
     return b->code;
   }
   lua_pop(L, 1);
-  re_box *b = lua_newuserdatauv(L, sizeof *b, 0);
-  b->code = NULL;
-  luaL_setmetatable(L, RE_MT);
+  re_box *b = lpeft_udata_new(L, sizeof *b, 0, RE_MT, re_gc, 0);
   int errcode;
   PCRE2_SIZE erroff;
   b->code = pcre2_compile((PCRE2_SPTR)pat, plen, PCRE2_UTF | PCRE2_UCP, &errcode, &erroff, NULL);
@@ -118,7 +117,7 @@ static int match_args(lua_State *L, const char **subj, size_t *slen, pcre2_match
   return rc;
 }
 
-int peft_re_l_match(lua_State *L) {
+int lpeft_re_match(lua_State *L) {
   const char *subj;
   size_t slen;
   pcre2_match_data *md;
@@ -129,7 +128,7 @@ int peft_re_l_match(lua_State *L) {
   return 1;
 }
 
-int peft_re_l_group(lua_State *L) {
+int lpeft_re_group(lua_State *L) {
   lua_Integer g = luaL_checkinteger(L, 4);
   const char *subj;
   size_t slen;
@@ -149,12 +148,4 @@ int peft_re_l_group(lua_State *L) {
   }
   lua_pushlstring(L, subj + b, e - b);
   return 1;
-}
-
-void peft_re_open(lua_State *L) {
-  if (luaL_newmetatable(L, RE_MT)) {
-    lua_pushcfunction(L, re_gc);
-    lua_setfield(L, -2, "__gc");
-  }
-  lua_pop(L, 1);
 }

@@ -5,9 +5,7 @@
 
 #include <lua.h>
 
-int peft_re_l_match(lua_State *L);
-int peft_re_l_group(lua_State *L);
-/* Registers the compiled-pattern metatable. */
-void peft_re_open(lua_State *L);
+int lpeft_re_match(lua_State *L);
+int lpeft_re_group(lua_State *L);
 
 #endif

@@ -30,7 +30,7 @@ static int header_gc(lua_State *L) {
 }
 
 static peft_st_header *new_header(lua_State *L) {
-  return peft_gc_udata(L, sizeof(peft_st_header), "peft.st.header", header_gc, 0);
+  return lpeft_udata_new(L, sizeof(peft_st_header), 0, "peft.st.header", header_gc, 0);
 }
 
 static void push_u64(lua_State *L, uint64_t v) {
@@ -105,7 +105,7 @@ static int finish(lua_State *L, peft_st_header *h, int rc, const peft_error *err
   return 1;
 }
 
-int peft_st_l_read_header(lua_State *L) {
+int lpeft_st_read_header(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   peft_st_header *h = new_header(L);
   peft_error err;
@@ -113,7 +113,7 @@ int peft_st_l_read_header(lua_State *L) {
   return finish(L, h, rc, &err, path);
 }
 
-int peft_st_l_read_index(lua_State *L) {
+int lpeft_st_read_index(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   peft_st_header *h = new_header(L);
   peft_error err;
@@ -121,7 +121,7 @@ int peft_st_l_read_index(lua_State *L) {
   return finish(L, h, rc, &err, path);
 }
 
-int peft_st_l_parse_header(lua_State *L) {
+int lpeft_st_parse_header(lua_State *L) {
   size_t len;
   const char *bytes = luaL_checklstring(L, 1, &len);
   lua_Integer fsize = luaL_optinteger(L, 2, (lua_Integer)len);

@@ -4,8 +4,8 @@
 
 #include <lua.h>
 
-int peft_st_l_read_header(lua_State *L);
-int peft_st_l_read_index(lua_State *L);
-int peft_st_l_parse_header(lua_State *L);
+int lpeft_st_read_header(lua_State *L);
+int lpeft_st_read_index(lua_State *L);
+int lpeft_st_parse_header(lua_State *L);
 
 #endif

@@ -24,6 +24,7 @@
 #include "peft_internal.h"
 #include "peft_main.h"
 #include "peft_pool.h"
+#include "peft_text.h"
 #include "peft_version.h"
 
 #define PROGNAME "peft"
@@ -48,7 +49,7 @@ static void laction(int sig) {
 static void print_usage(FILE *out) {
   fprintf(out,
           "usage: %s [options] [script [args]]\n"
-          "       %s COMMAND ... (see '%s help')\n"
+          "       %s COMMAND ... (see '%s help'; a script named like a word runs as ./name)\n"
           "Options:\n"
           "  -e CODE    run the Lua code CODE (peft is a global)\n"
           "  -l FILE    load FILE as an extension script (after PEFT_PATH)\n"
@@ -65,9 +66,26 @@ static void print_usage(FILE *out) {
           progname, progname, progname);
 }
 
+/* Messages may hold text from files (a path, a key): control characters are
+ * escaped for the terminal (see peft_text.h), newlines and tabs kept (a
+ * traceback has them). */
 void peft_message(const char *pname, const char *msg) {
   if (pname) fprintf(stderr, "%s: ", pname);
-  fprintf(stderr, "%s\n", msg);
+  size_t len = strlen(msg);
+  if (peft_is_printable(msg, len, 1)) {
+    fprintf(stderr, "%s\n", msg);
+  } else {
+    /* escaped in pieces, so that nothing needs an allocation */
+    char buf[6 * 256];
+    for (size_t at = 0; at < len;) {
+      size_t n = len - at < 256 ? len - at : 256;
+      /* do not cut a UTF-8 sequence: back up to the start of one */
+      while (at + n < len && n > 4 && ((unsigned char)msg[at + n] & 0xC0) == 0x80) n--;
+      fwrite(buf, 1, peft_printable(msg + at, n, buf, 1), stderr);
+      at += n;
+    }
+    fputc('\n', stderr);
+  }
   fflush(stderr);
 }
 
@@ -80,13 +98,14 @@ int peft_report(lua_State *L, int status) {
   return status;
 }
 
-/* Turns any error value into a message with a traceback. Error objects with
- * a __tostring (peft.Error) print through it. */
+/* Turns any error value into a message with a traceback, as lua.c does for
+ * strings. Error objects with a __tostring (peft.Error: "script.lua:3:
+ * TypeError: ...") print through it, with the traceback too. */
 static int msghandler(lua_State *L) {
   const char *msg = lua_tostring(L, 1);
   if (msg == NULL) {
-    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
-    msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) msg = lua_tostring(L, -1);
+    else msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   }
   luaL_traceback(L, L, msg, 1);
   return 1;
@@ -260,28 +279,25 @@ static int runargs(lua_State *L, char **argv, int n) {
   return 1;
 }
 
-/* Runs `peft COMMAND ...` through the Lua CLI (peft.cli), if the first
- * argument names a command. Returns -1 when it does not. */
+/* Whether the first argument is a command word rather than a script: no
+ * '/' and no ".lua" ending (a script called like a command runs as ./name). */
+static int is_command_word(const char *a) {
+  size_t n = strlen(a);
+  return a[0] != '-' && strchr(a, '/') == NULL && !(n >= 4 && strcmp(a + n - 4, ".lua") == 0);
+}
+
+/* Runs `peft COMMAND ...` through the Lua CLI (peft.cli), when the first
+ * argument is a command word; one that names no command is reported as an
+ * unknown command (exit 2), never run as a file of the current directory.
+ * Returns -1 when the first argument is not a command word. */
 static int try_command(lua_State *L, int argc, char **argv) {
-  if (argc < 2 || argv[1][0] == '-' || strchr(argv[1], '/') || strchr(argv[1], '.')) return -1;
+  if (argc < 2 || !is_command_word(argv[1])) return -1;
   if (!peft_has_embedded("peft.cli")) return -1;
   lua_getglobal(L, "require");
   lua_pushliteral(L, "peft.cli");
   if (peft_docall(L, 1, 1) != LUA_OK) {
     peft_report(L, LUA_ERRRUN);
     return 1;
-  }
-  lua_getfield(L, -1, "is_command");
-  lua_pushstring(L, argv[1]);
-  if (peft_docall(L, 1, 1) != LUA_OK) {
-    peft_report(L, LUA_ERRRUN);
-    return 1;
-  }
-  int is_cmd = lua_toboolean(L, -1);
-  lua_pop(L, 1);
-  if (!is_cmd) {
-    lua_pop(L, 1);
-    return -1;
   }
   lua_getfield(L, -1, "main");
   lua_remove(L, -2);

@@ -19,7 +19,11 @@
  * Error policy: no function aborts the host, exits, or longjmps through it.
  * Functions that can fail return NULL or -1 and fill the caller's peft_error
  * (kind in err.status, text in err.message; a message longer than the buffer
- * is cut). Out of memory is reported as PEFT_ENOMEM.
+ * is cut; err may be NULL). Out of memory is reported as PEFT_ENOMEM. A NULL
+ * handle or output pointer is a PEFT_ETYPE error naming the function ("...:
+ * config is NULL"); the functions without a peft_error give NULL or 0 for it.
+ * Messages and warnings are text for people: the control characters they
+ * hold (from a file's keys or values) are escaped, as Python's repr does.
  *
  * Ownership: objects returned by peft_open / peft_config_load* belong to the
  * caller and are released with peft_close / peft_config_free (configs must
@@ -47,10 +51,15 @@ struct lua_State;
 typedef struct peft_runtime peft_runtime;
 typedef struct peft_config peft_config;
 
-#define PEFT_API_VERSION 1
+/* 2: the registry look-ups take a length; peft_value carries one. */
+#define PEFT_API_VERSION 2
 
 /* Flags for the loaders. */
 #define PEFT_LOAD_STRICT 1 /* unknown keys are an error, not a warning */
+
+/* The largest adapter config a runtime loads unless told otherwise
+ * (peft_set_config_limit): a file or a buffer, in bytes. */
+#define PEFT_CONFIG_MAX_DEFAULT (16u * 1024 * 1024)
 
 /* --- runtime ----------------------------------------------------------- */
 
@@ -75,6 +84,11 @@ const peft_registry *peft_runtime_registry(const peft_runtime *rt);
 /* Loads an extension script into the runtime (rolled back if it fails). */
 int peft_load_extension(peft_runtime *rt, const char *path, peft_error *err);
 
+/* Sets the largest adapter config the runtime loads, from a file or a buffer
+ * (PEFT_CONFIG_MAX_DEFAULT at first): a larger one is refused before it is
+ * read or copied. */
+int peft_set_config_limit(peft_runtime *rt, size_t max_bytes, peft_error *err);
+
 /* The runtime's Lua state, for hosts that want to go further (do not close
  * it; do not leave values on its stack). */
 struct lua_State *peft_runtime_lua(peft_runtime *rt);
@@ -89,8 +103,8 @@ int peft_attach(struct lua_State *L, peft_error *err);
 
 /* path: an adapter directory or the adapter_config.json itself. */
 peft_config *peft_config_load(peft_runtime *rt, const char *path, int flags, peft_error *err);
-/* data: the text of an adapter_config.json (len bytes); name: used in
- * messages (may be NULL). */
+/* data: the text of an adapter_config.json (len bytes, at most the limit of
+ * peft_set_config_limit); name: used in messages (may be NULL). */
 peft_config *peft_config_load_buffer(peft_runtime *rt, const char *data, size_t len, const char *name, int flags,
                                      peft_error *err);
 void peft_config_free(peft_config *cfg);
@@ -113,7 +127,8 @@ typedef struct peft_value {
   int boolean;
   long long integer;
   double number;
-  const char *string; /* STRING and JSON; owned by the config */
+  const char *string; /* STRING and JSON; owned by the config; NUL-terminated */
+  size_t length;      /* of string (a string value may hold a NUL); 0 for the other types */
 } peft_value;
 
 /* Reads a field (an unknown key kept from the file reads too). -1 with a

@@ -19,6 +19,7 @@
 
 #include "peft_embedded.h"
 #include "peft_internal.h"
+#include "peft_text.h"
 
 int luaopen_peft_core(lua_State *L);
 
@@ -89,6 +90,15 @@ static peft_status status_of_kind(const char *kind) {
   return PEFT_EOTHER;
 }
 
+/* Sets err to "[prefix: ]msg" with the control characters of msg escaped:
+ * the message is text for people, and may hold text from a file. */
+static void set_message(peft_error *err, peft_status status, const char *prefix, const char *msg, size_t len) {
+  size_t n = prefix ? (size_t)snprintf(err->message, sizeof err->message, "%s: ", prefix) : 0;
+  if (n >= sizeof err->message) n = sizeof err->message - 1;
+  err->status = status;
+  peft_printable_into(msg, len, err->message + n, sizeof err->message - n, 0);
+}
+
 /* Fills err from the error value on top of the stack (a peft.Error, a
  * string or anything else) and pops it. */
 static void take_error(lua_State *L, int status, peft_error *err) {
@@ -102,22 +112,23 @@ static void take_error(lua_State *L, int status, peft_error *err) {
     return;
   }
   const char *kind = NULL, *msg = NULL;
+  size_t len = 0;
   if (lua_type(L, -1) == LUA_TTABLE) {
     lua_getfield(L, -1, "kind");
     lua_getfield(L, -2, "message");
     kind = lua_tostring(L, -2);
-    msg = lua_tostring(L, -1);
+    msg = lua_tolstring(L, -1, &len);
   }
   if (kind && msg) {
     peft_status st = status_of_kind(kind);
-    if (st == PEFT_EOTHER) peft_error_set(err, st, "%s: %s", kind, msg);
-    else peft_error_set(err, st, "%s", msg);
+    set_message(err, st, st == PEFT_EOTHER ? kind : NULL, msg, len);
     lua_pop(L, 2);
   } else {
     if (lua_type(L, -1) == LUA_TTABLE) lua_pop(L, 2);
-    const char *s = lua_tostring(L, -1);
+    const char *s = lua_tolstring(L, -1, &len);
     if (s && strstr(s, "not enough memory")) peft_error_set(err, PEFT_ENOMEM, "out of memory");
-    else peft_error_set(err, PEFT_EOTHER, "%s", s ? s : "(error object is not a string)");
+    else if (s) set_message(err, PEFT_EOTHER, NULL, s, len);
+    else peft_error_set(err, PEFT_EOTHER, "(error object is not a string)");
   }
   lua_pop(L, 1);
 }
@@ -154,8 +165,24 @@ static void free_strings(char **v, size_t n) {
   free(v);
 }
 
-/* Copies a Lua list of strings (at idx) into malloc'd memory; raises on out
- * of memory after freeing what it took. */
+/* A malloc'd copy of the string at idx with its control characters
+ * escaped (text for people), or NULL when out of memory. */
+static char *dup_printable(lua_State *L, int idx) {
+  size_t len;
+  const char *s = lua_tolstring(L, idx, &len);
+  if (s == NULL) s = "", len = 0;
+  size_t n = peft_printable(s, len, NULL, 0);
+  char *d = malloc(n + 1);
+  if (d != NULL) {
+    peft_printable(s, len, d, 0);
+    d[n] = '\0';
+  }
+  return d;
+}
+
+/* Copies a Lua list of strings (at idx) into malloc'd memory, escaped for
+ * people (they are warnings); raises on out of memory after freeing what it
+ * took. */
 static int copy_strings(lua_State *L, int idx, char ***out, size_t *n) {
   idx = lua_absindex(L, idx);
   size_t len = (size_t)luaL_len(L, idx);
@@ -166,8 +193,7 @@ static int copy_strings(lua_State *L, int idx, char ***out, size_t *n) {
   if (v == NULL) return luaL_error(L, "not enough memory");
   for (size_t i = 0; i < len; i++) {
     lua_rawgeti(L, idx, (lua_Integer)i + 1);
-    const char *s = lua_tostring(L, -1);
-    v[i] = dupstr(s ? s : "");
+    v[i] = dup_printable(L, -1);
     lua_pop(L, 1);
     if (v[i] == NULL) {
       free_strings(v, i);
@@ -187,7 +213,18 @@ struct peft_runtime {
   const peft_registry *reg;
   char **warnings;
   size_t nwarnings;
+  size_t max_config; /* bytes: the largest config loaded */
 };
+
+/* The checks every entry point makes on its handles: a TypeError naming the
+ * function, as peft_config_load has always reported a NULL runtime. */
+#define NEED(cond, fn, what, ret)                                   \
+  do {                                                              \
+    if (!(cond)) {                                                  \
+      peft_error_set(err, PEFT_ETYPE, "%s: %s is NULL", fn, what);  \
+      return ret;                                                   \
+    }                                                               \
+  } while (0)
 
 static int open_runtime(lua_State *L) {
   peft_runtime *rt = lua_touserdata(L, 1);
@@ -226,6 +263,7 @@ peft_runtime *peft_open_with(lua_Alloc alloc, void *ud, peft_error *err) {
     return NULL;
   }
   rt->peft_ref = LUA_NOREF;
+  rt->max_config = PEFT_CONFIG_MAX_DEFAULT;
   rt->L = alloc ? lua_newstate(alloc, ud) : luaL_newstate();
   if (rt->L == NULL) {
     free(rt);
@@ -248,15 +286,26 @@ void peft_close(peft_runtime *rt) {
   free(rt);
 }
 
-size_t peft_runtime_warning_count(const peft_runtime *rt) { return rt->nwarnings; }
+size_t peft_runtime_warning_count(const peft_runtime *rt) { return rt ? rt->nwarnings : 0; }
 
 const char *peft_runtime_warning(const peft_runtime *rt, size_t i) {
-  return i < rt->nwarnings ? rt->warnings[i] : NULL;
+  return rt && i < rt->nwarnings ? rt->warnings[i] : NULL;
 }
 
-const peft_registry *peft_runtime_registry(const peft_runtime *rt) { return rt->reg; }
+const peft_registry *peft_runtime_registry(const peft_runtime *rt) { return rt ? rt->reg : NULL; }
 
-struct lua_State *peft_runtime_lua(peft_runtime *rt) { return rt->L; }
+struct lua_State *peft_runtime_lua(peft_runtime *rt) { return rt ? rt->L : NULL; }
+
+int peft_set_config_limit(peft_runtime *rt, size_t max_bytes, peft_error *err) {
+  NEED(rt, "peft_set_config_limit", "runtime", -1);
+  if (max_bytes == 0 || max_bytes > (size_t)LUA_MAXINTEGER) {
+    peft_error_set(err, PEFT_EVALUE, "peft_set_config_limit: the limit must be between 1 and %lld bytes",
+                   (long long)LUA_MAXINTEGER);
+    return -1;
+  }
+  rt->max_config = max_bytes;
+  return 0;
+}
 
 typedef struct ext_call {
   peft_runtime *rt;
@@ -273,10 +322,8 @@ static int load_ext(lua_State *L) {
 }
 
 int peft_load_extension(peft_runtime *rt, const char *path, peft_error *err) {
-  if (path == NULL) {
-    peft_error_set(err, PEFT_ETYPE, "peft_load_extension: path is NULL");
-    return -1;
-  }
+  NEED(rt, "peft_load_extension", "runtime", -1);
+  NEED(path, "peft_load_extension", "path", -1);
   ext_call c = {rt, path};
   return protect(rt->L, load_ext, &c, err);
 }
@@ -291,6 +338,7 @@ static int attach(lua_State *L) {
 }
 
 int peft_attach(lua_State *L, peft_error *err) {
+  NEED(L, "peft_attach", "the Lua state", -1);
   if (protect(L, attach, NULL, err) != 0) return -1;
   lua_getfield(L, LUA_REGISTRYINDEX, "peft.attached");
   lua_pushnil(L);
@@ -353,11 +401,13 @@ static int load_config(lua_State *L) {
   lua_getfield(L, -1, c->path ? "from_pretrained" : "from_json");
   if (c->path) lua_pushstring(L, c->path);
   else lua_pushlstring(L, c->data, c->len);
-  lua_createtable(L, 0, 3);
+  lua_createtable(L, 0, 4);
   lua_pushboolean(L, (c->flags & PEFT_LOAD_STRICT) != 0);
   lua_setfield(L, -2, "strict");
   lua_pushboolean(L, 1);
   lua_setfield(L, -2, "quiet");
+  lua_pushinteger(L, (lua_Integer)c->cfg->rt->max_config);
+  lua_setfield(L, -2, "max_bytes");
   if (!c->path && c->name) {
     lua_pushstring(L, c->name);
     lua_setfield(L, -2, "path");
@@ -369,10 +419,6 @@ static int load_config(lua_State *L) {
 }
 
 static peft_config *load(peft_runtime *rt, load_call *c, peft_error *err) {
-  if (rt == NULL) {
-    peft_error_set(err, PEFT_ETYPE, "peft_config_load: runtime is NULL");
-    return NULL;
-  }
   peft_config *cfg = calloc(1, sizeof *cfg);
   if (cfg == NULL) {
     peft_error_set(err, PEFT_ENOMEM, "out of memory");
@@ -389,18 +435,19 @@ static peft_config *load(peft_runtime *rt, load_call *c, peft_error *err) {
 }
 
 peft_config *peft_config_load(peft_runtime *rt, const char *path, int flags, peft_error *err) {
-  if (path == NULL) {
-    peft_error_set(err, PEFT_ETYPE, "peft_config_load: path is NULL");
-    return NULL;
-  }
+  NEED(rt, "peft_config_load", "runtime", NULL);
+  NEED(path, "peft_config_load", "path", NULL);
   load_call c = {NULL, path, NULL, 0, NULL, flags};
   return load(rt, &c, err);
 }
 
 peft_config *peft_config_load_buffer(peft_runtime *rt, const char *data, size_t len, const char *name, int flags,
                                      peft_error *err) {
-  if (data == NULL && len > 0) {
-    peft_error_set(err, PEFT_ETYPE, "peft_config_load_buffer: data is NULL");
+  NEED(rt, "peft_config_load_buffer", "runtime", NULL);
+  NEED(data != NULL || len == 0, "peft_config_load_buffer", "data", NULL);
+  if (len > rt->max_config) { /* refused before a copy is made */
+    peft_error_set(err, PEFT_EVALUE, "%s%sthe config has %zu bytes, more than the limit of %zu", name ? name : "",
+                   name ? ": " : "", len, rt->max_config);
     return NULL;
   }
   load_call c = {NULL, NULL, data ? data : "", len, name, flags};
@@ -418,13 +465,13 @@ void peft_config_free(peft_config *cfg) {
   free(cfg);
 }
 
-const char *peft_config_class(const peft_config *cfg) { return cfg->cls; }
-const char *peft_config_peft_type(const peft_config *cfg) { return cfg->peft_type; }
-const char *peft_config_task_type(const peft_config *cfg) { return cfg->task_type; }
-size_t peft_config_warning_count(const peft_config *cfg) { return cfg->nwarnings; }
+const char *peft_config_class(const peft_config *cfg) { return cfg ? cfg->cls : NULL; }
+const char *peft_config_peft_type(const peft_config *cfg) { return cfg ? cfg->peft_type : NULL; }
+const char *peft_config_task_type(const peft_config *cfg) { return cfg ? cfg->task_type : NULL; }
+size_t peft_config_warning_count(const peft_config *cfg) { return cfg ? cfg->nwarnings : 0; }
 
 const char *peft_config_warning(const peft_config *cfg, size_t i) {
-  return i < cfg->nwarnings ? cfg->warnings[i] : NULL;
+  return cfg && i < cfg->nwarnings ? cfg->warnings[i] : NULL;
 }
 
 typedef struct field_call {
@@ -441,11 +488,18 @@ static void push_obj(lua_State *L, peft_config *cfg) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, cfg->ref);
 }
 
-static void set_scratch(lua_State *L, peft_config *cfg, const char *s) {
-  char *copy = dupstr(s);
+/* Keeps a copy of the string at idx (its length too: a NUL inside stays)
+ * as the config's last string handed out. */
+static void set_scratch(lua_State *L, peft_config *cfg, int idx, peft_value *out) {
+  size_t len;
+  const char *s = lua_tolstring(L, idx, &len);
+  char *copy = malloc(len + 1);
   if (copy == NULL) luaL_error(L, "not enough memory");
+  memcpy(copy, s, len + 1);
   free(cfg->scratch);
   cfg->scratch = copy;
+  out->string = copy;
+  out->length = len;
 }
 
 static int get_field(lua_State *L) {
@@ -482,8 +536,7 @@ static int get_field(lua_State *L) {
       break;
     case LUA_TSTRING:
       out->type = PEFT_VALUE_STRING;
-      set_scratch(L, c->cfg, lua_tostring(L, -1));
-      out->string = c->cfg->scratch;
+      set_scratch(L, c->cfg, -1, out);
       break;
     default: {
       /* a list, an object or a nested config: as JSON */
@@ -504,18 +557,16 @@ static int get_field(lua_State *L) {
       }
       lua_call(L, 1, 1);
       out->type = PEFT_VALUE_JSON;
-      set_scratch(L, c->cfg, lua_tostring(L, -1));
-      out->string = c->cfg->scratch;
+      set_scratch(L, c->cfg, -1, out);
     }
   }
   return 0;
 }
 
 int peft_config_get(peft_config *cfg, const char *field, peft_value *out, peft_error *err) {
-  if (field == NULL || out == NULL) {
-    peft_error_set(err, PEFT_ETYPE, "peft_config_get: field and out are required");
-    return -1;
-  }
+  NEED(cfg, "peft_config_get", "config", -1);
+  NEED(field, "peft_config_get", "field", -1);
+  NEED(out, "peft_config_get", "out", -1);
   field_call c = {cfg, field, NULL, out, NULL, NULL};
   return protect(cfg->rt->L, get_field, &c, err);
 }
@@ -534,10 +585,9 @@ static int set_field(lua_State *L) {
 }
 
 int peft_config_set_json(peft_config *cfg, const char *field, const char *json, peft_error *err) {
-  if (field == NULL || json == NULL) {
-    peft_error_set(err, PEFT_ETYPE, "peft_config_set_json: field and json are required");
-    return -1;
-  }
+  NEED(cfg, "peft_config_set_json", "config", -1);
+  NEED(field, "peft_config_set_json", "field", -1);
+  NEED(json, "peft_config_set_json", "json", -1);
   field_call c = {cfg, field, json, NULL, NULL, NULL};
   return protect(cfg->rt->L, set_field, &c, err);
 }
@@ -554,6 +604,7 @@ static int validate(lua_State *L) {
 }
 
 int peft_config_validate(peft_config *cfg, peft_error *err) {
+  NEED(cfg, "peft_config_validate", "config", -1);
   field_call c = {cfg, NULL, NULL, NULL, NULL, NULL};
   return protect(cfg->rt->L, validate, &c, err);
 }
@@ -573,6 +624,7 @@ static int to_json(lua_State *L) {
 }
 
 char *peft_config_to_json(peft_config *cfg, peft_error *err) {
+  NEED(cfg, "peft_config_to_json", "config", NULL);
   field_call c = {cfg, NULL, NULL, NULL, NULL, NULL};
   if (protect(cfg->rt->L, to_json, &c, err) != 0) {
     free(c.text);
@@ -592,10 +644,8 @@ static int save(lua_State *L) {
 }
 
 int peft_config_save(peft_config *cfg, const char *dir, peft_error *err) {
-  if (dir == NULL) {
-    peft_error_set(err, PEFT_ETYPE, "peft_config_save: dir is NULL");
-    return -1;
-  }
+  NEED(cfg, "peft_config_save", "config", -1);
+  NEED(dir, "peft_config_save", "dir", -1);
   field_call c = {cfg, NULL, NULL, NULL, dir, NULL};
   return protect(cfg->rt->L, save, &c, err);
 }

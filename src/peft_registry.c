@@ -20,7 +20,8 @@
 
 /* --- string index ------------------------------------------------------ */
 
-typedef const char *(*key_fn)(const peft_registry *reg, size_t i);
+/* The key of entry i, and its length in *len. */
+typedef const char *(*key_fn)(const peft_registry *reg, size_t i, size_t *len);
 
 typedef struct strindex {
   size_t *slots; /* entry index + 1; 0 marks an empty slot */
@@ -32,6 +33,7 @@ typedef struct strindex {
 typedef struct method_rec {
   char *name;
   char *prefix;
+  size_t name_len, prefix_len;
   char *shares;      /* NULL or a copy of shares_prefix_with */
   size_t type;       /* index into types */
   int mixed;
@@ -39,6 +41,7 @@ typedef struct method_rec {
 
 struct peft_registry {
   char **types; /* member names; built-ins point at static strings */
+  size_t *type_lens;
   size_t ntypes, captypes;
   method_rec *methods;
   size_t nmethods, capmethods;
@@ -47,29 +50,35 @@ struct peft_registry {
   strindex prefix_index;
 };
 
-static uint64_t hash_str(const char *s) {
+static uint64_t hash_str(const char *s, size_t len) {
   uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-  for (; *s; s++) {
-    h ^= (unsigned char)*s;
+  for (size_t i = 0; i < len; i++) {
+    h ^= (unsigned char)s[i];
     h *= 1099511628211ULL;
   }
   return h;
 }
 
-static long index_find(const peft_registry *reg, const strindex *ix, const char *key) {
+/* Keys are compared with their length: a key holding a NUL ("LORA\0X")
+ * matches no entry (no entry holds one). */
+static long index_find(const peft_registry *reg, const strindex *ix, const char *key, size_t len) {
   if (ix->cap == 0) return -1;
   size_t mask = ix->cap - 1;
-  for (size_t p = (size_t)hash_str(key) & mask;; p = (p + 1) & mask) {
+  for (size_t p = (size_t)hash_str(key, len) & mask;; p = (p + 1) & mask) {
     size_t v = ix->slots[p];
     if (v == 0) return -1;
-    if (strcmp(ix->key(reg, v - 1), key) == 0) return (long)(v - 1);
+    size_t klen;
+    const char *k = ix->key(reg, v - 1, &klen);
+    if (klen == len && memcmp(k, key, len) == 0) return (long)(v - 1);
   }
 }
 
 /* Inserts without growing; the caller made room with index_reserve. */
 static void index_put(const peft_registry *reg, strindex *ix, size_t entry) {
   size_t mask = ix->cap - 1;
-  size_t p = (size_t)hash_str(ix->key(reg, entry)) & mask;
+  size_t klen;
+  const char *k = ix->key(reg, entry, &klen);
+  size_t p = (size_t)hash_str(k, klen) & mask;
   while (ix->slots[p] != 0) p = (p + 1) & mask;
   ix->slots[p] = entry + 1;
   ix->count++;
@@ -92,8 +101,15 @@ static int index_reserve(const peft_registry *reg, strindex *ix, size_t want,
   return 0;
 }
 
-static const char *type_key(const peft_registry *reg, size_t i) { return reg->types[i]; }
-static const char *prefix_key(const peft_registry *reg, size_t i) { return reg->methods[i].prefix; }
+static const char *type_key(const peft_registry *reg, size_t i, size_t *len) {
+  *len = reg->type_lens[i];
+  return reg->types[i];
+}
+
+static const char *prefix_key(const peft_registry *reg, size_t i, size_t *len) {
+  *len = reg->methods[i].prefix_len;
+  return reg->methods[i].prefix;
+}
 
 /* Rebuilds both indexes in place (capacity only shrinks in use, so no
  * allocation is needed). */
@@ -105,7 +121,7 @@ static void rebuild_indexes(peft_registry *reg) {
     memset(reg->prefix_index.slots, 0, reg->prefix_index.cap * sizeof(size_t));
     reg->prefix_index.count = 0;
     for (size_t i = 0; i < reg->nmethods; i++)
-      if (index_find(reg, &reg->prefix_index, reg->methods[i].prefix) < 0)
+      if (index_find(reg, &reg->prefix_index, reg->methods[i].prefix, reg->methods[i].prefix_len) < 0)
         index_put(reg, &reg->prefix_index, i);
   }
 }
@@ -175,8 +191,11 @@ static int grow_types(peft_registry *reg, size_t want) {
   char **types = realloc(reg->types, cap * sizeof *types);
   if (types == NULL) return -1;
   reg->types = types;
+  size_t *lens = realloc(reg->type_lens, cap * sizeof *lens);
+  if (lens == NULL) return -1; /* types grew, harmlessly: capacity only */
+  reg->type_lens = lens;
   long *mot = realloc(reg->method_of_type, cap * sizeof *mot);
-  if (mot == NULL) return -1; /* types grew, harmlessly: capacity only */
+  if (mot == NULL) return -1;
   reg->method_of_type = mot;
   reg->captypes = cap;
   return 0;
@@ -194,6 +213,7 @@ peft_registry *peft_registry_new(void) {
   }
   for (size_t i = 0; i < PEFT_TYPE_BUILTIN_COUNT; i++) {
     reg->types[i] = (char *)peft_builtin_type_names[i];
+    reg->type_lens[i] = strlen(peft_builtin_type_names[i]);
     reg->method_of_type[i] = -1;
     reg->ntypes++;
     index_put(reg, &reg->type_index, i);
@@ -213,6 +233,7 @@ void peft_registry_free(peft_registry *reg) {
   for (size_t i = 0; i < reg->ntypes; i++)
     if (!is_builtin_name(reg, i)) free(reg->types[i]);
   free(reg->types);
+  free(reg->type_lens);
   free(reg->method_of_type);
   free(reg->methods);
   free(reg->type_index.slots);
@@ -222,15 +243,15 @@ void peft_registry_free(peft_registry *reg) {
 
 /* --- PeftType ---------------------------------------------------------- */
 
-size_t peft_type_count(const peft_registry *reg) { return reg->ntypes; }
+size_t peft_type_count(const peft_registry *reg) { return reg ? reg->ntypes : 0; }
 
 const char *peft_type_name(const peft_registry *reg, size_t i) {
-  return i < reg->ntypes ? reg->types[i] : NULL;
+  return reg && i < reg->ntypes ? reg->types[i] : NULL;
 }
 
-long peft_type_index(const peft_registry *reg, const char *name) {
-  if (name == NULL) return -1;
-  return index_find(reg, &reg->type_index, name);
+long peft_type_index(const peft_registry *reg, const char *name, size_t len) {
+  if (reg == NULL || name == NULL) return -1;
+  return index_find(reg, &reg->type_index, name, len);
 }
 
 /* Reserves the type index for one more member, rebuilding from all members. */
@@ -248,17 +269,34 @@ static int reserve_type_index(peft_registry *reg, size_t want) {
   return 0;
 }
 
-peft_status peft_add_peft_type(peft_registry *reg, const char *name, peft_error *err) {
+/* name[0..len) for a message, a NUL shown as \0, cut at max bytes. */
+static const char *shown(const char *name, size_t len, char *buf, size_t size, size_t max) {
+  size_t o = 0;
+  for (size_t i = 0; i < len && i < max && o + 3 < size; i++) {
+    if (name[i] == '\0') {
+      buf[o++] = '\\';
+      buf[o++] = '0';
+    } else {
+      buf[o++] = name[i];
+    }
+  }
+  buf[o] = '\0';
+  return buf;
+}
+
+peft_status peft_add_peft_type(peft_registry *reg, const char *name, size_t len, peft_error *err) {
   clear_error(err);
+  char buf[2 * PEFT_NAME_MAX + 4];
+  if (reg == NULL) return fail(err, PEFT_ETYPE, "peft_add_peft_type: registry is NULL");
   if (name == NULL) return fail(err, PEFT_ETYPE, "PeftType member name must be a string");
-  if (strlen(name) > PEFT_NAME_MAX)
-    return fail(err, PEFT_EVALUE, "PeftType member name is longer than %d bytes: '%.40s...'",
-                PEFT_NAME_MAX, name);
-  if (!peft_is_upper_identifier(name))
+  if (len > PEFT_NAME_MAX)
+    return fail(err, PEFT_EVALUE, "PeftType member name is longer than %d bytes: '%s...'", PEFT_NAME_MAX,
+                shown(name, len, buf, sizeof buf, 40));
+  if (!peft_is_upper_identifier(name, len))
     return fail(err, PEFT_EVALUE,
                 "PeftType member must be an upper-case identifier ([A-Z][A-Z0-9_]*), got '%s'",
-                name);
-  if (peft_type_index(reg, name) >= 0)
+                shown(name, len, buf, sizeof buf, PEFT_NAME_MAX));
+  if (peft_type_index(reg, name, len) >= 0)
     return fail(err, PEFT_EVALUE, "PeftType already has a member '%s'", name);
   if (grow_types(reg, reg->ntypes + 1) != 0 || reserve_type_index(reg, reg->ntypes + 1) != 0)
     return fail_nomem(err);
@@ -266,6 +304,7 @@ peft_status peft_add_peft_type(peft_registry *reg, const char *name, peft_error 
   if (copy == NULL) return fail_nomem(err);
   size_t i = reg->ntypes++;
   reg->types[i] = copy;
+  reg->type_lens[i] = len;
   reg->method_of_type[i] = -1;
   index_put(reg, &reg->type_index, i);
   return PEFT_OK;
@@ -279,7 +318,7 @@ const char *peft_task_name(size_t i) {
   return i < PEFT_TASK_TYPE_COUNT ? peft_task_type_names[i] : NULL;
 }
 
-long peft_task_index(const char *name) { return peft_task_type_index(name); }
+long peft_task_index(const char *name, size_t len) { return peft_task_type_index(name, len); }
 
 /* --- methods ----------------------------------------------------------- */
 
@@ -296,6 +335,10 @@ static int is_lower_name(const char *s) {
 
 long peft_register_method(peft_registry *reg, const peft_method_spec *spec, peft_error *err) {
   clear_error(err);
+  if (reg == NULL) {
+    fail(err, PEFT_ETYPE, "register_peft_method: registry is NULL");
+    return -1;
+  }
   if (spec == NULL || spec->name == NULL) {
     fail(err, PEFT_ETYPE, "register_peft_method: 'name' is required");
     return -1;
@@ -316,7 +359,7 @@ long peft_register_method(peft_registry *reg, const peft_method_spec *spec, peft
   }
   char upper[PEFT_NAME_MAX + 1];
   for (size_t i = 0; i <= len; i++) upper[i] = (char)toupper((unsigned char)name[i]);
-  long type = peft_type_index(reg, upper);
+  long type = peft_type_index(reg, upper, len);
   if (type < 0) {
     fail(err, PEFT_EVALUE, "Unknown PEFT type %s, add to PeftType enum first", upper);
     return -1;
@@ -341,9 +384,10 @@ long peft_register_method(peft_registry *reg, const peft_method_spec *spec, peft
     return -1;
   }
 
-  long owner = peft_method_by_prefix(reg, prefix);
+  size_t prefix_len = strlen(prefix);
+  long owner = peft_method_by_prefix(reg, prefix, prefix_len);
   if (spec->shares_prefix_with != NULL) {
-    long base = peft_method_by_name(reg, spec->shares_prefix_with);
+    long base = peft_method_by_name(reg, spec->shares_prefix_with, strlen(spec->shares_prefix_with));
     if (base < 0) {
       fail(err, PEFT_EVALUE,
            "Method '%s' declares that it shares the prefix of '%s', which is not registered",
@@ -391,7 +435,8 @@ long peft_register_method(peft_registry *reg, const peft_method_spec *spec, peft
     }
     size_t ne = 0;
     for (size_t i = 0; i < n; i++)
-      if (peft_method_by_prefix(reg, reg->methods[i].prefix) == (long)i) entries[ne++] = i;
+      if (peft_method_by_prefix(reg, reg->methods[i].prefix, reg->methods[i].prefix_len) == (long)i)
+        entries[ne++] = i;
     int rc = index_reserve(reg, &reg->prefix_index, n + 1, entries, ne);
     free(entries);
     if (rc != 0) {
@@ -408,6 +453,8 @@ long peft_register_method(peft_registry *reg, const peft_method_spec *spec, peft
     fail_nomem(err);
     return -1;
   }
+  rec.name_len = len;
+  rec.prefix_len = prefix_len;
   rec.type = (size_t)type;
   rec.mixed = spec->is_mixed_compatible != 0;
   reg->methods[n] = rec;
@@ -417,10 +464,10 @@ long peft_register_method(peft_registry *reg, const peft_method_spec *spec, peft
   return (long)n;
 }
 
-size_t peft_method_count(const peft_registry *reg) { return reg->nmethods; }
+size_t peft_method_count(const peft_registry *reg) { return reg ? reg->nmethods : 0; }
 
 int peft_method_at(const peft_registry *reg, size_t i, peft_method_info *out) {
-  if (i >= reg->nmethods) return -1;
+  if (reg == NULL || out == NULL || i >= reg->nmethods) return -1;
   const method_rec *m = &reg->methods[i];
   out->name = m->name;
   out->peft_type = reg->types[m->type];
@@ -430,35 +477,35 @@ int peft_method_at(const peft_registry *reg, size_t i, peft_method_info *out) {
   return 0;
 }
 
-long peft_method_by_type(const peft_registry *reg, const char *peft_type) {
-  long t = peft_type_index(reg, peft_type);
+long peft_method_by_type(const peft_registry *reg, const char *peft_type, size_t len) {
+  if (reg == NULL) return -1;
+  long t = peft_type_index(reg, peft_type, len);
   return t < 0 ? -1 : reg->method_of_type[t];
 }
 
-long peft_method_by_name(const peft_registry *reg, const char *name) {
-  if (name == NULL) return -1;
-  size_t len = strlen(name);
-  if (len == 0 || len > PEFT_NAME_MAX) return -1;
-  char upper[PEFT_NAME_MAX + 1];
-  for (size_t i = 0; i <= len; i++) upper[i] = (char)toupper((unsigned char)name[i]);
-  long m = peft_method_by_type(reg, upper);
-  if (m < 0 || strcmp(reg->methods[m].name, name) != 0) return -1;
+long peft_method_by_name(const peft_registry *reg, const char *name, size_t len) {
+  if (reg == NULL || name == NULL || len == 0 || len > PEFT_NAME_MAX) return -1;
+  char upper[PEFT_NAME_MAX];
+  for (size_t i = 0; i < len; i++) upper[i] = (char)toupper((unsigned char)name[i]);
+  long m = peft_method_by_type(reg, upper, len);
+  if (m < 0 || reg->methods[m].name_len != len || memcmp(reg->methods[m].name, name, len) != 0) return -1;
   return m;
 }
 
-long peft_method_by_prefix(const peft_registry *reg, const char *prefix) {
-  if (prefix == NULL) return -1;
-  return index_find(reg, &reg->prefix_index, prefix);
+long peft_method_by_prefix(const peft_registry *reg, const char *prefix, size_t len) {
+  if (reg == NULL || prefix == NULL) return -1;
+  return index_find(reg, &reg->prefix_index, prefix, len);
 }
 
 /* --- transactions ------------------------------------------------------ */
 
 peft_registry_mark peft_registry_mark_now(const peft_registry *reg) {
-  peft_registry_mark mark = {reg->ntypes, reg->nmethods};
+  peft_registry_mark mark = {reg ? reg->ntypes : 0, reg ? reg->nmethods : 0};
   return mark;
 }
 
 void peft_registry_rollback(peft_registry *reg, peft_registry_mark mark) {
+  if (reg == NULL) return;
   if (mark.methods > reg->nmethods || mark.types > reg->ntypes) return;
   if (mark.methods == reg->nmethods && mark.types == reg->ntypes) return;
   while (reg->nmethods > mark.methods) {
@@ -476,6 +523,7 @@ void peft_registry_rollback(peft_registry *reg, peft_registry_mark mark) {
 /* --- suggestions ------------------------------------------------------- */
 
 size_t peft_edit_distance(const char *a, const char *b, size_t limit) {
+  if (a == NULL || b == NULL) return limit + 1;
   size_t la = strlen(a), lb = strlen(b);
   if (la > 256 || lb > 256) return limit + 1;
   if ((la > lb ? la - lb : lb - la) > limit) return limit + 1;
@@ -516,7 +564,7 @@ static int has_prefix_ci(const char *s, const char *p) {
 }
 
 size_t peft_closest(const char *query, const char *const *names, size_t n, size_t *out, size_t k) {
-  if (k == 0 || query == NULL) return 0;
+  if (k == 0 || query == NULL || names == NULL || out == NULL) return 0;
   size_t found = 0;
   size_t dist[16];
   if (k > 16) k = 16;

@@ -5,7 +5,14 @@
  *
  * No Lua here. Every function that can fail returns a status and, when given a
  * peft_error, fills it with the error kind and a message naming the offending
- * value. A failed call changes nothing.
+ * value. A failed call changes nothing. A NULL registry is a TypeError for the
+ * functions that report errors, and an empty answer (0, -1, NULL) for the
+ * others.
+ *
+ * Strings: look-ups take a name and its length and compare both, so that a
+ * name holding a NUL matches nothing; the strings a registration is given
+ * are NUL-terminated (a caller holding lengths, like the Lua binding, refuses
+ * a NUL first).
  *
  * Ownership: the registry copies every string it is given. Strings it returns
  * belong to the registry and stay valid until the entry is rolled back or the
@@ -67,17 +74,19 @@ void peft_registry_free(peft_registry *reg);
 size_t peft_type_count(const peft_registry *reg);
 /* The i-th member (0-based, declaration order), or NULL when out of range. */
 const char *peft_type_name(const peft_registry *reg, size_t i);
-/* Index of a member, or -1 when name is not a member (or NULL). */
-long peft_type_index(const peft_registry *reg, const char *name);
-/* Adds a member. ValueError when name is not an upper-case identifier, is too
- * long, or is already a member. Returns PEFT_OK or the error status. */
-peft_status peft_add_peft_type(peft_registry *reg, const char *name, peft_error *err);
+/* Index of the member name[0..len), or -1 when it is not a member (or name
+ * is NULL). Names are compared with their length: "LORA\0X" is not LORA. */
+long peft_type_index(const peft_registry *reg, const char *name, size_t len);
+/* Adds the member name[0..len). ValueError when it is not an upper-case
+ * identifier (a NUL included), is too long, or is already a member. Returns
+ * PEFT_OK or the error status. */
+peft_status peft_add_peft_type(peft_registry *reg, const char *name, size_t len, peft_error *err);
 
 /* --- TaskType (fixed) -------------------------------------------------- */
 
 size_t peft_task_count(void);
 const char *peft_task_name(size_t i);
-long peft_task_index(const char *name);
+long peft_task_index(const char *name, size_t len);
 
 /* --- Methods ----------------------------------------------------------- */
 
@@ -117,10 +126,10 @@ size_t peft_method_count(const peft_registry *reg);
  * success, -1 when i is out of range. */
 int peft_method_at(const peft_registry *reg, size_t i, peft_method_info *out);
 /* Index of the method registered for a PeftType member / with a method name /
- * first registered with a prefix, or -1. */
-long peft_method_by_type(const peft_registry *reg, const char *peft_type);
-long peft_method_by_name(const peft_registry *reg, const char *name);
-long peft_method_by_prefix(const peft_registry *reg, const char *prefix);
+ * first registered with a prefix (each given with its length), or -1. */
+long peft_method_by_type(const peft_registry *reg, const char *peft_type, size_t len);
+long peft_method_by_name(const peft_registry *reg, const char *name, size_t len);
+long peft_method_by_prefix(const peft_registry *reg, const char *prefix, size_t len);
 
 /* --- Transactions ------------------------------------------------------ */
 

@@ -15,6 +15,9 @@
  *
  * No Lua here. Functions return 0 on success, or -1 with err filled
  * (ValueError for a bad file, OSError-like messages for I/O, MemoryError).
+ * Messages do not name the file read (the caller knows it, and names it once);
+ * those about a shard start with "shard NAME: ". A file that is not a regular
+ * one (a FIFO, a device) is refused without waiting on it.
  * Free what they fill with peft_st_free.
  */
 #ifndef PEFT_SAFETENSORS_H
@@ -29,6 +32,8 @@
 #define PEFT_ST_MAX_HEADER 100000000ULL
 /* The most dimensions a tensor may have. */
 #define PEFT_ST_MAX_DIMS 16
+/* The deepest nesting of the header's JSON (and of an index). */
+#define PEFT_ST_MAX_DEPTH 64
 
 typedef struct peft_st_tensor {
   char *name;

@@ -40,11 +40,11 @@ enum peft_task_type {
 extern const char *const peft_builtin_type_names[PEFT_TYPE_BUILTIN_COUNT];
 extern const char *const peft_task_type_names[PEFT_TASK_TYPE_COUNT];
 
-/* Index of a TaskType member, or -1. */
-int peft_task_type_index(const char *name);
+/* Index of the TaskType member name[0..len), or -1. */
+int peft_task_type_index(const char *name, size_t len);
 
-/* 1 if s is an upper-case identifier: [A-Z][A-Z0-9_]* (what a PeftType member
- * must look like), else 0. */
-int peft_is_upper_identifier(const char *s);
+/* 1 if s[0..len) is an upper-case identifier: [A-Z][A-Z0-9_]* (what a
+ * PeftType member must look like), else 0. */
+int peft_is_upper_identifier(const char *s, size_t len);
 
 #endif

@@ -375,12 +375,19 @@ describe("the constructor's field pass (core.config_filler)", function()
     end
   end)
 
-  it("refuses a malformed plan", function()
-    assert.has_error(function() core.config_filler({ "a" }, {}, {}, {}) end, "config_filler: one code per name")
-    assert.has_error(function() core.config_filler({ "a" }, { 1024 }, {}, {}) end, "config_filler: bad code for field 1")
-    assert.has_error(function() core.config_filler({ "a" }, { F.LITERAL }, {}, {}) end,
-      "config_filler: field 1 has no set of literals")
-    assert.has_error(function() core.config_filler({ 1 }, { 0 }, {}, {}) end, "config_filler: name 1 is not a string")
+  it("refuses a malformed plan, in lauxlib's words", function()
+    local function refusal(...)
+      local ok, err = pcall(core.config_filler, ...)
+      assert.is_false(ok)
+      return (err:gsub("'[%w%.]*config_filler'", "'config_filler'"))
+    end
+    assert.are.equal("bad argument #2 to 'config_filler' (one code per name)", refusal({ "a" }, {}, {}, {}))
+    assert.are.equal("bad argument #2 to 'config_filler' (every code must be a set of FILL_* bits)",
+      refusal({ "a" }, { 1024 }, {}, {}))
+    assert.are.equal("bad argument #4 to 'config_filler' (a field with FILL_LITERAL needs its set of literals)",
+      refusal({ "a" }, { F.LITERAL }, {}, {}))
+    assert.are.equal("bad argument #1 to 'config_filler' (every name must be a string)", refusal({ 1 }, { 0 }, {}, {}))
+    assert.are.equal("bad argument #3 to 'config_filler' (table expected, got no value)", refusal({ "a" }, { 0 }))
     assert.has_error(function() fill("x") end)
   end)
 

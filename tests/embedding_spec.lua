@@ -8,7 +8,7 @@ describe("a C host", function()
   local prefix, host, dir
   setup(function()
     prefix = helpers.tmpdir()
-    assert.is_true(os.execute("make -s install BUILD=build PREFIX=" .. q(prefix) .. " >/dev/null 2>&1"))
+    assert.is_true(os.execute("make -s install BUILD=" .. helpers.MAKE_BUILD .. " PREFIX=" .. q(prefix) .. " >/dev/null 2>&1"))
     host = prefix .. "/validate_adapters"
     local pc = "PKG_CONFIG_PATH=" .. q(prefix .. "/lib/pkgconfig")
     local cmd = string.format("%s; cc scripts/examples/validate_adapters.c $(%s pkg-config --cflags --libs peft) -o %s",

@@ -130,7 +130,7 @@ describe("make install", function()
   local prefix
   setup(function()
     prefix = helpers.tmpdir()
-    local ok = os.execute("make -s install BUILD=build PREFIX=" .. helpers.q(prefix) .. " >/dev/null 2>&1")
+    local ok = os.execute("make -s install BUILD=" .. helpers.MAKE_BUILD .. " PREFIX=" .. helpers.q(prefix) .. " >/dev/null 2>&1")
     assert.is_true(ok)
   end)
   teardown(helpers.cleanup)

@@ -4,6 +4,10 @@ local M = {}
 M.PEFT_BIN = os.getenv("PEFT_BIN") or "build/peft"
 M.CORE_DIR = os.getenv("PEFT_CORE_DIR") or "build/lib"
 M.PTYDRIVE = os.getenv("PTYDRIVE") or "build/ptydrive"
+-- the executable whose saves honour PEFT_FAULT_BEFORE_RENAME (a test build)
+M.FAULT_BIN = os.getenv("PEFT_FAULT_BIN") or "build/peft-faults"
+-- the build the specs install into scratch prefixes
+M.MAKE_BUILD = os.getenv("PEFT_MAKE_BUILD") or "build"
 
 --- repl(script [, opts]) -> transcript, status: runs the peft REPL on a
 -- pseudo-terminal (tests/c/ptydrive.c), driven by script lines

@@ -292,7 +292,7 @@ describe("saving", function()
     old:save_pretrained(dir)
     local before = helpers.read(dir .. "/adapter_config.json")
     local r = helpers.run({ "-e", "peft.IA3Config{}:save_pretrained(" .. string.format("%q", dir) .. ")" },
-      { env = { PEFT_FAULT_BEFORE_RENAME = "1" } })
+      { env = { PEFT_FAULT_BEFORE_RENAME = "1" }, cmd = helpers.FAULT_BIN })
     assert.are.equal(1, r.code)
     assert.truthy(r.err:find("OSError: cannot write " .. dir .. "/adapter_config.json: interrupted before rename",
       1, true), r.err)
@@ -350,7 +350,7 @@ describe("saving over an existing file", function()
   it("uses unpredictable temporary names", function()
     local dir = helpers.tmpdir()
     local r = helpers.run({ "-e", "peft.IA3Config{}:save_pretrained(" .. string.format("%q", dir) .. ")" },
-      { env = { PEFT_FAULT_BEFORE_RENAME = "1" } })
+      { env = { PEFT_FAULT_BEFORE_RENAME = "1" }, cmd = helpers.FAULT_BIN })
     assert.are.equal(1, r.code)
     local p = io.popen("ls -A " .. helpers.q(dir))
     local names = p:read("a")

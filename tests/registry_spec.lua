@@ -185,7 +185,9 @@ describe("register_peft_method", function()
     local err = helpers.error_of(peft.register_peft_method, spec)
     assert.are.equal(kind, err.kind)
     assert.are.equal(message, err.message)
-    assert.are.equal(kind .. ": " .. message, tostring(err))
+    -- tostring names the place of the call (helpers.error_of's pcall), as error(msg, 2) would
+    assert.truthy(err.where and err.where:match("helpers%.lua:%d+$"), err.where)
+    assert.are.equal(err.where .. ": " .. kind .. ": " .. message, tostring(err))
     assert.are.same(before, snapshot())
   end
 

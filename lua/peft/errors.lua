@@ -3,8 +3,12 @@
 -- Errors that callers may want to tell apart are values, not strings:
 --   { kind = "ValueError" | "KeyError" | "TypeError" | "AttributeError"
 --            | "FileNotFoundError" | "JSONDecodeError" | "ExtensionError" ...,
---     message = "...", [field], [path], [cause] }
--- tostring(err) --> "KeyError: There is already a prefix called 'lora_'".
+--     message = "...", where = "script.lua:3", [field], [path], [cause] }
+-- where: the caller's file and line, as error(msg, 2) would name it at the
+-- boundary of the API (the innermost function that is not peft's own), or
+-- nil when there is none (a CLI command). tostring(err) -->
+-- "script.lua:3: KeyError: There is already a prefix called 'lora_'";
+-- message(err) leaves the place out (what the CLI prints about a file).
 -- They are raised with error(); catch them with pcall and look at err.kind.
 --
 -- Warnings go to one handler per module instance; the default writes
@@ -14,6 +18,9 @@
 local core = require "peft.core"
 
 local M = {}
+
+-- peft's own files: where an error is raised is the first place outside them
+core.internal_source((debug.getinfo(1, "S").source:match("^(.*)errors%.lua$")) or "@peft/")
 
 local error_mt = core.error_mt
 
@@ -35,10 +42,11 @@ function M.is_error(v)
   return core.is_error(v)
 end
 
---- A printable message for any error value (string, error object, other).
+--- A printable message for any error value (string, error object, other);
+-- for an error object, "kind: message" without its place.
 function M.message(v)
   if type(v) == "string" then return v end
-  if core.is_error(v) then return tostring(v) end
+  if core.is_error(v) then return tostring(v.kind or "Error") .. ": " .. tostring(v.message) end
   local mt = getmetatable(v)
   if mt and mt.__tostring then return tostring(v) end
   return string.format("(error object is a %s value)", type(v))
@@ -48,8 +56,9 @@ M.error_mt = error_mt
 
 -- warning channel --------------------------------------------------------
 
+-- the message may hold text from a file: escaped for the terminal
 local function default_handler(message)
-  io.stderr:write("peft: warning: ", message, "\n")
+  io.stderr:write("peft: warning: ", core.printable(tostring(message)), "\n")
 end
 
 local handler = default_handler

@@ -7,6 +7,8 @@
 --   peft.get_peft_config(tbl [, opts])          same as from_peft_type
 -- opts.strict: unknown keys are an error instead of a warning.
 -- opts.quiet:  warnings are recorded on the config (cfg:warnings()) only.
+-- opts.max_bytes: the largest text read or decoded (config.MAX_CONFIG_BYTES
+--              unless given), for a file and a string alike.
 -- opts.path:   (from_json) the file the text came from, named in messages.
 -- A third argument, `how`, is for peft's own callers (the class-bound
 -- loaders, get_peft_config, the CLI): how.cls (the class the loader was called
@@ -157,21 +159,26 @@ local function check_key(k, opts, at_top)
   end
 end
 
+local UNKNOWN_SUGGESTED, UNKNOWN_LISTED = 5, 20
+
 -- the "(did you mean ...)" of a key a class does not know, kept per class (the same
--- unknown keys come back file after file)
-local HINTS = setmetatable({}, { __mode = "k" })
+-- unknown keys come back file after file), for up to HINTS_KEPT keys a class
+local HINTS, HINTS_KEPT = setmetatable({}, { __mode = "k" }), 256
 local function unknown_hint(cls, key)
-  local hints = HINTS[cls]
-  if not hints then
-    hints = {}
-    HINTS[cls] = hints
+  local kept = HINTS[cls]
+  if not kept then
+    kept = { hints = {}, n = 0 }
+    HINTS[cls] = kept
   end
-  local hint = hints[key]
+  local hint = kept.hints[key]
   if not hint then
     local fs = {}
     for j, f in ipairs(cls.fields) do fs[j] = f.name end
     hint = config.suggest(key, fs)
-    hints[key] = hint
+    if kept.n < HINTS_KEPT then
+      kept.hints[key] = hint
+      kept.n = kept.n + 1
+    end
   end
   return hint
 end
@@ -186,8 +193,14 @@ local function report_unknown(cls, unknown, opts, warnings, at_top, how)
     raise(opts, at_top, "TypeError", string.format("%s got an unexpected keyword argument '%s'%s", cls.name,
       unknown[1], #unknown > 1 and string.format(" (and %d more)", #unknown - 1) or ""), { unknown = unknown })
   end
+  -- the report stays linear in the number of keys: a suggestion (an edit
+  -- distance to every field) for the first few, names for the first twenty
   local names = {}
-  for i, k in ipairs(unknown) do names[i] = "'" .. k .. "'" .. unknown_hint(cls, k) end
+  for i = 1, math.min(#unknown, UNKNOWN_LISTED) do
+    local k = unknown[i]
+    names[i] = "'" .. k .. "'" .. (i <= UNKNOWN_SUGGESTED and unknown_hint(cls, k) or "")
+  end
+  if #unknown > UNKNOWN_LISTED then names[#names + 1] = string.format("(and %d more)", #unknown - UNKNOWN_LISTED) end
   local msg = string.format("%d key%s unknown to %s: %s", #unknown, #unknown == 1 and "" or "s",
     cls.name, table.concat(names, ", "))
   if opts.strict then raise(opts, at_top, "ValueError", msg .. " (strict mode)", { unknown = unknown }) end
@@ -301,6 +314,10 @@ function M.from_json(text, opts, how)
   if type(text) ~= "string" then
     fail(opts, "TypeError", "from_json expects a string, got " .. types.kind(text))
   end
+  local limit = opts.max_bytes or config.MAX_CONFIG_BYTES
+  if #text > limit then
+    fail(opts, "ValueError", string.format("the config has %d bytes, more than the limit of %d", #text, limit))
+  end
   if text:match("^%s*$") then
     fail(opts, "JSONDecodeError", "the file is empty" .. (#text > 0 and " (only white space)" or ""))
   end
@@ -322,8 +339,8 @@ function M.config_path(path)
   if kind == "directory" then
     local file = path:gsub("/+$", "") .. "/" .. config.CONFIG_NAME
     if path == "/" then file = "/" .. config.CONFIG_NAME end
-    local fk = core.stat(file)
-    if fk ~= "file" then
+    -- something else of that name (a FIFO, a directory) is refused when read
+    if not core.lstat(file) then
       error(errors.new("FileNotFoundError", path .. ": the directory has no " .. config.CONFIG_NAME,
         { path = path }), 0)
     end
@@ -341,11 +358,11 @@ function M.from_pretrained(path, opts, how)
   end
   -- how.is_file: the caller knows path is a regular file (spares a stat)
   local file = how.is_file and path or M.config_path(path)
-  local text, err = core.read_file(file, config.MAX_CONFIG_BYTES)
+  local text, err = core.read_file(file, opts.max_bytes or config.MAX_CONFIG_BYTES)
   if not text then
     error(errors.new("OSError", err, { path = file }), 0)
   end
-  return M.from_json(text, { strict = opts.strict, quiet = opts.quiet, path = file }, how)
+  return M.from_json(text, { strict = opts.strict, quiet = opts.quiet, path = file, max_bytes = opts.max_bytes }, how)
 end
 
 return M

@@ -52,11 +52,22 @@ local Model = {}
 Model.__index = Model
 Model.__name = "peft.BaseModel"
 
+-- A base model's config.json: nil when there is none; one that cannot be
+-- read (a FIFO, no permission) or is not a JSON object is an error, not a
+-- silent gap.
+local ENOENT, ENOTDIR = 2, 20
 local function read_json(path)
-  local text = core.read_file(path, 16 * 1024 * 1024)
-  if not text then return nil end
-  local v = core.json_decode(text)
-  if type(v) ~= "table" then return nil end
+  local text, err, errno = core.read_file(path, 16 * 1024 * 1024)
+  if not text then
+    if errno == ENOENT or errno == ENOTDIR then return nil end
+    errors.raise("OSError", err, { path = path })
+  end
+  local v, msg = core.json_decode(text)
+  if v == nil then errors.raise("JSONDecodeError", path .. ": invalid JSON at " .. msg, { path = path }) end
+  if type(v) ~= "table" or getmetatable(v) == core.json_array_mt then
+    errors.raise("ValueError", path .. ": a model's config.json must be a JSON object, got " .. types.kind(v),
+      { path = path })
+  end
   return v
 end
 

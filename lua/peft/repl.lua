@@ -227,14 +227,16 @@ end
 M.format = format
 
 --- show(x [, opts]): prints x; opts.limit = items per table (default 500).
+-- what the REPL prints reaches a terminal: control characters from files
+-- (a key holding ESC ] 0;...) are escaped, newlines and tabs kept
 function M.show(v, opts)
-  io.stdout:write(format(v, "", {}, opts or {}), "\n")
+  io.stdout:write(core.printable(format(v, "", {}, opts or {}), true), "\n")
 end
 
 --- print(...): the REPL's printer for the values of an expression.
 function M.print(...)
   local n = select("#", ...)
-  for i = 1, n do io.stdout:write(format((select(i, ...))), "\n") end
+  for i = 1, n do io.stdout:write(core.printable(format((select(i, ...))), true), "\n") end
   io.stdout:flush()
 end
 
@@ -407,7 +409,7 @@ function M.help(x)
   else
     text = "no help for " .. format(x) .. "; help() lists what there is"
   end
-  io.stdout:write(text, "\n")
+  io.stdout:write(core.printable(text, true), "\n")
 end
 
 --- setup(): the REPL's globals. Returns the module.

@@ -89,20 +89,20 @@ static int scenario(void) {
   /* registration through the C core directly: a failure changes nothing */
   peft_registry *reg = (peft_registry *)peft_runtime_registry(rt);
   size_t types = peft_type_count(reg), methods = peft_method_count(reg);
-  if (peft_add_peft_type(reg, "OOM_TEST", &err) != PEFT_OK) {
+  if (peft_add_peft_type(reg, "OOM_TEST", 8, &err) != PEFT_OK) {
     if (err.status != PEFT_ENOMEM || peft_type_count(reg) != types) rc = -1;
     else rc = 1;
     goto done;
   }
   peft_method_spec spec = {.name = "oom_test", .prefix = "oom_test_"};
   if (peft_register_method(reg, &spec, &err) < 0) {
-    if (err.status != PEFT_ENOMEM || peft_method_count(reg) != methods || peft_method_by_name(reg, "oom_test") >= 0)
+    if (err.status != PEFT_ENOMEM || peft_method_count(reg) != methods || peft_method_by_name(reg, "oom_test", 8) >= 0)
       rc = -1;
     else
       rc = 1;
     goto done;
   }
-  if (peft_method_by_prefix(reg, "oom_test_") < 0) rc = -1;
+  if (peft_method_by_prefix(reg, "oom_test_", 9) < 0) rc = -1;
 done:
   peft_config_free(cfg);
   peft_close(rt);

@@ -25,7 +25,7 @@ TEST(open_and_list) {
   CHECK(reg != NULL);
   CHECK_INT(peft_type_count(reg), 45);
   CHECK_INT(peft_method_count(reg), 45);
-  long i = peft_method_by_name(reg, "loha");
+  long i = peft_method_by_name(reg, "loha", 4);
   CHECK(i >= 0);
   peft_method_info info;
   CHECK_INT(peft_method_at(reg, (size_t)i, &info), 0);
@@ -146,7 +146,7 @@ TEST(extensions) {
   CHECK_INT(err.status, PEFT_EOTHER);
   CHECK(strstr(err.message, "ExtensionError: ") == err.message);
   CHECK(strstr(err.message, ":2: stop here") != NULL);
-  CHECK_INT(peft_type_index(peft_runtime_registry(rt), "C_HOST"), -1); /* rolled back */
+  CHECK_INT(peft_type_index(peft_runtime_registry(rt), "C_HOST", 6), -1); /* rolled back */
   unlink(path);
 }
 
@@ -161,6 +161,135 @@ TEST(attach_to_a_host_state) {
   lua_close(L);
 }
 
+/* Issue 13, item 8: every entry point takes a NULL handle or output pointer
+ * as peft_config_load does: a TypeError naming the function, or an empty
+ * answer where there is no error to fill. */
+TEST(null_handles_are_refused) {
+  peft_value v;
+  CHECK_INT(peft_config_get(NULL, "r", &v, &err), -1);
+  CHECK_STR(err.message, "peft_config_get: config is NULL");
+  CHECK_INT(err.status, PEFT_ETYPE);
+  peft_config *cfg = peft_config_load_buffer(rt, LORA, strlen(LORA), NULL, 0, &err);
+  CHECK(cfg != NULL);
+  CHECK_INT(peft_config_get(cfg, "r", NULL, &err), -1);
+  CHECK_STR(err.message, "peft_config_get: out is NULL");
+  CHECK_INT(peft_config_get(cfg, NULL, &v, &err), -1);
+  CHECK_STR(err.message, "peft_config_get: field is NULL");
+  CHECK_INT(peft_config_get(cfg, "r", &v, NULL), 0); /* err may be NULL */
+  peft_config_free(cfg);
+  CHECK_INT(peft_config_set_json(NULL, "r", "8", &err), -1);
+  CHECK_STR(err.message, "peft_config_set_json: config is NULL");
+  CHECK_INT(peft_config_validate(NULL, &err), -1);
+  CHECK_STR(err.message, "peft_config_validate: config is NULL");
+  CHECK(peft_config_to_json(NULL, &err) == NULL);
+  CHECK_STR(err.message, "peft_config_to_json: config is NULL");
+  CHECK_INT(peft_config_save(NULL, "/tmp", &err), -1);
+  CHECK_STR(err.message, "peft_config_save: config is NULL");
+  CHECK(peft_config_class(NULL) == NULL);
+  CHECK(peft_config_peft_type(NULL) == NULL);
+  CHECK(peft_config_task_type(NULL) == NULL);
+  CHECK_INT(peft_config_warning_count(NULL), 0);
+  CHECK(peft_config_warning(NULL, 0) == NULL);
+  CHECK_INT(peft_load_extension(NULL, "x.lua", &err), -1);
+  CHECK_STR(err.message, "peft_load_extension: runtime is NULL");
+  CHECK_INT(peft_runtime_warning_count(NULL), 0);
+  CHECK(peft_runtime_warning(NULL, 0) == NULL);
+  CHECK(peft_runtime_registry(NULL) == NULL);
+  CHECK(peft_runtime_lua(NULL) == NULL);
+  CHECK_INT(peft_attach(NULL, &err), -1);
+  CHECK_STR(err.message, "peft_attach: the Lua state is NULL");
+  CHECK(peft_config_load_buffer(NULL, LORA, strlen(LORA), NULL, 0, &err) == NULL);
+  CHECK_STR(err.message, "peft_config_load_buffer: runtime is NULL");
+  CHECK_INT(peft_set_config_limit(NULL, 10, &err), -1);
+  CHECK_STR(err.message, "peft_set_config_limit: runtime is NULL");
+  /* the registry's functions */
+  peft_method_info info;
+  CHECK(peft_type_name(NULL, 0) == NULL);
+  CHECK_INT(peft_type_count(NULL), 0);
+  CHECK_INT(peft_type_index(NULL, "LORA", 4), -1);
+  CHECK_INT(peft_method_count(NULL), 0);
+  CHECK_INT(peft_method_at(NULL, 0, &info), -1);
+  CHECK_INT(peft_method_at(peft_runtime_registry(rt), 0, NULL), -1);
+  CHECK_INT(peft_method_by_type(NULL, "LORA", 4), -1);
+  CHECK_INT(peft_method_by_name(NULL, "lora", 4), -1);
+  CHECK_INT(peft_method_by_prefix(NULL, "lora_", 5), -1);
+  CHECK_INT(peft_add_peft_type(NULL, "X", 1, &err), PEFT_ETYPE);
+  CHECK_STR(err.message, "peft_add_peft_type: registry is NULL");
+  peft_method_spec spec = {0};
+  spec.name = "x";
+  CHECK_INT(peft_register_method(NULL, &spec, &err), -1);
+  CHECK_STR(err.message, "register_peft_method: registry is NULL");
+  peft_registry_mark m = peft_registry_mark_now(NULL);
+  CHECK_INT(m.types, 0);
+  peft_registry_rollback(NULL, m);
+  size_t out[1];
+  CHECK_INT(peft_closest("lora", NULL, 3, out, 1), 0);
+}
+
+/* Issue 13, item 5: strings read from a config carry their length (a NUL
+ * inside one is kept). */
+TEST(values_carry_their_length) {
+  const char *text = "{\"peft_type\": \"LORA\", \"base_model_name_or_path\": \"a\\u0000b\"}";
+  peft_config *cfg = peft_config_load_buffer(rt, text, strlen(text), NULL, 0, &err);
+  CHECK(cfg != NULL);
+  if (!cfg) return;
+  peft_value v;
+  CHECK_INT(peft_config_get(cfg, "base_model_name_or_path", &v, &err), 0);
+  CHECK_INT(v.type, PEFT_VALUE_STRING);
+  CHECK_INT(v.length, 3);
+  CHECK(memcmp(v.string, "a\0b", 4) == 0);
+  CHECK_INT(peft_config_get(cfg, "target_modules", &v, &err), 0);
+  CHECK_INT(v.type, PEFT_VALUE_NULL);
+  CHECK_INT(v.length, 0);
+  peft_config_free(cfg);
+  /* a peft_type with a NUL is no PeftType */
+  text = "{\"peft_type\": \"LORA\\u0000X\"}";
+  CHECK(peft_config_load_buffer(rt, text, strlen(text), NULL, 0, &err) == NULL);
+  CHECK_INT(err.status, PEFT_EVALUE);
+  CHECK(strstr(err.message, "unknown 'peft_type' \"LORA\\0X\"") != NULL);
+}
+
+/* Issue 13, item 9: a buffer is held to the file limit (settable), before it
+ * reaches Lua. */
+TEST(buffers_have_the_file_limit) {
+  size_t big = 16 * 1024 * 1024 + 1;
+  char *buf = malloc(big);
+  CHECK(buf != NULL);
+  if (!buf) return;
+  memset(buf, ' ', big);
+  memcpy(buf, "{\"peft_type\": \"IA3\"}", 20);
+  CHECK(peft_config_load_buffer(rt, buf, big, "big.json", 0, &err) == NULL);
+  CHECK_INT(err.status, PEFT_EVALUE);
+  CHECK_STR(err.message, "big.json: the config has 16777217 bytes, more than the limit of 16777216");
+  peft_config *cfg = peft_config_load_buffer(rt, buf, big - 1, "big.json", 0, &err);
+  CHECK(cfg != NULL);
+  peft_config_free(cfg);
+  free(buf);
+  CHECK_INT(peft_set_config_limit(rt, 20, &err), 0);
+  const char *ia3 = "{\"peft_type\": \"IA3\"}";
+  cfg = peft_config_load_buffer(rt, ia3, 20, NULL, 0, &err);
+  CHECK(cfg != NULL);
+  peft_config_free(cfg);
+  CHECK(peft_config_load_buffer(rt, "{\"peft_type\": \"IA3\" }", 21, NULL, 0, &err) == NULL);
+  CHECK_STR(err.message, "the config has 21 bytes, more than the limit of 20");
+  /* files too */
+  char path[] = "/tmp/peft-test-limit-XXXXXX";
+  CHECK(mkdtemp(path) != NULL);
+  char file[64];
+  snprintf(file, sizeof file, "%s/adapter_config.json", path);
+  FILE *f = fopen(file, "w");
+  fputs("{\"peft_type\": \"IA3\" }", f);
+  fclose(f);
+  CHECK(peft_config_load(rt, path, 0, &err) == NULL);
+  CHECK(strstr(err.message, "the file has 21 bytes, more than the limit of 20") != NULL);
+  CHECK_INT(peft_set_config_limit(rt, 16 * 1024 * 1024, &err), 0);
+  cfg = peft_config_load(rt, path, 0, &err);
+  CHECK(cfg != NULL);
+  peft_config_free(cfg);
+  remove(file);
+  rmdir(path);
+}
+
 int main(void) {
   rt = peft_open(&err);
   RUN(open_and_list);
@@ -169,6 +298,9 @@ int main(void) {
     RUN(errors_come_back_as_text);
     RUN(set_validate_save);
     RUN(extensions);
+    RUN(null_handles_are_refused);
+    RUN(values_carry_their_length);
+    RUN(buffers_have_the_file_limit);
   }
   RUN(attach_to_a_host_state);
   peft_close(rt);

@@ -9,6 +9,7 @@
 #include <lualib.h>
 
 #include "ctest.h"
+#include "lpeft_json.h"
 #include "peft_json.h"
 
 static lua_State *L;
@@ -47,14 +48,14 @@ TEST(python_float_repr) {
 /* decode(text) leaves the value (or nil, msg) on the stack; returns count */
 static int decode(const char *text) {
   lua_settop(L, 0);
-  lua_pushcfunction(L, peft_json_l_decode);
+  lua_pushcfunction(L, lpeft_json_decode);
   lua_pushstring(L, text);
   if (lua_pcall(L, 1, LUA_MULTRET, 0) != LUA_OK) return -1;
   return lua_gettop(L);
 }
 
 static const char *encode_top(int indent) {
-  lua_pushcfunction(L, peft_json_l_encode);
+  lua_pushcfunction(L, lpeft_json_encode);
   lua_pushvalue(L, 1);
   if (indent >= 0) lua_pushinteger(L, indent);
   else lua_pushnil(L);
@@ -133,15 +134,15 @@ TEST(decode_errors_name_the_position) {
 }
 
 TEST(depth_limit) {
-  char *deep = malloc(2 * PEFT_JSON_MAX_DEPTH + 3);
+  char *deep = malloc(2 * LPEFT_JSON_MAX_DEPTH + 3);
   size_t n = 0;
-  for (int i = 0; i < PEFT_JSON_MAX_DEPTH; i++) deep[n++] = '[';
-  for (int i = 0; i < PEFT_JSON_MAX_DEPTH; i++) deep[n++] = ']';
+  for (int i = 0; i < LPEFT_JSON_MAX_DEPTH; i++) deep[n++] = '[';
+  for (int i = 0; i < LPEFT_JSON_MAX_DEPTH; i++) deep[n++] = ']';
   deep[n] = '\0';
   CHECK_INT(decode(deep), 1); /* exactly at the limit */
   n = 0;
-  for (int i = 0; i <= PEFT_JSON_MAX_DEPTH; i++) deep[n++] = '[';
-  for (int i = 0; i <= PEFT_JSON_MAX_DEPTH; i++) deep[n++] = ']';
+  for (int i = 0; i <= LPEFT_JSON_MAX_DEPTH; i++) deep[n++] = '[';
+  for (int i = 0; i <= LPEFT_JSON_MAX_DEPTH; i++) deep[n++] = ']';
   deep[n] = '\0';
   CHECK_INT(decode(deep), 4); /* one over */
   CHECK(strstr(lua_tostring(L, 2), "nesting too deep") != NULL);
@@ -197,18 +198,18 @@ TEST(objects_of_every_size) {
   CHECK_INT(decode(buf), 4);
   CHECK(strstr(lua_tostring(L, 2), "expected a value") != NULL);
   /* objects nested to the limit, and one over */
-  char *deep = malloc(8 * PEFT_JSON_MAX_DEPTH + 16);
+  char *deep = malloc(8 * LPEFT_JSON_MAX_DEPTH + 16);
   len = 0;
-  for (int i = 0; i < PEFT_JSON_MAX_DEPTH; i++) len += (size_t)sprintf(deep + len, "{\"a\":");
+  for (int i = 0; i < LPEFT_JSON_MAX_DEPTH; i++) len += (size_t)sprintf(deep + len, "{\"a\":");
   deep[len++] = '1';
-  for (int i = 0; i < PEFT_JSON_MAX_DEPTH; i++) deep[len++] = '}';
+  for (int i = 0; i < LPEFT_JSON_MAX_DEPTH; i++) deep[len++] = '}';
   deep[len] = '\0';
   CHECK_INT(decode(deep), 2);
   CHECK_INT((int)lua_tointeger(L, 2), 1); /* the outermost object's members only */
   len = 0;
-  for (int i = 0; i <= PEFT_JSON_MAX_DEPTH; i++) len += (size_t)sprintf(deep + len, "{\"a\":");
+  for (int i = 0; i <= LPEFT_JSON_MAX_DEPTH; i++) len += (size_t)sprintf(deep + len, "{\"a\":");
   deep[len++] = '1';
-  for (int i = 0; i <= PEFT_JSON_MAX_DEPTH; i++) deep[len++] = '}';
+  for (int i = 0; i <= LPEFT_JSON_MAX_DEPTH; i++) deep[len++] = '}';
   deep[len] = '\0';
   CHECK_INT(decode(deep), 4);
   CHECK(strstr(lua_tostring(L, 2), "nesting too deep") != NULL);
@@ -238,10 +239,49 @@ TEST(encode_rejects_what_json_cannot_hold) {
   CHECK_STR(encode_top(-1), "cannot encode a string that is not valid UTF-8");
 }
 
+/* Issue 13, item 4: encoded surrogates are not UTF-8 (Python refuses the
+ * file), an escaped lone surrogate is a string Python keeps and writes back;
+ * the writer escapes stray bytes as \udcXX only when asked. */
+TEST(surrogates_and_stray_bytes) {
+  expect_decode_error("[\"\xed\xa0\x80\"]", "line 1, column 3: invalid UTF-8 in string");
+  expect_decode_error("[\"ok\xed\xbf\xbf\"]", "line 1, column 5: invalid UTF-8 in string");
+  CHECK_INT(decode("[\"\\ud800x\", \"\\udbff\\udfff\"]"), 1);
+  lua_rawgeti(L, 1, 1);
+  CHECK_STR(lua_tostring(L, -1), "\xed\xa0\x80x");
+  lua_rawgeti(L, 1, 2);
+  CHECK_STR(lua_tostring(L, -1), "\xf4\x8f\xbf\xbf");
+  lua_settop(L, 1);
+  CHECK_STR(encode_top(-1), "[\"\\ud800x\", \"\\udbff\\udfff\"]");
+  lua_settop(L, 0);
+  lua_pushlstring(L, "caf\xe9/\xff", 6);
+  lua_pushcfunction(L, lpeft_json_encode);
+  lua_pushvalue(L, 1);
+  lua_pushnil(L);
+  lua_pushboolean(L, 1);
+  CHECK_INT(lua_pcall(L, 3, 1, 0), LUA_OK);
+  CHECK_STR(lua_tostring(L, -1), "\"caf\\udce9/\\udcff\"");
+}
+
+/* Issue 13, item 6: an integer beyond 64 bits keeps its digits. */
+TEST(big_integers_keep_their_digits) {
+  CHECK_INT(decode("[9223372036854775807, -9223372036854775808, 9223372036854775808, -9223372036854775809, "
+                   "123456789012345678901234567890]"), 1);
+  lua_rawgeti(L, 1, 1);
+  CHECK(lua_isinteger(L, -1) && lua_tointeger(L, -1) == LUA_MAXINTEGER);
+  lua_rawgeti(L, 1, 2);
+  CHECK(lua_isinteger(L, -1) && lua_tointeger(L, -1) == LUA_MININTEGER);
+  lua_rawgeti(L, 1, 3);
+  CHECK(lua_type(L, -1) == LUA_TUSERDATA);
+  CHECK_STR(luaL_tolstring(L, -1, NULL), "9223372036854775808");
+  lua_settop(L, 1);
+  CHECK_STR(encode_top(2), "[\n  9223372036854775807,\n  -9223372036854775808,\n  9223372036854775808,\n"
+                           "  -9223372036854775809,\n  123456789012345678901234567890\n]");
+}
+
 int main(void) {
   L = luaL_newstate();
   luaL_openlibs(L);
-  peft_json_init(L);
+  lpeft_json_open(L);
   RUN(python_float_repr);
   RUN(number_kinds_survive);
   RUN(python_layout);
@@ -251,6 +291,8 @@ int main(void) {
   RUN(depth_limit);
   RUN(objects_of_every_size);
   RUN(encode_rejects_what_json_cannot_hold);
+  RUN(surrogates_and_stray_bytes);
+  RUN(big_integers_keep_their_digits);
   lua_close(L);
   return ctest_summary("test_json");
 }

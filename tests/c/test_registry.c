@@ -31,11 +31,11 @@ TEST(builtin_members_in_order) {
   CHECK_STR(peft_type_name(reg, 28), "MISS");
   CHECK_STR(peft_type_name(reg, 44), "DEFT");
   CHECK(peft_type_name(reg, 45) == NULL);
-  CHECK_INT(peft_type_index(reg, "LORA"), 4);
-  CHECK_INT(peft_type_index(reg, "lora"), -1);
-  CHECK_INT(peft_type_index(reg, NULL), -1);
+  CHECK_INT(peft_type_index(reg, "LORA", 4), 4);
+  CHECK_INT(peft_type_index(reg, "lora", 4), -1);
+  CHECK_INT(peft_type_index(reg, NULL, 0), -1);
   for (size_t i = 0; i < peft_type_count(reg); i++)
-    CHECK_INT(peft_type_index(reg, peft_type_name(reg, i)), (long)i);
+    CHECK_INT(peft_type_index(reg, peft_type_name(reg, i), strlen(peft_type_name(reg, i))), (long)i);
 }
 
 TEST(task_types) {
@@ -43,31 +43,31 @@ TEST(task_types) {
   CHECK_STR(peft_task_name(0), "SEQ_CLS");
   CHECK_STR(peft_task_name(5), "FEATURE_EXTRACTION");
   CHECK(peft_task_name(6) == NULL);
-  CHECK_INT(peft_task_index("CAUSAL_LM"), 2);
-  CHECK_INT(peft_task_index("causal_lm"), -1);
+  CHECK_INT(peft_task_index("CAUSAL_LM", 9), 2);
+  CHECK_INT(peft_task_index("causal_lm", 9), -1);
 }
 
 TEST(add_peft_type_rules) {
   fresh();
   peft_error err;
-  CHECK_INT(peft_add_peft_type(reg, "MY_METHOD", &err), PEFT_OK);
-  CHECK_INT(peft_type_index(reg, "MY_METHOD"), 45);
-  CHECK_INT(peft_add_peft_type(reg, "MY_METHOD", &err), PEFT_EVALUE);
+  CHECK_INT(peft_add_peft_type(reg, "MY_METHOD", 9, &err), PEFT_OK);
+  CHECK_INT(peft_type_index(reg, "MY_METHOD", 9), 45);
+  CHECK_INT(peft_add_peft_type(reg, "MY_METHOD", 9, &err), PEFT_EVALUE);
   CHECK_STR(err.message, "PeftType already has a member 'MY_METHOD'");
-  CHECK_INT(peft_add_peft_type(reg, "LORA", &err), PEFT_EVALUE);
-  CHECK_INT(peft_add_peft_type(reg, "my_method", &err), PEFT_EVALUE);
+  CHECK_INT(peft_add_peft_type(reg, "LORA", 4, &err), PEFT_EVALUE);
+  CHECK_INT(peft_add_peft_type(reg, "my_method", 9, &err), PEFT_EVALUE);
   CHECK_STR(err.message,
             "PeftType member must be an upper-case identifier ([A-Z][A-Z0-9_]*), got 'my_method'");
-  CHECK_INT(peft_add_peft_type(reg, "9LIVES", &err), PEFT_EVALUE);
-  CHECK_INT(peft_add_peft_type(reg, "", &err), PEFT_EVALUE);
-  CHECK_INT(peft_add_peft_type(reg, "A-B", &err), PEFT_EVALUE);
-  CHECK_INT(peft_add_peft_type(reg, NULL, &err), PEFT_ETYPE);
+  CHECK_INT(peft_add_peft_type(reg, "9LIVES", 6, &err), PEFT_EVALUE);
+  CHECK_INT(peft_add_peft_type(reg, "", 0, &err), PEFT_EVALUE);
+  CHECK_INT(peft_add_peft_type(reg, "A-B", 3, &err), PEFT_EVALUE);
+  CHECK_INT(peft_add_peft_type(reg, NULL, 0, &err), PEFT_ETYPE);
   char longname[PEFT_NAME_MAX + 2];
   memset(longname, 'A', sizeof longname - 1);
   longname[sizeof longname - 1] = '\0';
-  CHECK_INT(peft_add_peft_type(reg, longname, &err), PEFT_EVALUE);
+  CHECK_INT(peft_add_peft_type(reg, longname, strlen(longname), &err), PEFT_EVALUE);
   longname[PEFT_NAME_MAX] = '\0';
-  CHECK_INT(peft_add_peft_type(reg, longname, &err), PEFT_OK);
+  CHECK_INT(peft_add_peft_type(reg, longname, strlen(longname), &err), PEFT_OK);
   CHECK_INT(peft_type_count(reg), 47);
 }
 
@@ -81,12 +81,30 @@ TEST(register_ok_and_lookups) {
   CHECK_STR(info.prefix, "lora_");
   CHECK_INT(info.is_mixed_compatible, 1);
   CHECK(info.shares_prefix_with == NULL);
-  CHECK_INT(peft_method_by_type(reg, "LORA"), 0);
-  CHECK_INT(peft_method_by_name(reg, "lora"), 0);
-  CHECK_INT(peft_method_by_name(reg, "LORA"), -1);
-  CHECK_INT(peft_method_by_prefix(reg, "lora_"), 0);
-  CHECK_INT(peft_method_by_type(reg, "IA3"), -1);
+  CHECK_INT(peft_method_by_type(reg, "LORA", 4), 0);
+  CHECK_INT(peft_method_by_name(reg, "lora", 4), 0);
+  CHECK_INT(peft_method_by_name(reg, "LORA", 4), -1);
+  CHECK_INT(peft_method_by_prefix(reg, "lora_", 5), 0);
+  CHECK_INT(peft_method_by_type(reg, "IA3", 3), -1);
   CHECK_INT(peft_method_at(reg, 1, &info), -1);
+}
+
+/* Issue 13, item 5: names are compared with their length; a NUL inside one
+ * ("LORA\0X") matches nothing and is no identifier. */
+TEST(lookups_compare_lengths) {
+  fresh();
+  CHECK_INT(reg_simple("lora", "lora_", 1), 0);
+  CHECK_INT(peft_type_index(reg, "LORA\0X", 6), -1);
+  CHECK_INT(peft_type_index(reg, "LORA", 3), -1);
+  CHECK_INT(peft_type_index(reg, "LORAX", 4), 4);
+  CHECK_INT(peft_task_index("CAUSAL_LM\0X", 11), -1);
+  CHECK_INT(peft_method_by_type(reg, "LORA\0X", 6), -1);
+  CHECK_INT(peft_method_by_name(reg, "lora\0", 5), -1);
+  CHECK_INT(peft_method_by_prefix(reg, "lora_\0", 6), -1);
+  peft_error err;
+  CHECK_INT(peft_add_peft_type(reg, "FOO\0BAR", 7, &err), PEFT_EVALUE);
+  CHECK_STR(err.message, "PeftType member must be an upper-case identifier ([A-Z][A-Z0-9_]*), got 'FOO\\0BAR'");
+  CHECK_INT(peft_type_index(reg, "FOO", 3), -1);
 }
 
 TEST(default_prefix_is_name_underscore) {
@@ -159,7 +177,7 @@ TEST(rule_declared_prefix_sharing) {
   peft_method_at(reg, 1, &info);
   CHECK_STR(info.shares_prefix_with, "lora");
   /* the prefix still belongs to its first owner */
-  CHECK_INT(peft_method_by_prefix(reg, "lora_"), 0);
+  CHECK_INT(peft_method_by_prefix(reg, "lora_", 5), 0);
   /* declaring a method that is not registered */
   peft_method_spec s2 = {.name = "loha", .prefix = "hada_", .shares_prefix_with = "oft"};
   expect_error(&s2, PEFT_EVALUE,
@@ -208,19 +226,19 @@ TEST(rollback_restores_exactly) {
   CHECK(reg_simple("lora", "lora_", 1) >= 0);
   peft_registry_mark m = peft_registry_mark_now(reg);
   peft_error err;
-  CHECK_INT(peft_add_peft_type(reg, "EXT_ONE", &err), PEFT_OK);
+  CHECK_INT(peft_add_peft_type(reg, "EXT_ONE", 7, &err), PEFT_OK);
   CHECK(reg_simple("ext_one", NULL, 0) >= 0);
   CHECK(reg_simple("ia3", NULL, 1) >= 0);
   CHECK_INT(peft_method_count(reg), 3);
   peft_registry_rollback(reg, m);
   CHECK_INT(peft_method_count(reg), 1);
   CHECK_INT(peft_type_count(reg), 45);
-  CHECK_INT(peft_type_index(reg, "EXT_ONE"), -1);
-  CHECK_INT(peft_method_by_type(reg, "IA3"), -1);
-  CHECK_INT(peft_method_by_prefix(reg, "ia3_"), -1);
-  CHECK_INT(peft_method_by_prefix(reg, "lora_"), 0);
+  CHECK_INT(peft_type_index(reg, "EXT_ONE", 7), -1);
+  CHECK_INT(peft_method_by_type(reg, "IA3", 3), -1);
+  CHECK_INT(peft_method_by_prefix(reg, "ia3_", 4), -1);
+  CHECK_INT(peft_method_by_prefix(reg, "lora_", 5), 0);
   /* everything can be added again */
-  CHECK_INT(peft_add_peft_type(reg, "EXT_ONE", &err), PEFT_OK);
+  CHECK_INT(peft_add_peft_type(reg, "EXT_ONE", 7, &err), PEFT_OK);
   CHECK(reg_simple("ext_one", NULL, 0) >= 0);
   CHECK(reg_simple("ia3", NULL, 1) >= 0);
 }
@@ -232,7 +250,7 @@ TEST(many_types_and_methods) {
   for (int i = 0; i < 5000; i++) {
     snprintf(upper, sizeof upper, "EXT_%d", i);
     snprintf(name, sizeof name, "ext_%d", i);
-    if (peft_add_peft_type(reg, upper, &err) != PEFT_OK) {
+    if (peft_add_peft_type(reg, upper, strlen(upper), &err) != PEFT_OK) {
       CHECK(0);
       break;
     }
@@ -242,14 +260,14 @@ TEST(many_types_and_methods) {
     }
   }
   CHECK_INT(peft_method_count(reg), 5000);
-  CHECK_INT(peft_method_by_name(reg, "ext_4321"), 4321);
-  CHECK_INT(peft_method_by_prefix(reg, "ext_17_"), 17);
-  CHECK_INT(peft_type_index(reg, "EXT_4999"), 45 + 4999);
+  CHECK_INT(peft_method_by_name(reg, "ext_4321", 8), 4321);
+  CHECK_INT(peft_method_by_prefix(reg, "ext_17_", 7), 17);
+  CHECK_INT(peft_type_index(reg, "EXT_4999", 8), 45 + 4999);
   peft_registry_mark m = {45 + 100, 100};
   peft_registry_rollback(reg, m);
   CHECK_INT(peft_method_count(reg), 100);
-  CHECK_INT(peft_method_by_prefix(reg, "ext_99_"), 99);
-  CHECK_INT(peft_method_by_prefix(reg, "ext_100_"), -1);
+  CHECK_INT(peft_method_by_prefix(reg, "ext_99_", 7), 99);
+  CHECK_INT(peft_method_by_prefix(reg, "ext_100_", 8), -1);
 }
 
 TEST(edit_distance_and_closest) {
@@ -272,6 +290,7 @@ int main(void) {
   RUN(task_types);
   RUN(add_peft_type_rules);
   RUN(register_ok_and_lookups);
+  RUN(lookups_compare_lengths);
   RUN(default_prefix_is_name_underscore);
   RUN(rule_name_trailing_underscore);
   RUN(rule_name_lowercase);

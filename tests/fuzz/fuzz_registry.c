@@ -33,19 +33,31 @@ static const char *str(reader *r, char *buf, size_t cap) {
   return buf;
 }
 
+/* The same with NUL bytes kept: look-ups and new members take a length. */
+static const char *strn(reader *r, char *buf, size_t cap, size_t *len) {
+  int n = byte(r);
+  *len = 0;
+  if (n <= 0) return NULL;
+  size_t want = (size_t)n % 141;
+  if (want >= cap) want = cap - 1;
+  while (*len < want && r->p < r->end) buf[(*len)++] = (char)*r->p++;
+  buf[*len] = '\0';
+  return buf;
+}
+
 static void check(const peft_registry *reg) {
   size_t nt = peft_type_count(reg), nm = peft_method_count(reg);
   if (nm > nt) abort();
   for (size_t i = 0; i < nt; i++) {
     const char *name = peft_type_name(reg, i);
-    if (name == NULL || peft_type_index(reg, name) != (long)i) abort();
+    if (name == NULL || peft_type_index(reg, name, strlen(name)) != (long)i) abort();
   }
   for (size_t i = 0; i < nm; i++) {
     peft_method_info info;
     if (peft_method_at(reg, i, &info) != 0) abort();
-    if (peft_method_by_type(reg, info.peft_type) != (long)i) abort();
-    if (peft_method_by_name(reg, info.name) != (long)i) abort();
-    long owner = peft_method_by_prefix(reg, info.prefix);
+    if (peft_method_by_type(reg, info.peft_type, strlen(info.peft_type)) != (long)i) abort();
+    if (peft_method_by_name(reg, info.name, strlen(info.name)) != (long)i) abort();
+    long owner = peft_method_by_prefix(reg, info.prefix, strlen(info.prefix));
     if (owner < 0 || (size_t)owner > i) abort();
     peft_method_info o;
     peft_method_at(reg, (size_t)owner, &o);
@@ -66,8 +78,12 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
     peft_error err;
     switch (op % 5) {
       case 0: {
-        const char *name = str(&r, a, sizeof a);
-        peft_add_peft_type(reg, name, &err);
+        size_t len;
+        const char *name = strn(&r, a, sizeof a, &len);
+        size_t before = peft_type_count(reg);
+        peft_status st = peft_add_peft_type(reg, name, len, &err);
+        if ((st == PEFT_OK) != (peft_type_count(reg) == before + 1)) abort();
+        if (st == PEFT_OK && (memchr(name, 0, len) != NULL || peft_type_index(reg, name, len) != (long)before)) abort();
         break;
       }
       case 1: {
@@ -89,11 +105,14 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
         if (nmarks > 0) peft_registry_rollback(reg, marks[--nmarks]);
         break;
       default: {
-        const char *q = str(&r, a, sizeof a);
+        size_t qlen;
+        const char *q = strn(&r, a, sizeof a, &qlen);
         if (q) {
-          peft_type_index(reg, q);
-          peft_method_by_prefix(reg, q);
-          peft_method_by_name(reg, q);
+          /* a name holding a NUL matches nothing */
+          int has_nul = memchr(q, 0, qlen) != NULL;
+          if (peft_type_index(reg, q, qlen) >= 0 && has_nul) abort();
+          if (peft_method_by_prefix(reg, q, qlen) >= 0 && has_nul) abort();
+          if (peft_method_by_name(reg, q, qlen) >= 0 && has_nul) abort();
           const char *names[] = {"LORA", "LOHA", q};
           size_t out[3];
           peft_closest(q, names, 3, out, 3);

@@ -5,6 +5,14 @@
 -- Every command takes --json, prints errors to stderr, and returns the exit
 -- status: 0 success, 1 when what it checked is invalid, 2 on a usage error.
 -- Colour only on a terminal, never when NO_COLOR is set (or with --json).
+--
+-- Text from files, paths and arguments reaches a terminal escaped: say and
+-- eprint write one line each, with every control character written as
+-- Python's repr writes it (\n, \x1b, ...; see core.printable), so that a key
+-- holding ESC ] 0; retitles nothing and a newline in a directory name forges
+-- no report line; the colour codes paint adds are the only ones let through.
+-- JSON output stays exact (bytes that are not UTF-8, as in a path, are
+-- written as \udcXX, Python's surrogateescape).
 local peft = require "peft"
 local core = peft.core
 local config = peft.config
@@ -29,6 +37,8 @@ local function use_colour(fd)
 end
 
 local colours = { bold = "1", dim = "2", red = "31", green = "32", yellow = "33", blue = "34", cyan = "36" }
+local sgr = { ["\27[0m"] = true }
+for _, c in pairs(colours) do sgr["\27[" .. c .. "m"] = true end
 local paint_on = false
 
 function M.paint(name, s)
@@ -36,13 +46,46 @@ function M.paint(name, s)
   return "\27[" .. colours[name] .. "m" .. s .. "\27[0m"
 end
 
+local printable = core.printable
+
+-- The text escaped for a terminal; keep_lines leaves newlines and tabs.
+-- With colour on, paint's codes stay.
+local function shown(s, keep_lines)
+  s = tostring(s)
+  if not paint_on or not s:find("\27", 1, true) then return printable(s, keep_lines) end
+  local parts, i = {}, 1
+  while true do
+    local a, b = s:find("\27%[%d+m", i)
+    while a and not sgr[s:sub(a, b)] do a, b = s:find("\27%[%d+m", b + 1) end
+    if not a then break end
+    parts[#parts + 1] = printable(s:sub(i, a - 1), keep_lines)
+    parts[#parts + 1] = s:sub(a, b)
+    i = b + 1
+  end
+  parts[#parts + 1] = printable(s:sub(i), keep_lines)
+  return table.concat(parts)
+end
+
+--- shown(s): s as say would show it
+function M.shown(s) return shown(s) end
+
+--- say(...): one line on stdout, escaped for a terminal
 function M.say(...)
-  out.stdout:write(...)
-  out.stdout:write("\n")
+  out.stdout:write(shown(table.concat({ ... })), "\n")
+end
+
+--- say_text(s): text of several lines (help, JSON) on stdout, escaped but its newlines
+function M.say_text(s)
+  out.stdout:write(shown(s, true), "\n")
+end
+
+--- eprint(...): one line on stderr, escaped for a terminal
+function M.eprint(...)
+  out.stderr:write(shown(table.concat({ ... })), "\n")
 end
 
 function M.json_out(value)
-  out.stdout:write(core.json_encode(value, 2), "\n")
+  out.stdout:write(core.json_encode(value, 2, true), "\n")
 end
 
 -- commands --------------------------------------------------------------
@@ -322,10 +365,6 @@ local function command_help(cmd)
   return "usage: " .. cmd.usage .. "\n" .. cmd.summary .. "\n" .. (cmd.details or "")
 end
 
-function M.is_command(name)
-  return summaries[name] ~= nil or name == "help"
-end
-
 function M.commands() return order end
 
 --- main(argv) -> exit status; argv[1] is the command.
@@ -335,14 +374,14 @@ function M.main(argv)
   if name == "help" then
     local topic = argv[2]
     if topic and not summaries[topic] then
-      out.stderr:write("peft help: unknown command '", topic, "'", config.suggest(topic, order), "\n")
+      M.eprint("peft help: unknown command '", topic, "'", config.suggest(topic, order))
       return 2
     end
-    M.say(topic and command_help(command(topic)) or overview())
+    M.say_text(topic and command_help(command(topic)) or overview())
     return 0
   end
   if not summaries[name] then
-    out.stderr:write("peft: unknown command '", tostring(name), "'", config.suggest(tostring(name), order), "\n")
+    M.eprint("peft: unknown command '", tostring(name), "'", config.suggest(tostring(name), order))
     return 2
   end
   local cmd = command(name)
@@ -351,23 +390,23 @@ function M.main(argv)
   local ok, opts, args = pcall(parse, cmd, rest)
   if not ok then
     if getmetatable(opts) == UsageError then
-      out.stderr:write("peft ", name, ": ", opts.message, " (see 'peft help ", name, "')\n")
+      M.eprint("peft ", name, ": ", opts.message, " (see 'peft help ", name, "')")
       return 2
     end
     error(opts, 0)
   end
   if opts.help then
-    M.say(command_help(cmd))
+    M.say_text(command_help(cmd))
     return 0
   end
   paint_on = not opts.json and use_colour(1)
   local okr, code = pcall(cmd.run, opts, args)
   if not okr then
     if getmetatable(code) == UsageError then
-      out.stderr:write("peft ", name, ": ", code.message, " (see 'peft help ", name, "')\n")
+      M.eprint("peft ", name, ": ", code.message, " (see 'peft help ", name, "')")
       return 2
     end
-    out.stderr:write("peft ", name, ": ", errors.message(code), "\n")
+    M.eprint("peft ", name, ": ", errors.message(code))
     return 1
   end
   return code

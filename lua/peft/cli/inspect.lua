@@ -66,7 +66,7 @@ return {
       if opts.json then
         json_out { path = args[1], ok = false, error = cli.error_json(r.error), warnings = arr(r.warnings) }
       else
-        out.stderr:write(paint("red", "invalid") .. ": " .. errors.message(r.error), "\n")
+        cli.eprint(paint("red", "invalid") .. ": " .. errors.message(r.error))
       end
       return 1
     end

@@ -71,7 +71,7 @@ return {
     if dest_dir and opts.write then usage_error("--write and -o are exclusive: --write migrates in place") end
     local r = cli.load(args[1])
     if not r.ok then
-      out.stderr:write("peft migrate: ", errors.message(r.error), "\n")
+      cli.eprint("peft migrate: ", errors.message(r.error))
       return 1
     end
     local cfg = r.cfg
@@ -104,7 +104,7 @@ return {
     end
     local written, target_dir = false, nil
     if (opts.write or dest_dir) and w and w.kind == "bin" then
-      out.stderr:write("peft migrate: ", notes[1], "; nothing written\n")
+      cli.eprint("peft migrate: ", notes[1], "; nothing written")
       return 1
     end
     if opts.write or dest_dir then
@@ -142,7 +142,7 @@ return {
         if type(err) == "table" and getmetatable(err) and err.message and not errors.is_error(err) then
           error(err, 0) -- a usage error: the CLI reports it
         end
-        out.stderr:write("peft migrate: ", errors.message(err), "\n")
+        cli.eprint("peft migrate: ", errors.message(err))
         return 1
       end
       written = true

@@ -22,7 +22,7 @@ return {
     end
     local _, ok, cfg = peft.capture_warnings(function() return cls.new(values, { quiet = true }) end)
     if not ok then
-      out.stderr:write("peft new: ", errors.message(cfg), "\n")
+      cli.eprint("peft new: ", errors.message(cfg))
       return 1
     end
     local warnings = cfg:warnings()
@@ -31,7 +31,7 @@ return {
     if dir then
       local okw, err = pcall(cfg.save_pretrained, cfg, dir)
       if not okw then
-        out.stderr:write("peft new: ", errors.message(err), "\n")
+        cli.eprint("peft new: ", errors.message(err))
         return 1
       end
       path = err
@@ -39,8 +39,8 @@ return {
     if opts.json then
       json_out { config = cfg:to_dict(), warnings = arr(warnings), path = path or null }
     else
-      for _, w in ipairs(warnings) do out.stderr:write("peft new: warning: ", w, "\n") end
-      if path then say("wrote " .. path) else say(cfg:to_json()) end
+      for _, w in ipairs(warnings) do cli.eprint("peft new: warning: ", w) end
+      if path then say("wrote " .. path) else cli.say_text(cfg:to_json()) end
     end
     return 0
   end,

@@ -26,7 +26,7 @@ return {
     if not opts.base then usage_error("needs --base MODEL_DIR") end
     local r = cli.load(args[1])
     if not r.ok then
-      out.stderr:write("peft plan: ", errors.message(r.error), "\n")
+      cli.eprint("peft plan: ", errors.message(r.error))
       return 1
     end
     local adapter = opts.adapter or "default"
@@ -35,7 +35,7 @@ return {
       return peft.peft_model.get_peft_model(base, r.cfg, adapter)
     end)
     if not ok then
-      out.stderr:write("peft plan: ", errors.message(pm), "\n")
+      cli.eprint("peft plan: ", errors.message(pm))
       return 1
     end
     local entry = pm.adapters[adapter]

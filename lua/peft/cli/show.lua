@@ -76,7 +76,9 @@ local function describe_class(cls, emit)
       m.prefix, m.is_mixed_compatible and ", mixed-compatible" or "", m.model_cls and m.model_cls.name or "-")
   end
   emit(head)
-  if cls.doc ~= "" then emit(cls.doc) end
+  if cls.doc ~= "" then
+    for l in (cls.doc .. "\n"):gmatch("(.-)\n") do emit(l) end
+  end
   emit("")
   show_fields_text(cls, "", emit)
   for _, n in ipairs(nested_classes(cls)) do

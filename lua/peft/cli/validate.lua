@@ -8,15 +8,20 @@ local weights = require "peft.weights"
 
 -- Visits every adapter_config.json under path (a file is itself):
 -- visit(path, is_regular_file); visit_missing(path) for a path that does
--- not exist, or (path, message) for a directory that cannot be read.
+-- not exist, or (path, message) for a directory that cannot be read (no
+-- permission, a path longer than PATH_MAX: reported, as find reports them).
 -- Directories are searched depth first in sorted order; links to files
--- count, links to directories are not followed.
+-- count, links to directories are not followed; something else called
+-- adapter_config.json (a FIFO, a dangling link) is visited, and refused
+-- when it is read.
 local function each_config(path, visit, visit_missing)
   local kind = core.stat(path)
   if kind == "directory" then
     local files, err = core.walk_files(path, config.CONFIG_NAME)
     if not files then return visit_missing(path, err) end
-    for p, reg in files do visit(p, reg) end
+    for p, reg, werr in files do
+      if werr then visit_missing(p, werr) else visit(p, reg) end
+    end
   elseif kind then
     visit(path, kind == "file")
   else
@@ -137,8 +142,8 @@ return {
     end
     local total = n_ok + n_warn + n_fail
     if total == 0 then
-      out.stderr:write("peft validate: no adapter_config.json found under ", table.concat(args, ", "),
-        " (name other files directly)\n")
+      cli.eprint("peft validate: no adapter_config.json found under ", table.concat(args, ", "),
+        " (name other files directly)")
       return 1
     end
     if opts.json then

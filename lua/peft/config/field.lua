@@ -190,6 +190,43 @@ local function check_field(cls, f, v, st)
   return v
 end
 
+-- A name in an annotation that is not one of the parser's forms must be an
+-- enum or a helper config class declared before: a misspelt one ("integer",
+-- "flaot") would otherwise switch the field's checking off.
+local ANNOTATION_FORMS = { "int", "float", "str", "bool", "Any", "None", "list[...]", "set[...]", "tuple[...]",
+                           "dict[...]", "Optional[...]", "Union[...]", "Literal[...]" }
+-- other languages' names for them
+local ANNOTATION_ALIASES = { integer = "int", long = "int", double = "float", number = "float", real = "float",
+                             string = "str", text = "str", boolean = "bool", array = "list", map = "dict",
+                             mapping = "dict", any = "Any", none = "None", null = "None", optional = "Optional",
+                             union = "Union", literal = "Literal" }
+local function check_annotation_names(cls, field, annotation, node)
+  if node.k == "named" and not resolve(node.name) then
+    local enums_known, helpers = { "PeftType", "TaskType" }, {}
+    for name in pairs(enums) do enums_known[#enums_known + 1] = name end
+    for _, name in ipairs(registry.order) do
+      if classes[name].kind == "helper" then helpers[#helpers + 1] = name end
+    end
+    table.sort(enums_known)
+    local candidates = { "int", "float", "str", "bool", "Any", "None", "list", "set", "tuple", "dict", "Optional",
+                         "Union", "Literal" }
+    for _, n in ipairs(enums_known) do candidates[#candidates + 1] = n end
+    for _, n in ipairs(helpers) do candidates[#candidates + 1] = n end
+    errors.raise("ValueError", string.format("%s.%s: unknown type '%s' in the annotation '%s'%s; an annotation is "
+      .. "made of %s, an enum (%s) or a helper config class declared before (%s)", cls.name, field, node.name,
+      annotation, ANNOTATION_ALIASES[node.name:lower()] and (" (did you mean '" .. ANNOTATION_ALIASES[node.name:lower()]
+      .. "'?)") or common.suggest(node.name, candidates), table.concat(ANNOTATION_FORMS, ", "),
+      table.concat(enums_known, ", "), #helpers > 0 and table.concat(helpers, ", ") or "none yet"),
+      { field = field })
+  end
+  for _, list in ipairs { node.alts or {}, node.items or {} } do
+    for _, a in ipairs(list) do check_annotation_names(cls, field, annotation, a) end
+  end
+  for _, k in ipairs { "of", "key", "val" } do
+    if node[k] then check_annotation_names(cls, field, annotation, node[k]) end
+  end
+end
+
 local function normalise_field(cls, spec, position)
   local f = {}
   for k, v in pairs(spec) do
@@ -200,16 +237,20 @@ local function normalise_field(cls, spec, position)
   if spec.default ~= nil then f.default = spec.default else f.default = spec[3] end
   if f.default == null then f.default = nil end
   f.help = spec.help or spec[4]
-  assert(type(f.name) == "string" and f.name:match("^[%a_][%w_]*$"),
-    string.format("%s: field %d needs a name", cls.name, position))
-  assert(type(f.type) == "string", string.format("%s.%s: field needs a type annotation", cls.name, f.name))
-  assert(type(f.help) == "string" and f.help ~= "", string.format("%s.%s: field needs a help text", cls.name, f.name))
+  if type(f.name) ~= "string" or not f.name:match("^[%a_][%w_]*$") then
+    error(string.format("%s: field %d needs a name", cls.name, position), 0)
+  end
+  if type(f.type) ~= "string" then error(string.format("%s.%s: field needs a type annotation", cls.name, f.name), 0) end
+  if type(f.help) ~= "string" or f.help == "" then
+    error(string.format("%s.%s: field needs a help text", cls.name, f.name), 0)
+  end
   local check_type = f.check_type
   if (f.number or f.whole) and not check_type then
     -- int -> float, Optional[int] -> Optional[float] (float takes integers too)
     check_type = f.type:gsub("%f[%w]int%f[^%w]", "float")
   end
   f.node = types.parse(check_type or f.type)
+  check_annotation_names(cls, f.name, f.type, types.parse(f.type))
   -- an integer size, count or seed: what PEFT's model code needs
   f.integer_only = not f.number and not f.whole
     and types.describe(types.parse(f.type)):find("integer", 1, true) ~= nil

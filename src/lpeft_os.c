@@ -1,7 +1,7 @@
-/* peft_os.c - file-system helpers (see peft_os.h). */
+/* lpeft_os.c - file-system helpers (see lpeft_os.h). */
 #define _GNU_SOURCE /* qsort_r, d_type */
 #define _POSIX_C_SOURCE 200809L
-#include "peft_os.h"
+#include "lpeft_os.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -23,6 +23,7 @@
 #include <lauxlib.h>
 
 #include "lpeft_udata.h"
+#include "peft_text.h"
 
 static int fail_errno(lua_State *L, const char *what, const char *path, int e) {
   lua_pushnil(L);
@@ -31,7 +32,7 @@ static int fail_errno(lua_State *L, const char *what, const char *path, int e) {
   return 3;
 }
 
-int peft_os_l_stat(lua_State *L) {
+int lpeft_os_stat(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   struct stat st;
   if (stat(path, &st) != 0) return fail_errno(L, "cannot stat", path, errno);
@@ -44,7 +45,7 @@ int peft_os_l_stat(lua_State *L) {
 
 /* lstat(path) -> "link" | "file" | "directory" | "other" | nil, message, errno:
  * like stat, but a symbolic link is reported as such (not followed). */
-int peft_os_l_lstat(lua_State *L) {
+int lpeft_os_lstat(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   struct stat st;
   if (lstat(path, &st) != 0) return fail_errno(L, "cannot stat", path, errno);
@@ -56,7 +57,7 @@ int peft_os_l_lstat(lua_State *L) {
 }
 
 /* realpath(path) -> the absolute path without links, "." or ".." | nil, message, errno */
-int peft_os_l_realpath(lua_State *L) {
+int lpeft_os_realpath(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   char buf[PATH_MAX]; /* no malloc'd result: pushing it may raise */
   if (realpath(path, buf) == NULL) return fail_errno(L, "cannot resolve", path, errno);
@@ -86,7 +87,7 @@ static int box_gc(lua_State *L) {
 }
 
 static box *box_new(lua_State *L) {
-  return peft_gc_udata(L, sizeof(box), "peft.os.box", box_gc, 1);
+  return lpeft_udata_new(L, sizeof(box), 0, "peft.os.box", box_gc, 1);
 }
 
 static const char *type_name(unsigned char t) {
@@ -101,70 +102,97 @@ static const char *type_name(unsigned char t) {
 /* Files shorter than this are read into a buffer on the C stack. */
 #define SMALL_FILE 16384
 
-int peft_os_l_read_file(lua_State *L) {
+/* Opens path for reading without blocking (a FIFO would wait for a writer)
+ * and checks that it is a regular file. Returns the descriptor, or -1 with
+ * nil, message, errno pushed. No Lua call raises while it holds the
+ * descriptor. */
+static int open_regular(lua_State *L, const char *path, struct stat *st) {
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    fail_errno(L, "cannot open", path, errno);
+    return -1;
+  }
+  int e = fstat(fd, st) != 0 ? errno : 0;
+  if (e == 0 && !S_ISREG(st->st_mode)) e = S_ISDIR(st->st_mode) ? EISDIR : -1;
+  if (e != 0) {
+    close(fd);
+    if (e > 0) {
+      fail_errno(L, e == EISDIR ? "cannot read" : "cannot stat", path, e);
+    } else {
+      lua_pushnil(L);
+      lua_pushfstring(L, "cannot read %s: not a regular file", path);
+      lua_pushinteger(L, EINVAL);
+    }
+    return -1;
+  }
+  return fd;
+}
+
+static int too_big(lua_State *L, const char *path, lua_Integer size, lua_Integer max) {
+  lua_pushnil(L);
+  lua_pushfstring(L, "cannot read %s: the file has %I bytes, more than the limit of %I", path, size, max);
+  lua_pushinteger(L, EFBIG);
+  return 3;
+}
+
+/* read_file(path [, max]) -> contents | nil, message, errno: a regular file
+ * of at most max bytes (a FIFO, a device or a directory is refused) */
+int lpeft_os_read_file(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  lua_Integer max = luaL_optinteger(L, 2, PEFT_READ_MAX_DEFAULT);
+  lua_Integer max = luaL_optinteger(L, 2, LPEFT_READ_MAX_DEFAULT);
   lua_settop(L, 2);
-  /* the common case (an adapter_config.json is a few KiB): open, one read
-   * into the stack, close. A regular file shorter than the buffer comes
-   * whole in one read (a short read means the end of the file), so there is
-   * no fstat and no read that only sees the end; nothing can raise while the
-   * descriptor is open. */
+  struct stat st;
+  /* the common case (an adapter_config.json is a few KiB): open, fstat, one
+   * read into the stack, close; nothing can raise while the descriptor is
+   * open. A file that turns out larger is read again the general way. */
   {
     char small[SMALL_FILE];
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return fail_errno(L, "cannot open", path, errno);
-    ssize_t r;
-    do {
-      r = read(fd, small, sizeof small);
-    } while (r < 0 && errno == EINTR);
+    int fd = open_regular(L, path, &st);
+    if (fd < 0) return 3;
+    if ((lua_Integer)st.st_size > max) {
+      close(fd);
+      return too_big(L, path, (lua_Integer)st.st_size, max);
+    }
+    ssize_t r = 0;
+    if (st.st_size < SMALL_FILE) {
+      do {
+        r = read(fd, small, sizeof small);
+      } while (r < 0 && errno == EINTR);
+    } else {
+      r = (ssize_t)sizeof small; /* the general way */
+    }
     int e = r < 0 ? errno : 0;
     close(fd);
     if (e != 0) return fail_errno(L, "cannot read", path, e);
     if ((size_t)r < sizeof small) {
-      if ((lua_Integer)r > max) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "cannot read %s: the file has %I bytes, more than the limit of %I", path,
-                        (lua_Integer)r, max);
-        lua_pushinteger(L, EFBIG);
-        return 3;
-      }
+      if ((lua_Integer)r > max) return too_big(L, path, (lua_Integer)r, max);
       lua_pushlstring(L, small, (size_t)r);
       return 1;
     }
-    /* larger: read it again the general way */
   }
-  box *bx = box_new(L); /* owns the read buffer; created before open */
-  int fd = open(path, O_RDONLY);
-  if (fd < 0) return fail_errno(L, "cannot open", path, errno);
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int e = errno;
+  box *bx = box_new(L); /* owns the read buffer; made before the descriptor is */
+  int fd = open_regular(L, path, &st);
+  if (fd < 0) return 3;
+  if ((lua_Integer)st.st_size > max) {
     close(fd);
-    return fail_errno(L, "cannot stat", path, e);
+    return too_big(L, path, (lua_Integer)st.st_size, max);
   }
-  if (S_ISDIR(st.st_mode)) {
-    close(fd);
-    return fail_errno(L, "cannot read", path, EISDIR);
-  }
-  if (S_ISREG(st.st_mode) && st.st_size > max) {
-    close(fd);
-    lua_pushnil(L);
-    lua_pushfstring(L, "cannot read %s: the file has %I bytes, more than the limit of %I", path,
-                    (lua_Integer)st.st_size, max);
-    lua_pushinteger(L, EFBIG);
-    return 3;
-  }
-  size_t cap = S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 4096;
+  size_t cap = (size_t)st.st_size + 1;
   size_t n = 0;
-  int e = 0, too_big = 0;
+  int e = 0, grew_too_big = 0;
   bx->p = malloc(cap);
   if (bx->p == NULL) e = ENOMEM;
   while (e == 0) {
     if (n == cap) {
-      if ((lua_Integer)n > max) { too_big = 1; break; }
+      if ((lua_Integer)n > max) {
+        grew_too_big = 1;
+        break;
+      }
       char *nb = realloc(bx->p, cap * 2);
-      if (nb == NULL) { e = ENOMEM; break; }
+      if (nb == NULL) {
+        e = ENOMEM;
+        break;
+      }
       bx->p = nb;
       cap *= 2;
     }
@@ -180,7 +208,7 @@ int peft_os_l_read_file(lua_State *L) {
   close(fd);
   if (e == ENOMEM) return luaL_error(L, "not enough memory");
   if (e != 0) return fail_errno(L, "cannot read", path, e);
-  if (too_big || (lua_Integer)n > max) {
+  if (grew_too_big || (lua_Integer)n > max) {
     lua_pushnil(L);
     lua_pushfstring(L, "cannot read %s: larger than the limit of %I bytes", path, max);
     lua_pushinteger(L, EFBIG);
@@ -190,7 +218,7 @@ int peft_os_l_read_file(lua_State *L) {
   return 1;
 }
 
-int peft_os_l_mkdir_p(lua_State *L) {
+int lpeft_os_mkdir_p(lua_State *L) {
   size_t len;
   const char *path = luaL_checklstring(L, 1, &len);
   if (len == 0) {
@@ -309,10 +337,11 @@ static int copy_range(int fd, const char *src, uint64_t offset, uint64_t length)
  * Writes data (then, with src, length bytes of the file src from offset) to a
  * new file beside path, flushes it to disk, gives it the mode of the file it
  * replaces, then renames it over path. Whatever fails, path keeps its old
- * content and the temporary file is removed. The test hook
- * PEFT_FAULT_BEFORE_RENAME (environment) makes the write stop just before the
- * rename, to prove that an interrupted save loses nothing. */
-int peft_os_l_write_atomic(lua_State *L) {
+ * content and the temporary file is removed. In a test build (compiled with
+ * PEFT_FAULT_INJECTION: build/peft-faults) the variable PEFT_FAULT_BEFORE_RENAME
+ * makes the write stop just before the rename, to prove that an interrupted
+ * save loses nothing; release builds ignore it. */
+int lpeft_os_write_atomic(lua_State *L) {
   size_t plen, dlen;
   const char *path = luaL_checklstring(L, 1, &plen);
   const char *data = luaL_checklstring(L, 2, &dlen);
@@ -359,6 +388,7 @@ int peft_os_l_write_atomic(lua_State *L) {
   if (e == 0 && have_old && fchmod(fd, old.st_mode & 07777) != 0) e = errno;
   if (e == 0 && fsync(fd) != 0) e = errno;
   if (close(fd) != 0 && e == 0) e = errno;
+#ifdef PEFT_FAULT_INJECTION
   if (e == 0 && getenv("PEFT_FAULT_BEFORE_RENAME") != NULL) {
     /* simulate a crash between the write and the rename: the temporary file
      * stays behind, the target is untouched */
@@ -367,6 +397,7 @@ int peft_os_l_write_atomic(lua_State *L) {
     lua_pushinteger(L, EINTR);
     return 3;
   }
+#endif
   if (e == 0 && rename(tmp, path) != 0) e = errno;
   if (e != 0) {
     unlink(tmp);
@@ -382,13 +413,31 @@ int peft_os_l_write_atomic(lua_State *L) {
   return 1;
 }
 
-int peft_os_l_isatty(lua_State *L) {
+int lpeft_os_isatty(lua_State *L) {
   lua_Integer fd = luaL_checkinteger(L, 1);
   lua_pushboolean(L, fd >= 0 && fd <= 1024 && isatty((int)fd));
   return 1;
 }
 
-int peft_os_l_term_columns(lua_State *L) {
+/* printable(s [, keep_lines]) -> s with control characters escaped (see
+ * peft_text.h); the same string when there is nothing to escape */
+int lpeft_os_printable(lua_State *L) {
+  size_t len;
+  const char *s = luaL_checklstring(L, 1, &len);
+  int keep = lua_toboolean(L, 2);
+  if (peft_is_printable(s, len, keep)) {
+    lua_settop(L, 1);
+    return 1;
+  }
+  size_t n = peft_printable(s, len, NULL, keep);
+  luaL_Buffer b;
+  char *out = luaL_buffinitsize(L, &b, n);
+  peft_printable(s, len, out, keep);
+  luaL_pushresultsize(&b, n);
+  return 1;
+}
+
+int lpeft_os_term_columns(lua_State *L) {
   lua_Integer fd = luaL_optinteger(L, 1, 1);
   struct winsize ws;
   if (fd >= 0 && fd <= 1024 && ioctl((int)fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
@@ -493,7 +542,7 @@ static int listing_fill(listing *ls, const char *path) {
 /* Reads a directory's entries into a new listing userdata left on the
  * stack. Returns it, or NULL with nil, message pushed. */
 static listing *read_listing(lua_State *L, const char *path) {
-  listing *ls = peft_gc_udata(L, sizeof *ls, "peft.os.listing", listing_gc, 0);
+  listing *ls = lpeft_udata_new(L, sizeof *ls, 0, "peft.os.listing", listing_gc, 0);
   int e = listing_fill(ls, path);
   if (e == ENOMEM) luaL_error(L, "not enough memory");
   if (e != 0) {
@@ -542,8 +591,8 @@ static int walker_reserve(walker *w, size_t used, size_t len) {
 }
 
 /* Enters the directory whose path is w->path[0..len): lists it and pushes
- * a level. Returns 0, ENOMEM, or what listing_fill returns (the directory is
- * then skipped). */
+ * a level. Returns 0, ENOMEM, or what listing_fill returns (the walk reports
+ * the directory and goes on). */
 static int walker_enter(walker *w, size_t len) {
   if (w->depth == w->cap) {
     size_t nc = w->cap ? w->cap * 2 : 8;
@@ -568,8 +617,12 @@ static int walker_enter(walker *w, size_t len) {
   return 0;
 }
 
-/* The iterator: the next path (and true: it is a regular file, or a
- * symbolic link to one) in sorted depth-first order, or nothing. */
+/* The iterator: the next entry called name, in sorted depth-first order:
+ * path, true for a regular file (or a symbolic link to one); path, false
+ * for anything else of that name (a FIFO, a device, a dangling link), which
+ * the caller refuses when it reads it; path, false, message for a directory
+ * that cannot be read (no permission, a path longer than PATH_MAX), as find
+ * reports it; or nothing at the end. */
 static int walker_next(lua_State *L) {
   walker *w = lua_touserdata(L, lua_upvalueindex(1));
   size_t nlen;
@@ -601,25 +654,30 @@ static int walker_next(lua_State *L) {
     if (is_dir) {
       int err = walker_enter(w, at + elen);
       if (err == ENOMEM) return luaL_error(L, "not enough memory");
-      /* a directory that cannot be read is skipped, as find does */
-    } else if (is_file && elen == nlen && memcmp(entry, name, nlen) == 0) {
+      if (err != 0) {
+        lua_pushlstring(L, w->path, at + elen);
+        lua_pushboolean(L, 0);
+        lua_pushfstring(L, "%s %s: %s", err < 0 ? "cannot open directory" : "cannot read directory",
+                        lua_tostring(L, -2), strerror(err < 0 ? -err : err));
+        return 3;
+      }
+    } else if (elen == nlen && memcmp(entry, name, nlen) == 0) {
       lua_pushlstring(L, w->path, at + elen);
-      lua_pushboolean(L, 1);
+      lua_pushboolean(L, is_file);
       return 2;
     }
   }
   return 0;
 }
 
-/* walk_files(dir, name) -> iterator over path, true for every regular file
- * (or link to one) called name under dir, depth first, entries in sorted
- * order; directories that cannot be read are skipped | nil, message */
-int peft_os_l_walk_files(lua_State *L) {
+/* walk_files(dir, name) -> iterator over what is called name under dir
+ * (see walker_next) | nil, message when dir itself cannot be read */
+int lpeft_os_walk_files(lua_State *L) {
   size_t dlen;
   const char *dir = luaL_checklstring(L, 1, &dlen);
   luaL_checkstring(L, 2);
   lua_settop(L, 2);
-  walker *w = peft_gc_udata(L, sizeof *w, "peft.os.walker", walker_gc, 0);
+  walker *w = lpeft_udata_new(L, sizeof *w, 0, "peft.os.walker", walker_gc, 0);
   while (dlen > 1 && dir[dlen - 1] == '/') dlen--; /* "dir/" and "dir" alike */
   if (walker_reserve(w, 0, dlen) != 0) return luaL_error(L, "not enough memory");
   memcpy(w->path, dir, dlen);
@@ -635,7 +693,7 @@ int peft_os_l_walk_files(lua_State *L) {
 
 /* listdir(path) -> names, kinds (sorted; kinds[i] false where unknown) |
  * nil, message */
-int peft_os_l_listdir(lua_State *L) {
+int lpeft_os_listdir(lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
   lua_settop(L, 1);
   listing *ls = read_listing(L, path);
