@@ -11,6 +11,7 @@ local errors = require "peft.errors"
 local enum = require "peft.enum"
 local config = require "peft.config"
 local types = require "peft.lazy" "peft.types"
+local target_registry = require "peft.target_registry"
 
 local M = {}
 
@@ -234,6 +235,25 @@ function M.describe_model(...)
   return require("peft.model").describe(...)
 end
 
+-- targets of `peft check` ---------------------------------------------
+
+--- register_target(spec): a place adapters are loaded (a PEFT release range or a serving engine); see
+-- peft.target_registry for the spec. Checked before anything is added; rolled back with a failing
+-- extension.
+function M.register_target(spec)
+  return target_registry.register(spec)
+end
+
+--- check(cfg_or_path, targets) -> the structure `peft check --json` prints (see peft.check)
+function M.check(src, targets)
+  return require("peft.check").check(src, targets)
+end
+
+--- targets() -> every registered target: name, kind, title, version or knobs
+function M.targets()
+  return require("peft.check").targets()
+end
+
 -- modules loaded on first use (keeps start-up light)
 local lazy = { model = "peft.model", isolation = "peft.isolation", tuner = "peft.tuner",
                peft_model = "peft.peft_model", schema = "peft.schema", repl = "peft.repl", cli = "peft.cli",
@@ -269,6 +289,7 @@ local function run_extension(path)
   end
   local ntypes, nmethods = core.mark()
   local nclasses = #config.order
+  local ntargets = target_registry.mark()
   local where
   local ok, err = xpcall(chunk, function(e)
     -- find the innermost line of the extension itself
@@ -286,6 +307,7 @@ local function run_extension(path)
   if ok then return true end
   core.rollback(ntypes, nmethods)
   config.truncate(nclasses)
+  target_registry.truncate(ntargets)
   local msg = errors.message(err)
   local text
   if type(err) == "string" then
@@ -398,6 +420,13 @@ for _, name in ipairs(require "peft.methods") do
   require("peft.methods." .. name)
 end
 config.lazy = false
+
+-- the targets of `peft check`: their rules are built on first use
+target_registry.lazy = true
+for _, name in ipairs(require "peft.targets") do
+  require("peft.targets." .. name)
+end
+target_registry.lazy = false
 
 M.extension_failures = M.load_path_extensions()
 

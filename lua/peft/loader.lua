@@ -245,9 +245,10 @@ local function from_table(tbl, opts, nkeys)
   return res
 end
 
---- from_peft_type(tbl [, opts]) -> config
-function M.from_dict(tbl, opts)
-  return from_table(tbl, opts or {})
+--- from_peft_type(tbl [, opts [, nkeys]]) -> config (nkeys: how many keys tbl holds, when the caller
+-- knows, as core.json_decode tells)
+function M.from_dict(tbl, opts, nkeys)
+  return from_table(tbl, opts or {}, nkeys)
 end
 
 --- from_json(text [, opts]) -> config
