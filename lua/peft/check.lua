@@ -151,47 +151,8 @@ local function pystr(v)
 end
 M.pystr = pystr
 
--- compares two version texts as PEP 440 orders releases ("0.9.0" < "0.10.0", "0.20.1.dev0" < "0.20.1");
--- a local part ("@commit", "+local") is ignored. Returns -1, 0 or 1, or nil when either is not a version.
-local function parse_version(s)
-  if type(s) ~= "string" then return nil end
-  s = s:gsub("[@+].*$", "")
-  local nums, rest = s:match("^v?(%d+[%.%d]*)(.*)$")
-  if not nums then return nil end
-  local parts = {}
-  for n in nums:gmatch("%d+") do parts[#parts + 1] = tonumber(n) end
-  while #parts < 3 do parts[#parts + 1] = 0 end
-  -- dev < a < b < rc < final < post
-  local rank, extra = 4, 0
-  local tag, n = rest:match("^%.?(%a+)(%d*)")
-  if tag then
-    tag = tag:lower()
-    extra = tonumber(n) or 0
-    if tag == "dev" then rank = 0
-    elseif tag == "a" or tag == "alpha" then rank = 1
-    elseif tag == "b" or tag == "beta" then rank = 2
-    elseif tag == "rc" or tag == "c" then rank = 3
-    elseif tag == "post" then rank = 5
-    else return nil end
-  elseif rest ~= "" then
-    return nil
-  end
-  parts[#parts + 1] = rank
-  parts[#parts + 1] = extra
-  return parts
-end
-M.parse_version = parse_version
-
-function M.version_cmp(a, b)
-  local x, y = parse_version(a), parse_version(b)
-  if not x or not y then return nil end
-  local n = math.max(#x, #y)
-  for i = 1, n do
-    local p, q = x[i] or 0, y[i] or 0
-    if p ~= q then return p < q and -1 or 1 end
-  end
-  return 0
-end
+M.parse_version = config.parse_version
+M.version_cmp = config.version_cmp
 
 -- The top-level keys of a JSON object text, in the order they are written (PEFT passes them to the
 -- config class in that order, so the first unknown one is the one its TypeError names).

@@ -85,6 +85,12 @@ local function class_for(tbl, opts, warnings)
         "'peft_type' is %s but PeftType members are upper-case: did you mean '%s'?", types.repr(pt), up),
         { field = "peft_type" })
     end
+    local newer = config.newer_than_runtime(tbl.peft_version)
+    if newer then
+      fail(opts, "ValueError", "unknown 'peft_type' " .. types.repr(pt) .. ": " .. newer
+        .. " (a method added after it; an extension can add it with peft.add_peft_type and register_peft_method)",
+        { field = "peft_type" })
+    end
     local hint = config.suggest(pt, peft_types())
     if hint == "" then
       hint = " (not a PeftType member: a method from a newer or unmerged PEFT? an extension can add it"
@@ -131,7 +137,7 @@ end
 
 -- Warns about (or, strict, fails on) the keys a class does not know (all
 -- strings, checked by the caller).
-local function report_unknown(cls, unknown, opts, warnings, at_top)
+local function report_unknown(cls, unknown, opts, warnings, at_top, newer)
   if #unknown == 0 then return end
   table.sort(unknown)
   if opts.mode == "get_peft_config" then
@@ -142,9 +148,11 @@ local function report_unknown(cls, unknown, opts, warnings, at_top)
   local fs = {}
   for j, f in ipairs(cls.fields) do fs[j] = f.name end
   local names = {}
-  for i, k in ipairs(unknown) do names[i] = "'" .. k .. "'" .. config.suggest(k, fs) end
+  -- keys from a newer PEFT are not typos: no "did you mean", the version instead
+  for i, k in ipairs(unknown) do names[i] = "'" .. k .. "'" .. (newer and "" or config.suggest(k, fs)) end
   local msg = string.format("%d key%s unknown to %s: %s", #unknown, #unknown == 1 and "" or "s",
     cls.name, table.concat(names, ", "))
+  if newer then msg = msg .. " (" .. newer .. ")" end
   if opts.strict then raise(opts, at_top, "ValueError", msg .. " (strict mode)", { unknown = unknown }) end
   warn(opts, warnings, msg .. "; kept as they are and written back on save")
 end
@@ -192,7 +200,8 @@ local function from_table(tbl, opts, nkeys)
                      check_key(k, opts, false)
                      extra[k] = tbl[k]
                    end
-                   report_unknown(cls, unknown, opts, warnings, false)
+                   report_unknown(cls, unknown, opts, warnings, false,
+                     config.newer_than_runtime(tbl.peft_version))
                  end }
   else
     -- one pass: the fields the file may set, and the keys the class does
@@ -224,7 +233,7 @@ local function from_table(tbl, opts, nkeys)
       end
       for _, w in ipairs(res or {}) do warn(opts, warnings, w) end
     end
-    report_unknown(cls, unknown, opts, warnings, true)
+    report_unknown(cls, unknown, opts, warnings, true, config.newer_than_runtime(tbl.peft_version))
     args = known
     new_opts = { extra = extra, quiet = opts.quiet, loading = true, checked = true }
   end
