@@ -461,27 +461,10 @@ end
 
 local function dir_of(path) return path:match("^(.*)/[^/]*$") or "." end
 
---- adapter(src) -> the adapter view: src is a path (a directory or the config file), or a config object
-function M.adapter(src)
-  local A = setmetatable({}, Adapter)
-  if config.is_config(src) then
-    A.cfg = src
-    A.path = src:source() or false
-    A.dir = A.path and dir_of(A.path) or false
-    A.text = src:to_json()
-    A.dict = src:to_dict()
-    A.pt = src.peft_type
-    A.label = A.path or "(config)"
-    return A
-  end
-  if type(src) ~= "string" then
-    errors.raise("TypeError", "peft.check expects a config or a path, got " .. type(src))
-  end
+-- the adapter view of a config's text; file: the path it was read from (for messages and the weights
+-- beside it), or nil
+local function from_text(A, text, file)
   local loader = require "peft.loader"
-  local file = loader.config_path(src) -- raises FileNotFoundError
-  A.path, A.dir, A.label = file, dir_of(file), file
-  local text, err = core.read_file(file, config.MAX_CONFIG_BYTES)
-  if not text then errors.raise("OSError", err, { path = file }) end
   A.text = text
   local value, msg, line, col = core.json_decode(text)
   if value == nil and msg then
@@ -492,12 +475,42 @@ function M.adapter(src)
     A.dict = value
     A.is_object = type(value) == "table" and getmetatable(value) ~= array_mt
     if A.is_object and type(value.peft_type) == "string" then A.pt = value.peft_type end
-    -- this runtime's reading (quiet: warnings are not check's business)
-    -- quiet: warnings are recorded on the config, never emitted (check reports no warnings of its own)
+    -- this runtime's reading (quiet: warnings are recorded on the config, never emitted)
     local ok, res = pcall(loader.from_dict, value, { path = file, quiet = true }, msg)
     if ok then A.cfg = res else A.load_error = res end
   end
   return A
+end
+
+--- adapter(src) -> the adapter view: src is a path (a directory or the config file), or a config object
+function M.adapter(src)
+  local A = setmetatable({}, Adapter)
+  if config.is_config(src) then
+    A.cfg = src
+    A.path = src:source() or false
+    A.dir = A.path and dir_of(A.path) or false
+    A.text = src:to_json()
+    A.dict = src:to_dict()
+    A.is_object = true
+    A.pt = src.peft_type
+    A.label = A.path or "(config)"
+    return A
+  end
+  if type(src) ~= "string" then
+    errors.raise("TypeError", "peft.check expects a config or a path, got " .. type(src))
+  end
+  local file = require("peft.loader").config_path(src) -- raises FileNotFoundError
+  A.path, A.dir, A.label = file, dir_of(file), file
+  local text, err = core.read_file(file, config.MAX_CONFIG_BYTES)
+  if not text then errors.raise("OSError", err, { path = file }) end
+  return from_text(A, text, file)
+end
+
+--- adapter_from_text(text [, label]) -> the adapter view of a config's text (no weights beside it)
+function M.adapter_from_text(text, label)
+  local A = setmetatable({}, Adapter)
+  A.path, A.dir, A.label = false, false, label or "(text)"
+  return from_text(A, text, nil)
 end
 
 -- reasons -------------------------------------------------------------------------------------------
@@ -668,8 +681,8 @@ end
 local FIX_PEFT_TYPE = "add \"peft_type\" (the method, e.g. \"LORA\"): every release picks the config class from it"
 
 function render.no_from_pretrained(r)
-  return string.format("Unsupported: PEFT %s has no PeftModel.from_pretrained: it cannot load a saved adapter",
-    r.version), use_release_fix(r.A, r.i)
+  return "AttributeError: type object 'PeftModel' has no attribute 'from_pretrained' (PEFT " .. r.version
+    .. " cannot load a saved adapter)", use_release_fix(r.A, r.i)
 end
 render["no-from-pretrained"] = render.no_from_pretrained
 

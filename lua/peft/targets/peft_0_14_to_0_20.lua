@@ -213,6 +213,32 @@ peft.register_target {
       { id = "cpt-lengths", since = "0.14.0", classes = { "CPTConfig" }, when = lengths,
         error = "ValueError: cpt_token_ids, cpt_mask and cpt_tokens_type_mask must have the same length.",
         fix = "give cpt_token_ids, cpt_mask and cpt_tokens_type_mask the same length" },
+      -- RoAd and WaveFT (0.18.0)
+      { id = "road-variant", since = "0.18.0", classes = { "RoadConfig" },
+        when = function(v) local x = v.variant return x ~= "road_1" and x ~= "road_2" and x ~= "road_4" end,
+        error = function(v)
+          return "ValueError: Invalid variant " .. pystr(v.variant) .. " specified. Please choose from road_1, "
+            .. "road_2 or road_4"
+        end,
+        fix = "set variant to road_1, road_2 or road_4" },
+      { id = "waveft-wavelet-family", since = "0.18.0", classes = { "WaveFTConfig" },
+        when = function(v)
+          local fam = v.wavelet_family
+          if type(fam) ~= "string" then return true end
+          local base, n = fam:match("^(%a+)(%d+)$")
+          n = tonumber(n)
+          return not ((base == "db" and n and n >= 1 and n <= 38) or (base == "sym" and n and n >= 2 and n <= 20)
+            or (base == "coif" and n and n >= 1 and n <= 17))
+        end,
+        error = function(v)
+          local names = {}
+          for n = 1, 38 do names[#names + 1] = "'db" .. n .. "'" end
+          for n = 2, 20 do names[#names + 1] = "'sym" .. n .. "'" end
+          for n = 1, 17 do names[#names + 1] = "'coif" .. n .. "'" end
+          return "ValueError: Wavelet family " .. pystr(v.wavelet_family) .. " not supported. Supported wavelet "
+            .. "families are: [" .. table.concat(names, ", ") .. "]"
+        end,
+        fix = "set wavelet_family to one PEFT supports (db1-db38, sym2-sym20, coif1-coif17)" },
       -- methods that came with 0.16 or later: their checks are this runtime's (PEFT's own since the method
       -- appeared)
       { id = "method-check", since = "0.16.0", per_release = true, classes = newer_classes,
