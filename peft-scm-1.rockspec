@@ -105,6 +105,7 @@ build = {
     ["peft.model"] = "lua/peft/model.lua",
     ["peft.model_types"] = "lua/peft/model_types.lua",
     ["peft.peft_model"] = "lua/peft/peft_model.lua",
+    ["peft.release_migrate"] = "lua/peft/release_migrate.lua",
     ["peft.repl"] = "lua/peft/repl.lua",
     ["peft.rules"] = "lua/peft/rules.lua",
     ["peft.schema"] = "lua/peft/schema.lua",

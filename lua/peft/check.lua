@@ -674,7 +674,7 @@ end
 
 local function use_release_fix(A, i, what)
   local e = oldest_ok_from(A, i + 1)
-  if e then return string.format("use PEFT %s or later%s", e.version, what and (": " .. what) or "") end
+  if e then return string.format("use PEFT %s or later%s", e.version, what and (" (" .. what .. ")") or "") end
   return nil
 end
 
