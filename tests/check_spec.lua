@@ -92,6 +92,15 @@ describe("peft check", function()
       return total, agreed, texts, same_text, bad
     end
 
+    -- recorded after the rules were written, from the half of the corpus they were not made from (the
+    -- odd-numbered files): the issue asks for 98% of its pairs; it agrees on all 4,550
+    it("agrees with at least 98% of the held-out pairs (releases-heldout.json)", function()
+      local total, agreed, texts, same_text, bad = agree("releases-heldout.json")
+      assert.are.equal(130 * 35, total)
+      assert.is_true(agreed / total >= 0.98, table.concat(bad, "\n"))
+      assert.is_true(same_text / texts >= 0.98)
+    end)
+
     for _, name in ipairs { "releases-corpus.json", "releases-crafted.json", "releases-edge.json",
                             "releases-probe.json" } do
       it("agrees with every recorded pair of " .. name .. ", refusal texts included", function()
@@ -612,7 +621,7 @@ error("stop here")
       local dir = adapter(helpers.tmpdir() .. "/a", lora { r = 64 })
       local r = run { "check", dir, "--peft", "0.14.0", "--engine", "vllm" }
       assert.are.equal(1, r.code)
-      assert.truthy(r.out:find("\n  peft 0.14.0    ok      \n", 1, true), r.out)
+      assert.truthy(r.out:find("\n  peft 0.14.0    ok\n", 1, true), r.out)
       assert.truthy(r.out:find("  vllm           refused  (lora_dtype=auto, max_lora_rank=16)\n      LoRA rank 64 is "
         .. "greater than max_lora_rank 16.\n      fix: start vLLM with --max-lora-rank 64\n", 1, true), r.out)
       r = run { "check", dir, "--peft", "0.14.0", "--engine", "vllm:max_lora_rank=64" }

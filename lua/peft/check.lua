@@ -867,6 +867,12 @@ end
 -- Nothing here makes text: a result's reasons are made when the result is asked for (evaluate_release),
 -- their text when it is read.
 local evaluate_shape
+local UNKNOWN_TYPE = { rule = "unknown-peft-type" }
+-- per family (its members list): per peft_type, the releases that have it and those that do not
+local type_cache = setmetatable({}, { __mode = "k" })
+-- per family: per config class: per field, the releases where a file that lacks it reads this runtime's
+-- default there (the same for every adapter)
+local alike_cache = setmetatable({}, { __mode = "k" })
 
 local function family_eval(A, spec)
   local fams = rawget(A, "fams")
@@ -889,15 +895,26 @@ local function family_eval(A, spec)
   if type(pt) ~= "string" then F.early = "unknown-peft-type" return F end
   local t = H().types[pt]
   local refused = F.refused
-  local UNKNOWN = { rule = "unknown-peft-type" }
-  local live = {}
-  local ts = t and t[1]
-  for _, m in ipairs(members) do
-    local i = m.i
-    local known
-    if type(ts) == "number" then known = i >= ts else known = ts ~= nil and in_spans(ts, i) end
-    if known then live[#live + 1] = i else refused[i] = UNKNOWN end
+  -- which of the family's releases have the method (the same for every adapter of that peft_type)
+  local per = type_cache[members]
+  if not per then
+    per = {}
+    type_cache[members] = per
   end
+  local split = per[pt]
+  if not split then
+    split = { live = {}, unknown = {} }
+    local ts = t and t[1]
+    for _, m in ipairs(members) do
+      local i = m.i
+      local known
+      if type(ts) == "number" then known = i >= ts else known = ts ~= nil and in_spans(ts, i) end
+      if known then split.live[#split.live + 1] = i else split.unknown[#split.unknown + 1] = i end
+    end
+    per[pt] = split
+  end
+  for _, i in ipairs(split.unknown) do refused[i] = UNKNOWN_TYPE end
+  local live = split.live
   if #live == 0 then return F end
   local cname = t[2]
   F.cname = cname
@@ -907,19 +924,43 @@ local function family_eval(A, spec)
   local head = A.head
   local plan = A.plans[cname]
   if not plan then
-    plan = { nondefault = {}, setattr = {}, defaults = {}, order = {} }
-    for n, k in ipairs(head.names) do
+    -- nondefault: the settings away from this runtime's defaults; defaults: keys the file lacks whose
+    -- default changed in some release; setattr (made when first read: only releases that set attributes
+    -- need it): keys the file gives that this runtime reads otherwise, and keys it lacks but reads away
+    -- from the default
+    local names, values, defaults = head.names, head.values, head.defaults
+    local nondefault, order, hdef = {}, {}, hc.defaults
+    local changed_defaults = {}
+    for n = 1, #names do
+      local k = names[n]
+      order[k] = n
       if not METADATA[k] then
-        local hv = head.values[k]
-        local given = d[k]
-        local nondefault = not same(hv, head.defaults[k])
-        if nondefault then plan.nondefault[#plan.nondefault + 1] = k end
-        if given ~= nil and given ~= null and not same(given, hv) then plan.setattr[#plan.setattr + 1] = k end
-        if given == nil and hc.defaults and hc.defaults[k] then plan.defaults[#plan.defaults + 1] = k end
-        if given == nil and nondefault then plan.setattr[#plan.setattr + 1] = k end
+        local hv = values[k]
+        local dv = defaults[k]
+        if hv ~= dv and not same(hv, dv) then nondefault[#nondefault + 1] = k end
+        if hdef and hdef[k] and d[k] == nil then changed_defaults[#changed_defaults + 1] = k end
       end
-      plan.order[k] = n
     end
+    plan = setmetatable({ nondefault = nondefault, defaults = changed_defaults, order = order }, {
+      __index = function(p, key)
+        if key ~= "setattr" then return nil end
+        local list, isnd = {}, {}
+        for _, k in ipairs(nondefault) do isnd[k] = true end
+        for n = 1, #names do
+          local k = names[n]
+          if not METADATA[k] then
+            local given = d[k]
+            if given ~= nil and given ~= null then
+              if given ~= values[k] and not same(given, values[k]) then list[#list + 1] = k end
+            elseif given == nil and isnd[k] then
+              list[#list + 1] = k
+            end
+          end
+        end
+        rawset(p, "setattr", list)
+        return list
+      end,
+    })
     A.plans[cname] = plan
   end
   F.plan = plan
@@ -1014,17 +1055,28 @@ function evaluate_shape(A, spec, F, d, live, cname, hc, fields)
         end
       end
       local lo, hi = live[1], live[#live]
-      -- for a key the file lacks: the releases where it takes this runtime's default
-      local alike_cache = {}
+      -- for a key the file lacks: the releases where it takes this runtime's default (over every release of
+      -- the family: the answer depends on the class alone)
       local head_defaults = A.head.defaults
+      local per_family = alike_cache[F.members]
+      if not per_family then
+        per_family = {}
+        alike_cache[F.members] = per_family
+      end
+      local cache = per_family[cname]
+      if not cache then
+        cache = {}
+        per_family[cname] = cache
+      end
       local function alike_set(k)
-        local set = alike_cache[k]
+        local set = cache[k]
         if set then return set end
         set = {}
         local hd = head_defaults[k]
         local changes = hc.defaults and hc.defaults[k]
         local s = fields[k]
-        for _, i in ipairs(live) do
+        for _, m in ipairs(F.members) do
+          local i = m.i
           local known
           if type(s) == "number" then known = i >= s else known = in_spans(s, i) end
           if changes then
@@ -1035,7 +1087,7 @@ function evaluate_shape(A, spec, F, d, live, cname, hc, fields)
             set[i] = true
           end
         end
-        alike_cache[k] = set
+        cache[k] = set
         return set
       end
       for _, rule in ipairs(rules) do
@@ -1425,6 +1477,7 @@ M.evaluate_release = evaluate_release
 -- engines ------------------------------------------------------------------------------------------
 
 local function fill(s, vars)
+  if not s:find("{", 1, true) then return s end
   return (s:gsub("{([%w_]+)}", function(k)
     local x = vars[k]
     if x == nil then return "{" .. k .. "}" end
@@ -1525,7 +1578,10 @@ function rule.setting(spec)
     if not hit then return nil end
     return deferred(verdict, r, f, ctx, A, hit)
   end
+  local plain_error = type(spec.error) == "string" and not spec.error:find("{", 1, true)
+  local plain_fix = spec.fix == nil or (type(spec.fix) == "string" and not spec.fix:find("{", 1, true))
   function r.render(fd)
+    if plain_error and plain_fix then return spec.error, spec.fix end
     local f, ctx, A, hit = fd.f, fd.ctx, fd.A, fd.hit
     local vars = setmetatable({ title = ctx.title, what = type(hit) == "string" and hit or nil }, { __index = f })
     for k, v in pairs(ctx.knobs) do vars[k] = v end

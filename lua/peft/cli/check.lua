@@ -116,6 +116,7 @@ local function print_entry(e, named)
       for _, l in ipairs(reason_lines(t, "      ")) do lines[#lines + 1] = l end
     end
   end
+  for i, l in ipairs(lines) do lines[i] = l:gsub("%s+$", "") end
   lines[#lines + 1] = ""
   out.stdout:write(table.concat(lines, "\n"))
 end
