@@ -124,6 +124,7 @@ describe("peft check", function()
         rules["unexpected-keyword"].fix)
       assert.are.same({ "peft_version", "use_dora", "use_rslora" }, t.reasons[1].keys)
       v, rules, t = verdict_of(dir, "0.5.0")
+      assert.is_nil(rules["unexpected-keyword"])
       assert.are.equal("changed", v)
       assert.are.equal("use_rslora = true dropped: PEFT 0.5.0 has no such setting (it appeared in 0.8.0); scale "
         .. "lora_alpha/r = 0.5 instead of lora_alpha/sqrt(r) = 2.0", t.reasons[1].message)
@@ -141,16 +142,19 @@ describe("peft check", function()
       -- a default that changed
       dir = adapter(helpers.tmpdir() .. "/c", { peft_type = "LORA", r = 4, target_modules = arr { "q" } })
       v, rules, t = verdict_of(dir, "0.3.0")
+      assert.truthy(rules["default-changed"])
       assert.are.equal("changed", v)
       assert.are.equal("lora_alpha is not in the file: PEFT 0.3.0's default is null, this runtime's is 8",
         t.reasons[1].message)
       assert.are.equal("write lora_alpha explicitly: peft migrate PATH --to-peft 0.3.0", t.reasons[1].fix)
       -- no loader at all, and the method too new
       v, rules = verdict_of(dir, "0.0.2")
+      assert.are.equal("refused", v)
       assert.are.equal("AttributeError: type object 'PeftModel' has no attribute 'from_pretrained' (PEFT 0.0.2 "
         .. "cannot load a saved adapter)", rules["no-from-pretrained"].message)
       dir = adapter(helpers.tmpdir() .. "/d", { peft_type = "LOHA", r = 4, target_modules = arr { "q" } })
       v, rules = verdict_of(dir, "0.5.0")
+      assert.are.equal("refused", v)
       assert.are.equal("KeyError: 'LOHA'", rules["unknown-peft-type"].message)
       assert.are.equal("use PEFT 0.6.0 or later (LOHA appeared in 0.6.0)", rules["unknown-peft-type"].fix)
       -- OFT files from before 0.14
@@ -241,8 +245,8 @@ describe("peft check", function()
       r = run { "migrate", dir, "--to-peft", "0.10.0", "--json" }
       assert.are.equal(1, r.code)
       local j = decode(r.out)
-      assert.are.equal("init_lora_weights = \"pissa\": PEFT 0.10.0 does not have this value yet (it appeared in 0.11.0)",
-        j.lost[1].message)
+      assert.are.equal("init_lora_weights = \"pissa\": PEFT 0.10.0 does not have this value yet (it appeared in "
+        .. "0.11.0)", j.lost[1].message)
       dir = adapter(helpers.tmpdir() .. "/c", { peft_type = "OFT", r = 0, oft_block_size = 32,
                                                 target_modules = arr { "q" } })
       r = run { "migrate", dir, "--to-peft", "0.13.2" }
@@ -273,10 +277,12 @@ describe("peft check", function()
       assert.are.equal(0, r.code, r.err)
       assert.are.equal("ok", (verdict_of(dir, "0.13.2")))
       r = run { "migrate", dir, "--to-peft", "0.13.2" }
-      assert.are.equal(dir .. "/adapter_config.json: PEFT 0.13.2 already loads it unchanged; nothing to migrate\n", r.out)
+      assert.are.equal(dir .. "/adapter_config.json: PEFT 0.13.2 already loads it unchanged; nothing to migrate\n",
+        r.out)
       -- MISS (0.17) to a release that has only BONE
       local m = adapter(tmp .. "/miss", { peft_type = "MISS", r = 4, target_modules = arr { "q_proj" },
-        peft_version = "0.18.0" }, { tensors = { { "base_model.model.model.layers.0.self_attn.q_proj.miss_block", { 4, 64 } } } })
+        peft_version = "0.18.0" }, { tensors = { { "base_model.model.model.layers.0.self_attn.q_proj.miss_block",
+          { 4, 64 } } } })
       r = run { "migrate", m, "--to-peft", "0.15.0", "-o", tmp .. "/bone", "--json" }
       assert.are.equal(0, r.code, r.err)
       local j = decode(r.out)
@@ -354,16 +360,19 @@ describe("peft check", function()
       { "sglang", "modules_to_save not read", { modules_to_save = arr { "lm_head" } }, {}, "changed",
         "modules_to_save-ignored" },
       { "sglang", "rank_pattern not read", { rank_pattern = { q_proj = 4 } }, {}, "changed", "rank_pattern-ignored" },
-      { "sglang", "alpha_pattern not read", { alpha_pattern = { q_proj = 4 } }, {}, "changed", "alpha_pattern-ignored" },
+      { "sglang", "alpha_pattern not read", { alpha_pattern = { q_proj = 4 } }, {}, "changed",
+        "alpha_pattern-ignored" },
       { "sglang", "embed_tokens/lm_head LoRA", { target_modules = arr { "embed_tokens", "lm_head" } }, {}, "ok" },
       -- llama.cpp
       { "llama.cpp", "a plain LoRA", {}, { tensors = lora_tensors(8) }, "ok" },
       { "llama.cpp", "lora_alpha required", { lora_alpha = false }, {}, "refused", "lora_alpha-required",
         "KeyError: 'lora_alpha'" },
-      { "llama.cpp", "DoRA magnitude", {}, { tensors = lora_tensors(8, nil, { { LM .. "lora_magnitude_vector", { 64 } } }) },
+      { "llama.cpp", "DoRA magnitude", {}, { tensors = lora_tensors(8, nil, { { LM .. "lora_magnitude_vector",
+        { 64 } } }) },
         "refused", "dora", "Unexpected name '" .. LM .. "lora_magnitude_vector': Not a lora_A or lora_B tensor" },
       { "llama.cpp", "modules_to_save lm_head", { modules_to_save = arr { "lm_head" } },
-        { tensors = lora_tensors(8, nil, { { "base_model.model.lm_head.modules_to_save.default.weight", { 100, 64 } } }) },
+        { tensors = lora_tensors(8, nil, { { "base_model.model.lm_head.modules_to_save.default.weight",
+          { 100, 64 } } }) },
         "refused", "modules_to_save", "Unexpected name 'base_model.model.lm_head.modules_to_save.default.weight'" },
       { "llama.cpp", "bias", { bias = "lora_only" }, {}, "refused", "bias", "Not a lora_A or lora_B tensor" },
       { "llama.cpp", "LoHa / IA3", { peft_type = "IA3" }, {}, "refused", "peft-type", "IA3 is not LoRA" },
@@ -406,7 +415,8 @@ describe("peft check", function()
       { "mistral.rs", "rank above --lora-max-rank", { r = 512 }, {}, "refused", "rank-limit",
         "LoRA rank 512 is above the maximum 256" },
       { "mistral.rs", "lm_head target", { target_modules = arr { "q_proj", "lm_head" } }, {}, "refused", "lm_head" },
-      { "mistral.rs", "a tensor not consumed", {}, { tensors = lora_tensors(8, nil, { { LM .. "lora_B.bias", { 64 } } }) },
+      { "mistral.rs", "a tensor not consumed", {}, { tensors = lora_tensors(8, nil, { { LM .. "lora_B.bias",
+        { 64 } } }) },
         "refused", "bias" },
       { "mistral.rs", "unused weights", {},
         { tensors = lora_tensors(8, nil, { { "base_model.model.model.norm.weight", { 64 } } }) }, "refused",
@@ -420,7 +430,8 @@ describe("peft check", function()
         "use_dora = true dropped: LoRAX's PEFT 0.4.0 has no such setting" },
       { "lorax", "unused adapter weights", {}, { tensors = lora_tensors(8, nil, { { LM .. "lora_magnitude_vector",
         { 64 } } }) }, "changed", "unused-weights", "unused adapter weights: " .. LM .. "lora_magnitude_vector" },
-      { "lorax", "layers_to_transform", { layers_to_transform = arr { 0 } }, {}, "changed", "layers_to_transform-ignored" },
+      { "lorax", "layers_to_transform", { layers_to_transform = arr { 0 } }, {}, "changed",
+        "layers_to_transform-ignored" },
       { "lorax", "rank_pattern (one r for the scale)", { rank_pattern = { q_proj = 4 } }, {}, "changed",
         "rank_pattern-ignored" },
       { "lorax", "alpha_pattern", { alpha_pattern = { q_proj = 4 } }, {}, "changed", "alpha_pattern-ignored" },
@@ -428,7 +439,8 @@ describe("peft check", function()
         "modules_to_save-ignored" },
       { "lorax", "bias warned", { bias = "all" }, {}, "changed", "bias-ignored" },
       { "lorax", "non-LoRA read as LoRA", { peft_type = "LOHA" }, {}, "changed", "peft-type" },
-      { "lorax", "trainable tokens warned", { trainable_token_indices = arr { 2 } }, {}, "changed", "trainable-tokens" },
+      { "lorax", "trainable tokens warned", { trainable_token_indices = arr { 2 } }, {}, "changed",
+        "trainable-tokens" },
       { "lorax", "PiSSA init ignored", { init_lora_weights = "pissa" }, {}, "changed", "init-modifies-base" },
       { "lorax", ".bin weights", {}, { bin = true }, "ok" },
       -- TGI
@@ -442,7 +454,8 @@ describe("peft check", function()
       { "tgi", "modules_to_save warned", { modules_to_save = arr { "lm_head" } }, {}, "changed",
         "modules_to_save-ignored" },
       { "tgi", "bias warned", { lora_bias = true }, {}, "changed", "bias-ignored" },
-      { "tgi", "layers_to_transform", { layers_to_transform = arr { 0 } }, {}, "changed", "layers_to_transform-ignored" },
+      { "tgi", "layers_to_transform", { layers_to_transform = arr { 0 } }, {}, "changed",
+        "layers_to_transform-ignored" },
       { "tgi", "rank_pattern partly", { rank_pattern = { q_proj = 4 } }, {}, "changed", "rank_pattern-ignored" },
       { "tgi", "alpha_pattern", { alpha_pattern = { q_proj = 4 } }, {}, "changed", "alpha_pattern-ignored" },
       { "tgi", "PiSSA init ignored", { init_lora_weights = "pissa_niter_4" }, {}, "changed", "init-modifies-base" },
@@ -453,7 +466,8 @@ describe("peft check", function()
       { "tensorrt-llm", "a plain LoRA with DoRA, rsLoRA and a rank_pattern",
         { use_dora = true, use_rslora = true, rank_pattern = { q_proj = 4 } },
         { tensors = lora_tensors(8, nil, { { LM .. "lora_magnitude_vector", { 64 } } }) }, "ok" },
-      { "tensorrt-llm", "an unsupported key", {}, { tensors = lora_tensors(8, nil, { { LM .. "hada_w1_a", { 8, 64 } } }) },
+      { "tensorrt-llm", "an unsupported key", {}, { tensors = lora_tensors(8, nil, { { LM .. "hada_w1_a",
+        { 8, 64 } } }) },
         "refused", "tensor-names", "unsupported key: " .. LM .. "hada_w1_a" },
       { "tensorrt-llm", "a module not in its list", { modules_to_save = arr { "mlp" } }, {}, "refused",
         "modules_to_save", "hf_module mlp is not in supported list" },
@@ -462,9 +476,11 @@ describe("peft check", function()
       { "tensorrt-llm", "rank above max_lora_rank", { r = 128 }, {}, "refused", "rank-limit",
         "LoRA rank 128 is greater than max_lora_rank 64" },
       { "tensorrt-llm", "rank within max_lora_rank", { r = 128 }, { knobs = "max_lora_rank=128" }, "ok" },
-      { "tensorrt-llm", "alpha_pattern ignored", { alpha_pattern = { q = 2 } }, {}, "changed", "alpha_pattern-ignored" },
+      { "tensorrt-llm", "alpha_pattern ignored", { alpha_pattern = { q = 2 } }, {}, "changed",
+        "alpha_pattern-ignored" },
       { "tensorrt-llm", "bias", { bias = "all" }, {}, "refused", "bias" },
-      { "tensorrt-llm", "trainable tokens", { trainable_token_indices = arr { 1 } }, {}, "refused", "trainable-tokens" },
+      { "tensorrt-llm", "trainable tokens", { trainable_token_indices = arr { 1 } }, {}, "refused",
+        "trainable-tokens" },
       { "tensorrt-llm", "lm_head LoRA ignored", { target_modules = arr { "q_proj", "lm_head" } }, {}, "changed",
         "embedding-lora" },
       { "tensorrt-llm", "PiSSA init ignored", { init_lora_weights = "olora" }, {}, "changed", "init-modifies-base" },
@@ -482,7 +498,8 @@ describe("peft check", function()
       { "ollama", "a llama base", {}, { base = "llama" }, "ok" },
       { "ollama", "DoRA (llama.cpp's rules)", { use_dora = true }, {}, "refused", "llama.cpp:dora" },
       { "ollama", "rsLoRA ignored", { use_rslora = true }, {}, "changed", "llama.cpp:scale" },
-      { "ollama", "modules_to_save", { modules_to_save = arr { "lm_head" } }, {}, "refused", "llama.cpp:modules_to_save" },
+      { "ollama", "modules_to_save", { modules_to_save = arr { "lm_head" } }, {}, "refused",
+        "llama.cpp:modules_to_save" },
     }
 
     for n, c in ipairs(CASES) do

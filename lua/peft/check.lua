@@ -40,14 +40,6 @@ M.METADATA = METADATA
 
 -- values ----------------------------------------------------------------------------------------------
 
-local function is_none(v) return v == nil or v == null end
-
-local function is_array(v)
-  if type(v) ~= "table" then return false end
-  if getmetatable(v) == array_mt then return true end
-  return getmetatable(v) == nil and next(v) == nil
-end
-
 -- Python truthiness of a JSON value
 local function truthy(v)
   if v == nil or v == null or v == false or v == 0 or v == "" then return false end
@@ -441,8 +433,8 @@ function getters.facts(A)
         f.bias_tensors[#f.bias_tensors + 1] = t.name
       elseif not (ADAPTER_TENSOR[last] or ADAPTER_TENSOR[layer or ""]) then
         f.other_tensors[#f.other_tensors + 1] = t.name
-        if name:find("modules_to_save", 1, true) or name:match("lm_head%.weight$") or name:match("embed_tokens%.weight$")
-           or name:match("wte%.weight$") then
+        if name:find("modules_to_save", 1, true) or name:match("lm_head%.weight$")
+           or name:match("embed_tokens%.weight$") or name:match("wte%.weight$") then
           f.full_tensors[#f.full_tensors + 1] = t.name
           if #t.shape == 2 and (name:find("embed", 1, true) or name:find("wte", 1, true)) then
             f.embedding_rows = t.shape[1]
@@ -531,21 +523,28 @@ local EFFECTS = {
     local hv = A.head.values
     local r, a = hv.r, hv.lora_alpha
     if type(r) == "number" and r > 0 and type(a) == "number" then
-      return string.format("scale lora_alpha/r = %s instead of lora_alpha/sqrt(r) = %s", num(a / r), num(a / math.sqrt(r)))
+      return string.format("scale lora_alpha/r = %s instead of lora_alpha/sqrt(r) = %s", num(a / r),
+        num(a / math.sqrt(r)))
     end
     return "the scale is lora_alpha/r instead of lora_alpha/sqrt(r)"
   end,
   rank_pattern = function(A) return "every module takes r = " .. repr(A.head.values.r) end,
   alpha_pattern = function(A) return "every module takes lora_alpha = " .. repr(A.head.values.lora_alpha) end,
-  modules_to_save = function() return "the saved copies of those modules are not loaded: they keep the base weights" end,
+  modules_to_save = function()
+    return "the saved copies of those modules are not loaded: they keep the base weights"
+  end,
   layers_to_transform = function() return "every layer is adapted, not only the ones listed" end,
   layers_pattern = function() return "layers_to_transform is matched against the default layer names" end,
-  layer_replication = function() return "the layers are not replicated: the adapter expects more layers than it gets" end,
+  layer_replication = function()
+    return "the layers are not replicated: the adapter expects more layers than it gets"
+  end,
   lora_bias = function() return "the trained lora_B biases are not loaded" end,
   trainable_token_indices = function() return "the trained token embeddings are not loaded" end,
   exclude_modules = function() return "the modules it excludes are adapted too" end,
   target_parameters = function() return "the parameters it names are not adapted" end,
-  alora_invocation_tokens = function() return "the adapter is active on every token, not only after its invocation tokens" end,
+  alora_invocation_tokens = function()
+    return "the adapter is active on every token, not only after its invocation tokens"
+  end,
   use_qalora = function() return "the quantisation-aware (QALoRA) pooling is not applied" end,
   init_lora_weights = function() return "the initialisation it names is not used (it matters when training)" end,
 }
@@ -1622,7 +1621,7 @@ end
 -- weights must end in an allowed layer name (the adapter name removed, as PEFT saves)
 function rule.tensors(spec)
   local allow = spec.allow
-  return { id = spec.id or "tensor-names", check = function(f, ctx, A)
+  return { id = spec.id or "tensor-names", check = function(_, ctx, A)
     local w = A.weights
     if not w or w.kind ~= "safetensors" then return nil end
     local bad = {}
@@ -1644,7 +1643,7 @@ end
 
 --- rule.scale(formula): what scale the engine applies; "alpha/r" ignores use_rslora (a change)
 function rule.scale(formula)
-  return { id = "scale", check = function(f, ctx)
+  return { id = "scale", check = function(f)
     if formula ~= "alpha/r" or not f.use_rslora then return nil end
     local r, a = f.r, f.alpha
     local msg, fix = "use_rslora ignored: the scale is lora_alpha/r instead of lora_alpha/sqrt(r)", nil
@@ -1653,7 +1652,9 @@ function rule.scale(formula)
         num(a / r), num(a / math.sqrt(r)))
       fix = string.format("set lora_alpha to %s and use_rslora to false: lora_alpha/r then gives the same scale",
         num(a * math.sqrt(r)))
-      if next(f.rank_pattern) then fix = fix .. " (modules with their own rank in rank_pattern need their own alpha)" end
+      if next(f.rank_pattern) then
+        fix = fix .. " (modules with their own rank in rank_pattern need their own alpha)"
+      end
     end
     return finding("changed", msg, fix)
   end }
@@ -1716,7 +1717,8 @@ function rule.pinned_peft(spec)
     local out = {}
     for _, x in ipairs(r.reasons) do
       if r.verdict == "refused" or x.setting then
-        out[#out + 1] = deferred(r.verdict == "refused" and (spec.refused or "changed") or "changed", rl, nil, ctx, A, x)
+        local verdict = r.verdict == "refused" and (spec.refused or "changed") or "changed"
+        out[#out + 1] = deferred(verdict, rl, nil, ctx, A, x)
       end
     end
     return out
@@ -1787,8 +1789,8 @@ function evaluate_engine0(A, e, given)
   local rules = spec_rules(e.spec)
   local one = {}
   for ri = 1, #rules do
-    local rule = rules[ri]
-    local out = rule.check(facts, ctx, A)
+    local rl = rules[ri]
+    local out = rl.check(facts, ctx, A)
     if out then
       if out.verdict then
         one[1] = out
@@ -1800,7 +1802,7 @@ function evaluate_engine0(A, e, given)
         if rawget(r, "deferred") then
           rr = r
         else
-          rr = reason(rule.id, r.message, r.fix, r.extra)
+          rr = reason(rl.id, r.message, r.fix, r.extra)
         end
         if r.verdict == "refused" then
           if res.verdict ~= "refused" then
@@ -1869,7 +1871,9 @@ function M.parse_target(t)
     knobs = {}
     for item in rest:gmatch("[^,]+") do
       local k, val = item:match("^%s*([%w_%-]+)%s*=%s*(.-)%s*$")
-      if not k then errors.raise("ValueError", "bad option '" .. item .. "' in target '" .. t .. "' (NAME:option=value,...)") end
+      if not k then
+        errors.raise("ValueError", "bad option '" .. item .. "' in target '" .. t .. "' (NAME:option=value,...)")
+      end
       knobs[k:gsub("%-", "_")] = val
     end
   end

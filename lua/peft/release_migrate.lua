@@ -55,8 +55,8 @@ local function release_of(version)
     for _, t in ipairs(registry.list()) do
       if t.kind == "peft" then list[#list + 1] = t.version end
     end
-    errors.raise("ValueError", string.format("--to-peft %s: not a PEFT release this runtime knows%s (releases: %s ... %s)",
-      tostring(version), config.suggest(v, list), list[1] or "?", list[#list] or "?"))
+    errors.raise("ValueError", string.format("--to-peft %s: not a PEFT release this runtime knows%s (releases: %s"
+      .. " ... %s)", tostring(version), config.suggest(v, list), list[1] or "?", list[#list] or "?"))
   end
   return e
 end

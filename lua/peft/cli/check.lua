@@ -3,7 +3,7 @@ local peft = require "peft"
 local cli = require "peft.cli"
 local check = require "peft.check"
 local core, config, errors = peft.core, peft.config, peft.errors
-local say, paint, json_out, arr, out = cli.say, cli.paint, cli.json_out, cli.arr, cli.out
+local paint, json_out, arr, out = cli.paint, cli.json_out, cli.arr, cli.out
 local usage_error = cli.usage_error
 
 local COLOUR = { ok = "green", changed = "yellow", refused = "red" }
@@ -94,7 +94,9 @@ local function print_entry(e, named)
         .. (r and r.reasons[1] and ("; " .. r.target .. ": " .. r.reasons[1].message) or "")
     end
     lines[#lines + 1] = line
-    if #others > 0 then lines[#lines + 1] = "  " .. string.rep(" ", width + 10) .. paint("dim", table.concat(others, ", ")) end
+    if #others > 0 then
+      lines[#lines + 1] = "  " .. string.rep(" ", width + 10) .. paint("dim", table.concat(others, ", "))
+    end
     for _, t in ipairs(e.results) do
       if t.kind == "engine" then
         local l = string.format(fmt, t.target, verdict_word(t.verdict)) .. first_line(t)

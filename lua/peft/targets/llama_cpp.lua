@@ -19,14 +19,16 @@ peft.register_target {
     local merge = "merge the adapter into the base model and convert the merged model"
     local unexpected = "Unexpected name '{what}': Not a lora_A or lora_B tensor"
     return {
-      rule.setting { id = "peft-type", when = function(f) return f.peft_type ~= "LORA" and (f.peft_type or "(none)") end,
+      rule.setting { id = "peft-type",
+        when = function(f) return f.peft_type ~= "LORA" and (f.peft_type or "(none)") end,
         error = "{what} is not LoRA: the converter takes only lora_A/lora_B tensors ('" .. unexpected .. "')",
         fix = merge },
       rule.setting { id = "lora_alpha-required",
         when = function(_, _, A) return A.dict.lora_alpha == nil or A.dict.lora_alpha == peft.null end,
         error = "KeyError: 'lora_alpha' (convert_lora_to_gguf.py reads lora_alpha from adapter_config.json)",
         fix = "write lora_alpha into adapter_config.json" },
-      rule.setting { id = "dora", when = function(f) return f.dora and (f.magnitudes[1] or "...lora_magnitude_vector") end,
+      rule.setting { id = "dora",
+        when = function(f) return f.dora and (f.magnitudes[1] or "...lora_magnitude_vector") end,
         error = unexpected, fix = merge },
       rule.setting { id = "modules_to_save",
         when = function(f) return (f.modules_to_save or #f.full_tensors > 0)
@@ -52,7 +54,8 @@ peft.register_target {
         effect = "the adapter was trained against base weights its initialisation ({init}) modified; llama.cpp "
           .. "applies it to the original ones",
         fix = "convert it to a plain LoRA (save_pretrained with path_initial_model_for_weight_conversion) first" },
-      rule.setting { id = "layer_replication", verdict = "changed", when = function(f) return truthy(f.layer_replication) end,
+      rule.setting { id = "layer_replication", verdict = "changed",
+        when = function(f) return truthy(f.layer_replication) end,
         error = "layer_replication ignored: the converter applies the adapter to the base model's own layers",
         fix = merge },
     }

@@ -21,7 +21,7 @@ peft.register_target {
       rule.pinned_peft { version = "0.4.0",
         fix = "LoRAX cannot apply it: " .. merge },
       rule.setting { id = "unused-weights", verdict = "changed",
-        when = function(f, _, A)
+        when = function(_, _, A)
           local w = A.weights
           if not w or w.kind ~= "safetensors" then return false end
           for _, n in ipairs(w.names) do

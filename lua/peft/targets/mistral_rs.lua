@@ -20,7 +20,8 @@ peft.register_target {
     end
     local EXPERTS = { ["gate_up_proj"] = true, ["down_proj"] = true }
     return {
-      rule.peft_type { accept = { "LORA" }, error = "mistral.rs loads only LoRA adapters, not {peft_type}", fix = merge },
+      rule.peft_type { accept = { "LORA" }, error = "mistral.rs loads only LoRA adapters, not {peft_type}",
+        fix = merge },
       rule.weights_format { allow = { safetensors = true },
         error = "mistral.rs loads exactly one adapter_model.safetensors (no .bin, no shards)" },
       refuse("dora", function(f) return f.dora end, "DoRA adapters"),
@@ -47,7 +48,7 @@ peft.register_target {
       rule.rank { knob = "lora_max_rank", error = "LoRA rank {r} is above the maximum {max}",
         fix = "start mistral.rs with --lora-max-rank {r}" },
       rule.setting { id = "unused-tensors",
-        when = function(f, _, A)
+        when = function(_, _, A)
           local w = A.weights
           if not w or w.kind ~= "safetensors" then return false end
           for _, n in ipairs(w.names) do

@@ -25,7 +25,9 @@ peft.register_target {
         when = function(v) return is_str(v.target_modules) and v.layers_pattern ~= nil end,
         error = "ValueError: `layers_pattern` cannot be used when `target_modules` is a str.", fix = regex_fix },
       { id = "dora-megatron-loftq", since = "0.9.0", ["until"] = "0.10.0", classes = { "LoraConfig" },
-        when = function(v) return truthy(v.use_dora) and (truthy(v.megatron_config) or v.init_lora_weights == "loftq") end,
+        when = function(v)
+          return truthy(v.use_dora) and (truthy(v.megatron_config) or v.init_lora_weights == "loftq")
+        end,
         error = "ValueError: DoRA does not support megatron_core or LoftQ. Please set `use_dora=False`.",
         fix = "use PEFT 0.10.0 or later, or turn off use_dora (and retrain)" },
       { id = "dora-megatron", since = "0.10.0", classes = { "LoraConfig" },

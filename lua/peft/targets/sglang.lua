@@ -9,8 +9,8 @@ peft.register_target {
   doc = "SGLang's LoRA loader: LoRA only, scale lora_alpha/r, no DoRA, no added tokens.",
   source = "python/sglang/srt/lora/",
   knobs = {
-    max_lora_rank = { type = "integer", flag = "--max-lora-rank", help = "the largest rank of the LoRA pool (default: the "
-      .. "largest of the adapters given at start-up)" },
+    max_lora_rank = { type = "integer", flag = "--max-lora-rank",
+      help = "the largest rank of the LoRA pool (default: the largest of the adapters given at start-up)" },
   },
   rules = function(check)
     local rule = check.rule

@@ -20,7 +20,7 @@ peft.register_target {
       local out = {}
       for _, t in ipairs(tm) do
         local last = tostring(t):match("([%w_]+)$") or ""
-        if not LAYERS[last] and not (last == "lm_head") then out[#out + 1] = t end
+        if not LAYERS[last] and last ~= "lm_head" then out[#out + 1] = t end
       end
       return #out > 0 and table.concat(out, ", ")
     end
