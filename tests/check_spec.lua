@@ -362,6 +362,7 @@ describe("peft check", function()
       { "sglang", "rank_pattern not read", { rank_pattern = { q_proj = 4 } }, {}, "changed", "rank_pattern-ignored" },
       { "sglang", "alpha_pattern not read", { alpha_pattern = { q_proj = 4 } }, {}, "changed",
         "alpha_pattern-ignored" },
+      { "sglang", "PiSSA init ignored", { init_lora_weights = "pissa" }, {}, "changed", "init-modifies-base" },
       { "sglang", "embed_tokens/lm_head LoRA", { target_modules = arr { "embed_tokens", "lm_head" } }, {}, "ok" },
       -- llama.cpp
       { "llama.cpp", "a plain LoRA", {}, { tensors = lora_tensors(8) }, "ok" },
@@ -383,6 +384,7 @@ describe("peft check", function()
       { "llama.cpp", "alpha_pattern ignored", { alpha_pattern = { q_proj = 4 } }, {}, "changed",
         "alpha_pattern-ignored", "alpha_pattern ignored: every tensor is scaled with lora_alpha = 16" },
       { "llama.cpp", "outtype", {}, { knobs = "outtype=q8_0" }, "ok" },
+      { "llama.cpp", "any rank", { r = 512 }, {}, "ok" },
       { "llama.cpp", "regex targets and layers_to_transform", { target_modules = ".*q_proj" }, {}, "ok" },
       { "llama.cpp", "PiSSA init ignored", { init_lora_weights = "olora" }, {}, "changed", "init-modifies-base" },
       { "llama.cpp", "trainable tokens", { trainable_token_indices = arr { 3 } }, {}, "refused", "trainable-tokens" },
@@ -409,6 +411,7 @@ describe("peft check", function()
       { "mistral.rs", "MonteCLoRA", { monteclora_config = { num_samples = 2 } }, {}, "refused", "monteclora" },
       { "mistral.rs", "ensure_weight_tying", { ensure_weight_tying = true }, {}, "refused", "ensure_weight_tying" },
       { "mistral.rs", "trainable tokens", { trainable_token_indices = arr { 3 } }, {}, "refused", "trainable-tokens" },
+      { "mistral.rs", "added tokens", {}, { added_tokens = { ["<x>"] = 100 } }, "refused", "added-tokens" },
       { "mistral.rs", "megatron_config", { megatron_config = { a = 1 } }, {}, "refused", "megatron" },
       { "mistral.rs", "PiSSA/OLoRA/CorDA/LoftQ/LoRA-GA init", { init_lora_weights = "corda" }, {}, "refused",
         "init-modifies-base" },

@@ -458,6 +458,8 @@ local function dir_of(path) return path:match("^(.*)/[^/]*$") or "." end
 local function from_text(A, text, file)
   local loader = require "peft.loader"
   A.text = text
+  -- set, so that reading them does not go through the getters
+  A.json_error, A.is_object, A.cfg, A.load_error, A.pt = false, false, false, false, false
   local value, msg, line, col = core.json_decode(text)
   if value == nil and msg then
     A.json_error = "JSONDecodeError: " .. msg

@@ -41,6 +41,8 @@ peft.register_target {
       refuse("monteclora", function(f) return f.monteclora end, "MonteCLoRA (monteclora_config)"),
       refuse("ensure_weight_tying", function(f) return f.ensure_weight_tying end, "ensure_weight_tying"),
       refuse("trainable-tokens", function(f) return f.trainable_token_indices ~= nil end, "trainable_token_indices"),
+      refuse("added-tokens", function(f) return f.added_tokens ~= nil end,
+        "adapters that add tokens (added_tokens.json)"),
       refuse("megatron", function(f) return f.megatron end, "megatron_config"),
       refuse("init-modifies-base", function(f) return check.init_changes_base(f) end,
         "adapters initialised with PiSSA, OLoRA, CorDA, LoftQ or LoRA-GA (init_lora_weights)"),

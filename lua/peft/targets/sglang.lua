@@ -39,6 +39,11 @@ peft.register_target {
         effect = "SGLang scales every module by lora_alpha/r with the global r = {r}" },
       rule.ignored { setting = "alpha_pattern", when = function(f) return next(f.alpha_pattern) ~= nil end,
         effect = "every module takes lora_alpha = {alpha}" },
+      rule.ignored { id = "init-modifies-base", setting = "init_lora_weights",
+        when = function(f) return check.init_changes_base(f) end,
+        effect = "the adapter was trained against base weights its initialisation ({init}) modified; SGLang "
+          .. "applies it to the original ones",
+        fix = "convert it to a plain LoRA (save_pretrained with path_initial_model_for_weight_conversion) first" },
       rule.ignored { setting = "modules_to_save", when = function(f) return f.modules_to_save ~= nil end,
         effect = "the saved copies of those modules are not loaded: they keep the base weights",
         fix = "remove modules_to_save and serve a base model that has those weights, or " .. merge },
