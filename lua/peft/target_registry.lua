@@ -29,11 +29,10 @@ local generation = 0 -- changes whenever the registry does (for caches built ove
 
 local KINDS = { peft = true, engine = true }
 local LOADING = { none = true, setattr = true, kwargs = true, drop = true }
-local SPEC_KEYS = {
-  kind = "string", name = "string", title = "string", doc = "string", releases = "table", loading = "string",
-  based_on = "string", knobs = "table", rules = "table|function", peft_types = "table", fields = "table",
-  rank = "table", tensors = "table", scale = "string|function", weights = "table", source = "string",
-  fix_field = "function",
+local S, T = { string = true }, { table = true }
+local SPEC_KEYS = { -- entry -> the types it may have
+  kind = S, name = S, title = S, doc = S, releases = T, loading = S, based_on = S, knobs = T,
+  rules = { table = true, ["function"] = true }, source = S,
 }
 
 local function fail(kind, fmt, ...)
@@ -51,12 +50,11 @@ local function check_spec(spec)
       fail("TypeError", "register_target: unknown entry '%s'%s", tostring(k),
         type(k) == "string" and require("peft.config").suggest(k, names) or "")
     end
-    local ok = false
-    for t in want:gmatch("[^|]+") do
-      if type(v) == t then ok = true end
-    end
-    if not ok then
-      fail("TypeError", "register_target: %s must be a %s, got %s", k, (want:gsub("|", " or ")), type(v))
+    if not want[type(v)] then
+      local names = {}
+      for t in pairs(want) do names[#names + 1] = t end
+      table.sort(names)
+      fail("TypeError", "register_target: %s must be a %s, got %s", k, table.concat(names, " or "), type(v))
     end
   end
   if not KINDS[spec.kind or ""] then
