@@ -148,6 +148,14 @@ char *peft_config_to_json(peft_config *cfg, peft_error *err);
 /* Writes dir/adapter_config.json atomically. */
 int peft_config_save(peft_config *cfg, const char *dir, peft_error *err);
 
+/* --- where an adapter works ------------------------------------------- */
+
+/* What `peft check PATH --json` prints for one adapter (a directory or its adapter_config.json) and the
+ * targets named (as the command line spells them: "peft 0.6.2", "0.6.2", "vllm", "vllm:max_lora_rank=64";
+ * ntargets 0: every PEFT release, summarised, and every engine): the JSON text, the caller's to free(), or
+ * NULL with err filled (a missing file, an unknown target or option). */
+char *peft_check(peft_runtime *rt, const char *path, const char *const *targets, size_t ntargets, peft_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -649,3 +649,62 @@ int peft_config_save(peft_config *cfg, const char *dir, peft_error *err) {
   field_call c = {cfg, NULL, NULL, NULL, dir, NULL};
   return protect(cfg->rt->L, save, &c, err);
 }
+
+/* --- where an adapter works (peft check) ------------------------------- */
+
+typedef struct check_call {
+  peft_runtime *rt;
+  const char *path;
+  const char *const *targets;
+  size_t ntargets;
+  char *text;
+} check_call;
+
+/* peft.check(path, targets) encoded as `peft check --json` prints it */
+static int check_adapter(lua_State *L) {
+  check_call *c = lua_touserdata(L, 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, c->rt->peft_ref);
+  lua_getfield(L, -1, "check");
+  lua_pushstring(L, c->path);
+  if (c->ntargets > 0) {
+    lua_createtable(L, (int)c->ntargets, 0);
+    for (size_t i = 0; i < c->ntargets; i++) {
+      if (c->targets[i] == NULL) return luaL_error(L, "peft_check: target %d is NULL", (int)i + 1);
+      lua_pushstring(L, c->targets[i]);
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+  } else {
+    lua_pushnil(L);
+  }
+  lua_call(L, 2, 1);
+  lua_getfield(L, -2, "core");
+  lua_getfield(L, -1, "json_encode");
+  lua_pushvalue(L, -3);
+  lua_pushinteger(L, 2);
+  lua_call(L, 2, 1);
+  size_t len;
+  const char *s = lua_tolstring(L, -1, &len);
+  if (s == NULL) return luaL_error(L, "peft_check: the result did not encode");
+  c->text = malloc(len + 1);
+  if (c->text == NULL) return luaL_error(L, "not enough memory");
+  memcpy(c->text, s, len + 1);
+  return 0;
+}
+
+char *peft_check(peft_runtime *rt, const char *path, const char *const *targets, size_t ntargets, peft_error *err) {
+  if (rt == NULL || path == NULL) {
+    peft_error_set(err, PEFT_ETYPE, "peft_check: %s is NULL", rt == NULL ? "rt" : "path");
+    return NULL;
+  }
+  if (ntargets > 0 && targets == NULL) {
+    peft_error_set(err, PEFT_ETYPE, "peft_check: targets is NULL");
+    return NULL;
+  }
+  check_call c = {rt, path, targets, ntargets, NULL};
+  if (protect(rt->L, check_adapter, &c, err) != 0) {
+    free(c.text);
+    return NULL;
+  }
+  return c.text;
+}
+

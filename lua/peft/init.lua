@@ -10,6 +10,7 @@ local core = require "peft.core"
 local errors = require "peft.errors"
 local enum = require "peft.enum"
 local config = require "peft.config"
+local target_registry = require "peft.target_registry"
 
 local M = {}
 
@@ -273,6 +274,25 @@ function M.describe_model(...)
   return require("peft.model").describe(...)
 end
 
+-- targets of `peft check` ---------------------------------------------
+
+--- register_target(spec): a place adapters are loaded (a PEFT release range or a serving engine); see
+-- peft.target_registry for the spec. Checked before anything is added; rolled back with a failing
+-- extension.
+function M.register_target(spec)
+  return target_registry.register(spec)
+end
+
+--- check(cfg_or_path, targets) -> the structure `peft check --json` prints (see peft.check)
+function M.check(src, targets)
+  return require("peft.check").check(src, targets)
+end
+
+--- targets() -> every registered target: name, kind, title, version or knobs
+function M.targets()
+  return require("peft.check").targets()
+end
+
 -- modules loaded on first use (keeps start-up light)
 local lazy = { types = "peft.types", model = "peft.model", isolation = "peft.isolation", tuner = "peft.tuner",
                peft_model = "peft.peft_model", schema = "peft.schema", repl = "peft.repl", cli = "peft.cli",
@@ -371,6 +391,13 @@ else
 end
 if collecting then collectgarbage("restart") end
 config.lazy = false
+
+-- the targets of `peft check`: their rules are built on first use
+target_registry.lazy = true
+for _, name in ipairs(require "peft.targets") do
+  require("peft.targets." .. name)
+end
+target_registry.lazy = false
 
 M.extension_failures = M.load_path_extensions()
 

@@ -119,6 +119,12 @@ local function class_for(tbl, opts, warnings)
         "'peft_type' is %s but PeftType members are upper-case: did you mean '%s'?", types.repr(pt), up),
         { field = "peft_type" })
     end
+    local newer = config.newer_than_runtime(tbl.peft_version)
+    if newer then
+      fail(opts, "ValueError", "unknown 'peft_type' " .. types.repr(pt) .. ": " .. newer
+        .. " (a method added after it; an extension can add it with peft.add_peft_type and register_peft_method)",
+        { field = "peft_type" })
+    end
     local hint = unknown_type_hint(pt)
     fail(opts, "ValueError", "unknown 'peft_type' " .. types.repr(pt) .. hint, { field = "peft_type" })
   end
@@ -185,7 +191,7 @@ end
 
 -- Warns about (or, strict, fails on) the keys a class does not know (all
 -- strings, checked by the caller).
-local function report_unknown(cls, unknown, opts, warnings, at_top, how)
+local function report_unknown(cls, unknown, opts, warnings, at_top, how, newer)
   if #unknown == 0 then return end
   table.sort(unknown)
   if how.mode == "get_peft_config" then
@@ -196,13 +202,15 @@ local function report_unknown(cls, unknown, opts, warnings, at_top, how)
   -- the report stays linear in the number of keys: a suggestion (an edit
   -- distance to every field) for the first few, names for the first twenty
   local names = {}
+  -- keys from a newer PEFT are not typos: no "did you mean", the version instead
   for i = 1, math.min(#unknown, UNKNOWN_LISTED) do
     local k = unknown[i]
-    names[i] = "'" .. k .. "'" .. (i <= UNKNOWN_SUGGESTED and unknown_hint(cls, k) or "")
+    names[i] = "'" .. k .. "'" .. ((i <= UNKNOWN_SUGGESTED and not newer) and unknown_hint(cls, k) or "")
   end
   if #unknown > UNKNOWN_LISTED then names[#names + 1] = string.format("(and %d more)", #unknown - UNKNOWN_LISTED) end
   local msg = string.format("%d key%s unknown to %s: %s", #unknown, #unknown == 1 and "" or "s",
     cls.name, table.concat(names, ", "))
+  if newer then msg = msg .. " (" .. newer .. ")" end
   if opts.strict then raise(opts, at_top, "ValueError", msg .. " (strict mode)", { unknown = unknown }) end
   warn(opts, warnings, msg .. "; kept as they are and written back on save")
 end
@@ -250,7 +258,8 @@ local function from_table(tbl, opts, how, nkeys)
                      check_key(k, opts, false)
                      extra[k] = tbl[k]
                    end
-                   report_unknown(cls, unknown, opts, warnings, false, how)
+                   report_unknown(cls, unknown, opts, warnings, false, how,
+                     config.newer_than_runtime(tbl.peft_version))
                  end }
   else
     -- one pass: the fields the file may set, and the keys the class does
@@ -282,7 +291,7 @@ local function from_table(tbl, opts, how, nkeys)
       end
       for _, w in ipairs(res or {}) do warn(opts, warnings, w) end
     end
-    report_unknown(cls, unknown, opts, warnings, true, how)
+    report_unknown(cls, unknown, opts, warnings, true, how, config.newer_than_runtime(tbl.peft_version))
     args = known
     new_opts = { extra = extra, quiet = opts.quiet, loading = true, checked = true }
   end
@@ -303,9 +312,10 @@ local function from_table(tbl, opts, how, nkeys)
   return res
 end
 
---- from_peft_type(tbl [, opts]) -> config
-function M.from_dict(tbl, opts, how)
-  return from_table(tbl, opts or {}, how or {})
+--- from_peft_type(tbl [, opts]) -> config (how: see above; nkeys: how many keys tbl holds, when the
+-- caller knows, as core.json_decode tells)
+function M.from_dict(tbl, opts, how, nkeys)
+  return from_table(tbl, opts or {}, how or {}, nkeys)
 end
 
 --- from_json(text [, opts]) -> config

@@ -150,6 +150,54 @@ TEST(extensions) {
   unlink(path);
 }
 
+/* peft_check: the JSON of `peft check --json`, the named targets or every one; errors as text */
+TEST(check_where_an_adapter_works) {
+  char dir[] = "/tmp/peft-check-XXXXXX";
+  CHECK(mkdtemp(dir) != NULL);
+  char file[64];
+  snprintf(file, sizeof file, "%s/adapter_config.json", dir);
+  FILE *f = fopen(file, "w");
+  CHECK(f != NULL);
+  if (!f) return;
+  fputs("{\"peft_type\": \"LORA\", \"r\": 64, \"lora_alpha\": 16, \"use_dora\": true,"
+        " \"target_modules\": [\"q_proj\"], \"peft_version\": \"0.18.0\"}", f);
+  fclose(f);
+  const char *targets[] = {"peft 0.6.2", "vllm:max_lora_rank=64", "0.14.0"};
+  char *json = peft_check(rt, dir, targets, 3, &err);
+  CHECK(json != NULL);
+  if (json) {
+    CHECK(strstr(json, "\"adapters\": [") != NULL);
+    CHECK(strstr(json, "\"target\": \"peft 0.6.2\"") != NULL);
+    CHECK(strstr(json, "got an unexpected keyword argument 'use_dora'") != NULL); /* the first unknown key, in the file's order */
+    CHECK(strstr(json, "\"message\": \"vLLM does not yet support DoRA.\"") != NULL);
+    CHECK(strstr(json, "\"target\": \"peft 0.14.0\"") != NULL);
+    CHECK(strstr(json, "\"verdict\": \"ok\"") != NULL); /* 0.14.0 drops peft_version with a warning */
+    free(json);
+  }
+  json = peft_check(rt, file, NULL, 0, &err); /* every release, summarised, and every engine */
+  CHECK(json != NULL);
+  if (json) {
+    CHECK(strstr(json, "\"oldest_release\": \"0.14.0\"") != NULL);
+    CHECK(strstr(json, "\"target\": \"ollama\"") != NULL);
+    free(json);
+  }
+  const char *bad[] = {"vllm:max_lora_rank=17"};
+  CHECK(peft_check(rt, dir, bad, 1, &err) == NULL);
+  CHECK_INT(err.status, PEFT_EVALUE);
+  CHECK(strstr(err.message, "vLLM option max_lora_rank must be one of 1, 8, 16") != NULL);
+  const char *unknown[] = {"vlm"};
+  CHECK(peft_check(rt, dir, unknown, 1, &err) == NULL);
+  CHECK(strstr(err.message, "unknown target 'vlm' (did you mean 'vllm'?)") != NULL);
+  CHECK(peft_check(rt, "/nonexistent/adapter", NULL, 0, &err) == NULL);
+  CHECK_INT(err.status, PEFT_EOS);
+  CHECK(peft_check(rt, NULL, NULL, 0, &err) == NULL);
+  CHECK_INT(err.status, PEFT_ETYPE);
+  CHECK(peft_check(rt, dir, NULL, 2, &err) == NULL);
+  CHECK_INT(err.status, PEFT_ETYPE);
+  unlink(file);
+  rmdir(dir);
+}
+
 TEST(attach_to_a_host_state) {
   lua_State *L = luaL_newstate();
   luaL_openlibs(L);
@@ -301,6 +349,7 @@ int main(void) {
     RUN(null_handles_are_refused);
     RUN(values_carry_their_length);
     RUN(buffers_have_the_file_limit);
+    RUN(check_where_an_adapter_works);
   }
   RUN(attach_to_a_host_state);
   peft_close(rt);

@@ -92,7 +92,7 @@ end
 
 -- name -> one-line summary, in the order help lists them; the module
 -- peft.cli.<name> returns { usage =, options =, run =, details = }
-local order = { "types", "show", "inspect", "plan", "validate", "new", "schema", "migrate" }
+local order = { "types", "show", "inspect", "plan", "validate", "check", "new", "schema", "migrate", "targets" }
 local summaries = {
   types = "list every PeftType member, its method, and the TaskType members",
   show = "every field of a method's config: type, default, allowed values, help",
@@ -102,6 +102,8 @@ local summaries = {
   new = "build a config from defaults and FIELD=VALUE pairs; print it or save it",
   schema = "a JSON Schema (draft 2020-12) of a method's config",
   migrate = "upgrade an adapter from an older layout (BONE -> MISS), config and weights; a dry run shows the diff",
+  check = "where an adapter works: every PEFT release and the serving engines, with what changes and the fix",
+  targets = "list the targets of 'peft check': the PEFT releases and the serving engines, with their options",
 }
 
 local function command(name)
@@ -144,6 +146,14 @@ local function parse(cmd, argv)
       if kind == "flag" then
         if value then usage_error("option '--%s' takes no value", name) end
         opts[name] = true
+      elseif kind == "list" then -- repeatable: every value is kept, in order
+        if not value then
+          i = i + 1
+          value = argv[i]
+          if value == nil then usage_error("option '%s' needs a value", a) end
+        end
+        opts[name] = opts[name] or {}
+        table.insert(opts[name], value)
       else
         if not value then
           i = i + 1

@@ -59,16 +59,24 @@ local function write_weights(w, dest)
 end
 
 return {
-  usage = "peft migrate PATH [--write | -o DIR] [--json]   (PATH: an adapter directory or its adapter_config.json)",
+  usage = "peft migrate PATH [--to-peft VERSION] [--write | -o DIR] [--json]   (PATH: an adapter directory or its "
+    .. "adapter_config.json)",
   details = "BONE adapters (removed from PEFT in 0.19) become MiSS adapters: peft_type MISS in the config, and the\n"
     .. "keys '.bone_' -> '.miss_' in adapter_model.safetensors (header rewritten, tensor bytes copied unchanged).\n"
     .. "Without --write or -o it prints a unified diff and the renamed keys. --write replaces the files in place\n"
-    .. "(weights first, then the config; a failure puts the old weights back); -o DIR writes a migrated copy.\n",
-  options = { json = "flag", write = "flag", o = "value", output = "value" },
+    .. "(weights first, then the config; a failure puts the old weights back); -o DIR writes a migrated copy.\n"
+    .. "--to-peft VERSION: a config that PEFT release loads with the same behaviour: keys it does not know are\n"
+    .. "dropped when they hold their defaults (peft_version too), defaults it reads otherwise are written out, a\n"
+    .. "method it knows under another name is renamed (MISS <-> BONE, with the weights' keys); when a setting\n"
+    .. "would be lost, nothing is written and the settings are listed (exit status 1).\n",
+  options = { json = "flag", write = "flag", o = "value", output = "value", ["to-peft"] = "value" },
   run = function(opts, args)
     if #args ~= 1 then usage_error("expects one PATH") end
     local dest_dir = opts.o or opts.output
     if dest_dir and opts.write then usage_error("--write and -o are exclusive: --write migrates in place") end
+    if opts["to-peft"] then
+      return require("peft.release_migrate").cli(opts, args, { header_bytes = header_bytes })
+    end
     local r = cli.load(args[1])
     if not r.ok then
       cli.eprint("peft migrate: ", errors.message(r.error))

@@ -56,6 +56,10 @@ M.suggest = common.suggest
 M.sorted_keys = common.sorted_keys
 M.same = common.same
 M.is_config = common.is_config
+M.distance = common.distance
+M.parse_version = common.parse_version
+M.version_cmp = common.version_cmp
+M.newer_than_runtime = common.newer_than_runtime
 
 --- declare_enum(name, members): a string enum that field annotations may name
 -- (PromptTuningInit...).

@@ -1,0 +1,2062 @@
+-- peft.check: where an adapter works. For an adapter (a directory, its adapter_config.json, or a config
+-- object) and a list of targets (PEFT releases and serving engines, from peft.target_registry), one
+-- verdict per target:
+--   "ok"       the target loads the adapter and behaves as the file says (as this runtime reads it);
+--   "changed"  it loads it but behaves differently: each reason names a setting dropped or ignored, and
+--              its effect;
+--   "refused"  it refuses the adapter, with the target's own error text.
+-- Every "changed" or "refused" reason carries a fix.
+--
+--   peft.check(cfg_or_path [, targets [, opts]]) -> { adapters = { { path =, targets = { ... } } } }
+--     targets: nil (every PEFT release, summarised, and every engine), or a list of names: "peft 0.6.2",
+--     "0.6.2", "vllm", "vllm:max_lora_rank=64", or { name =, knobs = { max_lora_rank = 64 } }.
+--
+-- What a PEFT release does is decided from facts about it (peft.history: the PeftType members and config
+-- fields of every release, and default changes) and from the rules its target script declares (its
+-- __post_init__ checks, with the release each appeared in). The reading it is compared with is this
+-- runtime's (PEFT at the commit it follows): a setting is lost when the release drops a key whose value is
+-- not this runtime's default, or reads a value (given or defaulted) differently.
+local core = require "peft.core"
+local errors = require "peft.errors"
+local config = require "peft.config"
+local registry = require "peft.target_registry"
+
+local M = {}
+
+local null = core.null
+local array_mt = core.json_array_mt
+local function arr(t) return setmetatable(t or {}, array_mt) end
+
+local history
+local function H()
+  history = history or require "peft.history"
+  return history
+end
+
+-- METADATA keys never count as settings: they do not change what the adapter computes
+local METADATA = { peft_version = true, base_model_name_or_path = true, revision = true, auto_mapping = true,
+                   peft_type = true, task_type = true, inference_mode = true }
+M.METADATA = METADATA
+
+-- values ----------------------------------------------------------------------------------------------
+
+-- Python truthiness of a JSON value
+local function truthy(v)
+  if v == nil or v == null or v == false or v == 0 or v == "" then return false end
+  if type(v) == "table" then return config.is_config(v) or next(v) ~= nil end
+  return true
+end
+M.truthy = truthy
+
+local canon
+-- canonical text of a value: numbers by value (8 and 8.0 are the same), objects by sorted keys
+local function canon_item(v)
+  if v == nil or v == null then return "null" end
+  local t = type(v)
+  if t == "number" then
+    local i = math.tointeger(v)
+    return i and tostring(i) or string.format("%.17g", v)
+  end
+  if t == "string" then return string.format("%q", v) end
+  if t == "boolean" then return tostring(v) end
+  if t == "table" then
+    if config.is_config(v) then v = v:to_dict() end
+    if getmetatable(v) == array_mt then
+      local parts = {}
+      for i, x in ipairs(v) do parts[i] = canon_item(x) end
+      return "[" .. table.concat(parts, ",") .. "]"
+    end
+    local keys = {}
+    for k in pairs(v) do keys[#keys + 1] = tostring(k) end
+    table.sort(keys)
+    local parts = {}
+    for i, k in ipairs(keys) do parts[i] = string.format("%q", k) .. ":" .. canon_item(v[k]) end
+    return "{" .. table.concat(parts, ",") .. "}"
+  end
+  return tostring(v)
+end
+
+-- a top-level list is compared as a set (PEFT keeps target_modules and the like as sets)
+function canon(v)
+  if type(v) == "table" and getmetatable(v) == array_mt then
+    local seen, items = {}, {}
+    for _, x in ipairs(v) do
+      local c = canon_item(x)
+      if not seen[c] then
+        seen[c] = true
+        items[#items + 1] = c
+      end
+    end
+    table.sort(items)
+    return "[" .. table.concat(items, ",") .. "]"
+  end
+  return canon_item(v)
+end
+
+local function same(a, b)
+  if a == b then return true end
+  local ta, tb = type(a), type(b)
+  if ta ~= "table" or tb ~= "table" then
+    if (a == nil or a == null) and (b == nil or b == null) then return true end
+    return false -- numbers: 8 == 8.0 already; other kinds differ
+  end
+  if next(a) == nil and next(b) == nil then
+    local ma, mb = getmetatable(a), getmetatable(b)
+    if (ma == nil or ma == array_mt) and (mb == nil or mb == array_mt) then return true end -- two empty containers
+  end
+  return canon(a) == canon(b)
+end
+M.same = same
+
+local function repr(v)
+  if v == nil or v == null then return "null" end
+  if type(v) == "table" and config.is_config(v) then v = v:to_dict() end
+  local ok, s = pcall(core.json_encode, v)
+  return ok and s or tostring(v)
+end
+M.repr = repr
+
+-- a number as Python prints a float, at most two decimals: 2 -> "2.0", 5.656 -> "5.66"
+local function num(x)
+  local s = string.format("%.2f", x):gsub("0+$", "")
+  if s:sub(-1) == "." then s = s .. "0" end
+  return s
+end
+M.num = num
+
+-- a value as Python's str() prints it (None, True, 8, 0.5, -1.0, text)
+local function pystr(v)
+  if v == nil or v == null then return "None" end
+  if v == true then return "True" elseif v == false then return "False" end
+  if type(v) == "number" then
+    if math.type(v) == "integer" then return tostring(v) end
+    local s = string.format("%.17g", v)
+    for prec = 1, 17 do
+      local t = string.format("%." .. prec .. "g", v)
+      if tonumber(t) == v then s = t break end
+    end
+    if not s:find("[%.eEn]") then s = s .. ".0" end
+    return s
+  end
+  if type(v) == "table" then return repr(v) end
+  return tostring(v)
+end
+M.pystr = pystr
+
+M.parse_version = config.parse_version
+M.version_cmp = config.version_cmp
+
+-- The top-level keys of a JSON object text, in the order they are written (PEFT passes them to the
+-- config class in that order, so the first unknown one is the one its TypeError names).
+local function key_order(text)
+  local keys = {}
+  local find, sub, byte = string.find, string.sub, string.byte
+  local i, depth = 1, 0
+  while true do
+    local p = find(text, '["{}%[%]]', i)
+    if not p then break end
+    local c = byte(text, p)
+    if c == 34 then -- a string: find its end, skipping escapes
+      local j = p + 1
+      local escaped = false
+      while true do
+        local q = find(text, '["\\]', j)
+        if not q then return keys end
+        if byte(text, q) == 92 then
+          escaped = true
+          j = q + 2
+        else
+          j = q
+          break
+        end
+      end
+      if depth == 1 then
+        local colon = find(text, "^%s*:", j + 1)
+        if colon then
+          local raw = sub(text, p + 1, j - 1)
+          if escaped then
+            local ok, s = pcall(core.json_decode, '"' .. raw .. '"')
+            if ok and type(s) == "string" then raw = s end
+          end
+          keys[#keys + 1] = raw
+        end
+      end
+      i = j + 1
+    else
+      if c == 123 or c == 91 then depth = depth + 1 else depth = depth - 1 end
+      i = p + 1
+    end
+  end
+  return keys
+end
+M.key_order = key_order
+
+-- history ---------------------------------------------------------------------------------------------
+
+-- whether release i lies in spans (an index, or { {first, until_excluded|false}, ... })
+local function in_spans(s, i)
+  if s == nil then return false end
+  if type(s) == "number" then return i >= s end
+  for _, sp in ipairs(s) do
+    if i >= sp[1] and (not sp[2] or i < sp[2]) then return true end
+  end
+  return false
+end
+M.in_spans = in_spans
+
+local function first_of(s)
+  if type(s) == "number" then return s end
+  return s and s[1] and s[1][1]
+end
+
+local function release_name(i) return H().releases[i] end
+
+local function release_index(v)
+  local idx = registry.release_index()[v]
+  if not idx then error("peft.check: unknown PEFT release '" .. tostring(v) .. "' in a target's rules", 0) end
+  return idx
+end
+
+-- The default of field f of class cname in release i: from peft.history when it changed, else fallback.
+local function release_default(cname, f, i, fallback)
+  local hc = H().classes[cname]
+  local list = hc and hc.defaults and hc.defaults[f]
+  if not list then return fallback end
+  local v = fallback
+  for _, d in ipairs(list) do
+    if i >= d[1] then v = d[2] end
+  end
+  return v
+end
+
+-- the adapter ----------------------------------------------------------------------------------------
+
+local getters = {}
+local Adapter = {
+  __index = function(A, k)
+    local g = getters[k]
+    if not g then return nil end
+    local v = g(A)
+    if v == nil then v = false end
+    rawset(A, k, v)
+    return v
+  end,
+}
+
+-- the class this runtime reads the file with (nil when it does not know the peft_type)
+function getters.cls(A)
+  if A.cfg then return A.cfg:get_class() end
+  local pt = A.pt
+  if not pt then return nil end
+  return core.mapping_get("config", pt)
+end
+
+--- field_level_error(err) -> true when this runtime refused a value on its own (a type, a Literal, a
+-- nested helper's bounds) where PEFT's dataclass takes it as it is: PEFT reads such a file.
+-- (fields whose type PEFT's __post_init__ checks itself are not among them)
+local POST_INIT_TYPE_CHECKS = { target_parameters = true, velora_config = true, kasa_config = true }
+function M.field_level_error(err)
+  if type(err) ~= "table" or (err.kind ~= "ValueError" and err.kind ~= "TypeError") then return false end
+  if POST_INIT_TYPE_CHECKS[err.field] then return false end
+  local msg = tostring(err.message or ""):gsub("^.-adapter_config%.json: ", "")
+  return msg:match("^[%w_]+%.[%w_]+: expected ") ~= nil or msg:match("^[%w_]+%.[%w_]+: [%w_]+%.[%w_]+: ") ~= nil
+end
+
+-- HEAD's reading: { values = field -> value, defaults = field -> default, names = the fields in order }
+-- per class: the fields to_dict writes, in order, and their defaults (weak: a rolled-back class goes)
+local class_info = setmetatable({}, { __mode = "k" })
+local function info_of(cls)
+  local ci = class_info[cls]
+  if ci then return ci end
+  ci = { names = {}, defaults = {} }
+  for _, f in ipairs(cls.fields) do
+    if f.to_dict ~= false then
+      local def = f.default
+      if config.is_config(def) then def = def:to_dict() end
+      ci.names[#ci.names + 1] = f.name
+      ci.defaults[f.name] = def
+    end
+  end
+  class_info[cls] = ci
+  return ci
+end
+
+function getters.head(A)
+  local cls = A.cls
+  if not cls then return { values = {}, defaults = {}, names = {} } end
+  local ci = info_of(cls)
+  local out = { values = {}, defaults = ci.defaults, names = ci.names }
+  local values, defaults = out.values, ci.defaults
+  if A.cfg then
+    local d = rawget(A.cfg, config.STATE).values -- the object's own values (None is nil), not a copy
+    for _, name in ipairs(ci.names) do
+      local v = d[name]
+      if v == nil then v = defaults[name] end
+      if v == null then v = nil end
+      values[name] = v
+    end
+    return out
+  end
+  -- when this runtime cannot read the file, only the keys the file gives count as its settings (unless
+  -- it refused only a value's type, which PEFT takes as it is)
+  local full = M.field_level_error(A.load_error)
+  local d = A.dict or {}
+  local names = {}
+  out.names = names
+  for _, name in ipairs(ci.names) do
+    local v = d[name]
+    if full or v ~= nil then
+      names[#names + 1] = name
+      if v == nil then v = defaults[name] end
+      if v == null then v = nil end
+      values[name] = v
+    else
+      values[name] = defaults[name]
+    end
+  end
+  return out
+end
+
+function getters.order(A)
+  return A.text and key_order(A.text) or {}
+end
+
+-- the weights beside the config: { path, kind = "safetensors" | "bin", tensors = {...}, error }
+function getters.weights(A)
+  if not A.path then return nil end
+  local weights = require "peft.weights"
+  local path, kind = weights.find(A.path)
+  if not path then return nil end
+  local w = { path = path, kind = kind, tensors = {}, names = {} }
+  if kind == "safetensors" then
+    local h, err = core.st_read_header(path)
+    if not h then
+      w.error = err
+    else
+      w.tensors = h.tensors
+      for _, t in ipairs(h.tensors) do w.names[#w.names + 1] = t.name end
+    end
+  end
+  return w
+end
+
+-- added tokens: from added_tokens.json beside the adapter, or trained embedding rows
+function getters.added_tokens(A)
+  if not A.dir then return nil end
+  local p = A.dir .. "/added_tokens.json"
+  if core.stat(p) ~= "file" then return nil end
+  local text = core.read_file(p, 16 * 1024 * 1024)
+  local t = text and core.json_decode(text)
+  if type(t) ~= "table" then return nil end
+  local n = 0
+  for _ in pairs(t) do n = n + 1 end
+  if n == 0 then return nil end
+  return { count = n, path = p }
+end
+
+-- facts engines look at ----------------------------------------------------------------------------------
+
+local function module_of_tensor(name)
+  return (name:gsub("^base_model%.model%.", ""))
+end
+
+local ADAPTER_TENSOR = { lora_A = true, lora_B = true, lora_embedding_A = true, lora_embedding_B = true,
+                         lora_magnitude_vector = true }
+
+function getters.facts(A)
+  local hv = A.head.values
+  local f = {}
+  f.peft_type = A.pt
+  f.lora = A.pt == "LORA"
+  f.r = math.tointeger(hv.r) or hv.r
+  f.alpha = hv.lora_alpha
+  f.rank_pattern = type(hv.rank_pattern) == "table" and hv.rank_pattern or {}
+  f.alpha_pattern = type(hv.alpha_pattern) == "table" and hv.alpha_pattern or {}
+  local max = type(f.r) == "number" and f.r or 0
+  for _, v in pairs(f.rank_pattern) do
+    if type(v) == "number" and v > max then max = v end
+  end
+  f.config_rank = max
+  f.use_rslora = hv.use_rslora == true
+  f.use_dora = hv.use_dora == true
+  f.modules_to_save = type(hv.modules_to_save) == "table" and #hv.modules_to_save > 0 and hv.modules_to_save or nil
+  f.target_modules = hv.target_modules
+  f.target_regex = type(hv.target_modules) == "string" and hv.target_modules:lower() ~= "all-linear"
+  f.all_linear = type(hv.target_modules) == "string" and hv.target_modules:lower() == "all-linear"
+  f.bias = type(hv.bias) == "string" and hv.bias ~= "none" and hv.bias or nil
+  f.lora_bias = hv.lora_bias == true
+  f.layers_to_transform = hv.layers_to_transform
+  f.layer_replication = hv.layer_replication
+  f.init = hv.init_lora_weights
+  f.trainable_token_indices = truthy(hv.trainable_token_indices) and hv.trainable_token_indices or nil
+  f.alora = truthy(hv.alora_invocation_tokens)
+  f.use_qalora = hv.use_qalora == true
+  f.use_bdlora = truthy(hv.use_bdlora)
+  f.target_parameters = truthy(hv.target_parameters) and hv.target_parameters or nil
+  f.megatron = truthy(hv.megatron_config)
+  f.arrow = truthy(hv.arrow_config)
+  f.monteclora = truthy(hv.monteclora_config)
+  f.ensure_weight_tying = hv.ensure_weight_tying == true
+  -- targets that are embeddings or the output layer
+  local tm = hv.target_modules
+  f.targets_head = {}
+  if type(tm) == "table" then
+    for _, t in ipairs(tm) do
+      if type(t) == "string" and (t:match("lm_head$") or t:match("embed_tokens$") or t:match("wte$")
+         or t:match("embed_out$") or t:match("output$")) then
+        f.targets_head[#f.targets_head + 1] = t
+      end
+    end
+  end
+  -- the weights
+  local w = A.weights
+  f.weights_kind = w and w.kind or nil
+  f.tensor_ranks = {}
+  f.magnitudes, f.full_tensors, f.bias_tensors, f.other_tensors = {}, {}, {}, {}
+  f.embedding_rows = nil
+  if w then
+    for _, t in ipairs(w.tensors) do
+      local name = module_of_tensor(t.name)
+      local parts = {}
+      for s in name:gmatch("[^%.]+") do parts[#parts + 1] = s end
+      local layer, last = parts[#parts - 1], parts[#parts]
+      if name:find("lora_magnitude_vector", 1, true) then
+        f.magnitudes[#f.magnitudes + 1] = t.name
+      elseif last == "lora_A" or layer == "lora_A" then
+        local r = t.shape[1]
+        if r and r > (f.tensor_rank or 0) then f.tensor_rank = r end
+      elseif last == "lora_embedding_A" then
+        local r = t.shape[1]
+        if r and r > (f.tensor_rank or 0) then f.tensor_rank = r end
+        f.embedding_rows = t.shape[2]
+      elseif (layer == "lora_A" or layer == "lora_B") and last == "bias" then
+        f.bias_tensors[#f.bias_tensors + 1] = t.name
+      elseif not (ADAPTER_TENSOR[last] or ADAPTER_TENSOR[layer or ""]) then
+        f.other_tensors[#f.other_tensors + 1] = t.name
+        if name:find("modules_to_save", 1, true) or name:match("lm_head%.weight$")
+           or name:match("embed_tokens%.weight$") or name:match("wte%.weight$") then
+          f.full_tensors[#f.full_tensors + 1] = t.name
+          if #t.shape == 2 and (name:find("embed", 1, true) or name:find("wte", 1, true)) then
+            f.embedding_rows = t.shape[1]
+          end
+        elseif name:match("%.bias$") then
+          f.bias_tensors[#f.bias_tensors + 1] = t.name
+        end
+      end
+    end
+  end
+  f.rank = math.max(f.config_rank or 0, f.tensor_rank or 0)
+  f.dora = f.use_dora or #f.magnitudes > 0
+  f.added_tokens = A.added_tokens and A.added_tokens.count or nil
+  return f
+end
+
+local function dir_of(path) return path:match("^(.*)/[^/]*$") or "." end
+
+-- the adapter view of a config's text; file: the path it was read from (for messages and the weights
+-- beside it), or nil
+local function from_text(A, text, file)
+  local loader = require "peft.loader"
+  A.text = text
+  -- set, so that reading them does not go through the getters
+  A.json_error, A.is_object, A.cfg, A.load_error, A.pt = false, false, false, false, false
+  local value, msg, line, col = core.json_decode(text)
+  if value == nil and msg then
+    A.json_error = "JSONDecodeError: " .. msg
+    A.json_line, A.json_col = line, col
+    A.dict = false
+  else
+    A.dict = value
+    A.is_object = type(value) == "table" and getmetatable(value) ~= array_mt
+    if A.is_object and type(value.peft_type) == "string" then A.pt = value.peft_type end
+    -- this runtime's reading (quiet: warnings are recorded on the config, never emitted)
+    local ok, res = pcall(loader.from_dict, value, { path = file, quiet = true }, nil, msg)
+    if ok then A.cfg = res else A.load_error = res end
+  end
+  return A
+end
+
+--- adapter(src) -> the adapter view: src is a path (a directory or the config file), or a config object
+function M.adapter(src)
+  local A = setmetatable({}, Adapter)
+  if config.is_config(src) then
+    A.cfg = src
+    A.path = src:source() or false
+    A.dir = A.path and dir_of(A.path) or false
+    A.text = src:to_json()
+    A.dict = src:to_dict()
+    A.is_object = true
+    A.pt = src.peft_type
+    A.label = A.path or "(config)"
+    return A
+  end
+  if type(src) ~= "string" then
+    errors.raise("TypeError", "peft.check expects a config or a path, got " .. type(src))
+  end
+  local file = require("peft.loader").config_path(src) -- raises FileNotFoundError
+  A.path, A.dir, A.label = file, dir_of(file), file
+  local text, err = core.read_file(file, config.MAX_CONFIG_BYTES)
+  if not text then errors.raise("OSError", err, { path = file }) end
+  return from_text(A, text, file)
+end
+
+--- adapter_from_text(text [, label]) -> the adapter view of a config's text (no weights beside it)
+function M.adapter_from_text(text, label)
+  local A = setmetatable({}, Adapter)
+  A.path, A.dir, A.label = false, false, label or "(text)"
+  return from_text(A, text, nil)
+end
+
+-- reasons -------------------------------------------------------------------------------------------
+
+local function reason(rule, message, fix, extra)
+  local r = { rule = rule, message = message, fix = fix or null }
+  for k, v in pairs(extra or {}) do r[k] = v end
+  return r
+end
+M.reason = reason
+
+-- PEFT releases ------------------------------------------------------------------------------------
+
+-- What a lost setting does, where there is more to say than "lost".
+local EFFECTS = {
+  use_dora = function() return "DoRA is off: the adapter runs as plain LoRA and its magnitude vectors are unused" end,
+  use_rslora = function(A)
+    local hv = A.head.values
+    local r, a = hv.r, hv.lora_alpha
+    if type(r) == "number" and r > 0 and type(a) == "number" then
+      return string.format("scale lora_alpha/r = %s instead of lora_alpha/sqrt(r) = %s", num(a / r),
+        num(a / math.sqrt(r)))
+    end
+    return "the scale is lora_alpha/r instead of lora_alpha/sqrt(r)"
+  end,
+  rank_pattern = function(A) return "every module takes r = " .. repr(A.head.values.r) end,
+  alpha_pattern = function(A) return "every module takes lora_alpha = " .. repr(A.head.values.lora_alpha) end,
+  modules_to_save = function()
+    return "the saved copies of those modules are not loaded: they keep the base weights"
+  end,
+  layers_to_transform = function() return "every layer is adapted, not only the ones listed" end,
+  layers_pattern = function() return "layers_to_transform is matched against the default layer names" end,
+  layer_replication = function()
+    return "the layers are not replicated: the adapter expects more layers than it gets"
+  end,
+  lora_bias = function() return "the trained lora_B biases are not loaded" end,
+  trainable_token_indices = function() return "the trained token embeddings are not loaded" end,
+  exclude_modules = function() return "the modules it excludes are adapted too" end,
+  target_parameters = function() return "the parameters it names are not adapted" end,
+  alora_invocation_tokens = function()
+    return "the adapter is active on every token, not only after its invocation tokens"
+  end,
+  use_qalora = function() return "the quantisation-aware (QALoRA) pooling is not applied" end,
+  init_lora_weights = function() return "the initialisation it names is not used (it matters when training)" end,
+}
+
+local function effect(A, k)
+  local e = EFFECTS[k]
+  return e and e(A) or nil
+end
+
+-- the registered PEFT targets in release order (cached until the registry changes)
+local entries_cache, entries_gen
+local function peft_entries()
+  local gen = registry.generation()
+  if entries_cache and entries_gen == gen then return entries_cache end
+  local out = {}
+  for _, e in ipairs(registry.list()) do
+    if e.kind == "peft" and registry.index_of(e) then out[#out + 1] = e end
+  end
+  table.sort(out, function(a, b)
+    local ia, ib = registry.index_of(a), registry.index_of(b)
+    if ia ~= ib then return ia < ib end
+    return a.name < b.name
+  end)
+  entries_cache, entries_gen = out, gen
+  return out
+end
+
+-- the rules of a target's spec (a list, or a function run once)
+local rules_cache = setmetatable({}, { __mode = "k" })
+local function spec_rules(spec)
+  local r = rules_cache[spec]
+  if r then return r end
+  r = spec.rules
+  if type(r) == "function" then r = r(M) end
+  r = r or {}
+  rules_cache[spec] = r
+  return r
+end
+M.spec_rules = spec_rules
+
+-- the rules of a release family that apply to config class cname, since/until as indices (cached)
+local prepared = setmetatable({}, { __mode = "k" })
+local function release_rules(spec, cname)
+  local p = prepared[spec]
+  if not p then
+    p = {}
+    prepared[spec] = p
+  end
+  local list = p[cname]
+  if list then return list end
+  list = {}
+  for _, rule in ipairs(spec_rules(spec)) do
+    local applies = not rule.classes
+    for _, c in ipairs(rule.classes or {}) do
+      if c == cname then applies = true end
+    end
+    if applies then
+      local q = {}
+      for k, v in pairs(rule) do q[k] = v end
+      q.since_i = rule.since and release_index(rule.since) or 1
+      q.until_i = rule["until"] and release_index(rule["until"]) or math.huge
+      list[#list + 1] = q
+    end
+  end
+  p[cname] = list
+  return list
+end
+
+-- values as release i sees them: the file's, else that release's default (nil for a field it lacks)
+local function release_view(A, cname, i)
+  local hc = H().classes[cname]
+  local dict = A.dict
+  local head = A.head
+  return setmetatable({}, {
+    __index = function(_, k)
+      local v = dict[k]
+      if v ~= nil then
+        local reads = rawget(A, "reads")
+        if reads then reads[#reads + 1] = k end
+        if v == null then return nil end
+        return v
+      end
+      if not (hc and in_spans(hc.fields[k], i)) then return nil end
+      local d = release_default(cname, k, i, head.defaults[k])
+      if d == null then return nil end
+      return d
+    end,
+  })
+end
+
+-- the first release that peft.history says has field k of class cname
+local function field_since(cname, k)
+  local hc = H().classes[cname]
+  return hc and first_of(hc.fields[k])
+end
+
+-- Reasons are made when a result is evaluated, their text when it is read (most results of a run over
+-- every release are never printed): a reason holds its rule, its setting and what its text needs.
+local render = {}
+local lazy_reason_mt = {
+  __index = function(r, k)
+    if k ~= "message" and k ~= "fix" and k ~= "keys" and k ~= "key" then return nil end
+    if rawget(r, "message") then return nil end
+    local fn = render[r.rule]
+    local msg, fix = fn(r)
+    rawset(r, "message", msg)
+    rawset(r, "fix", fix or null)
+    return rawget(r, k)
+  end,
+}
+local function lazy(rule_id, fields)
+  fields.rule = rule_id
+  return setmetatable(fields, lazy_reason_mt)
+end
+
+local evaluate_release
+
+-- the oldest registered release at or after index i that loads the adapter unchanged: its entry, or nil
+local function oldest_ok_from(A, i)
+  for _, e in ipairs(peft_entries()) do
+    local ei = registry.index_of(e)
+    if ei >= i and e.spec.based_on == nil and M.release_verdict(A, e) == "ok" then return e end
+  end
+  return nil
+end
+
+local function use_release_fix(A, i, what)
+  local e = oldest_ok_from(A, i + 1)
+  if e then return string.format("use PEFT %s or later%s", e.version, what and (" (" .. what .. ")") or "") end
+  return nil
+end
+
+local FIX_PEFT_TYPE = "add \"peft_type\" (the method, e.g. \"LORA\"): every release picks the config class from it"
+
+function render.no_from_pretrained(r)
+  return "AttributeError: type object 'PeftModel' has no attribute 'from_pretrained' (PEFT " .. r.version
+    .. " cannot load a saved adapter)", use_release_fix(r.A, r.i)
+end
+render["no-from-pretrained"] = render.no_from_pretrained
+
+render["invalid-json"] = function(r) return r.A.json_error, "fix the JSON text (PEFT reads it with json.load)" end
+
+render["not-an-object"] = function(r)
+  local msg = r.i < release_index("0.4.0") and "AttributeError: 'list' object has no attribute 'items'"
+    or "TypeError: list indices must be integers or slices, not str"
+  if type(r.A.dict) ~= "table" then msg = "TypeError: an adapter config must be a JSON object" end
+  return msg, "an adapter_config.json holds one JSON object"
+end
+
+render["missing-peft-type"] = function(r)
+  local pt = r.A.dict.peft_type
+  if pt == nil and r.i >= release_index("0.4.0") then return "KeyError: 'peft_type'", FIX_PEFT_TYPE end
+  return "KeyError: None", FIX_PEFT_TYPE
+end
+
+render["unknown-peft-type"] = function(r)
+  local pt, i = r.A.dict.peft_type, r.i
+  if type(pt) ~= "string" then return "KeyError: " .. repr(pt), FIX_PEFT_TYPE end
+  local t = H().types[pt]
+  local fix
+  if t then
+    local first = first_of(t[1])
+    if i < first then
+      fix = string.format("use PEFT %s or later (%s appeared in %s)", release_name(first), pt, release_name(first))
+    elseif pt == "BONE" then
+      fix = "migrate the adapter to MiSS (peft migrate PATH --write), which this release loads"
+    else
+      fix = string.format("%s was removed from PEFT; use a release that has it", pt)
+    end
+  else
+    local up = pt:upper()
+    if up ~= pt and H().types[up] then
+      fix = string.format("write peft_type as \"%s\" (PeftType members are upper-case)", up)
+    else
+      fix = string.format("%s is not a method of any PEFT release", pt)
+    end
+  end
+  return "KeyError: '" .. pt .. "'", fix
+end
+
+-- every key of the file release i's class does not know, in the file's order
+local function unknown_keys(A, cname, i)
+  local hc = H().classes[cname]
+  local out = {}
+  for _, k in ipairs(A.order) do
+    if not in_spans(hc.fields[k], i) then out[#out + 1] = k end
+  end
+  return out
+end
+
+render["unexpected-keyword"] = function(r)
+  local A, i, v, cname = r.A, r.i, r.version, r.cname
+  local unknown = unknown_keys(A, cname, i)
+  rawset(r, "keys", arr(unknown))
+  rawset(r, "key", unknown[1])
+  local lost = {}
+  for _, u in ipairs(unknown) do
+    if not METADATA[u] and A.cls and A.cls.field_map[u] and not same(A.dict[u], A.head.defaults[u]) then
+      lost[#lost + 1] = u
+    end
+  end
+  local fix
+  if #lost == 0 then
+    fix = string.format("peft migrate PATH --to-peft %s (drops %s, which hold their defaults)", v,
+      #unknown == 1 and ("'" .. r.key .. "'") or (#unknown .. " keys"))
+  else
+    local what = string.format("%s %s PEFT %s does not have", table.concat(lost, ", "),
+      #lost == 1 and "is a setting" or "are settings", v)
+    local use = use_release_fix(A, i)
+    fix = use and (use .. ": " .. what) or ("no release loads it unchanged: " .. what)
+  end
+  return string.format("TypeError: %s.__init__() got an unexpected keyword argument '%s'", cname, r.key), fix
+end
+
+render["dropped-setting"] = function(r)
+  local A, k = r.A, r.setting
+  local since = field_since(r.cname, k)
+  local what = effect(A, k)
+  local msg = string.format("%s = %s dropped: PEFT %s has no such setting%s%s", k, repr(A.head.values[k]), r.version,
+    since and (" (it appeared in " .. release_name(since) .. ")") or "", what and ("; " .. what) or "")
+  local fix = use_release_fix(A, r.i, since and string.format("%s appeared in %s", k, release_name(since)))
+  return msg, fix or ("no release loads it unchanged; remove " .. k)
+end
+
+render["default-changed"] = function(r)
+  local k = r.setting
+  return string.format("%s is not in the file: PEFT %s's default is %s, this runtime's is %s", k, r.version,
+    repr(r.release_value), repr(r.A.head.values[k])),
+    string.format("write %s explicitly: peft migrate PATH --to-peft %s", k, r.version)
+end
+
+render["read-differently"] = function(r)
+  local k = r.setting
+  return string.format("%s: PEFT %s reads %s where this runtime reads %s", k, r.version, repr(r.release_value),
+    repr(r.A.head.values[k])), nil
+end
+
+-- The registered releases of one family (spec), in release order, with their indices (cached)
+local members_cache = setmetatable({}, { __mode = "k" })
+local function family_members(spec)
+  local gen = registry.generation()
+  local m = members_cache[spec]
+  if m and m.gen == gen then return m end
+  m = { gen = gen }
+  if spec.based_on ~= nil then
+    for _, x in ipairs(registry.list()) do
+      if x.spec == spec then m[#m + 1] = x end
+    end
+  else
+    for _, x in ipairs(peft_entries()) do
+      if x.spec == spec then m[#m + 1] = x end
+    end
+  end
+  for j, x in ipairs(m) do m[j] = { entry = x, i = registry.index_of(x) } end
+  members_cache[spec] = m
+  return m
+end
+
+-- Epochs: the releases of one family between which nothing the check looks at changes for config class
+-- cname (a field, a default, the method itself, a rule's range). A rule whose outcome may depend on the
+-- release is run once per epoch. Cached per family and class: { [index] = the epoch's first index }.
+local epoch_cache = setmetatable({}, { __mode = "k" })
+local function epochs(spec, cname)
+  local members = family_members(spec)
+  local per = epoch_cache[spec]
+  if not per or per.members ~= members then
+    per = { members = members }
+    epoch_cache[spec] = per
+  end
+  local ep = per[cname]
+  if ep then return ep end
+  local cuts = {}
+  local function cut_spans(s)
+    if type(s) == "number" then cuts[s] = true
+    elseif type(s) == "table" then
+      for _, sp in ipairs(s) do
+        cuts[sp[1]] = true
+        if sp[2] then cuts[sp[2]] = true end
+      end
+    end
+  end
+  local hc = H().classes[cname]
+  local per_release = false
+  if hc then
+    cut_spans(hc.since)
+    cut_spans(H().types[hc.peft_type] and H().types[hc.peft_type][1])
+    for _, s in pairs(hc.fields) do cut_spans(s) end
+    for _, list in pairs(hc.defaults or {}) do
+      for _, dch in ipairs(list) do cuts[dch[1]] = true end
+    end
+    if spec.loading ~= "setattr" and spec.loading ~= "none" then
+      for _, rule in ipairs(release_rules(spec, cname)) do
+        cuts[rule.since_i] = true
+        if rule.until_i ~= math.huge then cuts[rule.until_i] = true end
+        if rule.per_release then per_release = true end
+      end
+    end
+  end
+  ep = {}
+  local current, prev
+  for _, m in ipairs(members) do
+    local i = m.i
+    local new = not current or per_release
+    if not new then
+      for j = prev + 1, i do
+        if cuts[j] then new = true end
+      end
+    end
+    if new then current = i end
+    ep[i] = current
+    prev = i
+  end
+  per[cname] = ep
+  return ep
+end
+
+-- What release family `spec` does with the adapter, for all its registered releases at once: which are
+-- refused and why, which rules hit where. Settings lost are found per release when asked (lost_settings).
+-- Nothing here makes text: a result's reasons are made when the result is asked for (evaluate_release),
+-- their text when it is read.
+local evaluate_shape
+local UNKNOWN_TYPE = { rule = "unknown-peft-type" }
+-- per family (its members list): per peft_type, the releases that have it and those that do not
+local type_cache = setmetatable({}, { __mode = "k" })
+-- per family: per config class: per field, the releases where a file that lacks it reads this runtime's
+-- default there (the same for every adapter)
+local alike_cache = setmetatable({}, { __mode = "k" })
+
+local function family_eval(A, spec)
+  local fams = rawget(A, "fams")
+  if not fams then
+    fams = setmetatable({}, { __mode = "k" })
+    A.fams = fams
+    A.plans = {}
+  end
+  local F = fams[spec]
+  if F then return F end
+  local members = family_members(spec)
+  F = { members = members, refused = {}, hits = {}, loading = spec.loading }
+  fams[spec] = F
+  if spec.loading == "none" then F.early = "no-from-pretrained" return F end
+  if A.json_error then F.early = "invalid-json" return F end
+  if not A.is_object then F.early = "not-an-object" return F end
+  local d = A.dict
+  local pt = d.peft_type
+  if pt == nil or pt == null then F.early = "missing-peft-type" return F end
+  if type(pt) ~= "string" then F.early = "unknown-peft-type" return F end
+  local t = H().types[pt]
+  local refused = F.refused
+  -- which of the family's releases have the method (the same for every adapter of that peft_type)
+  local per = type_cache[members]
+  if not per then
+    per = {}
+    type_cache[members] = per
+  end
+  local split = per[pt]
+  if not split then
+    split = { live = {}, unknown = {} }
+    local ts = t and t[1]
+    for _, m in ipairs(members) do
+      local i = m.i
+      local known
+      if type(ts) == "number" then known = i >= ts else known = ts ~= nil and in_spans(ts, i) end
+      if known then split.live[#split.live + 1] = i else split.unknown[#split.unknown + 1] = i end
+    end
+    per[pt] = split
+  end
+  for _, i in ipairs(split.unknown) do refused[i] = UNKNOWN_TYPE end
+  local live = split.live
+  if #live == 0 then return F end
+  local cname = t[2]
+  F.cname = cname
+  local hc = H().classes[cname]
+  local fields = hc.fields
+  -- what lost_settings needs, once per adapter and class
+  local head = A.head
+  local plan = A.plans[cname]
+  if not plan then
+    -- nondefault: the settings away from this runtime's defaults; defaults: keys the file lacks whose
+    -- default changed in some release; setattr (made when first read: only releases that set attributes
+    -- need it): keys the file gives that this runtime reads otherwise, and keys it lacks but reads away
+    -- from the default
+    local names, values, defaults = head.names, head.values, head.defaults
+    local nondefault, order, hdef = {}, {}, hc.defaults
+    local changed_defaults = {}
+    for n = 1, #names do
+      local k = names[n]
+      order[k] = n
+      if not METADATA[k] then
+        local hv = values[k]
+        local dv = defaults[k]
+        if hv ~= dv and not same(hv, dv) then nondefault[#nondefault + 1] = k end
+        if hdef and hdef[k] and d[k] == nil then changed_defaults[#changed_defaults + 1] = k end
+      end
+    end
+    plan = setmetatable({ nondefault = nondefault, defaults = changed_defaults, order = order }, {
+      __index = function(p, key)
+        if key ~= "setattr" then return nil end
+        local list, isnd = {}, {}
+        for _, k in ipairs(nondefault) do isnd[k] = true end
+        for n = 1, #names do
+          local k = names[n]
+          if not METADATA[k] then
+            local given = d[k]
+            if given ~= nil and given ~= null then
+              if given ~= values[k] and not same(given, values[k]) then list[#list + 1] = k end
+            elseif given == nil and isnd[k] then
+              list[#list + 1] = k
+            end
+          end
+        end
+        rawset(p, "setattr", list)
+        return list
+      end,
+    })
+    A.plans[cname] = plan
+  end
+  F.plan = plan
+  evaluate_shape(A, spec, F, d, live, cname, hc, fields)
+  return F
+end
+
+-- the part of family_eval that depends on the adapter's shape (see there)
+function evaluate_shape(A, spec, F, d, live, cname, hc, fields)
+  local refused = F.refused
+  -- kwargs: a key the release's class does not know is a TypeError (naming the first such key in the
+  -- file's order: found when the text is made, see render["unexpected-keyword"])
+  if spec.loading == "kwargs" then
+    local desc = { rule = "unexpected-keyword", cname = cname }
+    local newest, complex = 0, false
+    for k in pairs(d) do
+      local sp = fields[k]
+      if sp == nil then
+        newest = math.huge
+      elseif type(sp) == "number" then
+        if sp > newest then newest = sp end
+      else
+        complex = true
+      end
+    end
+    local still = {}
+    for _, i in ipairs(live) do
+      local unknown = i < newest
+      if not unknown and complex then
+        for k in pairs(d) do
+          if not in_spans(fields[k], i) then
+            unknown = true
+            break
+          end
+        end
+      end
+      if unknown then refused[i] = desc else still[#still + 1] = i end
+    end
+    live = still
+    if #live == 0 then return end
+  end
+  -- the release's own checks (__post_init__ sees the loaded values from 0.6.0 on). A rule that reads only
+  -- keys the file gives sees the same values in every release: it runs once for all of them; else once
+  -- per epoch.
+  if spec.loading ~= "setattr" then
+    local rules = release_rules(spec, cname)
+    if #rules > 0 then
+      local fv = rawget(A, "file_view")
+      if not fv then
+        local head_defaults = A.head.defaults
+        local flag = { absent = false, keys = {} }
+        fv = { flag = flag, view = setmetatable({}, { __index = function(_, k)
+          local v = d[k]
+          if v ~= nil then
+            local reads = rawget(A, "reads")
+            if reads then reads[#reads + 1] = k end
+          end
+          if v == nil then
+            if not flag.absent then flag.keys = {} end
+            flag.absent = true
+            flag.keys[#flag.keys + 1] = k
+            v = head_defaults[k]
+          end
+          if v == null then return nil end
+          return v
+        end }) }
+        A.file_view = fv
+      end
+      local file_view, flag = fv.view, fv.flag
+      local ep
+      local views = {}
+      local any_refused = false
+      local function hit_reason(rule, view, i, hit)
+        local msg = rule.error
+        if type(msg) == "function" then msg = msg(view, A, i) end
+        if type(hit) == "string" then msg = hit end
+        local fix = rule.fix
+        if type(fix) == "function" then fix = fix(view, A, i) end
+        local r = reason(rule.id, msg, fix)
+        if rule.verdict == "changed" then r.setting = rule.setting end
+        return r
+      end
+      local function record(rule, set, r)
+        if rule.verdict == "note" or rule.verdict == "changed" then
+          F.hits[#F.hits + 1] = { verdict = rule.verdict, reason = r, set = set }
+        else
+          local x = { rule = rule.id, reason = r }
+          for i in pairs(set) do
+            if not refused[i] then refused[i] = x end
+          end
+          any_refused = true
+        end
+      end
+      local lo, hi = live[1], live[#live]
+      -- for a key the file lacks: the releases where it takes this runtime's default (over every release of
+      -- the family: the answer depends on the class alone)
+      local head_defaults = A.head.defaults
+      local per_family = alike_cache[F.members]
+      if not per_family then
+        per_family = {}
+        alike_cache[F.members] = per_family
+      end
+      local cache = per_family[cname]
+      if not cache then
+        cache = {}
+        per_family[cname] = cache
+      end
+      local function alike_set(k)
+        local set = cache[k]
+        if set then return set end
+        set = {}
+        local hd = head_defaults[k]
+        local changes = hc.defaults and hc.defaults[k]
+        local s = fields[k]
+        for _, m in ipairs(F.members) do
+          local i = m.i
+          local known
+          if type(s) == "number" then known = i >= s else known = in_spans(s, i) end
+          if changes then
+            local v
+            if known then v = release_default(cname, k, i, hd) end
+            if same(v, hd) then set[i] = true end
+          elseif known or hd == nil or hd == null then
+            set[i] = true
+          end
+        end
+        cache[k] = set
+        return set
+      end
+      for _, rule in ipairs(rules) do
+        local in_range
+        if rule.since_i <= lo and rule.until_i > hi and not any_refused then
+          in_range = live
+        elseif rule.since_i <= hi and rule.until_i > lo then
+          in_range = {}
+          for _, i in ipairs(live) do
+            if not refused[i] and i >= rule.since_i and i < rule.until_i then in_range[#in_range + 1] = i end
+          end
+        end
+        if in_range and #in_range > 0 then
+          local once_hit
+          if not rule.per_release then
+            flag.absent = false
+            once_hit = rule.when(file_view, A, in_range[1])
+          end
+          local same_set
+          if not rule.per_release and flag.absent then
+            -- it read keys the file lacks: the releases where each of them takes this runtime's default see
+            -- what the file view saw
+            same_set = {}
+            local rest = {}
+            local sets = {}
+            for j, k in ipairs(flag.keys) do sets[j] = alike_set(k) end
+            for _, i in ipairs(in_range) do
+              local alike = true
+              for j = 1, #sets do
+                if not sets[j][i] then alike = false break end
+              end
+              if alike then same_set[#same_set + 1] = i else rest[#rest + 1] = i end
+            end
+            if once_hit and #same_set > 0 then
+              local set = {}
+              for _, i in ipairs(same_set) do set[i] = true end
+              record(rule, set, hit_reason(rule, file_view, same_set[1], once_hit))
+            end
+            in_range = rest
+          end
+          if not rule.per_release and not flag.absent then
+            if once_hit then
+              local set = {}
+              for _, i in ipairs(in_range) do set[i] = true end
+              record(rule, set, hit_reason(rule, file_view, in_range[1], once_hit))
+            end
+          elseif #in_range > 0 then
+            ep = ep or epochs(spec, cname)
+            local by_epoch = {}
+            for _, i in ipairs(in_range) do
+              local rep = ep[i] or i
+              if rep < rule.since_i then rep = i end
+              local g = by_epoch[rep]
+              if not g then
+                g = { set = {} }
+                by_epoch[rep] = g
+                local view = views[i]
+                if not view then
+                  view = release_view(A, cname, i)
+                  views[i] = view
+                end
+                g.view, g.i = view, i
+                g.hit = rule.when(view, A, i)
+              end
+              g.set[i] = true
+            end
+            for _, g in pairs(by_epoch) do
+              if g.hit then record(rule, g.set, hit_reason(rule, g.view, g.i, g.hit)) end
+            end
+          end
+        end
+      end
+    end
+  end
+end
+
+-- The settings release i of family F loses: a list of { key, rule, release_value }, in field order
+-- (cached per release), or false.
+local function lost_settings(A, F, i)
+  local cache = F.lost
+  if not cache then
+    cache = {}
+    F.lost = cache
+  end
+  local l = cache[i]
+  if l ~= nil then return l end
+  local plan, cname = F.plan, F.cname
+  local fields = H().classes[cname].fields
+  local head, d = A.head, A.dict
+  local keys = {}
+  local what = {}
+  for _, k in ipairs(plan.nondefault) do
+    local s = fields[k]
+    local known
+    if type(s) == "number" then known = i >= s else known = in_spans(s, i) end
+    if not known then
+      keys[#keys + 1] = k
+      what[k] = "dropped-setting"
+    end
+  end
+  for _, k in ipairs(plan.defaults) do
+    if not what[k] and in_spans(fields[k], i) then
+      local rv = release_default(cname, k, i, head.defaults[k])
+      if rv == null then rv = nil end
+      if F.loading ~= "setattr" and same(rv, head.defaults[k]) then rv = head.values[k] end
+      if not same(rv, head.values[k]) then
+        keys[#keys + 1] = k
+        what[k] = { "default-changed", rv }
+      end
+    end
+  end
+  if F.loading == "setattr" then
+    for _, k in ipairs(plan.setattr) do
+      if not what[k] and in_spans(fields[k], i) then
+        local given = d[k]
+        local rv = given
+        if rv == nil then rv = release_default(cname, k, i, head.defaults[k]) end
+        if rv == null then rv = nil end
+        if not same(rv, head.values[k]) then
+          keys[#keys + 1] = k
+          what[k] = { given == nil and "default-changed" or "read-differently", rv }
+        end
+      end
+    end
+  end
+  if #keys == 0 then
+    cache[i] = false
+    return false
+  end
+  local order = plan.order
+  table.sort(keys, function(a, b) return order[a] < order[b] end)
+  keys.what = what
+  cache[i] = keys
+  return keys
+end
+
+-- The verdicts of every release of family F, and the keys that group releases into runs, in one pass
+-- with no table per release: F.verdicts[i], F.keys[i].
+local family_id = setmetatable({}, { __mode = "k" })
+local next_family_id = 0
+-- only the verdicts: no text, and lost_settings only where nothing else decided
+local function family_verdicts(A, F)
+  local verdicts = {}
+  F.verdicts = verdicts
+  if F.early then
+    for _, m in ipairs(F.members) do verdicts[m.i] = "refused" end
+    return
+  end
+  local plan = F.plan
+  local simple_min = math.huge -- a release below the largest since of a nondefault key loses it
+  local slow = false
+  if plan then
+    local fields = H().classes[F.cname].fields
+    local max = 0
+    for _, k in ipairs(plan.nondefault) do
+      local sp = fields[k]
+      if type(sp) == "number" then
+        if sp > max then max = sp end
+      else
+        slow = true
+      end
+    end
+    simple_min = max
+    slow = slow or #plan.defaults > 0 or (F.loading == "setattr" and #plan.setattr > 0)
+  end
+  for _, m in ipairs(F.members) do
+    local i = m.i
+    if F.refused[i] then
+      verdicts[i] = "refused"
+    else
+      local changed = i < simple_min
+      if not changed then
+        for _, h in ipairs(F.hits) do
+          if h.verdict == "changed" and h.set[i] then changed = true break end
+        end
+      end
+      if not changed and slow then changed = lost_settings(A, F, i) and true or false end
+      verdicts[i] = changed and "changed" or "ok"
+    end
+  end
+end
+
+local function family_keys(A, F, spec, verdicts_only)
+  if F.keys or (verdicts_only and F.verdicts) then return end
+  if verdicts_only then return family_verdicts(A, F) end
+  local verdicts, keys = {}, {}
+  F.verdicts, F.keys = verdicts, keys
+  local fid = family_id[spec]
+  if not fid then
+    next_family_id = next_family_id + 1
+    fid = tostring(next_family_id)
+    family_id[spec] = fid
+  end
+  if F.early then
+    for _, m in ipairs(F.members) do
+      verdicts[m.i], keys[m.i] = "refused", "refused|" .. F.early
+    end
+    return
+  end
+  local plan = F.plan
+  local simple, complex = {}, {}
+  local fields = F.cname and H().classes[F.cname].fields
+  if plan then
+    for _, k in ipairs(plan.nondefault) do
+      local sp = fields[k]
+      if type(sp) == "number" then simple[#simple + 1] = sp else complex[#complex + 1] = k end
+    end
+  end
+  -- what the count of simple keys does not tell: removed fields, defaults that changed, values read
+  -- differently with setattr (the rules of lost_settings, for the releases they touch)
+  local extra = {}
+  if plan then
+    local cname, head, d = F.cname, A.head, A.dict
+    local added = {}
+    local function add(i, k)
+      local a = added[i]
+      if not a then
+        a = {}
+        added[i] = a
+      end
+      if not a[k] then
+        a[k] = true
+        extra[i] = (extra[i] or "") .. k .. ";"
+      end
+    end
+    for _, k in ipairs(complex) do
+      for _, m in ipairs(F.members) do
+        if not in_spans(fields[k], m.i) then add(m.i, k) end
+      end
+    end
+    for _, k in ipairs(plan.defaults) do
+      for _, m in ipairs(F.members) do
+        local i = m.i
+        if in_spans(fields[k], i) then
+          local rv = release_default(cname, k, i, head.defaults[k])
+          if rv == null then rv = nil end
+          if F.loading ~= "setattr" and same(rv, head.defaults[k]) then rv = head.values[k] end
+          if not same(rv, head.values[k]) then add(i, k) end
+        end
+      end
+    end
+    if F.loading == "setattr" then
+      for _, k in ipairs(plan.setattr) do
+        for _, m in ipairs(F.members) do
+          local i = m.i
+          if in_spans(fields[k], i) then
+            local rv = d[k]
+            if rv == nil then rv = release_default(cname, k, i, head.defaults[k]) end
+            if rv == null then rv = nil end
+            if not same(rv, head.values[k]) then add(i, k) end
+          end
+        end
+      end
+    end
+  end
+  for _, m in ipairs(F.members) do
+    local i = m.i
+    local x = F.refused[i]
+    if x then
+      verdicts[i] = "refused"
+      keys[i] = "refused|" .. x.rule .. ":" .. (x.reason and x.reason.message or "")
+    else
+      local sig
+      for _, h in ipairs(F.hits) do
+        if h.verdict == "changed" and h.set[i] then
+          sig = (sig or "") .. h.reason.rule .. ":" .. tostring(h.reason.setting) .. ";"
+        end
+      end
+      local n = 0
+      for j = 1, #simple do
+        if simple[j] > i then n = n + 1 end
+      end
+      if n > 0 then sig = (sig or "") .. "#" .. n end
+      if extra[i] then sig = (sig or "") .. "+" .. extra[i] end
+      if sig then
+        verdicts[i], keys[i] = "changed", "changed|" .. fid .. "|" .. sig
+      else
+        verdicts[i], keys[i] = "ok", "ok"
+      end
+    end
+  end
+end
+
+-- the verdict of release i (no result made) and the reasons' key by which runs of releases are grouped
+local function family_verdict(A, F, i, with_key)
+  if F.early then return "refused", with_key and ("refused|" .. F.early) end
+  local x = F.refused[i]
+  if x then
+    return "refused", with_key and ("refused|" .. x.rule .. ":" .. (x.reason and x.reason.message or ""))
+  end
+  local changed = false
+  local parts = with_key and {}
+  for _, h in ipairs(F.hits) do
+    if h.verdict == "changed" and h.set[i] then
+      changed = true
+      if parts then parts[#parts + 1] = h.reason.rule .. ":" .. tostring(h.reason.setting) end
+    end
+  end
+  local l = lost_settings(A, F, i)
+  if l then
+    changed = true
+    if parts then
+      for _, k in ipairs(l) do parts[#parts + 1] = k end
+    end
+  end
+  if not changed then return "ok", "ok" end
+  return "changed", parts and ("changed|" .. table.concat(parts, ";"))
+end
+
+local function materialize(A, F, e, i)
+  local res = { target = e.name, kind = "peft", version = e.version, verdict = "ok", reasons = arr(), index = i }
+  local function lz(rule_id, fields)
+    fields.A, fields.i, fields.version = A, i, e.version
+    return lazy(rule_id, fields)
+  end
+  if F.early then
+    res.verdict = "refused"
+    res.reasons[1] = lz(F.early, {})
+    return res
+  end
+  for _, h in ipairs(F.hits) do
+    if h.set[i] then
+      if h.verdict == "note" then
+        res.notes = res.notes or arr()
+        res.notes[#res.notes + 1] = h.reason
+      end
+    end
+  end
+  local x = F.refused[i]
+  if x then
+    res.verdict = "refused"
+    res.reasons[1] = x.reason or lz(x.rule, { key = x.key, cname = x.cname })
+    return res
+  end
+  local noted = {}
+  for _, h in ipairs(F.hits) do
+    if h.verdict == "changed" and h.set[i] then
+      res.verdict = "changed"
+      res.reasons[#res.reasons + 1] = h.reason
+      if h.reason.setting then noted[h.reason.setting] = true end
+    end
+  end
+  local l = lost_settings(A, F, i)
+  if l then
+    for _, k in ipairs(l) do
+      if not noted[k] then
+        local w = l.what[k]
+        local rule_id, rv = w, nil
+        if type(w) == "table" then rule_id, rv = w[1], w[2] end
+        res.verdict = "changed"
+        res.reasons[#res.reasons + 1] = lz(rule_id, { setting = k, cname = F.cname, release_value = rv })
+      end
+    end
+  end
+  return res
+end
+
+--- evaluate_release(A, entry) -> { target, version, verdict, reasons [, notes] }
+function evaluate_release(A, e)
+  local results = rawget(A, "results")
+  if not results then
+    results = setmetatable({}, { __mode = "k" })
+    A.results = results
+  end
+  local res = results[e]
+  if res then return res end
+  local F = family_eval(A, e.spec)
+  res = materialize(A, F, e, registry.index_of(e))
+  results[e] = res
+  return res
+end
+
+--- release_verdict(A, entry [, with_key]) -> the verdict of a release (no result made), and with_key the
+-- key that groups releases into runs
+function M.release_verdict(A, e, with_key)
+  local F = family_eval(A, e.spec)
+  if with_key and e.spec.based_on == nil then
+    family_keys(A, F, e.spec)
+    local i = registry.index_of(e)
+    return F.verdicts[i], F.keys[i]
+  end
+  return family_verdict(A, F, registry.index_of(e), with_key)
+end
+
+M.evaluate_release = evaluate_release
+
+-- engines ------------------------------------------------------------------------------------------
+
+local function fill(s, vars)
+  if not s:find("{", 1, true) then return s end
+  return (s:gsub("{([%w_]+)}", function(k)
+    local x = vars[k]
+    if x == nil then return "{" .. k .. "}" end
+    if type(x) == "number" then return math.tointeger(x) and tostring(math.tointeger(x)) or num(x) end
+    return tostring(x)
+  end))
+end
+M.fill = fill
+
+-- the knobs of an engine: its defaults, then the ones given (checked against the allowed values)
+local function engine_knobs(e, given)
+  local knobs = {}
+  local spec = e.spec
+  for k, knob in pairs(spec.knobs or {}) do knobs[k] = knob.default end
+  for k, v in pairs(given or {}) do
+    local knob = (spec.knobs or {})[k]
+    if not knob then
+      local names = {}
+      for n in pairs(spec.knobs or {}) do names[#names + 1] = n end
+      table.sort(names)
+      errors.raise("ValueError", string.format("%s has no option '%s'%s%s", e.title, k, config.suggest(k, names),
+        #names > 0 and ("; its options: " .. table.concat(names, ", ")) or " (it takes none)"))
+    end
+    if knob.type == "integer" or type(knob.default) == "number" then
+      local n = math.tointeger(tonumber(v))
+      if not n then errors.raise("ValueError", string.format("%s option %s expects an integer, got %s", e.title, k,
+        tostring(v))) end
+      v = n
+    end
+    if knob.values then
+      local okv = false
+      for _, a in ipairs(knob.values) do
+        if a == v then okv = true end
+      end
+      if not okv then
+        local parts = {}
+        for i, a in ipairs(knob.values) do parts[i] = tostring(a) end
+        errors.raise("ValueError", string.format("%s option %s must be one of %s, got %s", e.title, k,
+          table.concat(parts, ", "), tostring(v)))
+      end
+    end
+    knobs[k] = v
+  end
+  return knobs
+end
+
+-- rule constructors for engine scripts ------------------------------------------------------------------
+-- An engine rule is { id =, check = function(facts, ctx, A) -> nil | finding | { finding, ... } } where a
+-- finding is { verdict = "refused" | "changed" | "note", message =, fix = }. ctx.knobs holds the engine's
+-- options (its defaults, then the ones given), ctx.title its name. These build the common ones from data.
+local rule = {}
+M.rule = rule
+
+local function finding(verdict, message, fix) return { verdict = verdict, message = message, fix = fix } end
+M.finding = finding
+
+-- a finding whose text is made when it is read: rule.render(fd) -> message, fix. It is its own reason.
+local deferred_reason_mt = {
+  __index = function(r, k)
+    if k ~= "message" and k ~= "fix" then return nil end
+    local msg, fix = rawget(r, "deferred").render(r)
+    rawset(r, "message", msg)
+    rawset(r, "fix", fix == nil and null or fix)
+    return rawget(r, k)
+  end,
+}
+local function deferred(verdict, rule_tbl, f, ctx, A, hit)
+  return setmetatable({ verdict = verdict, rule = rule_tbl.id, deferred = rule_tbl, f = f, ctx = ctx, A = A,
+                        hit = hit }, deferred_reason_mt)
+end
+
+--- rule.peft_type{ accept = { "LORA" }, error = "... {peft_type} ...", fix =, verdict = "refused" }
+function rule.peft_type(spec)
+  local accept = {}
+  for _, t in ipairs(spec.accept or { "LORA" }) do accept[t] = true end
+  local r = { id = spec.id or "peft-type" }
+  function r.check(f, ctx, A)
+    local pt = f.peft_type
+    if pt and accept[pt] then return nil end
+    return deferred(spec.verdict or "refused", r, f, ctx, A)
+  end
+  function r.render(fd)
+    local vars = { peft_type = fd.f.peft_type or "(none)", title = fd.ctx.title }
+    return fill(spec.error or "{title} loads only LoRA adapters, not {peft_type}", vars),
+      spec.fix and fill(spec.fix, vars) or "merge the adapter into the base model and serve the merged model"
+  end
+  return r
+end
+
+--- rule.setting{ id =, when = function(f, ctx) -> bool | text, verdict =, error = text | fn, fix = text | fn }
+-- error and fix may use {title} and the facts' fields ({r}, {rank}, ...); a when that returns text adds it
+-- as {what}.
+function rule.setting(spec)
+  local r = { id = spec.id }
+  local when, verdict = spec.when, spec.verdict or "refused"
+  function r.check(f, ctx, A)
+    local hit = when(f, ctx, A)
+    if not hit then return nil end
+    return deferred(verdict, r, f, ctx, A, hit)
+  end
+  local plain_error = type(spec.error) == "string" and not spec.error:find("{", 1, true)
+  local plain_fix = spec.fix == nil or (type(spec.fix) == "string" and not spec.fix:find("{", 1, true))
+  function r.render(fd)
+    if plain_error and plain_fix then return spec.error, spec.fix end
+    local f, ctx, A, hit = fd.f, fd.ctx, fd.A, fd.hit
+    local vars = setmetatable({ title = ctx.title, what = type(hit) == "string" and hit or nil }, { __index = f })
+    for k, v in pairs(ctx.knobs) do vars[k] = v end
+    local msg = type(spec.error) == "function" and spec.error(f, ctx, A, hit) or fill(spec.error, vars)
+    local fix = spec.fix
+    if type(fix) == "function" then fix = fix(f, ctx, A, hit) elseif fix then fix = fill(fix, vars) end
+    return msg, fix
+  end
+  return r
+end
+
+--- rule.rank{ knob = "max_lora_rank", values = { ... } (the allowed knob values), error =, fix = }:
+-- refuses a rank above the knob ({r}: the adapter's largest rank, {max}: the knob, {next}: the smallest
+-- allowed value that fits, {flag}: the knob's command-line flag)
+function rule.rank(spec)
+  return { id = spec.id or "rank-limit", check = function(f, ctx)
+    local max = ctx.knobs[spec.knob]
+    local r = f.rank
+    if type(max) ~= "number" or type(r) ~= "number" or r <= max then return nil end
+    local knob = (ctx.target.spec.knobs or {})[spec.knob] or {}
+    local nxt
+    for _, v in ipairs(knob.values or {}) do
+      if v >= r and (not nxt or v < nxt) then nxt = v end
+    end
+    if not knob.values then nxt = r end
+    local vars = { r = r, max = max, next = nxt, flag = knob.flag or spec.knob, title = ctx.title }
+    local fix
+    if nxt then
+      fix = fill(spec.fix or "start {title} with {flag} {next}", vars)
+    else
+      fix = fill(spec.fix_none or "no {flag} value allows rank {r}: retrain at a lower rank", vars)
+    end
+    return finding("refused", fill(spec.error, vars), fix)
+  end }
+end
+
+--- rule.tensors{ allow = { "lora_A.weight", ... }, error = "{name} ...", fix = }: every tensor of the
+-- weights must end in an allowed layer name (the adapter name removed, as PEFT saves)
+function rule.tensors(spec)
+  local allow = spec.allow
+  return { id = spec.id or "tensor-names", check = function(_, ctx, A)
+    local w = A.weights
+    if not w or w.kind ~= "safetensors" then return nil end
+    local bad = {}
+    for _, name in ipairs(w.names) do
+      local okn = false
+      for _, suffix in ipairs(allow) do
+        if name:sub(-#suffix - 1) == "." .. suffix then okn = true break end
+      end
+      if not okn then bad[#bad + 1] = name end
+    end
+    if #bad == 0 then return nil end
+    local vars = { name = bad[1], count = #bad, title = ctx.title }
+    local msg = fill(spec.error, vars)
+    if #bad > 1 then msg = msg .. string.format(" (and %d more tensors like it)", #bad - 1) end
+    return finding(spec.verdict or "refused", msg, spec.fix and fill(spec.fix, vars)
+      or "save the adapter without them, or merge it into the base model")
+  end }
+end
+
+--- rule.scale(formula): what scale the engine applies; "alpha/r" ignores use_rslora (a change)
+function rule.scale(formula)
+  return { id = "scale", check = function(f)
+    if formula ~= "alpha/r" or not f.use_rslora then return nil end
+    local r, a = f.r, f.alpha
+    local msg, fix = "use_rslora ignored: the scale is lora_alpha/r instead of lora_alpha/sqrt(r)", nil
+    if type(r) == "number" and r > 0 and type(a) == "number" then
+      msg = string.format("use_rslora ignored: scale lora_alpha/r = %s instead of lora_alpha/sqrt(r) = %s",
+        num(a / r), num(a / math.sqrt(r)))
+      fix = string.format("set lora_alpha to %s and use_rslora to false: lora_alpha/r then gives the same scale",
+        num(a * math.sqrt(r)))
+      if next(f.rank_pattern) then
+        fix = fix .. " (modules with their own rank in rank_pattern need their own alpha)"
+      end
+    end
+    return finding("changed", msg, fix)
+  end }
+end
+
+--- rule.ignored{ id =, setting =, when = function(f) -> bool, effect = text }: a setting read by PEFT that
+-- the engine does not read (a change)
+function rule.ignored(spec)
+  local r = { id = spec.id or (spec.setting .. "-ignored") }
+  function r.check(f, ctx, A)
+    if not spec.when(f, ctx, A) then return nil end
+    return deferred(spec.verdict or "changed", r, f, ctx, A)
+  end
+  function r.render(fd)
+    local vars = setmetatable({ title = fd.ctx.title }, { __index = fd.f })
+    return fill(spec.setting .. " ignored: " .. spec.effect, vars), spec.fix and fill(spec.fix, vars) or null
+  end
+  return r
+end
+
+--- rule.weights_format{ allow = { safetensors = true, bin = false }, error =, fix = }
+function rule.weights_format(spec)
+  return { id = spec.id or "weights-format", check = function(f, ctx)
+    local kind = f.weights_kind
+    if not kind or spec.allow[kind] then return nil end
+    local vars = { kind = kind, title = ctx.title }
+    return finding("refused", fill(spec.error, vars), spec.fix and fill(spec.fix, vars)
+      or "convert adapter_model.bin to adapter_model.safetensors")
+  end }
+end
+
+-- facts every engine script may test ------------------------------------------------------------------
+
+local PISSA_LIKE = { olora = true, corda = true, loftq = true, lora_ga = true }
+--- init_changes_base(f) -> the init name when the adapter was trained against modified base weights
+-- (PiSSA, OLoRA, CorDA, LoftQ, LoRA-GA: an engine that ignores init_lora_weights serves it on the
+-- original ones)
+function M.init_changes_base(f)
+  local init = f.init
+  if type(init) ~= "string" then return nil end
+  if init:match("^pissa") or PISSA_LIKE[init] then return init end
+  return nil
+end
+
+--- release_reading(A, version) -> the verdict of PEFT `version` on the adapter (for engines that read the
+-- config with a pinned PEFT: LoRAX with 0.4.0, TGI with 0.15.2)
+function M.release_reading(A, version)
+  local e = registry.get("peft " .. version)
+  if not e then return nil end
+  return evaluate_release(A, e)
+end
+
+--- rule.pinned_peft{ version =, title = }: the settings the engine's pinned PEFT drops or reads differently
+function rule.pinned_peft(spec)
+  local rl = { id = spec.id or "pinned-peft" }
+  function rl.check(_, ctx, A)
+    local e = registry.get("peft " .. spec.version)
+    if not e or M.release_verdict(A, e) == "ok" then return nil end
+    local r = evaluate_release(A, e)
+    local out = {}
+    for _, x in ipairs(r.reasons) do
+      if r.verdict == "refused" or x.setting then
+        local verdict = r.verdict == "refused" and (spec.refused or "changed") or "changed"
+        out[#out + 1] = deferred(verdict, rl, nil, ctx, A, x)
+      end
+    end
+    return out
+  end
+  function rl.render(fd)
+    local x = fd.hit
+    if x.setting then
+      local msg = x.message:gsub("PEFT " .. spec.version:gsub("%.", "%%.") .. " has", fd.ctx.title .. "'s PEFT "
+        .. spec.version .. " has")
+      return msg, spec.fix or null
+    end
+    return string.format("%s reads the config with PEFT %s, which refuses it: %s", fd.ctx.title, spec.version,
+      x.message), x.fix
+  end
+  return rl
+end
+
+M.HEADS = { score = true, classifier = true, ["classifier.out_proj"] = true, ["classifier.dense"] = true }
+
+local function refuse(res, r)
+  res.verdict = "refused"
+  res.reasons = arr { r }
+  return res
+end
+
+local knob_defaults = setmetatable({}, { __mode = "k" })
+
+--- evaluate_engine(A, entry [, knobs]) -> { target, verdict, reasons }
+local evaluate_engine0
+local function evaluate_engine(A, e, given)
+  if given ~= nil then return evaluate_engine0(A, e, given) end
+  local cache = rawget(A, "engine_results")
+  if not cache then
+    cache = {}
+    A.engine_results = cache
+  end
+  local res = cache[e]
+  if not res then
+    res = evaluate_engine0(A, e)
+    cache[e] = res
+  end
+  return res
+end
+
+function evaluate_engine0(A, e, given)
+  local res = { target = e.name, kind = "engine", title = e.title, verdict = "ok", reasons = arr() }
+  local knobs
+  if given == nil then
+    knobs = knob_defaults[e]
+    if not knobs then
+      knobs = engine_knobs(e)
+      knob_defaults[e] = knobs
+    end
+  else
+    knobs = engine_knobs(e, given)
+  end
+  res.knobs = knobs
+  local ctx = { knobs = knobs, title = e.title, adapter = A, target = e }
+  if A.json_error then
+    return refuse(res, reason("invalid-json", A.json_error, "fix the JSON text"))
+  end
+  if not A.is_object then
+    return refuse(res, reason("not-an-object", "an adapter config must be a JSON object",
+      "an adapter_config.json holds one JSON object"))
+  end
+  local facts = A.facts
+  ctx.facts = facts
+  local rules = spec_rules(e.spec)
+  local one = {}
+  for ri = 1, #rules do
+    local rl = rules[ri]
+    local out = rl.check(facts, ctx, A)
+    if out then
+      if out.verdict then
+        one[1] = out
+        out = one
+      end
+      for oi = 1, #out do
+        local r = out[oi]
+        local rr
+        if rawget(r, "deferred") then
+          rr = r
+        else
+          rr = reason(rl.id, r.message, r.fix, r.extra)
+        end
+        if r.verdict == "refused" then
+          if res.verdict ~= "refused" then
+            res.verdict = "refused"
+            -- a refusal replaces the changes found so far: only what stops the load is listed first
+            local keep = res.reasons
+            res.reasons = arr { rr }
+            res.also = keep
+          else
+            res.reasons[#res.reasons + 1] = rr
+          end
+        elseif r.verdict == "changed" then
+          if res.verdict == "ok" then res.verdict = "changed" end
+          if res.verdict == "refused" then
+            res.also = res.also or arr()
+            res.also[#res.also + 1] = rr
+          else
+            res.reasons[#res.reasons + 1] = rr
+          end
+        elseif r.verdict == "note" then
+          res.notes = res.notes or arr()
+          res.notes[#res.notes + 1] = rr
+        end
+      end
+    end
+  end
+  return res
+end
+M.evaluate_engine = evaluate_engine
+
+--- rule.engine{ name = "llama.cpp" }: everything another engine says about the adapter (Ollama applies
+-- adapters with llama.cpp)
+function rule.engine(spec)
+  local r = { id = spec.id or spec.name }
+  function r.check(_, ctx, A)
+    local e = registry.get(spec.name)
+    if not e then return nil end
+    local res = evaluate_engine(A, e)
+    if res.verdict == "ok" then return nil end
+    local out = {}
+    for _, x in ipairs(res.reasons) do
+      local dx = deferred(res.verdict, r, nil, ctx, A, x)
+      dx.rule = spec.name .. ":" .. x.rule
+      out[#out + 1] = dx
+    end
+    return out
+  end
+  function r.render(fd) return fd.hit.message, fd.hit.fix end
+  return r
+end
+
+-- targets ------------------------------------------------------------------------------------------
+
+--- parse_target(text) -> entry, knobs  ("vllm:max_lora_rank=64,max_loras=4", "peft 0.6.2", "0.6.2")
+function M.parse_target(t)
+  if type(t) == "table" then
+    local e = registry.get(t.name) or registry.get("peft " .. tostring(t.name))
+    if not e then errors.raise("ValueError", "unknown target '" .. tostring(t.name) .. "'") end
+    return e, t.knobs
+  end
+  if type(t) ~= "string" then errors.raise("TypeError", "a target is a name, got " .. type(t)) end
+  local name, rest = t:match("^([^:]+):(.*)$")
+  name = name or t
+  local knobs
+  if rest then
+    knobs = {}
+    for item in rest:gmatch("[^,]+") do
+      local k, val = item:match("^%s*([%w_%-]+)%s*=%s*(.-)%s*$")
+      if not k then
+        errors.raise("ValueError", "bad option '" .. item .. "' in target '" .. t .. "' (NAME:option=value,...)")
+      end
+      knobs[k:gsub("%-", "_")] = val
+    end
+  end
+  local e = registry.get(name) or registry.get("peft " .. name) or registry.get(name:lower())
+  if not e and name:match("^v%d") then e = registry.get("peft " .. name:sub(2)) end
+  if not e then
+    local names = {}
+    for _, x in ipairs(registry.list()) do names[#names + 1] = x.kind == "peft" and x.version or x.name end
+    local hint = config.suggest(name, names)
+    if name:match("^%d+%.%d+") then
+      hint = " (PEFT releases: " .. names[1] .. " ... " .. (function()
+        local last
+        for _, x in ipairs(registry.list()) do if x.kind == "peft" then last = x.version end end
+        return last
+      end)() .. "; 'peft targets' lists them)"
+    end
+    errors.raise("ValueError", "unknown target '" .. name .. "'" .. hint)
+  end
+  if knobs and e.kind == "peft" then
+    errors.raise("ValueError", "a PEFT release takes no options: '" .. t .. "'")
+  end
+  return e, knobs
+end
+
+local function result_json(r)
+  local out = { target = r.target, verdict = r.verdict, reasons = arr() }
+  for i, x in ipairs(r.reasons) do
+    local rr = { rule = x.rule, message = x.message, fix = x.fix == nil and null or x.fix }
+    if x.setting then rr.setting = x.setting end
+    if x.keys then rr.keys = x.keys end
+    out.reasons[i] = rr
+  end
+  if r.kind == "engine" then
+    out.engine = r.title
+    local knobs = {}
+    for k, v in pairs(r.knobs or {}) do knobs[k] = v end
+    out.knobs = knobs
+    if r.also and #r.also > 0 then
+      out.also = arr()
+      for i, x in ipairs(r.also) do out.also[i] = { rule = x.rule, message = x.message, fix = x.fix or null } end
+    end
+  else
+    out.peft_version = r.version
+  end
+  if r.notes then
+    out.notes = arr()
+    for i, x in ipairs(r.notes) do out.notes[i] = { rule = x.rule, message = x.message, fix = x.fix or null } end
+  end
+  return out
+end
+
+-- the registered releases (not those based on another) summarised as runs of the same verdict and
+-- reasons: { from, to, verdict, reasons (of the first) }; and the oldest that loads the adapter unchanged
+local function release_runs(A, by_verdict)
+  local runs, cur, oldest = {}, nil, nil
+  local F, fspec
+  for _, e in ipairs(peft_entries()) do
+    local spec = e.spec
+    if spec.based_on == nil then
+      if spec ~= fspec then
+        F, fspec = family_eval(A, spec), spec
+        family_keys(A, F, spec, by_verdict)
+      end
+      local i = e.index or registry.index_of(e)
+      local verdict = F.verdicts[i]
+      local key = by_verdict and verdict or F.keys[i]
+      if not oldest and verdict == "ok" then oldest = e end
+      if cur and cur.key == key then
+        cur.to = e
+      else
+        cur = { key = key, from = e, to = e, verdict = verdict }
+        runs[#runs + 1] = cur
+      end
+    end
+  end
+  return runs, oldest
+end
+
+--- check_adapter(A, targets [, opts]) -> one adapter's results, not yet JSON (entry_json makes that):
+-- { path, config_class, load_error, peft_type, results = { result... } [, runs, oldest] }. With no
+-- targets, runs groups the releases by verdict and reasons (opts.runs_by_verdict: by verdict alone).
+function M.check_adapter(A, targets, opts)
+  local entry = { path = A.label, results = {}, adapter = A }
+  if A.cfg then
+    entry.config_class = A.cfg:get_class().name
+  elseif A.load_error then
+    entry.load_error = errors.message(A.load_error)
+  end
+  if A.pt then entry.peft_type = A.pt end
+  local results = entry.results
+  if targets == nil then
+    -- every release, summarised; the oldest that loads it unchanged; every engine
+    local runs, oldest = release_runs(A, opts and opts.runs_by_verdict)
+    entry.runs, entry.oldest = runs, oldest
+    if oldest then
+      results[#results + 1] = evaluate_release(A, oldest)
+    else
+      local last
+      for _, e in ipairs(peft_entries()) do
+        if e.spec.based_on == nil then last = e end
+      end
+      if last then results[#results + 1] = evaluate_release(A, last) end
+    end
+    for _, e in ipairs(registry.list()) do
+      if e.kind == "engine" then results[#results + 1] = evaluate_engine(A, e) end
+    end
+    return entry
+  end
+  for _, t in ipairs(targets) do
+    local e, knobs = t.entry, t.knobs
+    if e.kind == "peft" then
+      results[#results + 1] = evaluate_release(A, e)
+    else
+      results[#results + 1] = evaluate_engine(A, e, knobs)
+    end
+  end
+  return entry
+end
+
+--- entry_json(entry) -> the entry as `peft check --json` prints it
+function M.entry_json(entry)
+  local out = { path = entry.path, targets = arr() }
+  out.config_class = entry.config_class
+  out.load_error = entry.load_error
+  out.peft_type = entry.peft_type
+  for i, r in ipairs(entry.results) do out.targets[i] = result_json(r) end
+  if entry.runs then
+    out.releases = arr()
+    for i, c in ipairs(entry.runs) do
+      out.releases[i] = { from = c.from.version, to = c.to.version, verdict = c.verdict,
+                          reasons = result_json(evaluate_release(entry.adapter, c.from)).reasons }
+    end
+    out.oldest_release = entry.oldest and entry.oldest.version or null
+  end
+  return out
+end
+
+--- resolve_targets(list) -> { { entry =, knobs = } ... } (raises a ValueError naming a bad one)
+function M.resolve_targets(list)
+  if list == nil then return nil end
+  if type(list) ~= "table" then list = { list } end
+  local out = {}
+  for i, t in ipairs(list) do
+    local e, knobs = M.parse_target(t)
+    if knobs and e.kind == "engine" then engine_knobs(e, knobs) end -- check them now
+    out[i] = { entry = e, knobs = knobs }
+  end
+  return out
+end
+
+--- check(cfg_or_path | list of them, targets) -> { adapters = { ... } }, as `peft check --json` prints it
+function M.check(src, targets)
+  local resolved = M.resolve_targets(targets)
+  local srcs = (type(src) == "table" and not config.is_config(src)) and src or { src }
+  local out = { adapters = arr() }
+  for _, s in ipairs(srcs) do
+    local A = M.adapter(s)
+    out.adapters[#out.adapters + 1] = M.entry_json(M.check_adapter(A, resolved))
+  end
+  return out
+end
+
+--- targets() -> { { name, kind, title, releases | knobs, doc } ... } in registration order
+function M.targets()
+  local out = arr()
+  for _, e in ipairs(registry.list()) do
+    local t = { name = e.name, kind = e.kind, title = e.title or e.name, doc = e.spec.doc or null }
+    if e.kind == "peft" then
+      t.version = e.version
+      t.loading = e.spec.loading
+    else
+      local knobs = {}
+      for k, knob in pairs(e.spec.knobs or {}) do
+        knobs[k] = { default = knob.default == nil and null or knob.default, flag = knob.flag or null,
+                     help = knob.help or null }
+      end
+      t.knobs = knobs
+    end
+    out[#out + 1] = t
+  end
+  return out
+end
+
+return M

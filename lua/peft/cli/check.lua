@@ -1,0 +1,198 @@
+-- peft check: where an adapter works (see peft.check; peft.cli for the conventions).
+local peft = require "peft"
+local cli = require "peft.cli"
+local check = require "peft.check"
+local core, config, errors = peft.core, peft.config, peft.errors
+local paint, json_out, arr, out = cli.paint, cli.json_out, cli.arr, cli.out
+local usage_error = cli.usage_error
+
+local COLOUR = { ok = "green", changed = "yellow", refused = "red" }
+
+-- the adapters a PATH names: a config file, an adapter directory, or a directory searched for them
+local function each_adapter(path, visit, missing)
+  local kind = core.stat(path)
+  if kind == "directory" then
+    local own = path:gsub("/+$", "") .. "/" .. config.CONFIG_NAME
+    if core.stat(own) then return visit(own) end
+    local files, err = core.walk_files(path, config.CONFIG_NAME)
+    if not files then return missing(path, err) end
+    local any = false
+    for p in files do
+      any = true
+      visit(p)
+    end
+    if not any then missing(path, "no " .. config.CONFIG_NAME .. " under it") end
+  elseif kind then
+    visit(path)
+  else
+    missing(path, "no such file or directory")
+  end
+end
+
+local WORDS = { ok = "ok      ", changed = "changed ", refused = "refused " }
+local function verdict_word(v)
+  return paint(COLOUR[v] or "bold", WORDS[v] or v)
+end
+
+local function reason_lines(r, indent)
+  local lines = {}
+  for _, x in ipairs(r.reasons) do
+    lines[#lines + 1] = indent .. x.message
+    local fix = x.fix
+    if fix ~= nil and fix ~= cli.null then lines[#lines + 1] = indent .. paint("cyan", "fix: ") .. fix end
+  end
+  for _, x in ipairs(r.notes or {}) do lines[#lines + 1] = indent .. paint("dim", "note: " .. x.message) end
+  return lines
+end
+
+local function first_line(r)
+  local first = r.reasons[1]
+  if not first then return "" end
+  local line = " " .. first.message
+  if #r.reasons > 1 then line = line .. string.format(" (+%d more)", #r.reasons - 1) end
+  return line
+end
+
+local function fix_of(r)
+  local first = r.reasons[1]
+  local fix = first and first.fix
+  if fix == nil or fix == cli.null then return nil end
+  return fix
+end
+
+-- prints one adapter's entry (from peft.check.check_adapter): with no target named, one line for the PEFT
+-- releases and one per engine; else every reason of every target, each with its fix
+local function print_entry(e, named)
+  local lines = {}
+  local head = e.path
+  if e.config_class then
+    head = head .. "  (" .. e.config_class .. ")"
+  elseif e.load_error then
+    head = head .. "  (this runtime: " .. cli.strip_path(e.load_error, e.path) .. ")"
+  end
+  lines[1] = paint("bold", head)
+  local width = 14
+  for _, t in ipairs(e.results) do
+    if #t.target + 2 > width then width = #t.target + 2 end
+  end
+  local fmt = "  %-" .. width .. "s %s"
+  if not named then
+    local others = {}
+    for _, run in ipairs(e.runs) do
+      if run.from ~= e.oldest then
+        others[#others + 1] = (run.from == run.to and run.from.version or (run.from.version .. "-" .. run.to.version))
+          .. " " .. run.verdict
+      end
+    end
+    local line
+    if e.oldest then
+      line = string.format(fmt, "peft", verdict_word("ok")) .. " from " .. e.oldest.version
+        .. " (the oldest release that loads it unchanged)"
+    else
+      local r = e.results[1]
+      line = string.format(fmt, "peft", verdict_word(r.verdict)) .. " no release loads it unchanged"
+        .. (r and r.reasons[1] and ("; " .. r.target .. ": " .. r.reasons[1].message) or "")
+    end
+    lines[#lines + 1] = line
+    if #others > 0 then
+      lines[#lines + 1] = "  " .. string.rep(" ", width + 10) .. paint("dim", table.concat(others, ", "))
+    end
+    for _, t in ipairs(e.results) do
+      if t.kind == "engine" then
+        local l = string.format(fmt, t.target, verdict_word(t.verdict)) .. first_line(t)
+        local fix = fix_of(t)
+        if fix then l = l .. paint("cyan", " -- fix: ") .. fix end
+        lines[#lines + 1] = l
+      end
+    end
+  else
+    for _, t in ipairs(e.results) do
+      local knob_text
+      if t.kind == "engine" and t.knobs and next(t.knobs) then
+        local parts = {}
+        for _, k in ipairs(config.sorted_keys(t.knobs)) do parts[#parts + 1] = k .. "=" .. tostring(t.knobs[k]) end
+        knob_text = table.concat(parts, ", ")
+      end
+      lines[#lines + 1] = string.format(fmt, t.target, verdict_word(t.verdict))
+        .. (knob_text and paint("dim", " (" .. knob_text .. ")") or "")
+      for _, l in ipairs(reason_lines(t, "      ")) do lines[#lines + 1] = l end
+    end
+  end
+  for i, l in ipairs(lines) do lines[i] = l:gsub("%s+$", "") end
+  lines[#lines + 1] = ""
+  out.stdout:write(table.concat(lines, "\n"))
+end
+
+return {
+  usage = "peft check PATH... [--peft VERSION]... [--engine NAME[:option=value,...]]... [--json]",
+  details = "For each adapter (a directory, its adapter_config.json, or a directory searched for them) and each\n"
+    .. "target, one verdict: ok (loads and behaves as the file says), changed (loads, but a setting is dropped\n"
+    .. "or ignored: each is listed with its effect) or refused (the target's own error text); each changed or\n"
+    .. "refused comes with the fix. --peft takes a release as PEFT spells it (0.6.2); --engine one of vllm,\n"
+    .. "sglang, llama.cpp, mistral.rs, lorax, tgi, tensorrt-llm, mlx-lm, ollama, with the engine's options\n"
+    .. "(vllm:max_lora_rank=64; 'peft targets' lists them). The weights beside the config are read (tensor\n"
+    .. "names, DoRA magnitudes, embedding and lm_head copies), and added_tokens.json.\n"
+    .. "With no target: every PEFT release (grouped), the oldest that loads the adapter unchanged, and one\n"
+    .. "line per engine. Exit status: 0 when every named target is ok (with none named: when some PEFT\n"
+    .. "release loads every adapter unchanged), 1 otherwise, 2 on a usage error.\n",
+  options = { json = "flag", peft = "list", engine = "list" },
+  run = function(opts, args)
+    if #args == 0 then usage_error("expects at least one PATH") end
+    local names = {}
+    for _, v in ipairs(opts.peft or {}) do
+      local ver = v:gsub("^v", "")
+      local e = require("peft.target_registry").get("peft " .. ver)
+      if not e then
+        local list = {}
+        for _, t in ipairs(require("peft.target_registry").list()) do
+          if t.kind == "peft" then list[#list + 1] = t.version end
+        end
+        usage_error("--peft %s: not a PEFT release this runtime knows%s (releases: %s ... %s)", v,
+          config.suggest(ver, list), list[1], list[#list])
+      end
+      names[#names + 1] = "peft " .. ver
+    end
+    for _, v in ipairs(opts.engine or {}) do
+      local name = v:match("^([^:]+)") or v
+      local e = require("peft.target_registry").get(name)
+      if not e or e.kind ~= "engine" then
+        local list = {}
+        for _, t in ipairs(require("peft.target_registry").list()) do
+          if t.kind == "engine" then list[#list + 1] = t.name end
+        end
+        usage_error("--engine %s: unknown engine%s; engines: %s", name, config.suggest(name, list),
+          table.concat(list, ", "))
+      end
+      names[#names + 1] = v
+    end
+    local targets
+    if #names > 0 then
+      local ok, res = pcall(check.resolve_targets, names)
+      if not ok then usage_error("%s", (errors.message(res):gsub("^ValueError: ", ""))) end
+      targets = res
+    end
+    local adapters = arr()
+    local status = 0
+    local function missing(p, why)
+      status = 1
+      adapters[#adapters + 1] = { path = p, error = why }
+      if not opts.json then out.stderr:write("peft check: ", p, ": ", why, "\n") end
+    end
+    local function visit(p)
+      local A = check.adapter(p)
+      local ok, res = pcall(check.check_adapter, A, targets, { runs_by_verdict = not opts.json })
+      if not ok then return missing(p, cli.strip_path(errors.message(res), p)) end
+      if targets then
+        for _, t in ipairs(res.results) do
+          if t.verdict ~= "ok" then status = 1 end
+        end
+      elseif not res.oldest then
+        status = 1
+      end
+      if opts.json then adapters[#adapters + 1] = check.entry_json(res) else print_entry(res, targets ~= nil) end
+    end
+    for _, a in ipairs(args) do each_adapter(a, visit, missing) end
+    if opts.json then json_out { adapters = adapters } end
+    return status
+  end,
+}

@@ -1,0 +1,65 @@
+-- mistral.rs (mistralrs-quant/src/lora): the strictest loader. LoRA only, one adapter_model.safetensors,
+-- rank up to --lora-max-rank; rsLoRA, rank/alpha patterns, exclude_modules and list/regex/all-linear
+-- targets are honoured; every variant PEFT added on top of plain LoRA is refused.
+local peft = require "peft"
+
+peft.register_target {
+  kind = "engine",
+  name = "mistral.rs",
+  title = "mistral.rs",
+  doc = "mistral.rs LoRA adapters: plain LoRA in one safetensors file; every LoRA variant refused.",
+  source = "mistralrs-quant/src/lora",
+  knobs = {
+    lora_max_rank = { default = 256, flag = "--lora-max-rank", help = "the largest LoRA rank accepted" },
+  },
+  rules = function(check)
+    local rule, truthy = check.rule, check.truthy
+    local merge = "merge the adapter into the base model and serve the merged model"
+    local function refuse(id, when, what)
+      return rule.setting { id = id, when = when, error = "mistral.rs does not support " .. what, fix = merge }
+    end
+    local EXPERTS = { ["gate_up_proj"] = true, ["down_proj"] = true }
+    return {
+      rule.peft_type { accept = { "LORA" }, error = "mistral.rs loads only LoRA adapters, not {peft_type}",
+        fix = merge },
+      rule.weights_format { allow = { safetensors = true },
+        error = "mistral.rs loads exactly one adapter_model.safetensors (no .bin, no shards)" },
+      refuse("dora", function(f) return f.dora end, "DoRA adapters"),
+      refuse("bias", function(f) return f.bias or f.lora_bias or #f.bias_tensors > 0 end, "adapter biases"),
+      refuse("modules_to_save", function(f) return f.modules_to_save or #f.full_tensors > 0 end, "modules_to_save"),
+      refuse("alora", function(f) return f.alora end, "aLoRA (alora_invocation_tokens)"),
+      refuse("qalora", function(f) return f.use_qalora end, "QALoRA (use_qalora)"),
+      refuse("layer_replication", function(f) return truthy(f.layer_replication) end, "layer_replication"),
+      refuse("target_parameters", function(f)
+        for _, p in ipairs(f.target_parameters or {}) do
+          if not EXPERTS[tostring(p):match("([%w_]+)$") or ""] then return true end
+        end
+        return false
+      end, "target_parameters other than the experts' gate_up_proj/down_proj"),
+      refuse("bdlora", function(f) return f.use_bdlora end, "BD-LoRA (use_bdlora)"),
+      refuse("arrow", function(f) return f.arrow end, "Arrow routing (arrow_config)"),
+      refuse("monteclora", function(f) return f.monteclora end, "MonteCLoRA (monteclora_config)"),
+      refuse("ensure_weight_tying", function(f) return f.ensure_weight_tying end, "ensure_weight_tying"),
+      refuse("trainable-tokens", function(f) return f.trainable_token_indices ~= nil end, "trainable_token_indices"),
+      refuse("added-tokens", function(f) return f.added_tokens ~= nil end,
+        "adapters that add tokens (added_tokens.json)"),
+      refuse("megatron", function(f) return f.megatron end, "megatron_config"),
+      refuse("init-modifies-base", function(f) return check.init_changes_base(f) end,
+        "adapters initialised with PiSSA, OLoRA, CorDA, LoftQ or LoRA-GA (init_lora_weights)"),
+      refuse("lm_head", function(f) return #f.targets_head > 0 end, "LoRA on lm_head or the embeddings"),
+      rule.rank { knob = "lora_max_rank", error = "LoRA rank {r} is above the maximum {max}",
+        fix = "start mistral.rs with --lora-max-rank {r}" },
+      rule.setting { id = "unused-tensors",
+        when = function(_, _, A)
+          local w = A.weights
+          if not w or w.kind ~= "safetensors" then return false end
+          for _, n in ipairs(w.names) do
+            if not (n:match("%.lora_A%.weight$") or n:match("%.lora_B%.weight$")) then return n end
+          end
+          return false
+        end,
+        error = "mistral.rs refuses tensor '{what}': not a lora_A/lora_B weight of a module target_modules declares",
+        fix = "save the adapter without it, or " .. merge },
+    }
+  end,
+}
