@@ -621,6 +621,21 @@ error("stop here")
       assert.are.equal(before, registry.count())
       assert.is_nil(registry.get("halfway"))
     end)
+
+    it("keeps the built-in targets when the script that first used the registry fails", function()
+      -- the built-in target scripts run when the registry is first used: here, inside a script that
+      -- is then rolled back, which takes its own target with it and leaves theirs
+      local tmp = helpers.tmpdir()
+      helpers.write(tmp .. "/broken.lua", [[
+peft.register_target { kind = "engine", name = "halfway" }
+error("stop here")
+]])
+      local r = run({ "targets" }, { env = { PEFT_PATH = tmp } })
+      assert.truthy(r.err:find("broken.lua:2: stop here", 1, true))
+      assert.is_nil(r.out:find("halfway", 1, true))
+      assert.truthy(r.out:find("vllm", 1, true))
+      assert.truthy(r.out:find("0.14.0", 1, true))
+    end)
   end)
 
   describe("the command line", function()

@@ -20,6 +20,7 @@ local core = require "peft.core"
 local errors = require "peft.errors"
 local config = require "peft.config"
 local registry = require "peft.target_registry"
+local definitions = require "peft.registry" -- (what waits for its definitions)
 
 local M = {}
 
@@ -579,6 +580,7 @@ local rules_cache = setmetatable({}, { __mode = "k" })
 local function spec_rules(spec)
   local r = rules_cache[spec]
   if r then return r end
+  definitions.load_pending(spec) -- (the second part of a built-in target script)
   r = spec.rules
   if type(r) == "function" then r = r(M) end
   r = r or {}

@@ -10,7 +10,6 @@ local core = require "peft.core"
 local errors = require "peft.errors"
 local enum = require "peft.enum"
 local config = require "peft.config"
-local target_registry = require "peft.target_registry"
 
 local M = {}
 
@@ -226,7 +225,10 @@ function M.define(name, parts)
   if cls then return require("peft.config.class").define(cls, parts) end
   local m = registry.models[name]
   if not m then
-    errors.raise("KeyError", "define: no class called '" .. name .. "' was declared"
+    -- (the targets of peft check, once their registry is in use)
+    local targets = package.loaded["peft.target_registry"]
+    if targets and targets.get(name) then return targets.define(name, parts) end
+    errors.raise("KeyError", "define: no class or target called '" .. name .. "' was declared"
       .. config.suggest(name, config.sorted_keys(config.classes)))
   end
   check_model_spec(parts, "define " .. name)
@@ -280,7 +282,7 @@ end
 -- peft.target_registry for the spec. Checked before anything is added; rolled back with a failing
 -- extension.
 function M.register_target(spec)
-  return target_registry.register(spec)
+  return require("peft.target_registry").register(spec)
 end
 
 --- check(cfg_or_path, targets) -> the structure `peft check --json` prints (see peft.check)
@@ -372,32 +374,10 @@ end
 -- (no collection while they run: they only add)
 local collecting = collectgarbage("isrunning")
 collectgarbage("stop")
--- (the executable has their declarations as one module, peft.methods@startup: see
--- scripts/embed-lua; from source, each file is required)
-local function find_module(name)
-  for _, searcher in ipairs(package.searchers) do
-    local loader, where = searcher(name)
-    if type(loader) == "function" then return loader, where end
-  end
-end
-local startup, where = find_module("peft.methods@startup")
-if startup then
-  startup("peft.methods@startup", where)
-  package.loaded["peft.methods@startup"] = true
-else
-  for _, name in ipairs(require "peft.methods") do
-    require("peft.methods." .. name)
-  end
-end
-if collecting then collectgarbage("restart") end
+registry.run_startup("peft.methods")
 config.lazy = false
 
--- the targets of `peft check`: their rules are built on first use
-target_registry.lazy = true
-for _, name in ipairs(require "peft.targets") do
-  require("peft.targets." .. name)
-end
-target_registry.lazy = false
+if collecting then collectgarbage("restart") end
 
 M.extension_failures = M.load_path_extensions()
 

@@ -93,11 +93,23 @@ function M.add_model(model)
   if open > 0 then M.record(function() M.models[name] = nil end) end
 end
 
---- pending(module, names): the classes named are defined by module, loaded when one of
--- them is first used.
+-- what else may wait for definitions, found by name (peft.target_registry adds its targets)
+M.lookups = {}
+
+local function definable(name)
+  local found = M.classes[name] or M.models[name]
+  for i = 1, #M.lookups do
+    if found then break end
+    found = M.lookups[i](name)
+  end
+  return found
+end
+
+--- pending(module, names): the classes (model classes, targets) named are defined by module,
+-- loaded when one of them is first used.
 function M.pending(module, names)
   for _, name in ipairs(names) do
-    local cls = M.classes[name] or M.models[name]
+    local cls = definable(name)
     if not cls then error("pending definitions for an undeclared class " .. tostring(name), 2) end
     rawset(cls, M.PENDING, module)
   end
@@ -111,6 +123,39 @@ function M.load_pending(cls)
   if rawget(cls, M.PENDING) then
     rawset(cls, M.PENDING, nil)
     error(string.format("%s: the definitions module %s does not define it", tostring(cls.name), module), 0)
+  end
+end
+
+--- unrecorded(fn, ...): runs fn with no mark open: what it adds stays, whatever happens to the
+-- script that caused it (a registry filled on first use, during an extension)
+function M.unrecorded(fn, ...)
+  local saved_open, saved_journal = open, journal
+  open, journal = 0, {}
+  local ok, err = pcall(fn, ...)
+  open, journal = saved_open, saved_journal
+  if not ok then error(err, 0) end
+end
+
+-- The start-up scripts of dir (peft.methods, peft.targets), in the order dir's list gives. The
+-- executable has their first parts (what start-up needs) as one module, dir@startup: see
+-- scripts/embed-lua; from source, each file is required.
+local function find_module(name)
+  for _, searcher in ipairs(package.searchers) do
+    local loader, where = searcher(name)
+    if type(loader) == "function" then return loader, where end
+  end
+end
+
+--- run_startup(dir): runs the start-up scripts of dir.
+function M.run_startup(dir)
+  local startup, where = find_module(dir .. "@startup")
+  if startup then
+    startup(dir .. "@startup", where)
+    package.loaded[dir .. "@startup"] = true
+  else
+    for _, name in ipairs(require(dir)) do
+      require(dir .. "." .. name)
+    end
   end
 end
 

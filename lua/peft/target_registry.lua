@@ -1,5 +1,6 @@
 -- peft.target_registry: the places an adapter is loaded (`peft check`'s targets), filled by start-up
--- scripts (lua/peft/targets/*.lua, then PEFT_PATH extensions) through peft.register_target.
+-- scripts (lua/peft/targets/*.lua, then PEFT_PATH extensions) through peft.register_target. The
+-- built-in scripts run when the registry is first used (required), not at peft's own start-up.
 --
 --   register(spec) -> the entries added      list() -> every entry, in registration order
 --   get(name) -> entry | nil
@@ -91,7 +92,7 @@ function M.register(spec)
     end
     local seen = {}
     for _, r in ipairs(spec.releases) do
-      if type(r) ~= "string" or not r:match(VERSION) then
+      if type(r) ~= "string" or (not M.lazy and not r:match(VERSION)) then
         fail("ValueError", "register_target: a release is written as PEFT spells it (\"0.6.2\"), got %s",
           tostring(r))
       end
@@ -135,6 +136,30 @@ function M.register(spec)
   return new
 end
 
+-- a target's spec may wait for its rules (peft.define, from the second part of a target script)
+registry.lookups[#registry.lookups + 1] = function(name)
+  local e = by_name[name]
+  return e and e.spec
+end
+
+--- define(name, parts): the rules of a target registered before (parts.rules: a list, or a
+-- function returning one), for every entry its script registered.
+function M.define(name, parts)
+  local e = by_name[name]
+  for k in pairs(parts) do
+    if k ~= "rules" then fail("TypeError", "define %s: unknown entry '%s' (a target defines its rules)", name, tostring(k)) end
+  end
+  local rules = parts.rules
+  if type(rules) ~= "table" and type(rules) ~= "function" then
+    fail("TypeError", "define %s: rules must be a list or a function returning one, got %s", name, type(rules))
+  end
+  if rawget(e.spec, "rules") ~= nil then fail("ValueError", "the target %s already has its rules", name) end
+  rawset(e.spec, "rules", rules)
+  rawset(e.spec, registry.PENDING, nil)
+  generation = generation + 1
+  return e
+end
+
 --- release_index() -> { ["0.6.2"] = 10, ... }: each release's index in peft.history
 local release_index
 function M.release_index()
@@ -166,5 +191,12 @@ function M.generation() return generation end
 function M.get(name) return by_name[name] end
 
 function M.count() return #entries end
+
+-- the built-in targets, registered now that the module is in use: trusted (their releases are looked
+-- up in peft.history on first use) and kept whatever happens to an extension that caused the loading
+package.loaded["peft.target_registry"] = M
+M.lazy = true
+registry.unrecorded(registry.run_startup, "peft.targets")
+M.lazy = false
 
 return M

@@ -14,6 +14,12 @@ peft.register_target {
     outtype = { default = "f16", values = { "f32", "f16", "bf16", "q8_0" }, flag = "--outtype",
                 help = "the type of the converted tensors" },
   },
+}
+
+--@definitions: the rules of the target declared above (built on first use)
+local peft = require "peft"
+
+peft.define("llama.cpp", {
   rules = function(check)
     local rule, truthy = check.rule, check.truthy
     local merge = "merge the adapter into the base model and convert the merged model"
@@ -60,4 +66,4 @@ peft.register_target {
         fix = merge },
     }
   end,
-}
+})

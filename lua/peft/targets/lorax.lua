@@ -10,6 +10,12 @@ peft.register_target {
   title = "LoRAX",
   doc = "LoRAX: the config read with PEFT 0.4.0 (newer settings dropped silently), lora_A/B weights only.",
   source = "server/lorax_server/utils/adapter.py, server/lorax_server/adapters/lora.py",
+}
+
+--@definitions: the rules of the target declared above (built on first use)
+local peft = require "peft"
+
+peft.define("lorax", {
   rules = function(check)
     local rule, truthy = check.rule, check.truthy
     local merge = "merge the adapter into the base model and serve the merged model"
@@ -59,4 +65,4 @@ peft.register_target {
         error = "layer_replication dropped: PEFT 0.4.0 has no such setting", fix = merge },
     }
   end,
-}
+})

@@ -12,6 +12,12 @@ peft.register_target {
   knobs = {
     lora_max_rank = { default = 256, flag = "--lora-max-rank", help = "the largest LoRA rank accepted" },
   },
+}
+
+--@definitions: the rules of the target declared above (built on first use)
+local peft = require "peft"
+
+peft.define("mistral.rs", {
   rules = function(check)
     local rule, truthy = check.rule, check.truthy
     local merge = "merge the adapter into the base model and serve the merged model"
@@ -62,4 +68,4 @@ peft.register_target {
         fix = "save the adapter without it, or " .. merge },
     }
   end,
-}
+})

@@ -9,6 +9,12 @@ peft.register_target {
   title = "MLX-LM",
   doc = "MLX-LM: reads only its own adapter format, never PEFT's.",
   source = "mlx_lm/tuner/utils.py (load_adapters)",
+}
+
+--@definitions: the rules of the target declared above (built on first use)
+local peft = require "peft"
+
+peft.define("mlx-lm", {
   rules = function(check)
     return {
       check.rule.setting { id = "format",
@@ -22,4 +28,4 @@ peft.register_target {
           .. "format (fine_tune_type, num_layers, lora_parameters; adapters.safetensors with lora_a as (in, r))" },
     }
   end,
-}
+})

@@ -9,6 +9,12 @@ peft.register_target {
   title = "Ollama",
   doc = "Ollama (Modelfile ADAPTER): llama and gemma2 only, safetensors, then llama.cpp's rules.",
   source = "convert/convert.go, convert/reader_safetensors.go",
+}
+
+--@definitions: the rules of the target declared above (built on first use)
+local peft = require "peft"
+
+peft.define("ollama", {
   rules = function(check)
     local rule = check.rule
     local ARCH = { llama = true, gemma2 = true }
@@ -31,4 +37,4 @@ peft.register_target {
     out[#out + 1] = rule.engine { name = "llama.cpp", id = "llama.cpp" }
     return out
   end,
-}
+})

@@ -11,6 +11,12 @@ peft.register_target {
                "0.19.1", "0.20.0" },
   loading = "drop",
   doc = "PEFT 0.14-0.20: unknown keys dropped with a warning; __post_init__ checks the loaded values.",
+}
+
+--@definitions: the rules of the target declared above (built on first use)
+local peft = require "peft"
+
+peft.define("peft 0.14.0", {
   rules = function(check)
     local truthy = check.truthy
     local pystr = check.pystr
@@ -262,4 +268,4 @@ peft.register_target {
         fix = "correct the value this runtime names (PEFT's check is the same)" },
     }
   end,
-}
+})

@@ -11,6 +11,12 @@ peft.register_target {
                "0.11.0", "0.11.1", "0.12.0", "0.13.0", "0.13.1", "0.13.2" },
   loading = "kwargs",
   doc = "PEFT 0.6-0.13: an unknown key is a TypeError; __post_init__ checks the loaded values.",
+}
+
+--@definitions: the rules of the target declared above (built on first use)
+local peft = require "peft"
+
+peft.define("peft 0.6.0", {
   rules = function(check)
     local truthy = check.truthy
     local pystr = check.pystr
@@ -105,4 +111,4 @@ peft.register_target {
         error = "ValueError: `layers_pattern` cannot be used when `target_modules` is a str.", fix = regex_fix },
     }
   end,
-}
+})

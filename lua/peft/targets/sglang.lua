@@ -12,6 +12,12 @@ peft.register_target {
     max_lora_rank = { type = "integer", flag = "--max-lora-rank",
       help = "the largest rank of the LoRA pool (default: the largest of the adapters given at start-up)" },
   },
+}
+
+--@definitions: the rules of the target declared above (built on first use)
+local peft = require "peft"
+
+peft.define("sglang", {
   rules = function(check)
     local rule = check.rule
     local merge = "merge the adapter into the base model and serve the merged model"
@@ -49,4 +55,4 @@ peft.register_target {
         fix = "remove modules_to_save and serve a base model that has those weights, or " .. merge },
     }
   end,
-}
+})

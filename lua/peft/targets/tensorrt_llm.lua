@@ -14,6 +14,12 @@ peft.register_target {
   knobs = {
     max_lora_rank = { default = 64, flag = "--max_lora_rank", help = "the largest LoRA rank the engine is built for" },
   },
+}
+
+--@definitions: the rules of the target declared above (built on first use)
+local peft = require "peft"
+
+peft.define("tensorrt-llm", {
   rules = function(check)
     local rule = check.rule
     local merge = "merge the adapter into the base model and build the engine from the merged model"
@@ -52,4 +58,4 @@ peft.register_target {
         fix = "convert it to a plain LoRA (save_pretrained with path_initial_model_for_weight_conversion) first" },
     }
   end,
-}
+})

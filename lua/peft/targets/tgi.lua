@@ -9,6 +9,12 @@ peft.register_target {
   title = "TGI",
   doc = "Text Generation Inference: LoRA in safetensors on the attention and MLP projections.",
   source = "server/text_generation_server/adapters/lora.py",
+}
+
+--@definitions: the rules of the target declared above (built on first use)
+local peft = require "peft"
+
+peft.define("tgi", {
   rules = function(check)
     local rule, truthy = check.rule, check.truthy
     local merge = "merge the adapter into the base model and serve the merged model"
@@ -61,4 +67,4 @@ peft.register_target {
         error = "layer_replication ignored: TGI applies the adapter to the base model's own layers", fix = merge },
     }
   end,
-}
+})

@@ -15,6 +15,12 @@ peft.register_target {
     lora_dtype = { default = "auto", values = { "auto", "float16", "bfloat16" }, flag = "--lora-dtype",
                    help = "the dtype of the LoRA weights" },
   },
+}
+
+--@definitions: the rules of the target declared above (built on first use)
+local peft = require "peft"
+
+peft.define("vllm", {
   rules = function(check)
     local rule, truthy = check.rule, check.truthy
     local merge = "merge the adapter into the base model (peft's merge_and_unload) and serve the merged model"
@@ -74,4 +80,4 @@ peft.register_target {
         error = "{name} is unsupported LoRA weight" },
     }
   end,
-}
+})
