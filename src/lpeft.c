@@ -499,6 +499,7 @@ static const luaL_Reg re_funcs[] = {
 
 static const luaL_Reg plain_funcs[] = {
   {"json_decode", lpeft_json_decode},
+  {"json_decode_counted", lpeft_json_decode_counted},
   {"json_encode", lpeft_json_encode},
   {"stat", lpeft_os_stat},
   {"lstat", lpeft_os_lstat},

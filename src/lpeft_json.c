@@ -123,7 +123,11 @@ static const char *on_literal(void *ud, peft_json_literal which) {
 
 static const peft_json_handler lua_handler = {on_begin, on_end, on_member, on_string, on_number, on_literal};
 
-int lpeft_json_decode(lua_State *L) {
+/* json_decode(text) -> value | nil, message, line, column;
+ * json_decode_counted(text) -> value, members (of a top-level object; nil for
+ * another value) | nil, message, line, column: the loader's, which hands the
+ * count to the constructor's field pass. */
+static int decode(lua_State *L, int counted) {
   size_t len;
   const char *s = luaL_checklstring(L, 1, &len);
   lua_settop(L, 1);
@@ -138,10 +142,15 @@ int lpeft_json_decode(lua_State *L) {
     lua_pushinteger(L, err.column);
     return 4;
   }
-  if (r.top_members < 0) return 1;
-  lua_pushinteger(L, r.top_members);
+  if (!counted) return 1;
+  if (r.top_members < 0) lua_pushnil(L);
+  else lua_pushinteger(L, r.top_members);
   return 2;
 }
+
+int lpeft_json_decode(lua_State *L) { return decode(L, 0); }
+
+int lpeft_json_decode_counted(lua_State *L) { return decode(L, 1); }
 
 /* The digits of a big integer, or NULL when the value is not one. */
 static const char *bigint_digits(lua_State *L, int idx) {

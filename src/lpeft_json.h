@@ -27,12 +27,15 @@
 /* Creates the metatables in the registry (idempotent). */
 void lpeft_json_open(lua_State *L);
 
-/* decode(text) -> value [, members] | nil, message, line, column
- * members: when the document is an object, how many members it has (a
- * repeated key counted each time), which spares the loader a count.
+/* json_decode(text) -> value | nil, message, line, column
  * A malformed document is an expected failure: it returns nil and a message
- * ("line 3, column 7: expected ',' or '}' after an object member"). */
+ * ("line 3, column 7: expected ',' or '}' after an object member").
+ * json_decode_counted(text) -> value, members | nil, message, line, column
+ * members: when the document is an object, how many members it has (a
+ * repeated key counted each time; nil for another value), which spares the
+ * loader a count. */
 int lpeft_json_decode(lua_State *L);
+int lpeft_json_decode_counted(lua_State *L);
 
 /* encode(value [, indent [, escape_bytes]]) -> string
  * indent: a non-negative integer (pretty, one item per line) or nil (one line,

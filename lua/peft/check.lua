@@ -461,8 +461,9 @@ local function from_text(A, text, file)
   A.text = text
   -- set, so that reading them does not go through the getters
   A.json_error, A.is_object, A.cfg, A.load_error, A.pt = false, false, false, false, false
-  local value, msg, line, col = core.json_decode(text)
-  if value == nil and msg then
+  local value, nkeys, line, col = core.json_decode_counted(text)
+  if value == nil then
+    local msg = nkeys
     A.json_error = "JSONDecodeError: " .. msg
     A.json_line, A.json_col = line, col
     A.dict = false
@@ -471,7 +472,7 @@ local function from_text(A, text, file)
     A.is_object = type(value) == "table" and getmetatable(value) ~= array_mt
     if A.is_object and type(value.peft_type) == "string" then A.pt = value.peft_type end
     -- this runtime's reading (quiet: warnings are recorded on the config, never emitted)
-    local ok, res = pcall(loader.from_dict, value, { path = file, quiet = true }, nil, msg)
+    local ok, res = pcall(loader.from_dict, value, { path = file, quiet = true }, nil, nkeys)
     if ok then A.cfg = res else A.load_error = res end
   end
   return A

@@ -331,13 +331,14 @@ function M.from_json(text, opts, how)
   if text:match("^%s*$") then
     fail(opts, "JSONDecodeError", "the file is empty" .. (#text > 0 and " (only white space)" or ""))
   end
-  local value, msg, line, col = core.json_decode(text) -- on success, msg: the number of members
-  if value == nil and msg then
+  local value, nkeys, line, col = core.json_decode_counted(text)
+  if value == nil then
+    local msg = nkeys
     local truncated = msg:find("end of the input", 1, true) or msg:find("unterminated", 1, true)
     fail(opts, "JSONDecodeError", "invalid JSON at " .. msg .. (truncated and " (is the file truncated?)" or ""),
       { line = line, column = col })
   end
-  return from_table(value, opts, how or {}, msg)
+  return from_table(value, opts, how or {}, nkeys)
 end
 
 --- Resolves a path to the adapter_config.json it names.

@@ -45,14 +45,20 @@ TEST(python_float_repr) {
   CHECK_STR(fmt_double(0.99), "0.99");
 }
 
-/* decode(text) leaves the value (or nil, msg) on the stack; returns count */
-static int decode(const char *text) {
+/* call(fn, text) leaves what fn returns on the stack; returns how many */
+static int call(lua_CFunction fn, const char *text) {
   lua_settop(L, 0);
-  lua_pushcfunction(L, lpeft_json_decode);
+  lua_pushcfunction(L, fn);
   lua_pushstring(L, text);
   if (lua_pcall(L, 1, LUA_MULTRET, 0) != LUA_OK) return -1;
   return lua_gettop(L);
 }
+
+/* json_decode: the value, or nil, message, line, column */
+static int decode(const char *text) { return call(lpeft_json_decode, text); }
+
+/* json_decode_counted: the value and an object's member count, or the same failure */
+static int decode_counted(const char *text) { return call(lpeft_json_decode_counted, text); }
 
 static const char *encode_top(int indent) {
   lua_pushcfunction(L, lpeft_json_encode);
@@ -77,8 +83,11 @@ TEST(number_kinds_survive) {
 }
 
 TEST(python_layout) {
-  CHECK_INT(decode("{\"b\": [1, 2], \"a\": {}, \"c\": [], \"d\": {\"y\": null, \"x\": true}}"), 2);
+  CHECK_INT(decode_counted("{\"b\": [1, 2], \"a\": {}, \"c\": [], \"d\": {\"y\": null, \"x\": true}}"), 2);
   CHECK_INT((int)lua_tointeger(L, 2), 4); /* an object comes with its number of members */
+  CHECK_INT(decode_counted("[1, 2]"), 2);
+  CHECK(lua_isnil(L, 2)); /* another value has no count */
+  CHECK_INT(decode("{\"b\": [1, 2], \"a\": {}, \"c\": [], \"d\": {\"y\": null, \"x\": true}}"), 1);
   CHECK_STR(encode_top(2),
             "{\n"
             "  \"a\": {},\n"
@@ -160,7 +169,7 @@ TEST(objects_of_every_size) {
     for (int i = 0; i < n; i++) len += (size_t)snprintf(buf + len, sizeof buf - len, "%s\"k%d\": %d", i ? "," : "", i, i);
     buf[len++] = '}';
     buf[len] = '\0';
-    CHECK_INT(decode(buf), 2);
+    CHECK_INT(decode_counted(buf), 2);
     CHECK_INT((int)lua_tointeger(L, 2), n);
     lua_settop(L, 1);
     int count = 0;
@@ -174,7 +183,7 @@ TEST(objects_of_every_size) {
     }
     CHECK_INT(count, n);
   }
-  CHECK_INT(decode("{\"a\": 1, \"b\": 2, \"a\": 3}"), 2);
+  CHECK_INT(decode_counted("{\"a\": 1, \"b\": 2, \"a\": 3}"), 2);
   CHECK_INT((int)lua_tointeger(L, 2), 3); /* members, a repeated key counted each time */
   CHECK_INT(lua_getfield(L, 1, "a"), LUA_TNUMBER);
   CHECK_INT((int)lua_tointeger(L, -1), 3);
@@ -182,7 +191,7 @@ TEST(objects_of_every_size) {
   size_t len = (size_t)snprintf(buf, sizeof buf, "{\"a\": 1");
   for (int i = 0; i < 40; i++) len += (size_t)snprintf(buf + len, sizeof buf - len, ", \"x%d\": {\"y\": [%d]}", i, i);
   snprintf(buf + len, sizeof buf - len, ", \"a\": 2}");
-  CHECK_INT(decode(buf), 2);
+  CHECK_INT(decode_counted(buf), 2);
   CHECK_INT((int)lua_tointeger(L, 2), 42);
   CHECK_INT(lua_getfield(L, 1, "a"), LUA_TNUMBER);
   CHECK_INT((int)lua_tointeger(L, -1), 2);
@@ -204,7 +213,7 @@ TEST(objects_of_every_size) {
   deep[len++] = '1';
   for (int i = 0; i < LPEFT_JSON_MAX_DEPTH; i++) deep[len++] = '}';
   deep[len] = '\0';
-  CHECK_INT(decode(deep), 2);
+  CHECK_INT(decode_counted(deep), 2);
   CHECK_INT((int)lua_tointeger(L, 2), 1); /* the outermost object's members only */
   len = 0;
   for (int i = 0; i <= LPEFT_JSON_MAX_DEPTH; i++) len += (size_t)sprintf(deep + len, "{\"a\":");

@@ -6,6 +6,17 @@ local core, config, errors = peft.core, peft.config, peft.errors
 local paint, json_out, arr, out = cli.paint, cli.json_out, cli.arr, cli.out
 local usage_error = cli.usage_error
 
+-- s without its trailing blanks (a loop from the end: a pattern would backtrack over padded lines)
+local function rstrip(s)
+  local n = #s
+  while n > 0 do
+    local b = s:byte(n)
+    if b ~= 32 and b ~= 9 then break end
+    n = n - 1
+  end
+  return n == #s and s or s:sub(1, n)
+end
+
 local COLOUR = { ok = "green", changed = "yellow", refused = "red" }
 
 -- the adapters a PATH names: a config file, an adapter directory, or a directory searched for them
@@ -118,7 +129,7 @@ local function print_entry(e, named)
       for _, l in ipairs(reason_lines(t, "      ")) do lines[#lines + 1] = l end
     end
   end
-  for i, l in ipairs(lines) do lines[i] = l:gsub("%s+$", "") end
+  for i, l in ipairs(lines) do lines[i] = rstrip(l) end
   lines[#lines + 1] = ""
   out.stdout:write(table.concat(lines, "\n"))
 end
