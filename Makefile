@@ -58,7 +58,7 @@ SPEC_TOOLS := $(BUILD)/ptydrive $(BUILD)/peft-faults
 DEPS_STAMP := build/.deps-ok
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=c11 -D_POSIX_C_SOURCE=200809L -Isrc $(LUA_CFLAGS) $(PCRE_CFLAGS)
 
-.PHONY: all run test ctest spec sanitize valgrind install uninstall clean deps fuzz fuzz-build bench
+.PHONY: all run test test-alloc ctest spec sanitize valgrind install uninstall clean deps fuzz fuzz-build bench
 
 all: $(BUILD)/peft $(BUILD)/lib/peft/core.so $(BUILD)/libpeft.a $(BUILD)/libpeft.so
 
@@ -144,6 +144,10 @@ ctest: $(CTESTS)
 
 # the specs run lua5.4 on $(BUILD)/lib/peft/core.so and install $(BUILD) into
 # scratch prefixes (PEFT_MAKE_BUILD): the normal build comes first
+# every allocation of the allocation-failure test in turn (make test samples them; CI runs this)
+test-alloc: $(BUILD)/test_alloc
+	@PEFT_ALLOC_STEP=1 PEFT_ALLOC_OFFSET=1 ./$(BUILD)/test_alloc
+
 test: all $(CTESTS) $(SPEC_TOOLS)
 	@BUILD=$(BUILD) PEFT_MAKE_BUILD=$(BUILD) ./scripts/run-tests
 

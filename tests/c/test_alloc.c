@@ -9,8 +9,12 @@
  * core's (malloc/calloc/realloc/strdup wrapped at link time with
  * -Wl,--wrap=...).
  *
- *   test_alloc [STEP]   test K = 1, 1+STEP, 1+2*STEP, ... (default 1, or
- *                       PEFT_ALLOC_STEP from the environment)
+ *   test_alloc [STEP [OFFSET]]   test K = OFFSET, OFFSET+STEP, ... (default
+ *                       step 1, or PEFT_ALLOC_STEP from the environment;
+ *                       offset PEFT_ALLOC_OFFSET, else chosen from the
+ *                       process id and printed, so that successive sampled
+ *                       runs cover different allocations and any one can be
+ *                       repeated)
  * Prints "# test_alloc: N passed, M failed" like the other C tests.
  */
 #include <stdio.h>
@@ -113,6 +117,9 @@ int main(int argc, char **argv) {
   const char *env = getenv("PEFT_ALLOC_STEP");
   long step = argc > 1 ? atol(argv[1]) : env ? atol(env) : 1;
   if (step < 1) step = 1;
+  const char *off_env = getenv("PEFT_ALLOC_OFFSET");
+  long offset = argc > 2 ? atol(argv[2]) : off_env ? atol(off_env) : 1 + (long)getpid() % step;
+  if (offset < 1 || offset > step) offset = 1;
   snprintf(dir, sizeof dir, "/tmp/peft-oom-%ld", (long)getpid());
   /* a clean run first: how many allocations there are */
   counter = 0;
@@ -123,7 +130,7 @@ int main(int argc, char **argv) {
   }
   long total = counter;
   long checked = 0, bad = 0;
-  for (long k = 1;; k += step) {
+  for (long k = offset;; k += step) {
     counter = 0;
     fail_at = k;
     failed_once = 0;
@@ -139,8 +146,8 @@ int main(int argc, char **argv) {
   char cmd[96];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   if (system(cmd) != 0) bad++;
-  printf("%s - %ld allocations, each failed in turn (step %ld): %ld runs, out-of-memory reported cleanly\n",
-         bad ? "not ok" : "ok", total, step, checked);
+  printf("%s - %ld allocations, each failed in turn (step %ld, offset %ld): %ld runs, out-of-memory reported "
+         "cleanly\n", bad ? "not ok" : "ok", total, step, offset, checked);
   printf("# test_alloc: %d passed, %d failed\n", bad ? 0 : 1, bad ? 1 : 0);
   return bad ? 1 : 0;
 }
