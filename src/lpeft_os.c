@@ -670,8 +670,45 @@ static int walker_next(lua_State *L) {
   return 0;
 }
 
+/* beside(name) -> whether the directory of the file the walk last gave holds
+ * an entry called name (a link: one that leads somewhere): read from the
+ * listing the walk holds, without a system call. */
+static int walker_beside(lua_State *L) {
+  walker *w = lua_touserdata(L, lua_upvalueindex(1));
+  size_t nlen;
+  const char *name = luaL_checklstring(L, 1, &nlen);
+  if (w->depth == 0 || memchr(name, '\0', nlen) != NULL) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  const listing *ls = &w->levels[w->depth - 1];
+  size_t lo = 0, hi = ls->n;
+  while (lo < hi) { /* the listing is sorted by name */
+    size_t mid = lo + (hi - lo) / 2;
+    const char *e = ls->block + ls->offsets[mid];
+    int c = strcmp(name, e + 1);
+    if (c == 0) {
+      int found = 1;
+      if ((unsigned char)e[0] == DT_LNK || (unsigned char)e[0] == DT_UNKNOWN) {
+        size_t at = w->prefix[w->depth - 1];
+        if (walker_reserve(w, at, nlen) != 0) return luaL_error(L, "not enough memory");
+        memcpy(w->path + at, name, nlen + 1);
+        struct stat st;
+        found = stat(w->path, &st) == 0;
+      }
+      lua_pushboolean(L, found);
+      return 1;
+    }
+    if (c < 0) hi = mid;
+    else lo = mid + 1;
+  }
+  lua_pushboolean(L, 0);
+  return 1;
+}
+
 /* walk_files(dir, name) -> iterator over what is called name under dir
- * (see walker_next) | nil, message when dir itself cannot be read */
+ * (see walker_next), beside (see walker_beside) | nil, message when dir
+ * itself cannot be read */
 int lpeft_os_walk_files(lua_State *L) {
   size_t dlen;
   const char *dir = luaL_checklstring(L, 1, &dlen);
@@ -686,9 +723,13 @@ int lpeft_os_walk_files(lua_State *L) {
   int e = walker_enter(w, base);
   if (e == ENOMEM) return luaL_error(L, "not enough memory");
   if (e != 0) return fail_errno(L, e < 0 ? "cannot open directory" : "cannot read directory", dir, e < 0 ? -e : e);
+  lua_pushvalue(L, 3);
+  lua_pushcclosure(L, walker_beside, 1); /* 4 */
+  lua_pushvalue(L, 3);
   lua_pushvalue(L, 2);
-  lua_pushcclosure(L, walker_next, 2);
-  return 1;
+  lua_pushcclosure(L, walker_next, 2); /* 5 */
+  lua_insert(L, 4);
+  return 2;
 }
 
 /* listdir(path) -> names, kinds (sorted; kinds[i] false where unknown) |

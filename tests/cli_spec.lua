@@ -258,6 +258,32 @@ describe("peft COMMAND", function()
       assert.truthy(msg:find("Not a directory", 1, true))
     end)
 
+    it("walk_files: beside(name) says what the directory of the file just given holds", function()
+      local core = peft.core
+      local root = helpers.tmpdir()
+      adapter(root .. "/a", '{}')
+      adapter(root .. "/b", '{"peft_type": "LORA"}')
+      adapter(root .. "/c", '{}')
+      helpers.write(root .. "/a/adapter_model.safetensors", "x")
+      assert.is_true(os.execute("ln -s nowhere " .. root .. "/b/adapter_model.bin"))
+      assert.is_true(os.execute("ln -s ../a/adapter_model.safetensors " .. root .. "/c/adapter_model.safetensors"))
+      local files, beside = core.walk_files(root, "adapter_config.json")
+      local seen = {}
+      for p in files do
+        seen[#seen + 1] = { p:sub(#root + 2), beside("adapter_model.safetensors"), beside("adapter_model.bin"),
+                            beside("adapter_config.json"), beside("adapter_model.safetensors\0x") }
+      end
+      assert.are.same({
+        { "a/adapter_config.json", true, false, true, false },
+        { "b/adapter_config.json", false, false, true, false }, -- a link that leads nowhere is not there
+        { "c/adapter_config.json", true, false, true, false },  -- a link to a file is
+      }, seen)
+      assert.is_false(beside("adapter_config.json")) -- the walk is over
+      -- validate uses it for the weights beside each config, as a stat would find them
+      local r = run { "validate", root .. "/b" }
+      assert.are.equal(0, r.code)
+    end)
+
     it("counts a nested config's unknown keys as a warning of the file, which --strict fails", function()
       local d = helpers.tmpdir()
       adapter(d .. "/eva", '{"peft_type": "LORA", "init_lora_weights": "eva", "eva_config": {"bogus": 1}}')

@@ -34,14 +34,21 @@ local function dir_of(path)
   return path:match("^(.*)/[^/]*$") or "."
 end
 
---- find(config_path) -> path, kind: the weights beside a config ("safetensors",
--- "bin" for the pickle format, which is never read, or nil)
-function M.find(config_path)
+--- find(config_path [, beside]) -> path, kind: the weights beside a config ("safetensors",
+-- "bin" for the pickle format, which is never read, or nil). beside(name): whether the config's
+-- directory holds name, when the caller knows it (a directory walk's listing) - else a stat.
+local function exists(path) return core.stat(path) ~= nil end
+function M.find(config_path, beside)
   local dir = dir_of(config_path)
+  if beside then
+    if beside(M.WEIGHTS_NAME) then return dir .. "/" .. M.WEIGHTS_NAME, "safetensors" end
+    if beside(M.PICKLE_NAME) then return dir .. "/" .. M.PICKLE_NAME, "bin" end
+    return nil
+  end
   local st = dir .. "/" .. M.WEIGHTS_NAME
-  if core.stat(st) then return st, "safetensors" end
+  if exists(st) then return st, "safetensors" end
   local bin = dir .. "/" .. M.PICKLE_NAME
-  if core.stat(bin) then return bin, "bin" end
+  if exists(bin) then return bin, "bin" end
   return nil
 end
 
@@ -53,10 +60,10 @@ end
 
 --- check(cfg, config_path [, opts]) -> report | nil (no weights file beside the
 -- config and no base model to compare with). opts.base: a base model directory
--- (or description) to compare the exact keys and shapes with.
+-- (or description) to compare the exact keys and shapes with; opts.beside: see find.
 function M.check(cfg, config_path, opts)
   opts = opts or {}
-  local path, kind = M.find(config_path)
+  local path, kind = M.find(config_path, opts.beside)
   local problems = {}
   local function problem(fmt, ...) problems[#problems + 1] = string.format(fmt, ...) end
   local report = { problems = problems, path = path }

@@ -7,20 +7,21 @@ local usage_error = cli.usage_error
 local weights = require "peft.weights"
 
 -- Visits every adapter_config.json under path (a file is itself):
--- visit(path, is_regular_file); visit_missing(path) for a path that does
+-- visit(path, is_regular_file [, beside]); visit_missing(path) for a path that does
 -- not exist, or (path, message) for a directory that cannot be read (no
 -- permission, a path longer than PATH_MAX: reported, as find reports them).
 -- Directories are searched depth first in sorted order; links to files
 -- count, links to directories are not followed; something else called
 -- adapter_config.json (a FIFO, a dangling link) is visited, and refused
--- when it is read.
+-- when it is read. beside(name), during a visit in a walk: whether the file's
+-- directory holds name (from the walk's listing: no stat).
 local function each_config(path, visit, visit_missing)
   local kind = core.stat(path)
   if kind == "directory" then
-    local files, err = core.walk_files(path, config.CONFIG_NAME)
-    if not files then return visit_missing(path, err) end
+    local files, beside = core.walk_files(path, config.CONFIG_NAME)
+    if not files then return visit_missing(path, beside) end
     for p, reg, werr in files do
-      if werr then visit_missing(p, werr) else visit(p, reg) end
+      if werr then visit_missing(p, werr) else visit(p, reg, beside) end
     end
   elseif kind then
     visit(path, kind == "file")
@@ -83,12 +84,12 @@ return {
           or { kind = "FileNotFoundError", message = p .. ": no such file or directory", field = null },
         warnings = arr() }
     end
-    local function check(p, is_file)
+    local function check(p, is_file, beside)
       local r = cli.load(p, opts.strict, is_file)
       local status
       local w
       if r.ok and not opts["no-weights"] then
-        local okw, res = pcall(weights.check, r.cfg, r.path)
+        local okw, res = pcall(weights.check, r.cfg, r.path, { beside = beside })
         if okw then w = res else w = { ok = false, problems = { errors.message(res) } } end
       end
       if not r.ok or (w and not w.ok) then
