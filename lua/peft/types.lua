@@ -205,7 +205,15 @@ function describe(n, plural)
   return "?"
 end
 
-M.describe = function(n) return describe(n) end
+local described = setmetatable({}, { __mode = "k" }) -- node -> its text (parsed nodes are shared)
+M.describe = function(n)
+  local d = described[n]
+  if not d then
+    d = describe(n)
+    described[n] = d
+  end
+  return d
+end
 
 --- The values a Literal (possibly inside Optional/Union) allows, or nil.
 function M.choices(n)

@@ -219,12 +219,23 @@ local function check_annotation_names(cls, field, annotation, node)
       table.concat(enums_known, ", "), #helpers > 0 and table.concat(helpers, ", ") or "none yet"),
       { field = field })
   end
-  for _, list in ipairs { node.alts or {}, node.items or {} } do
-    for _, a in ipairs(list) do check_annotation_names(cls, field, annotation, a) end
+  local alts, items = node.alts, node.items
+  if alts then for i = 1, #alts do check_annotation_names(cls, field, annotation, alts[i]) end end
+  if items then for i = 1, #items do check_annotation_names(cls, field, annotation, items[i]) end end
+  if node.of then check_annotation_names(cls, field, annotation, node.of) end
+  if node.key then check_annotation_names(cls, field, annotation, node.key) end
+  if node.val then check_annotation_names(cls, field, annotation, node.val) end
+end
+
+-- (parsed annotations are shared: one found sound stays so while nothing is added or rolled back)
+local sound, sound_generation = setmetatable({}, { __mode = "k" }), nil
+local function check_annotation(cls, field, annotation, node)
+  if sound_generation ~= registry.generation then
+    sound, sound_generation = setmetatable({}, { __mode = "k" }), registry.generation
   end
-  for _, k in ipairs { "of", "key", "val" } do
-    if node[k] then check_annotation_names(cls, field, annotation, node[k]) end
-  end
+  if sound[node] then return end
+  check_annotation_names(cls, field, annotation, node)
+  sound[node] = true
 end
 
 local function normalise_field(cls, spec, position)
@@ -250,7 +261,7 @@ local function normalise_field(cls, spec, position)
     check_type = f.type:gsub("%f[%w]int%f[^%w]", "float")
   end
   f.node = types.parse(check_type or f.type)
-  check_annotation_names(cls, f.name, f.type, types.parse(f.type))
+  check_annotation(cls, f.name, f.type, types.parse(f.type))
   -- an integer size, count or seed: what PEFT's model code needs
   f.integer_only = not f.number and not f.whole
     and types.describe(types.parse(f.type)):find("integer", 1, true) ~= nil
