@@ -26,6 +26,16 @@ function M.positive_int(v)
   if v <= 0 then return "must be a positive integer" end
 end
 
+--- With save_projection off, the shared random projections (what: "vera_A and vera_B") are not
+-- saved: warns that they are rebuilt from the seed field on load, which may differ across systems.
+function M.warn_unsaved_projection(self, chk, what, seed_field)
+  if not self.save_projection then
+    chk.warn("save_projection is false: %s are left out of the checkpoint and rebuilt from %s (%s) on load, "
+      .. "which may differ across systems; set save_projection = true to be safe", what, seed_field,
+      tostring(self[seed_field]))
+  end
+end
+
 --- When target_modules is a string (a regex), each of the fields (default:
 -- layers_to_transform, then layers_pattern) must be null.
 function M.regex_excludes_layers(self, chk, fields)

@@ -27,9 +27,9 @@ describe("VeraConfig", function()
     end)
     assert.is_true(ok)
     assert.is_false(cfg.save_projection)
-    assert.are.same({ "VeraConfig: save_projection is false: vera_A and vera_B will be rebuilt from "
-      .. "projection_prng_key on load, which may not give the same matrices on every system; set "
-      .. "save_projection to true to be safe" }, warnings)
+    assert.are.same({ "VeraConfig: save_projection is false: vera_A and vera_B are left out of the checkpoint and "
+      .. "rebuilt from projection_prng_key (0) on load, which may differ across systems; set save_projection = true "
+      .. "to be safe" }, warnings)
   end)
 
   it("does not warn by default", function()

@@ -51,11 +51,7 @@ peft.define("PveraConfig", {
   } end,
   post_init = function(self, chk)
     rules.pattern_needs_layers(self, chk)
-    if not self.save_projection then
-      chk.warn("save_projection is false: pvera_A and pvera_B are left out of the checkpoint and rebuilt "
-        .. "from projection_prng_key (%d) on load, which may differ across systems; "
-        .. "set save_projection = true to be safe", self.projection_prng_key)
-    end
+    rules.warn_unsaved_projection(self, chk, "pvera_A and pvera_B", "projection_prng_key")
   end,
 })
 

@@ -21,6 +21,7 @@ peft.register_peft_method {
 --@definitions: the fields, rules and model side of the classes declared above
 local peft = require "peft"
 local F = require "peft.fields"
+local rules = require "peft.rules"
 
 peft.define("RandLoraConfig", {
   fields = function() return {
@@ -50,11 +51,7 @@ peft.define("RandLoraConfig", {
     F.layers_pattern_str,
   } end,
   post_init = function(self, chk)
-    if not self.save_projection then
-      chk.warn("save_projection is false: basis_A and basis_B are left out of the checkpoint and rebuilt "
-        .. "from projection_prng_key (%d) on load, which may differ across systems; "
-        .. "set save_projection = true to be safe", self.projection_prng_key)
-    end
+    rules.warn_unsaved_projection(self, chk, "basis_A and basis_B", "projection_prng_key")
   end,
 })
 

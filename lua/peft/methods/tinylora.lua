@@ -55,11 +55,7 @@ peft.define("TinyLoraConfig", {
   } end,
   post_init = function(self, chk)
     rules.pattern_needs_layers(self, chk)
-    if not self.save_projection then
-      chk.warn("save_projection is false: the projections P are left out of the checkpoint and rebuilt "
-        .. "from projection_seed (%d) on load, which may differ across systems; "
-        .. "set save_projection = true to be safe", self.projection_seed)
-    end
+    rules.warn_unsaved_projection(self, chk, "the projections P", "projection_seed")
     -- r, u and weight_tying are checked per field above.
   end,
 })

@@ -43,10 +43,7 @@ peft.define("VeraConfig", {
   } end,
   post_init = function(self, chk)
     rules.pattern_needs_layers(self, chk)
-    if not self.save_projection then
-      chk.warn("save_projection is false: vera_A and vera_B will be rebuilt from projection_prng_key on load, "
-        .. "which may not give the same matrices on every system; set save_projection to true to be safe")
-    end
+    rules.warn_unsaved_projection(self, chk, "vera_A and vera_B", "projection_prng_key")
   end,
 })
 
