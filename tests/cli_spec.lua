@@ -274,11 +274,24 @@ describe("peft COMMAND", function()
       local r = run { "validate", dir, "--json" }
       assert.are.equal(1, r.code)
       local d = decode(r.out)
-      assert.are.same({ files = 4, valid = 1, warnings = 1, invalid = 2 }, d.summary)
+      -- the summary counts by the statuses the entries carry
+      assert.are.same({ files = 4, ok = 1, warning = 1, error = 2 }, d.summary)
       assert.are.equal(4, #d.files)
-      local status = {}
-      for _, f in ipairs(d.files) do status[f.path:match("([^/]+)/adapter_config.json$")] = f.status end
+      local status, by = {}, {}
+      for _, f in ipairs(d.files) do
+        local name = f.path:match("([^/]+)/adapter_config.json$")
+        status[name], by[name] = f.status, f
+      end
       assert.are.same({ good = "ok", warn = "warning", bad = "error", broken = "error" }, status)
+      -- every entry names its class and method when it loads, and its error without the path
+      assert.are.same({ "IA3Config", "IA3", "ia3" }, { by.good.class, by.good.peft_type, by.good.method })
+      assert.are.equal(peft.core.null, by.good.error)
+      assert.are.equal(peft.core.null, by.broken.class)
+      assert.are.equal("JSONDecodeError", by.broken.error.kind)
+      assert.is_nil(by.broken.error.message:find(dir, 1, true), by.broken.error.message)
+      assert.truthy(by.broken.error.message:find("^invalid JSON at line"), by.broken.error.message)
+      assert.are.equal("ValueError", by.bad.error.kind)
+      assert.truthy(by.bad.error.message:find("^IA3Config%.fan_in_fan_out:"), by.bad.error.message)
     end)
 
     it("exits 1 when nothing is found and 2 without a path", function()
