@@ -300,8 +300,10 @@ local function identifiers_of(v, with_methods)
     if with_methods then
       for _, k in ipairs(CLASS_METHODS) do add(k) end
     else
+      -- a class's methods are called with '.' as well (LoraConfig.from_pretrained(path))
       for _, f in ipairs(v.fields) do add(f.name) end
       for _, k in ipairs(CLASS_ATTRIBUTES) do add(k) end
+      for _, k in ipairs(CLASS_METHODS) do add(k) end
     end
     return names
   end
