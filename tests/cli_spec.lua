@@ -914,7 +914,8 @@ describe("several adapters", function()
     it("prints one row per adapter found, invalid ones with why, and exits 1 for them", function()
       local dir = helpers.tmpdir()
       adapter(dir .. "/a", LORA)
-      peft.LoHaConfig { r = 4, alpha = 8, target_modules = "all-linear", task_type = "SEQ_CLS" }:save_pretrained(dir .. "/b")
+      peft.LoHaConfig { r = 4, alpha = 8, target_modules = "all-linear", task_type = "SEQ_CLS" }
+        :save_pretrained(dir .. "/b")
       helpers.write_safetensors(dir .. "/b/adapter_model.safetensors", {})
       adapter(dir .. "/c", '{"peft_type": "LORA", "r": "x"}')
       local r = run { "ls", dir }

@@ -68,7 +68,8 @@ describe("the Hugging Face cache", function()
 
   it("looks in HF_HUB_CACHE, then HF_HOME/hub, then ~/.cache/huggingface/hub", function()
     local home = helpers.tmpdir()
-    sh("mkdir -p " .. q(home .. "/.cache/huggingface") .. " && cp -a " .. q(hub) .. " " .. q(home .. "/.cache/huggingface/hub"))
+    sh("mkdir -p " .. q(home .. "/.cache/huggingface") .. " && cp -a " .. q(hub) .. " "
+      .. q(home .. "/.cache/huggingface/hub"))
     local hf_home = helpers.tmpdir()
     sh("cp -a " .. q(hub) .. " " .. q(hf_home .. "/hub"))
     local function where(e)
@@ -83,7 +84,8 @@ describe("the Hugging Face cache", function()
 
   it("says so, and where it looked, when a Hub id is not cached, or its revision is not", function()
     local hf_home = helpers.tmpdir()
-    local r = run({ "inspect", "org/missing" }, { env = { HF_HUB_CACHE = hub, HF_HOME = hf_home, HOME = "/nonexistent" } })
+    local r = run({ "inspect", "org/missing" },
+      { env = { HF_HUB_CACHE = hub, HF_HOME = hf_home, HOME = "/nonexistent" } })
     assert.are.equal(1, r.code)
     assert.are.equal("invalid: FileNotFoundError: org/missing: no such file or directory, and org/missing is not in"
       .. " the Hugging Face cache (looked for models--org--missing in " .. hub .. " (HF_HUB_CACHE), " .. hf_home

@@ -164,9 +164,9 @@ return {
       end
       for _, side in ipairs { "self", "other" } do
         if quiet[side] > 0 then
-          say(string.format("  and %d field%s only %s has, at %s default%s", quiet[side], quiet[side] == 1 and "" or "s",
-            side == "self" and a:get_class().name or b:get_class().name, quiet[side] == 1 and "its" or "their",
-            quiet[side] == 1 and "" or "s"))
+          local one = quiet[side] == 1
+          say(string.format("  and %d field%s only %s has, at %s default%s", quiet[side], one and "" or "s",
+            side == "self" and a:get_class().name or b:get_class().name, one and "its" or "their", one and "" or "s"))
         end
       end
     end

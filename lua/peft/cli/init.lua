@@ -225,12 +225,11 @@ end
 --- error_json(e [, path]) -> { kind, message, field } as every --json output gives an error;
 -- the message without the path in front (the entry names the path)
 function M.error_json(e, path)
-  local kind, msg, field = "Error", nil, null
+  local kind, field = "Error", null
+  local msg = errors.message(e)
   if errors.is_error(e) then
     kind, msg, field = e.kind, e.message, e.field or null
     path = path or e.path
-  else
-    msg = errors.message(e)
   end
   if path then
     msg = M.strip_path(msg, path)

@@ -2,7 +2,7 @@
 local peft = require "peft"
 local cli = require "peft.cli"
 local config, errors = peft.config, peft.errors
-local say, paint, json_out, arr, null, out = cli.say, cli.paint, cli.json_out, cli.arr, cli.null, cli.out
+local say, paint, json_out, arr, null = cli.say, cli.paint, cli.json_out, cli.arr, cli.null
 local usage_error = cli.usage_error
 
 local function target_modules_meaning(v)

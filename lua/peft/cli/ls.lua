@@ -1,7 +1,6 @@
 -- peft ls: one row per adapter found under the PATHs (see peft.cli for the conventions).
 local peft = require "peft"
 local cli = require "peft.cli"
-local core, errors = peft.core, peft.errors
 local say, paint, json_out, arr, null = cli.say, cli.paint, cli.json_out, cli.arr, cli.null
 local usage_error = cli.usage_error
 
@@ -119,8 +118,8 @@ return {
       if row.ok then label = label:gsub("/adapter_config%.json$", "") end
       if row.ok then
         cells[i] = { label, row.method ~= null and row.method or row.class, cell(row.task_type), cell(row.r),
-                     cell(row.alpha), row.targets_text, cell(row.base_model_name_or_path), version_text(row.peft_version),
-                     cell(row.weights) }
+                     cell(row.alpha), row.targets_text, cell(row.base_model_name_or_path),
+                     version_text(row.peft_version), cell(row.weights) }
       else
         cells[i] = { label, "invalid: " .. row.error.kind .. ": " .. row.error.message }
       end

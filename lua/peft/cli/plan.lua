@@ -3,7 +3,7 @@
 local peft = require "peft"
 local cli = require "peft.cli"
 local core, errors = peft.core, peft.errors
-local say, paint, json_out, arr, null, out = cli.say, cli.paint, cli.json_out, cli.arr, cli.null, cli.out
+local say, paint, json_out, arr, null = cli.say, cli.paint, cli.json_out, cli.arr, cli.null
 local usage_error = cli.usage_error
 
 local shape_text = require("peft.weights").shape_text
@@ -59,7 +59,9 @@ local function unmatched(model, tm)
     local note
     if not tm:find(REGEX_CHARS) and tm:find(",", 1, true) then
       local parts = {}
-      for part in tm:gmatch("[^,]+") do parts[#parts + 1] = core.json_encode((part:gsub("^%s+", ""):gsub("%s+$", ""))) end
+      for part in tm:gmatch("[^,]+") do
+        parts[#parts + 1] = core.json_encode((part:gsub("^%s+", ""):gsub("%s+$", "")))
+      end
       note = string.format("target_modules is one string, %s, which PEFT reads as one regular expression that must"
         .. " match a whole module name, commas included; the list of names is [%s]", core.json_encode(tm),
         table.concat(parts, ", "))

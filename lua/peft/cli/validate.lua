@@ -1,7 +1,7 @@
 -- peft validate: the command (see peft.cli for the conventions).
 local peft = require "peft"
 local cli = require "peft.cli"
-local core, config, errors = peft.core, peft.config, peft.errors
+local core, errors = peft.core, peft.errors
 local say, paint, json_out, arr, null, out = cli.say, cli.paint, cli.json_out, cli.arr, cli.null, cli.out
 local usage_error = cli.usage_error
 local weights = require "peft.weights"
@@ -63,8 +63,8 @@ return {
       if unreadable then
         e = { kind = "OSError", message = cli.strip_path(unreadable, p), field = null }
       else
-        e = { kind = "FileNotFoundError", message = cli.strip_path(not_found or (p .. ": no such file or directory"), p),
-              field = null }
+        local msg = not_found or (p .. ": no such file or directory")
+        e = { kind = "FileNotFoundError", message = cli.strip_path(msg, p), field = null }
       end
       report { path = p, status = "error", class = null, peft_type = null, method = null, hub = null, error = e,
                warnings = arr(), weights = null }
