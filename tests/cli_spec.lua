@@ -1081,6 +1081,10 @@ describe("peft new", function()
     -- prompt learning without a task type: PEFT picks no model class
     r = run { "new", "prompt_tuning", "num_virtual_tokens=8" }
     assert.truthy(r.err:find("PromptTuningConfig needs a task_type", 1, true), r.err)
+    -- no num_virtual_tokens: PEFT's prompt embedding cannot be sized (a TypeError, not a Lua error)
+    r = run { "new", "prompt_tuning", "task_type=CAUSAL_LM" }
+    assert.truthy(r.err:find("(tried on a Llama-shaped model): TypeError: Prompt tuning: num_virtual_tokens is null in"
+      .. " the config, and the layer shapes need an integer", 1, true), r.err)
     -- what depends on the model is not reported: targets the trial model lacks
     for _, args in ipairs { { "lora" }, { "lora", 'target_modules=["c_attn"]' }, { "lora", "layers_to_transform=30" },
                             { "vblora" }, { "road" }, { "shira" }, { "c3a" }, { "waveft" },
