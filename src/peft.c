@@ -107,6 +107,16 @@ static int msghandler(lua_State *L) {
     if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) msg = lua_tostring(L, -1);
     else msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
   }
+  /* a script reading one of the REPL's globals (PeftType, LoraConfig) learns where it is */
+  if (strstr(msg, "(global '") != NULL) {
+    lua_getglobal(L, "require");
+    lua_pushliteral(L, "peft.repl");
+    if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TTABLE) {
+      lua_getfield(L, -1, "script_hint");
+      lua_pushstring(L, msg);
+      if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) msg = lua_tostring(L, -1);
+    }
+  }
   luaL_traceback(L, L, msg, 1);
   return 1;
 }

@@ -12,14 +12,27 @@
  * turns the interrupted read into an accepted line that the loop discards.
  * From a pipe the loop reads stdin line by line without the line editor.
  *
+ * History: each line entered is appended to the file once, in libedit's format
+ * (the "_HiStOrY_V2_" cookie, then one line per entry, blanks, backslashes and
+ * control characters escaped as strvis(3) with VIS_WHITE escapes them). libedit's
+ * own append_history writes the entry before the last one again.
+ *
+ * A compile error that Python habits explain (LoraConfig(r=8), [1, 2]) gets a
+ * hint from peft.repl.syntax_hint under it. Long help is paged (repl.pager, set
+ * here: $PAGER, else "less -R", only when stdout is a terminal).
+ *
  * Results are printed by peft.repl.print (the pretty printer); the first one
  * becomes the global `_`.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <editline/readline.h>
@@ -126,6 +139,93 @@ static char **complete(const char *text, int start, int end) {
   return result;
 }
 
+/* --- history ----------------------------------------------------------- */
+
+#define HISTORY_COOKIE "_HiStOrY_V2_\n"
+
+/* Appends one entry to the history file, escaped as libedit reads it back
+ * (strunvis): space, tab, newline, other control characters and DEL as
+ * \ooo, a backslash doubled; other bytes (UTF-8 included) as they are. A file
+ * that is empty gets the cookie first. Failures are ignored (history is a
+ * convenience). */
+static void history_append(const char *path, const char *line) {
+  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  FILE *f = fdopen(fd, "a");
+  if (f == NULL) {
+    close(fd);
+    return;
+  }
+  struct stat st;
+  if (fstat(fd, &st) == 0 && st.st_size == 0) fputs(HISTORY_COOKIE, f);
+  for (const unsigned char *p = (const unsigned char *)line; *p; p++) {
+    if (*p == '\\') {
+      fputs("\\\\", f);
+    } else if (*p <= ' ' || *p == 0x7f) {
+      fprintf(f, "\\%03o", *p);
+    } else {
+      fputc(*p, f);
+    }
+  }
+  fputc('\n', f);
+  fclose(f);
+}
+
+/* --- paging ------------------------------------------------------------ */
+
+/* The terminal's height (0 when unknown). */
+static int term_rows(void) {
+  struct winsize ws;
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0) return ws.ws_row;
+  const char *lines = getenv("LINES");
+  if (lines != NULL && atoi(lines) > 0) return atoi(lines);
+  return 0;
+}
+
+/* repl.pager(text) -> true when the text went through the pager ($PAGER, else
+ * "less -R"): only when stdout is a terminal and the text is longer than it is
+ * high; false otherwise (also when the pager cannot be run), and the caller
+ * prints it. SIGINT and SIGPIPE are ignored while the pager runs (it handles
+ * Ctrl-C; quitting it early closes the pipe). */
+static int l_pager(lua_State *L) {
+  size_t len;
+  const char *text = luaL_checklstring(L, 1, &len);
+  if (!isatty(STDOUT_FILENO)) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  int rows = term_rows();
+  if (rows == 0) rows = 24;
+  size_t lines = 1;
+  for (size_t i = 0; i < len; i++) lines += text[i] == '\n';
+  if (lines < (size_t)rows) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  const char *pager = getenv("PAGER");
+  if (pager == NULL || pager[0] == '\0') pager = "less -R";
+  struct sigaction ign, old_int, old_pipe;
+  memset(&ign, 0, sizeof ign);
+  ign.sa_handler = SIG_IGN;
+  sigemptyset(&ign.sa_mask);
+  sigaction(SIGINT, &ign, &old_int);
+  sigaction(SIGPIPE, &ign, &old_pipe);
+  fflush(stdout);
+  int paged = 0;
+  FILE *p = popen(pager, "w");
+  if (p != NULL) {
+    fwrite(text, 1, len, p);
+    fputc('\n', p);
+    int status = pclose(p);
+    /* 127: the shell found no such command; then the text is printed here */
+    paged = status != -1 && !(WIFEXITED(status) && WEXITSTATUS(status) == 127);
+  }
+  sigaction(SIGPIPE, &old_pipe, NULL);
+  sigaction(SIGINT, &old_int, NULL);
+  lua_pushboolean(L, paged);
+  return 1;
+}
+
 /* --- reading lines ----------------------------------------------------- */
 
 typedef struct line_source {
@@ -149,7 +249,7 @@ static int read_line(lua_State *L, line_source *src, int firstline) {
     }
     if (line[0] != '\0') {
       add_history(line);
-      if (src->history) append_history(1, src->history);
+      if (src->history) history_append(src->history, line);
     }
     lua_pushstring(L, line);
     free(line);
@@ -236,6 +336,34 @@ static int multiline(lua_State *L, line_source *src) {
   }
 }
 
+/* Calls repl.syntax_hint(chunk, message) (protected) for the compile error on
+ * top of the stack, the chunk at index 1; a hint is added under the message. */
+static int hint_call(lua_State *L) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, repl_ref);
+  lua_getfield(L, -1, "syntax_hint");
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, 2);
+  lua_call(L, 2, 1);
+  return 1;
+}
+
+static void add_syntax_hint(lua_State *L) {
+  if (repl_ref == LUA_NOREF || lua_type(L, -1) != LUA_TSTRING) return;
+  int msg = lua_gettop(L);
+  lua_pushcfunction(L, hint_call);
+  lua_pushvalue(L, 1);   /* the chunk */
+  lua_pushvalue(L, msg); /* the message */
+  if (lua_pcall(L, 2, 1, 0) == LUA_OK && lua_type(L, -1) == LUA_TSTRING) {
+    lua_pushvalue(L, msg);
+    lua_pushliteral(L, "\n");
+    lua_rotate(L, -3, 2); /* message, "\n", hint */
+    lua_concat(L, 3);
+    lua_replace(L, msg);
+  } else {
+    lua_pop(L, 1); /* nil or the error */
+  }
+}
+
 /* Leaves a compiled chunk (or an error message) on the stack. Returns -1 at
  * the end of the input and -2 for an abandoned line. */
 static int loadline(lua_State *L, line_source *src) {
@@ -249,6 +377,7 @@ static int loadline(lua_State *L, line_source *src) {
     lua_settop(L, 0);
     return -2;
   }
+  if (status == LUA_ERRSYNTAX) add_syntax_hint(L);
   lua_remove(L, 1); /* the line */
   return status;
 }
@@ -273,6 +402,8 @@ static int setup_repl(lua_State *L) {
   lua_pushliteral(L, "peft.repl");
   int status = peft_docall(L, 1, 1);
   if (status != LUA_OK) return peft_report(L, status);
+  lua_pushcfunction(L, l_pager);
+  lua_setfield(L, -2, "pager");
   lua_getfield(L, -1, "setup");
   status = peft_docall(L, 0, 1);
   if (status != LUA_OK) {
@@ -311,11 +442,10 @@ void peft_repl(lua_State *L, const char *progname) {
     using_history();
     stifle_history(HISTORY_MAX);
     src.history = history_path();
-    if (src.history) {
-      read_history(src.history);
-      FILE *f = fopen(src.history, "a"); /* make sure append_history has a file */
-      if (f) fclose(f);
-    }
+    if (src.history) read_history(src.history);
+    fputs("help() explains the globals, help(LoraConfig) a class, help(LoraConfig.r) a field;"
+          " <TAB> completes; Ctrl-D exits.\n", stdout);
+    fflush(stdout);
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint; /* no SA_RESTART: the read returns EINTR */
     sigemptyset(&sa.sa_mask);

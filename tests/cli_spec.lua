@@ -300,11 +300,24 @@ describe("peft COMMAND", function()
       local r = run { "validate", dir, "--json" }
       assert.are.equal(1, r.code)
       local d = decode(r.out)
-      assert.are.same({ files = 4, valid = 1, warnings = 1, invalid = 2 }, d.summary)
+      -- the summary counts by the statuses the entries carry
+      assert.are.same({ files = 4, ok = 1, warning = 1, error = 2 }, d.summary)
       assert.are.equal(4, #d.files)
-      local status = {}
-      for _, f in ipairs(d.files) do status[f.path:match("([^/]+)/adapter_config.json$")] = f.status end
+      local status, by = {}, {}
+      for _, f in ipairs(d.files) do
+        local name = f.path:match("([^/]+)/adapter_config.json$")
+        status[name], by[name] = f.status, f
+      end
       assert.are.same({ good = "ok", warn = "warning", bad = "error", broken = "error" }, status)
+      -- every entry names its class and method when it loads, and its error without the path
+      assert.are.same({ "IA3Config", "IA3", "ia3" }, { by.good.class, by.good.peft_type, by.good.method })
+      assert.are.equal(peft.core.null, by.good.error)
+      assert.are.equal(peft.core.null, by.broken.class)
+      assert.are.equal("JSONDecodeError", by.broken.error.kind)
+      assert.is_nil(by.broken.error.message:find(dir, 1, true), by.broken.error.message)
+      assert.truthy(by.broken.error.message:find("^invalid JSON at line"), by.broken.error.message)
+      assert.are.equal("ValueError", by.bad.error.kind)
+      assert.truthy(by.bad.error.message:find("^IA3Config%.fan_in_fan_out:"), by.bad.error.message)
     end)
 
     it("exits 1 when nothing is found and 2 without a path", function()
@@ -799,5 +812,387 @@ for name in sorted(["ok", "r_string", "bias", "peft_type", "nested", "init"]):
     assert.are.equal(0, r.code, r.err)
     assert.are.equal("bias invalid\ninit invalid\nnested invalid\nok valid\npeft_type invalid\nr_string invalid\n",
       r.out)
+  end)
+end)
+
+-- What a new user stumbled on (issue 16): several adapters at once, diff, ls, plans
+-- that adapt nothing, new's overwrites and look-alike values, files that are not PEFT's.
+describe("several adapters", function()
+  after_each(helpers.cleanup)
+
+  it("inspect takes several PATHs: each in turn, one JSON entry each, exit 1 when one fails", function()
+    local dir = helpers.tmpdir()
+    adapter(dir .. "/a", LORA)
+    adapter(dir .. "/b", '{"peft_type": "IA3", "task_type": "SEQ_CLS"}')
+    local bad = adapter(dir .. "/c", '{"peft_type": "IA3", "fan_in_fan_out": 1}')
+    local r = run { "inspect", dir .. "/a", dir .. "/b" }
+    assert.are.equal(0, r.code, r.err)
+    local a_at = r.out:find(dir .. "/a/adapter_config.json\n", 1, true)
+    local b_at = r.out:find("\n\n" .. dir .. "/b/adapter_config.json\n", 1, true)
+    assert.truthy(a_at and b_at and a_at < b_at, r.out)
+    assert.truthy(r.out:find("method       ia3 (IA3) -> IA3Config", 1, true))
+    r = run { "inspect", dir .. "/a", dir .. "/c", dir .. "/b", "--json" }
+    assert.are.equal(1, r.code)
+    local d = decode(r.out)
+    assert.are.same({ "LoraConfig", peft.null, "IA3Config" }, { d.adapters[1].class, d.adapters[2].class or peft.null,
+                                                             d.adapters[3].class })
+    assert.is_false(d.adapters[2].ok)
+    assert.are.equal(dir .. "/c", d.adapters[2].path)
+    -- the error's message does not repeat the path the entry names
+    assert.are.equal("IA3Config.fan_in_fan_out: expected a boolean, got 1", d.adapters[2].error.message)
+    assert.is_nil(d.adapters[2].error.message:find(bad, 1, true))
+  end)
+
+  describe("diff", function()
+    it("exits 0 when two adapters hold the same values", function()
+      local dir = helpers.tmpdir()
+      adapter(dir .. "/a", LORA)
+      adapter(dir .. "/b", LORA)
+      local r = run { "diff", dir .. "/a", dir .. "/b" }
+      assert.are.equal(0, r.code, r.err)
+      assert.truthy(r.out:find("  the configs hold the same values\n  weights: neither has weights beside it\n", 1,
+        true), r.out)
+      assert.is_true(decode(run({ "diff", dir .. "/a", dir .. "/b", "--json" }).out).same)
+    end)
+
+    it("lists the fields that differ with the default, and the unknown keys", function()
+      local dir = helpers.tmpdir()
+      adapter(dir .. "/a", LORA)
+      adapter(dir .. "/b", (LORA:gsub('"r": 16', '"r": 8'):gsub('"merge_weights": false', '"fan_in": 3')))
+      local r = run { "diff", dir .. "/a", dir .. "/b" }
+      assert.are.equal(1, r.code, r.err)
+      assert.truthy(r.out:find("a: " .. dir .. "/a/adapter_config.json  (LoraConfig)\nb: " .. dir
+        .. "/b/adapter_config.json  (LoraConfig)\n", 1, true), r.out)
+      assert.truthy(r.out:find("\n  r              16 -> 8  (default 8)\n", 1, true), r.out)
+      assert.truthy(r.out:find("\n  fan_in         null -> 3  (unknown key, kept)\n", 1, true), r.out)
+      assert.truthy(r.out:find("\n  merge_weights  false -> null  (unknown key, kept)\n", 1, true), r.out)
+      local d = decode(run({ "diff", dir .. "/a", dir .. "/b", "--json" }).out)
+      assert.is_false(d.same)
+      assert.are.same({ name = "r", a = 16, b = 8, default = 8, in_a = true, in_b = true, unknown_key = false },
+        d.fields[1])
+      assert.are.equal(3, #d.fields)
+    end)
+
+    it("compares two methods: peft_type first, a field only one has when it is not at its default", function()
+      local dir = helpers.tmpdir()
+      adapter(dir .. "/a", '{"peft_type": "LORA", "use_dora": true}')
+      adapter(dir .. "/b", '{"peft_type": "LOHA", "rank_dropout": 0.5}')
+      local r = run { "diff", dir .. "/a", dir .. "/b" }
+      assert.are.equal(1, r.code)
+      assert.truthy(r.out:find('\n  peft_type     "LORA" -> "LOHA"  (the method)\n', 1, true), r.out)
+      assert.truthy(r.out:find("\n  use_dora      true -> (no such field)  (default false)\n", 1, true), r.out)
+      assert.truthy(r.out:find("\n  rank_dropout  (no such field) -> 0.5  (default 0.0)\n", 1, true), r.out)
+      assert.truthy(r.out:find("\n  and 25 fields only LoraConfig has, at their defaults\n", 1, true), r.out)
+      local d = decode(run({ "diff", dir .. "/a", dir .. "/b", "--json" }).out)
+      assert.are.equal("peft_type", d.fields[1].name)
+      for _, f in ipairs(d.fields) do
+        if f.name == "use_dora" then assert.are.same({ true, false }, { f.in_a, f.in_b }) end
+      end
+    end)
+
+    it("summarises how the weights differ: keys, shapes, dtypes, values", function()
+      local dir = helpers.tmpdir()
+      local a, b = dir .. "/a", dir .. "/b"
+      adapter(a, LORA)
+      adapter(b, LORA)
+      local p = "base_model.model.model.layers.0.self_attn."
+      helpers.write_safetensors(a .. "/adapter_model.safetensors", {
+        { p .. "q_proj.lora_A.weight", { 16, 64 } }, { p .. "q_proj.lora_B.weight", { 64, 16 } },
+        { p .. "v_proj.lora_A.weight", { 16, 64 } }, { p .. "v_proj.lora_B.weight", { 32, 16 } },
+        { p .. "k_proj.lora_A.weight", { 16, 64 } } })
+      helpers.write_safetensors(b .. "/adapter_model.safetensors", {
+        { p .. "q_proj.lora_A.weight", { 16, 64 } }, { p .. "q_proj.lora_B.weight", { 64, 16 }, "F16" },
+        { p .. "v_proj.lora_A.weight", { 8, 64 } }, { p .. "v_proj.lora_B.weight", { 32, 16 } },
+        { p .. "o_proj.lora_A.weight", { 16, 64 } } })
+      -- one byte of b's v_proj.lora_B differs (its data starts after q_A, q_B (F16) and v_A)
+      local f = assert(io.open(b .. "/adapter_model.safetensors", "r+b"))
+      local n = string.unpack("<I8", f:read(8))
+      f:seek("set", 8 + n + 16 * 64 * 4 + 64 * 16 * 2 + 8 * 64 * 4 + 5)
+      f:write("\1")
+      f:close()
+      local r = run { "diff", a, b }
+      assert.are.equal(1, r.code, r.err)
+      assert.truthy(r.out:find("  weights: a 5 tensors (4,608 parameters), b 5 tensors (4,096 parameters)\n", 1, true),
+        r.out)
+      assert.truthy(r.out:find("    1 only in a: " .. p .. "k_proj.lora_A.weight\n", 1, true), r.out)
+      assert.truthy(r.out:find("    1 only in b: " .. p .. "o_proj.lora_A.weight\n", 1, true), r.out)
+      assert.truthy(r.out:find("    shape of " .. p .. "v_proj.lora_A.weight: [16, 64] -> [8, 64]\n", 1, true), r.out)
+      assert.truthy(r.out:find("    dtype of " .. p .. "q_proj.lora_B.weight: F32 -> F16\n", 1, true), r.out)
+      assert.truthy(r.out:find("    1 tensors hold the same values, 1 other values: " .. p .. "v_proj.lora_B.weight\n",
+        1, true), r.out)
+      local d = decode(run({ "diff", a, b, "--json" }).out)
+      assert.are.equal(1, d.weights.same_values)
+      assert.are.same({ p .. "v_proj.lora_B.weight" }, d.weights.different_values)
+      assert.is_false(d.same)
+    end)
+
+    it("exits 1 when one cannot be loaded, 2 without two adapters", function()
+      local dir = helpers.tmpdir()
+      adapter(dir .. "/a", LORA)
+      local r = run { "diff", dir .. "/a", dir .. "/nope" }
+      assert.are.equal(1, r.code)
+      assert.are.equal("peft diff: FileNotFoundError: " .. dir .. "/nope: no such file or directory\n", r.err)
+      assert.are.equal(2, run({ "diff", dir .. "/a" }).code)
+    end)
+  end)
+
+  describe("ls", function()
+    it("prints one row per adapter found, invalid ones with why, and exits 1 for them", function()
+      local dir = helpers.tmpdir()
+      adapter(dir .. "/a", LORA)
+      peft.LoHaConfig { r = 4, alpha = 8, target_modules = "all-linear", task_type = "SEQ_CLS" }
+        :save_pretrained(dir .. "/b")
+      helpers.write_safetensors(dir .. "/b/adapter_model.safetensors", {})
+      adapter(dir .. "/c", '{"peft_type": "LORA", "r": "x"}')
+      local r = run { "ls", dir }
+      assert.are.equal(1, r.code)
+      local lines = {}
+      for l in r.out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+      assert.are.equal(4, #lines, r.out)
+      assert.truthy(lines[1]:match("^PATH +METHOD +TASK +R +ALPHA +TARGETS +BASE MODEL +PEFT +WEIGHTS$"), lines[1])
+      assert.truthy(lines[2]:match("/a +lora +CAUSAL_LM +16 +32 +q_proj,v_proj +meta%-llama/Llama%-3%.2%-1B +%- +%-$"),
+        lines[2])
+      assert.truthy(lines[3]:match("/b +loha +SEQ_CLS +4 +8 +all%-linear +%- +0%.20%.1%.dev0@%x+ +safetensors$"),
+        lines[3])
+      assert.truthy(lines[4]:find(dir .. "/c/adapter_config.json  invalid: ValueError: LoraConfig.r: expected an"
+        .. " integer, got \"x\"", 1, true), lines[4])
+      local d = decode(run({ "ls", dir, "--json" }).out)
+      assert.are.equal(3, #d.adapters)
+      assert.are.same({ "LORA", 16, 32, "safetensors" }, { d.adapters[1].peft_type, d.adapters[1].r,
+        d.adapters[1].alpha, d.adapters[2].weights })
+      assert.are.same({ "q_proj", "v_proj" }, d.adapters[1].target_modules)
+      assert.is_false(d.adapters[3].ok)
+      assert.are.equal("ValueError", d.adapters[3].error.kind)
+    end)
+
+    it("exits 1 when nothing is found, 2 without a PATH", function()
+      local r = run { "ls", helpers.tmpdir() }
+      assert.are.equal(1, r.code)
+      assert.truthy(r.err:find("peft ls: no adapter_config.json found under", 1, true))
+      assert.are.equal(2, run({ "ls" }).code)
+    end)
+  end)
+end)
+
+describe("plans that adapt nothing", function()
+  local base, dir
+  before_each(function()
+    dir = helpers.tmpdir()
+    base = dir .. "/base"
+    os.execute("mkdir -p " .. helpers.q(base))
+    helpers.write_safetensors(base .. "/model.safetensors", helpers.llama_tensors())
+    helpers.write(base .. "/config.json", '{"model_type": "llama", "num_hidden_layers": 2, "hidden_size": 64}')
+  end)
+  after_each(helpers.cleanup)
+
+  local function plan(fields, opts)
+    local ad = helpers.tmpdir() .. "/ad"
+    local args = { "new", "lora", "-o", ad }
+    for _, f in ipairs(fields) do args[#args + 1] = f end
+    assert.are.equal(0, run(args, opts).code)
+    return run({ "plan", ad, "--base", base }, opts), ad
+  end
+
+  it("lists, for each target that matches nothing, the module names closest to it", function()
+    local r, ad = plan { 'target_modules=["q_prj","self_attn.vproj"]' }
+    assert.are.equal(1, r.code)
+    assert.are.equal("peft plan: ValueError: Target modules [\"q_prj\", \"self_attn.vproj\"] not found in the base"
+      .. " model (NoMatchingPeftModuleError).\n"
+      .. "  \"q_prj\" matches no module; closest module names: q_proj, k_proj, o_proj\n"
+      .. "  \"self_attn.vproj\" matches no module; closest module names: self_attn.v_proj, self_attn.k_proj,"
+      .. " self_attn.o_proj\n", r.err)
+    local d = decode(run({ "plan", ad, "--base", base, "--json" }).out)
+    assert.is_false(d.ok)
+    assert.are.equal("ValueError", d.error.kind)
+    assert.are.equal(2, #d.hints)
+  end)
+
+  it("explains a comma-joined string and a bare name given as target_modules (one regular expression)", function()
+    local r = plan { "target_modules=q_proj,v_proj" }
+    assert.are.equal(1, r.code)
+    assert.truthy(r.err:find('\n  target_modules is one string, "q_proj,v_proj", which PEFT reads as one regular'
+      .. ' expression that must match a whole module name, commas included; the list of names is ["q_proj",'
+      .. ' "v_proj"]\n', 1, true), r.err)
+    r = plan { "target_modules=q_proj" }
+    assert.are.equal(1, r.code)
+    assert.truthy(r.err:find('\n  target_modules is the string "q_proj", a regular expression that must match a'
+      .. ' whole module name (such as model.layers.0.self_attn.q_proj); the list ["q_proj"] matches every module'
+      .. " whose name ends with .q_proj\n", 1, true), r.err)
+  end)
+
+  it("notes a listed target that matches nothing when others do", function()
+    local r, ad = plan { 'target_modules=["q_proj","vproj"]' }
+    assert.are.equal(0, r.code, r.err)
+    assert.truthy(r.out:find('\n  note: "vproj" matches no module; closest module names: v_proj, k_proj, o_proj\n', 1,
+      true), r.out)
+    local d = decode(run({ "plan", ad, "--base", base, "--json" }).out)
+    assert.are.same({ { target = "vproj", closest = { "v_proj", "k_proj", "o_proj" }, note = peft.null } },
+      d.unmatched_targets)
+  end)
+
+  it("says that inference_mode is why every tensor is frozen", function()
+    local r = plan { "inference_mode=true" }
+    assert.are.equal(0, r.code, r.err)
+    assert.truthy(r.out:find("  note: inference_mode is true in the config: PEFT freezes every tensor of the adapter"
+      .. " (it is loaded for inference, not for training), so nothing is trainable\ntrainable params: 0 ||", 1, true),
+      r.out)
+  end)
+
+  it("exits 1 and says why when nothing is trained", function()
+    -- a method whose layers add only buffers
+    local ext = helpers.tmpdir()
+    helpers.write(ext .. "/frozen.lua", [==[
+peft.add_peft_type("FROZEN")
+local cfg = peft.declare_config { name = "FrozenConfig", peft_type = peft.PeftType.FROZEN, fields = {
+  { "target_modules", "Optional[Union[list[str], str]]", nil, "Modules to adapt.", set = true } } }
+local t = peft.tuner
+local model = peft.declare_model { name = "FrozenModel", prefix = "frozen_", layer_names = { "frozen_s" },
+  targets = "lora",
+  layer = function(c, module, ctx) return { t.buffer("frozen_s", ctx.adapter, { 4 }, true) } end }
+peft.register_peft_method { name = "frozen", config_cls = cfg, model_cls = model }
+]==])
+    local env = { PEFT_PATH = ext }
+    local ad = dir .. "/frozen"
+    assert.are.equal(0, run({ "new", "frozen", "-o", ad }, { env = env }).code)
+    local r = run({ "plan", ad, "--base", base }, { env = env })
+    assert.are.equal(1, r.code, r.out .. r.err)
+    assert.truthy(r.out:find("trainable params: 0 ||", 1, true), r.out)
+    assert.are.equal("peft plan: nothing is trained: every tensor the adapter adds is frozen or a buffer\n", r.err)
+    local d = decode(run({ "plan", ad, "--base", base, "--json" }, { env = env }).out)
+    assert.is_false(d.ok)
+    assert.are.equal("nothing is trained: every tensor the adapter adds is frozen or a buffer", d.note)
+  end)
+end)
+
+describe("peft new", function()
+  after_each(helpers.cleanup)
+
+  it("refuses to replace an adapter_config.json without --force", function()
+    local dir = helpers.tmpdir()
+    local path = adapter(dir, LORA)
+    local r = run { "new", "ia3", "-o", dir }
+    assert.are.equal(1, r.code)
+    assert.are.equal("peft new: " .. path .. " exists; --force replaces it\n", r.err)
+    assert.are.equal(LORA, helpers.read(path))
+    r = run { "new", "ia3", "-o", dir, "--force" }
+    assert.are.equal(0, r.code, r.err)
+    assert.are.equal("IA3", peft.from_pretrained(dir).peft_type)
+    assert.are.equal(2, run({ "new", "ia3", "--force" }).code)
+  end)
+
+  it("warns that a comma-joined target_modules is one regular expression, and shows the list form", function()
+    local r = run { "new", "lora", "target_modules=q_proj,v_proj" }
+    assert.are.equal(0, r.code)
+    assert.are.equal("peft new: warning: target_modules=q_proj,v_proj is one string, which PEFT reads as one regular"
+      .. " expression that must match a whole module name, commas included (it matches no module); for a list of"
+      .. " names write 'target_modules=[\"q_proj\",\"v_proj\"]'\n", r.err)
+    r = run { "new", "lora", "target_modules=[q_proj, v_proj]" }
+    assert.truthy(r.err:find("target_modules=[q_proj, v_proj] is not valid JSON, so it is kept as the string"
+      .. " \"[q_proj, v_proj]\", which PEFT reads as one regular expression (a character class); for a list of"
+      .. " module names write 'target_modules=[\"q_proj\",\"v_proj\"]'", 1, true), r.err)
+    -- a real regular expression and a list say nothing
+    for _, v in ipairs { "target_modules=.*(q|v)_proj", 'target_modules=["q_proj","v_proj"]' } do
+      r = run { "new", "lora", v }
+      assert.are.equal("", r.err, v)
+    end
+  end)
+
+  it("warns about a value PEFT accepts in the config but refuses when it builds the model", function()
+    local r = run { "new", "lora", "r=0" }
+    assert.are.equal(0, r.code)
+    assert.are.equal("peft new: warning: PEFT accepts this config, but its get_peft_model refuses it (tried on a"
+      .. " Llama-shaped model): ValueError: `r` should be a positive integer value but the value passed is 0\n", r.err)
+    local d = decode(run({ "new", "lora", "r=0", "--json" }).out)
+    assert.truthy(d.warnings[1]:find("`r` should be a positive integer", 1, true))
+    -- prompt learning without a task type: PEFT picks no model class
+    r = run { "new", "prompt_tuning", "num_virtual_tokens=8" }
+    assert.truthy(r.err:find("PromptTuningConfig needs a task_type", 1, true), r.err)
+    -- no num_virtual_tokens: PEFT's prompt embedding cannot be sized (a TypeError, not a Lua error)
+    r = run { "new", "prompt_tuning", "task_type=CAUSAL_LM" }
+    assert.truthy(r.err:find("(tried on a Llama-shaped model): TypeError: Prompt tuning: num_virtual_tokens is null in"
+      .. " the config, and the layer shapes need an integer", 1, true), r.err)
+    -- what depends on the model is not reported: targets the trial model lacks
+    for _, args in ipairs { { "lora" }, { "lora", 'target_modules=["c_attn"]' }, { "lora", "layers_to_transform=30" },
+                            { "vblora" }, { "road" }, { "shira" }, { "c3a" }, { "waveft" },
+                            { "prompt_tuning", "task_type=CAUSAL_LM", "num_virtual_tokens=8" } } do
+      r = run { "new", table.unpack(args) }
+      assert.are.equal("", r.err, table.concat(args, " "))
+    end
+  end)
+end)
+
+describe("files that are not PEFT's", function()
+  after_each(helpers.cleanup)
+
+  it("are named: AdapterHub and mlx-lm configs, a transformers config; a missing peft_type points to 'peft types'",
+    function()
+    local dir = helpers.tmpdir()
+    adapter(dir .. "/adapterhub", [[{"config": {"mh_adapter": false, "output_adapter": true, "reduction_factor": 16,
+      "non_linearity": "relu", "architecture": null}, "hidden_size": 768, "model_class": "BertAdapterModel",
+      "model_name": "bert-base-uncased", "model_type": "bert", "name": "sst-2", "version": "0.2.1"}]])
+    adapter(dir .. "/mlx", [[{"fine_tune_type": "lora", "lora_parameters": {"rank": 8, "scale": 20.0},
+      "model": "mlx-community/Llama-3.2-1B-Instruct-4bit", "num_layers": 16}]])
+    adapter(dir .. "/model", '{"model_type": "llama", "architectures": ["LlamaForCausalLM"]}')
+    adapter(dir .. "/none", '{"r": 8}')
+    local r = run { "validate", dir }
+    assert.are.equal(1, r.code)
+    local lines = {}
+    for l in r.out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    assert.are.equal("FAIL " .. dir .. "/adapterhub/adapter_config.json: ValueError: this is an AdapterHub adapter"
+      .. " config (written by the adapters library, formerly adapter-transformers: 'config', 'model_class',"
+      .. " 'model_name'), not a PEFT one: it has no peft_type, and PEFT cannot load it", lines[1])
+    assert.are.equal("FAIL " .. dir .. "/mlx/adapter_config.json: ValueError: this is an mlx-lm adapter config"
+      .. " (written by mlx_lm.lora for Apple's MLX: 'lora_parameters', 'fine_tune_type'), not a PEFT one: it has no"
+      .. " peft_type, and PEFT cannot load it", lines[2])
+    assert.truthy(lines[3]:find("this is a transformers model config (model_type 'llama')", 1, true), lines[3])
+    assert.are.equal("FAIL " .. dir .. "/none/adapter_config.json: ValueError: missing 'peft_type': an adapter config"
+      .. " must name its method, a PeftType member such as LORA or IA3 ('peft types' or peft.PeftType lists the "
+      .. #peft.methods() .. " registered ones)", lines[4])
+  end)
+end)
+
+describe("peft migrate's diff", function()
+  after_each(helpers.cleanup)
+
+  it("of a CRLF file shows only what changes, removed lines before added ones, in hunks", function()
+    local dir = helpers.tmpdir()
+    local text = peft.BoneConfig.new({ r = 8, target_modules = { "q_proj" } }, { quiet = true }):to_json()
+      :gsub("\n", "\r\n")
+    local path = adapter(dir, text)
+    local r = run { "migrate", dir }
+    assert.are.equal(0, r.code, r.err)
+    local diff = r.out:match("\n(%-%-%- .*)$")
+    assert.is_nil(diff:find("\r", 1, true))
+    local lines = {}
+    for l in diff:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    -- peft_type changes, and MiSS's fields come in: every changed line is in a hunk
+    -- with context around it, and the file's other lines are not shown
+    assert.are.equal("--- " .. path, lines[1])
+    assert.are.equal("+++ " .. path .. " (migrated)", lines[2])
+    local removed_before_added, hunks, shown = true, 0, 0
+    local seen_plus = false
+    for i = 3, #lines do
+      local c = lines[i]:sub(1, 1)
+      if c == "@" then
+        hunks = hunks + 1
+        seen_plus = false
+        assert.truthy(lines[i]:match("^@@ %-%d+,?%d* %+%d+,?%d* @@$"), lines[i])
+      elseif c == "+" then seen_plus = true
+      elseif c == "-" and seen_plus then removed_before_added = false
+      elseif c == " " then seen_plus = false -- a change block ends at a context line
+      end
+      if c == " " or c == "-" then shown = shown + 1 end
+    end
+    assert.is_true(removed_before_added)
+    assert.truthy(hunks >= 1)
+    local n = select(2, text:gsub("\n", ""))
+    assert.truthy(shown < n, "the diff shows the whole file")
+    assert.truthy(diff:find('\n-  "peft_type": "BONE",\n', 1, true), diff)
+    assert.truthy(diff:find('\n+  "peft_type": "MISS",\n', 1, true), diff)
+    r = run { "migrate", dir, "--write" }
+    assert.are.equal(0, r.code, r.err)
+    local written = helpers.read(path)
+    assert.truthy(written:find('"peft_type": "MISS",\r\n', 1, true))
+    assert.is_nil(written:find("[^\r]\n"))
   end)
 end)

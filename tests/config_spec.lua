@@ -195,10 +195,11 @@ end)
 
 describe("field options", function()
   it("check_type accepts what PEFT accepts beyond its annotation", function()
-    local cfg = peft.LoraConfig { init_lora_weights = "lora_ga" }
-    assert.are.equal("lora_ga", cfg.init_lora_weights)
-    assert.are.equal("bool | Literal['gaussian', 'eva', 'olora', 'pissa', 'pissa_niter_[number of iters]', 'corda',"
-      .. " 'loftq', 'orthogonal', 'mica']", peft.LoraConfig:field("init_lora_weights").type)
+    local _, ok, cfg = peft.capture_warnings(peft.ShiraConfig, { mask_type = "my_mask" })
+    assert.is_true(ok, tostring(cfg))
+    assert.are.equal("my_mask", cfg.mask_type)
+    assert.are.equal("Literal['random']", peft.ShiraConfig:field("mask_type").type)
+    assert.are.equal("lora_ga", peft.LoraConfig { init_lora_weights = "lora_ga" }.init_lora_weights)
   end)
 
   it("type_error makes a wrongly typed value a TypeError, as in PEFT", function()

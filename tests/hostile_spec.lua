@@ -294,7 +294,7 @@ describe("7. a save keeps the mode of the file it replaces", function()
     local dir = helpers.tmpdir()
     helpers.write(dir .. "/adapter_config.json", lora_json())
     sh("chmod 600 " .. q(dir .. "/adapter_config.json"))
-    local r = run { "new", "lora", "r=4", "-o", dir }
+    local r = run { "new", "lora", "r=4", "-o", dir, "--force" }
     assert.are.equal(0, r.code, r.err)
     local p = io.popen("stat -c %a " .. q(dir .. "/adapter_config.json"))
     assert.are.equal("600\n", p:read("a"))

@@ -5,7 +5,7 @@ local helpers = require "helpers"
 describe("the REPL on a terminal", function()
   local env
   before_each(function()
-    env = { PEFT_HISTORY = helpers.tmpdir() .. "/history", NO_COLOR = "1" }
+    env = { PEFT_HISTORY = helpers.tmpdir() .. "/history", NO_COLOR = "1", PAGER = "cat" }
   end)
   after_each(helpers.cleanup)
 
@@ -112,5 +112,179 @@ describe("the REPL through a pipe", function()
     local r = helpers.run({ "-i" }, { stdin = "t = {} for i = 1, 600 do t[i] = i end\nt\n" })
     assert.truthy(r.out:find("... 100 more items not shown: peft.repl.show(x, { limit = math.huge }) shows all",
       1, true), r.out)
+  end)
+end)
+
+-- What a new user stumbled on in the REPL (issue 16), on a pseudo-terminal.
+describe("the REPL for a new user", function()
+  local env
+  before_each(function()
+    env = { PEFT_HISTORY = helpers.tmpdir() .. "/history", NO_COLOR = "1", PAGER = "cat" }
+  end)
+  after_each(helpers.cleanup)
+
+  -- the completions libedit lists after two <TAB>s, between the line and the next prompt
+  local function listed(out, prefix)
+    local names = {}
+    for name in out:gmatch("%f[%w_]" .. prefix:gsub("%p", "%%%0") .. "([%w_]+)") do names[name] = true end
+    return names
+  end
+
+  it("completes fields after '.', methods after ':', never internals", function()
+    local out, code = helpers.repl({
+      "expect peft> ", "send cfg = LoraConfig{}\\n",
+      "expect peft> ", "send cfg:\\t\\t", "expect cfg:validate", "send \\x15\\n",
+      "expect peft> ", "send cfg.\\t\\t", "expect cfg.use_rslora", "send \\x15\\n",
+      "expect peft> ", "send LoraConfig.\\t\\t", "expect LoraConfig.use_rslora", "send \\x15\\n",
+      "expect peft> ", "send LoraConfig:\\t\\t", "expect LoraConfig:lineage", "send \\x15\\n",
+      "expect peft> ", "send \\x04", "wait",
+    }, { env = env })
+    assert.are.equal(0, code, out)
+    -- a listing: from the first line that starts with the prefix to the next prompt
+    local function section(prefix)
+      local a = out:find("\n" .. prefix:gsub("%p", "%%%0") .. "[%a_]")
+      assert.truthy(a, prefix)
+      return out:sub(a, (out:find("peft>", a, true)))
+    end
+    local methods = listed(section("cfg:"), "cfg:")
+    local fields = listed(section("cfg."), "cfg.")
+    local cfields = listed(section("LoraConfig."), "LoraConfig.")
+    local cmethods = listed(section("LoraConfig:"), "LoraConfig:")
+    for _, m in ipairs { "to_dict", "to_json", "save_pretrained", "replace", "diff", "validate", "warnings" } do
+      assert.truthy(methods[m], m)
+    end
+    for _, f in ipairs { "r", "lora_alpha", "target_modules", "use_dora" } do
+      assert.truthy(fields[f], f)
+      assert.truthy(cfields[f], f)
+      assert.is_nil(methods[f], f)
+    end
+    for _, m in ipairs { "to_json", "diff" } do assert.is_nil(fields[m], m) end
+    for _, m in ipairs { "from_pretrained", "field", "defaults" } do assert.truthy(cmethods[m], m) end
+    -- a class's methods are called with '.' too (LoraConfig.from_pretrained(path)); its objects' are not
+    assert.truthy(cfields.from_pretrained)
+    assert.is_nil(cfields.to_json)
+    for _, internal in ipairs { "object_mt", "values_mt", "fill", "was_given_bits", "table_defaults", "field_index",
+                                "post_init", "new", "field_map", "check_kwargs" } do
+      assert.is_nil(methods[internal], internal)
+      assert.is_nil(fields[internal], internal)
+      assert.is_nil(cfields[internal], internal)
+      assert.is_nil(cmethods[internal], internal)
+    end
+  end)
+
+  it("help(LoraConfig.r) shows the field's help; the banner mentions help()", function()
+    local out, code = helpers.repl({
+      "expect help() explains", "expect peft> ", "send help(LoraConfig.r)\\n",
+      "expect LoraConfig.r: int = 8", "expect   Rank of the update",
+      "expect peft> ", "send help('LoraConfig.r')\\n", "expect LoraConfig.r: int = 8",
+      "expect peft> ", "send LoraConfig.peft_type\\n", "expect \"LORA\"",
+      "expect peft> ", "send \\x04", "wait",
+    }, { env = env })
+    assert.are.equal(0, code, out)
+  end)
+
+  it("pages long help through $PAGER on a terminal, not short help", function()
+    env.PAGER = "sed s/^/PAGED:/"
+    local out, code = helpers.repl({
+      "expect peft> ", "send help(LoraConfig)\\n", "expect PAGED:LoraConfig  (PeftType LORA",
+      "expect peft> ", "send help('LoraConfig.r')\\n", "expect LoraConfig.r: int",
+      "expect peft> ", "send \\x04", "wait",
+    }, { env = env })
+    assert.are.equal(0, code, out)
+    assert.is_nil(out:find("PAGED:LoraConfig.r", 1, true), out)
+    -- a pager that is not there: the help is printed
+    env.PAGER = "no-such-pager-anywhere"
+    out, code = helpers.repl({
+      "expect peft> ", "send help(LoraConfig)\\n", "expect from LoraConfig:", "expect peft> ", "send \\x04", "wait",
+    }, { env = env })
+    assert.are.equal(0, code, out)
+  end)
+
+  it("hints at Lua's spelling of Python habits", function()
+    local out, code = helpers.repl({
+      "expect peft> ", "send LoraConfig(r=8, use_dora=True)\\n",
+      "expect hint: Lua passes fields in a table, with braces: LoraConfig{ r = 8, use_dora = true }",
+      "expect peft> ", "send cfg = LoraConfig{ use_dora = True }\\n",
+      "expect NameError: True is Python's; Lua writes true",
+      "expect peft> ", "send x = None\\n", "expect NameError: None is Python's; Lua writes nil",
+      "expect peft> ", "send x = False\\n", "expect Lua writes false",
+      "expect peft> ", "send t = ['q_proj']\\n", "expect hint: Lua writes a list with braces",
+      "expect peft> ", "send 1 != 2\\n", "expect hint: Lua writes 'not equal' as ~=",
+      "expect peft> ", "send cfg\\n", "expect nil",
+      "expect peft> ", "send \\x04", "wait",
+    }, { env = env })
+    assert.are.equal(0, code, out)
+  end)
+
+  it("stores each line in the history once", function()
+    local function session(lines)
+      local script = {}
+      for _, l in ipairs(lines) do
+        script[#script + 1] = "expect peft> "
+        script[#script + 1] = "send " .. l .. "\\n"
+      end
+      script[#script + 1] = "expect peft> "
+      script[#script + 1] = "send \\x04"
+      script[#script + 1] = "wait"
+      local out, code = helpers.repl(script, { env = env })
+      assert.are.equal(0, code, out)
+    end
+    -- (typed: e = "x\\y", two backslashes; in the file each is doubled)
+    session { "a = 1", "b = 2", "c = 3" }
+    session { "d = 4", [[e = "x\\\\y"]] }
+    assert.are.equal("_HiStOrY_V2_\na\\040=\\0401\nb\\040=\\0402\nc\\040=\\0403\nd\\040=\\0404\n"
+      .. [[e\040=\040"x\\\\y"]] .. "\n", helpers.read(env.PEFT_HISTORY))
+    -- and it reads back as typed
+    local out, code = helpers.repl({
+      "expect peft> ", "send \\x1b[A\\n", "expect peft> ", "send e\\n", [[expect "x\\y"]],
+      "expect peft> ", "send \\x04", "wait",
+    }, { env = env })
+    assert.are.equal(0, code, out)
+  end)
+
+  it("shows the fields given and those not at their default; a:diff(b) compares two configs", function()
+    local out, code = helpers.repl({
+      "expect peft> ", "send LoraConfig{ r = 8, lora_alpha = 4 }\\n", "expect LoraConfig(r=8, lora_alpha=4)",
+      "expect peft> ", "send a = LoraConfig{ r = 8, task_type = 'CAUSAL_LM' }\\n",
+      "expect peft> ", "send b = LoraConfig{ r = 16, task_type = 'CAUSAL_LM', target_modules = { 'q' } }\\n",
+      "expect peft> ", "send #a:diff(b), a:diff(b)[1].other, a:diff(b)[2].name\\n", "expect 2", "expect 16",
+      "expect \"target_modules\"",
+      "expect peft> ", "send a:diff(a)\\n", "expect {}",
+      "expect peft> ", "send { a:diff(IA3Config{})[1] }\\n",
+      "expect [{name = \"peft_type\", other = \"IA3\", value = \"LORA\"}]",
+      "expect peft> ", "send \\x04", "wait",
+    }, { env = env })
+    assert.are.equal(0, code, out)
+  end)
+end)
+
+describe("piped input", function()
+  after_each(helpers.cleanup)
+
+  it("runs as a script without -i (peft is its only global) and line by line with -i, as the README says", function()
+    local r = helpers.run({}, { stdin = "print(peft.PeftType.LORA)\n" })
+    assert.are.equal(0, r.code, r.err)
+    assert.are.equal("LORA\n", r.out)
+    r = helpers.run({}, { stdin = "print(PeftType.LORA)\n" })
+    assert.are.equal(1, r.code)
+    assert.truthy(r.err:find("stdin:1: attempt to index a nil value (global 'PeftType') (PeftType is a global of the"
+      .. " REPL, peft -i; in a script or -e it is peft.PeftType)", 1, true), r.err)
+    r = helpers.run({ "-e", "x = LoraConfig{}" })
+    assert.truthy(r.err:find("(LoraConfig is a global of the REPL, peft -i; in a script or -e it is peft.LoraConfig)",
+      1, true), r.err)
+    r = helpers.run({ "-i" }, { stdin = "print(PeftType.LORA)\nPeftType.LORA\n" })
+    assert.are.equal(0, r.code, r.err)
+    assert.are.equal('LORA\n"LORA"  -- PeftType.LORA\n', r.out)
+    -- the README says the same
+    local readme = helpers.read("README.md")
+    assert.truthy(readme:find("piped input runs as a Lua script", 1, true))
+    assert.truthy(readme:find("`peft -i` reads piped input line by line", 1, true))
+  end)
+
+  it("never pages, whatever PAGER says", function()
+    local r = helpers.run({ "-i" }, { stdin = "help(LoraConfig)\n", env = { PAGER = "sed s/^/PAGED:/" } })
+    assert.are.equal(0, r.code, r.err)
+    assert.truthy(r.out:find("from LoraConfig:", 1, true))
+    assert.is_nil(r.out:find("PAGED:", 1, true))
   end)
 end)

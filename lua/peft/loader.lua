@@ -58,20 +58,33 @@ local function warn(opts, list, message)
   if not opts.quiet then errors.warn((opts.path and (opts.path .. ": ") or "") .. message) end
 end
 
--- Recognises files that share the name but are not PEFT adapter configs.
+-- Recognises files that share the name but are not PEFT adapter configs: other
+-- libraries' adapter configs first (AdapterHub's names a model_type too), then a
+-- transformers model's config.json.
 local function foreign_format(tbl)
+  local inner = tbl.config
+  if type(inner) == "table" and (tbl.model_class ~= nil or tbl.model_name ~= nil
+      or inner.architecture ~= nil or inner.reduction_factor ~= nil) then
+    return "this is an AdapterHub adapter config (written by the adapters library, formerly adapter-transformers:"
+      .. " 'config', 'model_class', 'model_name'), not a PEFT one: it has no peft_type, and PEFT cannot load it"
+  end
+  if tbl.lora_parameters ~= nil or tbl.fine_tune_type ~= nil then
+    return "this is an mlx-lm adapter config (written by mlx_lm.lora for Apple's MLX: 'lora_parameters',"
+      .. " 'fine_tune_type'), not a PEFT one: it has no peft_type, and PEFT cannot load it"
+  end
   if tbl.model_type ~= nil or tbl.architectures ~= nil then
     local mt = type(tbl.model_type) == "string" and (" (model_type '" .. tbl.model_type .. "')") or ""
     return "this is a transformers model config" .. mt .. ", not an adapter config (it has no peft_type); "
       .. "the adapter's own file is adapter_config.json beside the adapter weights"
   end
-  if tbl.lora_parameters ~= nil or tbl.fine_tune_type ~= nil then
-    return "this looks like an mlx-lm adapter config (lora_parameters / fine_tune_type), not a PEFT one: it has no peft_type"
-  end
-  if tbl.architecture ~= nil and type(tbl.config) == "table" then
-    return "this looks like an AdapterHub (adapters library) config, not a PEFT one: it has no peft_type"
-  end
   return nil
+end
+
+-- where the valid peft_type values are listed (instead of all of them on one line)
+local function types_pointer()
+  local n = #registered_types()
+  return string.format("a PeftType member such as LORA or IA3 ('peft types' or peft.PeftType lists the %d"
+    .. " registered ones)", n)
 end
 
 -- the "(did you mean ...)" of a peft_type that is not a member, kept while the members
@@ -98,12 +111,12 @@ local function class_for(tbl, opts, warnings)
   if pt == nil then
     local foreign = foreign_format(tbl)
     if foreign then fail(opts, "ValueError", foreign, { field = "peft_type" }) end
-    fail(opts, "ValueError", "missing 'peft_type': an adapter config must name its method, one of "
-      .. table.concat(registered_types(), ", "), { field = "peft_type" })
+    fail(opts, "ValueError", "missing 'peft_type': an adapter config must name its method, " .. types_pointer(),
+      { field = "peft_type" })
   end
   if pt == null then
-    fail(opts, "ValueError", "'peft_type' is null; it must name the method, one of "
-      .. table.concat(registered_types(), ", "), { field = "peft_type" })
+    fail(opts, "ValueError", "'peft_type' is null; it must name the method, " .. types_pointer(),
+      { field = "peft_type" })
   end
   if type(pt) ~= "string" then
     fail(opts, "ValueError", "'peft_type' must be a string, got " .. types.repr(pt), { field = "peft_type" })
@@ -111,8 +124,8 @@ local function class_for(tbl, opts, warnings)
   if not core.type_index(pt) then
     local up = pt:upper()
     if up == "NONE" or up == "NULL" or pt == "" then
-      fail(opts, "ValueError", string.format("'peft_type' is the string %s; it must name the method, one of %s",
-        types.repr(pt), table.concat(registered_types(), ", ")), { field = "peft_type" })
+      fail(opts, "ValueError", string.format("'peft_type' is the string %s; it must name the method, %s",
+        types.repr(pt), types_pointer()), { field = "peft_type" })
     end
     if core.type_index(up) then
       fail(opts, "ValueError", string.format(
@@ -130,8 +143,8 @@ local function class_for(tbl, opts, warnings)
   end
   local cls = core.mapping_get("config", pt)
   if not cls then
-    fail(opts, "ValueError", "PeftType " .. pt .. " has no registered method; registered: "
-      .. table.concat(registered_types(), ", "), { field = "peft_type" })
+    fail(opts, "ValueError", "PeftType " .. pt .. " has no registered method (an extension adds one with"
+      .. " register_peft_method; 'peft types' lists those registered)", { field = "peft_type" })
   end
   return cls, pt
 end

@@ -47,7 +47,10 @@ local function document_api()
   doc(B.validate, "cfg:validate() -> cfg", "Runs every check again on the current values.")
   doc(B.replace, "cfg:replace{ field = value, ... } -> new config", "A validated copy with some fields changed.")
   doc(B.copy, "cfg:copy() -> config", "An independent copy.")
-  doc(B.diff, "cfg:diff() -> list", "The fields that differ from the class defaults.")
+  doc(B.diff, "cfg:diff([other]) -> list", "The fields that differ from the class defaults: { name, value, default };"
+    .. " with another config, those the two hold differently: { name, value, other, default }.")
+  doc(B.shown_fields, "cfg:shown_fields() -> list", "What the config shows: the fields given and those not at"
+    .. " their default.")
   doc(B.warnings, "cfg:warnings() -> list", "The warnings recorded while the config was built or loaded.")
   doc(B.extra, "cfg:extra() -> table", "The keys kept from a file that the class does not know.")
   doc(B.field, "Class:field(name) -> descriptor", "A field's name, type, default, choices and help.")
@@ -132,17 +135,20 @@ local function format_table(t, indent, seen, opts)
   return open .. "\n" .. indent .. "  " .. table.concat(parts, ",\n" .. indent .. "  ") .. more .. "\n" .. indent .. close
 end
 
+-- A config as its class and the fields it was given or holds away from the defaults
+-- (cfg:shown_fields); at the top level, a comment names the unknown keys kept (inside
+-- a table a comment would swallow the rest of the line).
 local function format_config(cfg, indent)
   local cls = cfg:get_class()
   local parts = {}
-  for _, d in ipairs(cfg:diff()) do
+  for _, d in ipairs(cfg:shown_fields()) do
     local v = d.value
     if config.is_config(v) then v = v:to_dict() end
     parts[#parts + 1] = d.name .. "=" .. types.repr(v)
   end
   local extra = config.sorted_keys(cfg:extra())
   local one = cls.name .. "(" .. table.concat(parts, ", ") .. ")"
-  local tail = #extra > 0 and ("  -- unknown keys kept: " .. table.concat(extra, ", ")) or ""
+  local tail = (#extra > 0 and indent == "") and ("  -- unknown keys kept: " .. table.concat(extra, ", ")) or ""
   if #one + #indent <= 78 then return one .. tail end
   return cls.name .. "(\n" .. indent .. "  " .. table.concat(parts, ",\n" .. indent .. "  ") .. "\n" .. indent .. ")" .. tail
 end
@@ -192,6 +198,8 @@ function format(v, indent, seen, opts)
   if t == "string" then
     if v:find("\n", 1, true) and indent == "" then return v end -- text (JSON, help) reads better raw
     local s = string.format("%q", v):gsub("\\\n", "\\n")
+    -- (a comment only on a line of its own: inside a table it would hide the rest)
+    if indent ~= "" then return s end
     if core.type_index(v) then return s .. "  -- PeftType." .. v end
     if core.task_index(v) then return s .. "  -- TaskType." .. v end
     return s
@@ -242,6 +250,30 @@ end
 
 -- completion ------------------------------------------------------------
 
+-- what completion offers on configs and their classes: fields after '.', methods
+-- after ':', never the machinery (metatables, fill plans, post_init, ...)
+local OBJECT_METHODS = { "to_dict", "to_json", "save_pretrained", "copy", "replace", "validate", "diff", "repr",
+                         "warnings", "extra", "was_given", "source", "get_class", "shown_fields" }
+local CLASS_ATTRIBUTES = { "name", "peft_type", "doc", "parent", "fields", "is_prompt_learning",
+                           "is_adaption_prompt" }
+local CLASS_METHODS = { "from_pretrained", "from_json", "from_dict", "from_peft_type", "field", "defaults", "lineage",
+                        "is_subclass_of" }
+-- functions a class table holds that are not methods of its objects
+local CLASS_INTERNALS = { new = true, post_init = true, check_kwargs = true, fill = true, object_mt = true,
+                          values_mt = true }
+
+-- the methods a config's class chain adds (BoneConfig's migrate)
+local function class_chain_methods(cls, add)
+  local c = cls
+  while c do
+    registry.load_pending(c)
+    for k, x in pairs(c) do
+      if type(k) == "string" and type(x) == "function" and not CLASS_INTERNALS[k] then add(k) end
+    end
+    c = rawget(c, "parent")
+  end
+end
+
 local function identifiers_of(v, with_methods)
   local names, seen = {}, {}
   local function add(k)
@@ -256,27 +288,23 @@ local function identifiers_of(v, with_methods)
   end
   if type(v) ~= "table" then return names end
   if config.is_config(v) then
-    for _, f in ipairs(v:get_class().fields) do add(f.name) end
-    for k in pairs(config.Base) do add(k) end
-    local c = v:get_class()
-    while c do
-      registry.load_pending(c)
-      for k, x in pairs(c) do if type(x) == "function" then add(k) end end
-      c = rawget(c, "parent")
+    if with_methods then
+      for _, k in ipairs(OBJECT_METHODS) do add(k) end
+      class_chain_methods(v:get_class(), add)
+    else
+      for _, f in ipairs(v:get_class().fields) do add(f.name) end
     end
-    add("is_prompt_learning")
-    add("is_adaption_prompt")
     return names
   end
   if config.is_class(v) then
-    local c = v
-    while c do
-      registry.load_pending(c)
-      for k in pairs(c) do add(k) end
-      c = rawget(c, "parent")
+    if with_methods then
+      for _, k in ipairs(CLASS_METHODS) do add(k) end
+    else
+      -- a class's methods are called with '.' as well (LoraConfig.from_pretrained(path))
+      for _, f in ipairs(v.fields) do add(f.name) end
+      for _, k in ipairs(CLASS_ATTRIBUTES) do add(k) end
+      for _, k in ipairs(CLASS_METHODS) do add(k) end
     end
-    for k in pairs(config.Base) do add(k) end
-    for _, k in ipairs { "from_pretrained", "from_json", "from_peft_type", "from_dict" } do add(k) end
     return names
   end
   local ok = pcall(function()
@@ -365,8 +393,20 @@ local function overview()
     "        help('LoraConfig.r')   cfg = peft.from_pretrained('path/to/adapter')   cfg:to_json()",
     "  <TAB> completes names (PeftType.LO<TAB>, LoraConfig.<TAB>, cfg:<TAB>); _ is the last result.",
     "  help(x) explains a class, a field, a config, a method (help('lora')), an enum or an API function.",
-    "  Ctrl-C abandons the current line; Ctrl-D exits.",
+    "  help(LoraConfig.r) or help('LoraConfig.r') explains a field; LoraConfig.r is its descriptor.",
+    "  Lua, not Python: LoraConfig{ r = 8 } (braces), true/false/nil, lists as { 'q_proj', 'v_proj' }.",
+    "  Ctrl-C abandons the current line; Ctrl-D exits. Long help pages through $PAGER (else less -R).",
   }, "\n")
+end
+
+-- Long text on a terminal goes through a pager ($PAGER, else less -R): M.pager is set
+-- by the C loop (src/peft_repl.c), and says whether it paged; never when stdout is
+-- not a terminal.
+local function emit(text)
+  text = core.printable(text, true)
+  if M.pager and M.pager(text) then return end
+  io.stdout:write(text, "\n")
+  io.stdout:flush()
 end
 
 --- help([x]): prints help on x (or an overview).
@@ -409,12 +449,94 @@ function M.help(x)
   else
     text = "no help for " .. format(x) .. "; help() lists what there is"
   end
-  io.stdout:write(core.printable(text, true), "\n")
+  emit(text)
+end
+
+-- Python habits -----------------------------------------------------------
+
+local PYTHON_NAMES = {
+  True = "true", False = "false",
+  None = "nil (or peft.null, JSON's null, where a value must be there)",
+}
+
+--- syntax_hint(chunk, message) -> a hint line for a compile error that Python habits
+-- explain (the C loop adds it under the error), or nil
+function M.syntax_hint(chunk, msg)
+  if type(chunk) ~= "string" or type(msg) ~= "string" then return nil end
+  local name, args = chunk:match("([%a_][%w_%.]*)%s*(%b())")
+  if name and args and args:match("^%(%s*[%a_][%w_]*%s*=[^=]") and msg:find("near '='", 1, true) then
+    local inner = args:sub(2, -2):gsub("%s*=%s*", " = "):gsub("%f[%w]True%f[^%w]", "true")
+      :gsub("%f[%w]False%f[^%w]", "false"):gsub("%f[%w]None%f[^%w]", "nil"):gsub("%[", "{ "):gsub("%]", " }")
+    return string.format("hint: Lua passes fields in a table, with braces: %s{ %s }", name, inner)
+  end
+  if msg:find("near '['", 1, true) or msg:find("unexpected symbol near '%['") then
+    return "hint: Lua writes a list with braces: { \"q_proj\", \"v_proj\" }"
+  end
+  if chunk:find("!=", 1, true) then return "hint: Lua writes 'not equal' as ~=" end
+  if chunk:find("^%s*#") then return "hint: a Lua comment starts with --" end
+  return nil
+end
+
+-- In the REPL, reading True, False or None (undefined in Lua, so silently nil) is an
+-- error naming Lua's spelling: LoraConfig{ use_dora = True } would otherwise set nothing.
+local function python_names()
+  local mt = getmetatable(_G)
+  if mt == nil then
+    mt = {}
+    setmetatable(_G, mt)
+  end
+  local previous = mt.__index
+  mt.__index = function(t, k)
+    local lua_word = PYTHON_NAMES[k]
+    if lua_word then
+      error(string.format("NameError: %s is Python's; Lua writes %s", k, lua_word), 2)
+    end
+    if type(previous) == "function" then return previous(t, k) end
+    if type(previous) == "table" then return previous[k] end
+    return nil
+  end
+end
+
+--- script_hint(message) -> the message, with a hint when a script reads a global the
+-- REPL defines (PeftType, LoraConfig, help) but scripts do not; called by the
+-- executable's error handler
+function M.script_hint(msg)
+  if type(msg) ~= "string" then return msg end
+  local name = msg:match("%(global '([%a_][%w_]*)'%)")
+  if not name or rawget(_G, name) ~= nil then return msg end
+  local where
+  if name == "PeftType" or name == "TaskType" or config.classes[name] then
+    where = "peft." .. name
+  elseif name == "help" then
+    where = "require('peft.repl').help"
+  else
+    return msg
+  end
+  return msg .. string.format(" (%s is a global of the REPL, peft -i; in a script or -e it is %s)", name, where)
+end
+
+-- In the REPL, Class.field is the field's descriptor (LoraConfig.r: its type, default
+-- and help, what help(LoraConfig.r) shows); class attributes keep their meaning
+-- (LoraConfig.peft_type is "LORA").
+local function class_fields()
+  local class_mt = require("peft.config.class").class_mt
+  local previous = class_mt.__index
+  class_mt.__index = function(cls, k)
+    local v = previous(cls, k)
+    if v == nil and type(k) == "string" and k ~= "fields" and k ~= "field_map" then
+      local fields = cls.fields
+      local fm = fields and rawget(cls, "field_map")
+      if fm and fm[k] then return fm[k] end
+    end
+    return v
+  end
 end
 
 --- setup(): the REPL's globals. Returns the module.
 function M.setup()
   document_api()
+  python_names()
+  class_fields()
   _G.peft = peft
   _G.PeftType = peft.PeftType
   _G.TaskType = peft.TaskType

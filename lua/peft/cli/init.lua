@@ -92,15 +92,18 @@ end
 
 -- name -> one-line summary, in the order help lists them; the module
 -- peft.cli.<name> returns { usage =, options =, run =, details = }
-local order = { "types", "show", "inspect", "plan", "validate", "check", "new", "schema", "migrate", "targets" }
+local order = { "types", "show", "inspect", "diff", "ls", "plan", "validate", "check", "new", "schema", "migrate",
+                "targets" }
 local summaries = {
   types = "list every PeftType member, its method, and the TaskType members",
   show = "every field of a method's config: type, default, allowed values, help",
   inspect = "what an adapter config says: method, task, non-default fields, targets, rank, weights",
+  diff = "the fields two adapter configs set differently (with the defaults), and how their weights differ",
+  ls = "one line per adapter found: method, task, rank, alpha, targets, base model, peft_version, weights",
   plan = "what get_peft_model would create on a base model, and what save_pretrained writes",
   validate = "check adapter configs (files, or directories searched for adapter_config.json) and their weights",
   new = "build a config from defaults and FIELD=VALUE pairs; print it or save it",
-  schema = "a JSON Schema (draft 2020-12) of a method's config",
+  schema = "a JSON Schema (draft 2020-12) of a method's config, or of a command's --json output (--cli)",
   migrate = "upgrade an adapter from an older layout (BONE -> MISS), config and weights; a dry run shows the diff",
   check = "where an adapter works: every PEFT release and the serving engines, with what changes and the fix",
   targets = "list the targets of 'peft check': the PEFT releases and the serving engines, with their options",
@@ -118,6 +121,12 @@ function M.usage_error(fmt, ...)
   error(setmetatable({ message = string.format(fmt, ...) }, UsageError), 0)
 end
 local usage_error = M.usage_error
+
+-- commands whose PATH arguments (and --base) are resolved before they run: a Hub id or
+-- cache repository becomes its snapshot directory; one that is not cached stops the
+-- command (exit 1). inspect, diff, ls and validate resolve each PATH themselves.
+local RESOLVE_FIRST = { plan = true, migrate = true, check = true }
+local BASE_OPTION = { plan = true, inspect = true, diff = true }
 
 -- Parses argv (after the command name) against the command's options:
 -- spec.options = { json = "flag", strict = "flag", o = "value", ... }
@@ -208,16 +217,84 @@ function M.load(path, strict, is_file)
   return { ok = false, error = res, warnings = warnings, path = path }
 end
 
-function M.error_json(e)
-  if errors.is_error(e) then
-    return { kind = e.kind, message = e.message, field = e.field or null }
-  end
-  return { kind = "Error", message = errors.message(e), field = null }
-end
-
 function M.strip_path(msg, path)
   if path and msg:sub(1, #path + 2) == path .. ": " then return msg:sub(#path + 3) end
   return msg
+end
+
+--- error_json(e [, path]) -> { kind, message, field } as every --json output gives an error;
+-- the message without the path in front (the entry names the path)
+function M.error_json(e, path)
+  local kind, field = "Error", null
+  local msg = errors.message(e)
+  if errors.is_error(e) then
+    kind, msg, field = e.kind, e.message, e.field or null
+    path = path or e.path
+  end
+  if path then
+    msg = M.strip_path(msg, path)
+    -- a directory given, the file named in the message
+    local file = path:gsub("/+$", "") .. "/" .. config.CONFIG_NAME
+    msg = M.strip_path(msg, file)
+  end
+  return { kind = kind, message = msg, field = field }
+end
+
+-- the Hub cache ----------------------------------------------------------
+
+local hub -- peft.hub, on first use
+M.hub_info = {} -- a path resolve_path returned -> what it came from
+
+--- resolve_path(arg) -> path | nil, message: arg itself, or the snapshot directory a
+-- Hub cache repository directory or a Hub id (org/name[@revision]) names (see peft.hub)
+function M.resolve_path(arg)
+  hub = hub or require "peft.hub"
+  local path, info = hub.resolve(arg)
+  if path == nil then return nil, info end
+  if info then
+    info.arg = arg
+    M.hub_info[path] = info
+  end
+  return path
+end
+
+--- hub_label(path) -> "org/name@main" for a path inside a Hub cache snapshot, else nil
+function M.hub_label(path)
+  hub = hub or require "peft.hub"
+  local info = hub.describe(path)
+  return info and hub.label(info) or nil
+end
+
+--- hub_json(path) -> { repo, commit, refs, subfolder } for a path inside a Hub cache snapshot, else null
+function M.hub_json(path)
+  hub = hub or require "peft.hub"
+  local info = hub.describe(path)
+  if not info then return null end
+  return { repo = info.repo, commit = info.commit, refs = M.arr(info.refs), subfolder = info.subfolder or null }
+end
+
+--- each_config(path, visit, visit_missing): every adapter_config.json under path (a file is itself):
+-- visit(path, is_regular_file [, beside]); visit_missing(path) for a path that does
+-- not exist, or (path, message) for a directory that cannot be read (no
+-- permission, a path longer than PATH_MAX: reported, as find reports them).
+-- Directories are searched depth first in sorted order; links to files
+-- count, links to directories are not followed; something else called
+-- adapter_config.json (a FIFO, a dangling link) is visited, and refused
+-- when it is read. beside(name), during a visit in a walk: whether the file's
+-- directory holds name (from the walk's listing: no stat).
+function M.each_config(path, visit, visit_missing)
+  local kind = core.stat(path)
+  if kind == "directory" then
+    local files, beside = core.walk_files(path, config.CONFIG_NAME)
+    if not files then return visit_missing(path, beside) end
+    for p, reg, werr in files do
+      if werr then visit_missing(p, werr) else visit(p, reg, beside) end
+    end
+  elseif kind then
+    visit(path, kind == "file")
+  else
+    visit_missing(path)
+  end
 end
 
 -- diffs -----------------------------------------------------------------
@@ -410,6 +487,25 @@ function M.main(argv)
     return 0
   end
   paint_on = not opts.json and use_colour(1)
+  if RESOLVE_FIRST[name] or (BASE_OPTION[name] and opts.base) then
+    local list = RESOLVE_FIRST[name] and args or {}
+    for i, a in ipairs(list) do
+      local p, err = M.resolve_path(a)
+      if not p then
+        M.eprint("peft ", name, ": ", err)
+        return 1
+      end
+      list[i] = p
+    end
+    if BASE_OPTION[name] and opts.base then
+      local p, err = M.resolve_path(opts.base)
+      if not p then
+        M.eprint("peft ", name, ": --base ", err)
+        return 1
+      end
+      opts.base = p
+    end
+  end
   local okr, code = pcall(cmd.run, opts, args)
   if not okr then
     if getmetatable(code) == UsageError then

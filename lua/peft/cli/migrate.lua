@@ -85,7 +85,8 @@ return {
     local cfg = r.cfg
     if cfg:get_class().name ~= "BoneConfig" then
       if opts.json then
-        json_out { path = r.path, changed = false, migration = null, written = false, diff = arr(), weights = null }
+        json_out { path = r.path, changed = false, migration = null, written = false, output_dir = null, diff = arr(),
+                   notes = arr(), weights = null }
       else
         say(r.path .. ": already in the current layout (" .. cfg:get_class().name .. "); nothing to migrate")
       end

@@ -2,8 +2,8 @@
 -- what save_pretrained writes (see peft.cli for the conventions).
 local peft = require "peft"
 local cli = require "peft.cli"
-local errors = peft.errors
-local say, paint, json_out, arr, null, out = cli.say, cli.paint, cli.json_out, cli.arr, cli.null, cli.out
+local core, errors = peft.core, peft.errors
+local say, paint, json_out, arr, null = cli.say, cli.paint, cli.json_out, cli.arr, cli.null
 local usage_error = cli.usage_error
 
 local shape_text = require("peft.weights").shape_text
@@ -13,7 +13,110 @@ local function param_json(p)
            counted = p.counted and true or false }
 end
 
+local model_mod = require "peft.model"
+
+local REGEX_CHARS = "[%[%]%(%)%*%+%?%^%$|\\{}]"
+
+-- the distinct last-n-segment suffixes of the model's module names (n: how many
+-- segments a target has), the names a list entry can match
+local function suffixes(model, n)
+  local out, seen = {}, {}
+  for _, p in ipairs(model.paths) do
+    local segs = {}
+    for seg in p:gmatch("[^%.]+") do segs[#segs + 1] = seg end
+    if #segs >= n then
+      local s = table.concat(segs, ".", #segs - n + 1)
+      if not seen[s] then
+        seen[s] = true
+        out[#out + 1] = s
+      end
+    end
+  end
+  return out
+end
+
+local function matches_entry(model, t)
+  for _, p in ipairs(model.paths) do
+    if p == t or p:sub(-#t - 1) == "." .. t then return true end
+  end
+  return false
+end
+
+--- unmatched(model, tm) -> { { target =, closest = {...}, note = } ... }: the entries of a
+-- target_modules list that match no module, each with the module names closest to it;
+-- for a string (one regular expression), a note on what it means
+local function unmatched(model, tm)
+  local out = {}
+  if type(tm) == "string" then
+    if tm == "all-linear" then return out end
+    local ok, any = pcall(function()
+      for _, p in ipairs(model.paths) do
+        if model_mod.fullmatch(tm, p, "target_modules") then return true end
+      end
+      return false
+    end)
+    if ok and any then return out end
+    local note
+    if not tm:find(REGEX_CHARS) and tm:find(",", 1, true) then
+      local parts = {}
+      for part in tm:gmatch("[^,]+") do
+        parts[#parts + 1] = core.json_encode((part:gsub("^%s+", ""):gsub("%s+$", "")))
+      end
+      note = string.format("target_modules is one string, %s, which PEFT reads as one regular expression that must"
+        .. " match a whole module name, commas included; the list of names is [%s]", core.json_encode(tm),
+        table.concat(parts, ", "))
+    elseif not tm:find(REGEX_CHARS) and matches_entry(model, tm) then
+      local example
+      for _, p in ipairs(model.paths) do
+        if p:sub(-#tm - 1) == "." .. tm then
+          example = p
+          break
+        end
+      end
+      note = string.format("target_modules is the string %s, a regular expression that must match a whole module"
+        .. " name (such as %s); the list [%s] matches every module whose name ends with .%s", core.json_encode(tm),
+        example, core.json_encode(tm), tm)
+      return { { target = tm, closest = {}, note = note } }
+    else
+      note = "target_modules is a regular expression that must match a whole module name"
+    end
+    local segs = select(2, tm:gsub("%.", "")) + 1
+    local closest = core.closest(tm, tm:find(REGEX_CHARS) and model.paths or suffixes(model, segs), 3)
+    out[1] = { target = tm, closest = closest, note = note }
+    return out
+  end
+  if type(tm) ~= "table" then return out end
+  for _, t in ipairs(tm) do
+    if type(t) == "string" and not matches_entry(model, t) then
+      local segs = select(2, t:gsub("%.", "")) + 1
+      out[#out + 1] = { target = t, closest = core.closest(t, suffixes(model, segs), 3) }
+    end
+  end
+  return out
+end
+
+local function unmatched_lines(list)
+  local lines = {}
+  for _, u in ipairs(list) do
+    if u.note then lines[#lines + 1] = u.note end
+    local names = {}
+    for i, c in ipairs(u.closest) do names[i] = c end
+    if #names > 0 or not u.note then
+      lines[#lines + 1] = string.format("%s matches no module%s", core.json_encode(u.target),
+        #names > 0 and ("; closest module names: " .. table.concat(names, ", ")) or "")
+    end
+  end
+  return lines
+end
+
+local function unmatched_json(list)
+  local out = arr()
+  for i, u in ipairs(list) do out[i] = { target = u.target, closest = arr(u.closest), note = u.note or null } end
+  return out
+end
+
 return {
+  unmatched = unmatched,
   usage = "peft plan CONFIG --base MODEL_DIR [--adapter NAME] [--json]   (MODEL_DIR: model.safetensors or a"
     .. " sharded index, with its config.json)",
   details = "Follows PEFT's get_peft_model: the target_modules PEFT picks for the model type when the config has\n"
@@ -24,20 +127,31 @@ return {
   run = function(opts, args)
     if #args ~= 1 then usage_error("expects one CONFIG") end
     if not opts.base then usage_error("needs --base MODEL_DIR") end
+    local function failed(e, hints)
+      if opts.json then
+        json_out { ok = false, error = cli.error_json(e), hints = arr(hints or {}) }
+      else
+        cli.eprint("peft plan: ", errors.message(e))
+        for _, l in ipairs(hints or {}) do cli.eprint("  ", l) end
+      end
+      return 1
+    end
     local r = cli.load(args[1])
-    if not r.ok then
-      cli.eprint("peft plan: ", errors.message(r.error))
-      return 1
-    end
+    if not r.ok then return failed(r.error) end
     local adapter = opts.adapter or "default"
-    local ok, pm = pcall(function()
-      local base = peft.model.describe(opts.base)
-      return peft.peft_model.get_peft_model(base, r.cfg, adapter)
-    end)
+    local okb, base = pcall(peft.model.describe, opts.base)
+    if not okb then return failed(base) end
+    local ok, pm = pcall(peft.peft_model.get_peft_model, base, r.cfg, adapter)
+    local tm = r.cfg:get_class().field_map.target_modules and r.cfg.target_modules
     if not ok then
-      cli.eprint("peft plan: ", errors.message(pm))
-      return 1
+      -- nothing matched: say, for each target, which module names come closest
+      local lines = {}
+      if tm ~= nil and errors.message(pm):find("NoMatchingPeftModuleError", 1, true) then
+        lines = unmatched_lines(unmatched(base, tm))
+      end
+      return failed(pm, lines)
     end
+    local missed = tm ~= nil and unmatched(base, tm) or {}
     local entry = pm.adapters[adapter]
     local params = pm:adapter_parameters(adapter)
     local saved = pm:saved_tensors(adapter)
@@ -68,9 +182,13 @@ return {
         modules[#modules + 1] = { module = pm:record(p.module) or { name = p.module, kind = "other" } }
       end
     end
-    local frozen_note
+    local frozen_note, nothing
     if trainable == 0 and r.cfg.inference_mode then
-      frozen_note = "inference_mode is true in the config: PEFT freezes every tensor of the adapter"
+      frozen_note = "inference_mode is true in the config: PEFT freezes every tensor of the adapter (it is"
+        .. " loaded for inference, not for training), so nothing is trainable"
+    elseif trainable == 0 then
+      nothing = #params == 0 and "nothing was adapted: the adapter adds no tensor to this model"
+        or "nothing is trained: every tensor the adapter adds is frozen or a buffer"
     end
     if opts.json then
       local mods = arr()
@@ -90,8 +208,8 @@ return {
                  base = opts.base, model_type = pm.base.model_type or null, modules = mods, shared = shared,
                  modules_to_save = cps, saved = sv, trainable_params = trainable, all_params = all,
                  trainable_percent = all > 0 and 100 * trainable / all or 0, line = pm:trainable_parameters_line(),
-                 note = frozen_note or null }
-      return 0
+                 note = frozen_note or nothing or null, unmatched_targets = unmatched_json(missed), ok = not nothing }
+      return nothing and 1 or 0
     end
     say(paint("bold", string.format("%s: %s adapter '%s' on %s", pm.class_name, entry.method.name, adapter,
       opts.base)))
@@ -127,8 +245,13 @@ return {
     for _, s in ipairs(saved) do n = n + require("peft.tuner").numel(s.shape) end
     say(string.format("  save_pretrained writes %d tensor%s (%s values)", #saved, #saved == 1 and "" or "s",
       commas(n)))
+    for _, l in ipairs(unmatched_lines(missed)) do say(paint("yellow", "  note: ") .. l) end
     if frozen_note then say(paint("yellow", "  note: " .. frozen_note)) end
     say(pm:trainable_parameters_line())
+    if nothing then
+      cli.eprint("peft plan: ", nothing)
+      return 1
+    end
     return 0
   end,
 }

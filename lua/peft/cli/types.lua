@@ -10,7 +10,8 @@ return {
     local rows = arr()
     for _, t in ipairs(peft.PeftType) do
       local m = peft.method(t)
-      local row = { name = t, registered = m ~= nil }
+      local row = { name = t, registered = m ~= nil, method = null, prefix = null, is_mixed_compatible = null,
+                    config_class = null, model_class = null, shares_prefix_with = null }
       if m then
         row.method = m.name
         row.prefix = m.prefix
@@ -30,8 +31,10 @@ return {
     local w = { 4, 6, 6 }
     for _, r in ipairs(rows) do
       w[1] = math.max(w[1], #r.name)
-      w[2] = math.max(w[2], #(r.method or "-"))
-      w[3] = math.max(w[3], #(r.prefix or "-"))
+      if r.registered then
+        w[2] = math.max(w[2], #r.method)
+        w[3] = math.max(w[3], #r.prefix)
+      end
     end
     local fmt = "%-" .. w[1] .. "s  %-" .. w[2] .. "s  %-" .. w[3] .. "s  %-5s  %-28s  %s"
     say(paint("bold", fmt:format("PeftType", "method", "prefix", "mixed", "config class", "model class")))

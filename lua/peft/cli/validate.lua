@@ -1,34 +1,12 @@
 -- peft validate: the command (see peft.cli for the conventions).
 local peft = require "peft"
 local cli = require "peft.cli"
-local core, config, errors = peft.core, peft.config, peft.errors
+local core, errors = peft.core, peft.errors
 local say, paint, json_out, arr, null, out = cli.say, cli.paint, cli.json_out, cli.arr, cli.null, cli.out
 local usage_error = cli.usage_error
 local weights = require "peft.weights"
 
--- Visits every adapter_config.json under path (a file is itself):
--- visit(path, is_regular_file [, beside]); visit_missing(path) for a path that does
--- not exist, or (path, message) for a directory that cannot be read (no
--- permission, a path longer than PATH_MAX: reported, as find reports them).
--- Directories are searched depth first in sorted order; links to files
--- count, links to directories are not followed; something else called
--- adapter_config.json (a FIFO, a dangling link) is visited, and refused
--- when it is read. beside(name), during a visit in a walk: whether the file's
--- directory holds name (from the walk's listing: no stat).
-local function each_config(path, visit, visit_missing)
-  local kind = core.stat(path)
-  if kind == "directory" then
-    local files, beside = core.walk_files(path, config.CONFIG_NAME)
-    if not files then return visit_missing(path, beside) end
-    for p, reg, werr in files do
-      if werr then visit_missing(p, werr) else visit(p, reg, beside) end
-    end
-  elseif kind then
-    visit(path, kind == "file")
-  else
-    visit_missing(path)
-  end
-end
+local each_config = cli.each_config
 
 local function progress(done, total)
   local cols = core.term_columns(2) or 80
@@ -42,21 +20,22 @@ end
 
 -- the text report's lines for one file (only those with something to say get here)
 local function print_entry(e)
+  local w = e.weights ~= null and e.weights or nil
   if e.status == "error" then
     local msg = e.error.message
-    if e.weights and not e.weights.ok and e.error.kind == "ValueError" and msg:find("^the weights") then
-      for _, pr in ipairs(e.weights.problems) do
+    if w and not w.ok and e.error.kind == "ValueError" and msg:find("^the weights") then
+      for _, pr in ipairs(w.problems) do
         say(paint("red", "FAIL") .. " " .. e.path .. ": weights: " .. pr)
       end
     elseif e.error.kind ~= "Warning" then
       say(paint("red", "FAIL") .. " " .. e.path .. ": " .. e.error.kind .. ": " .. cli.strip_path(msg, e.path))
     end
-    for _, w in ipairs(e.warnings) do say(paint("red", "FAIL") .. " " .. e.path .. ": warning: " .. w) end
+    for _, wn in ipairs(e.warnings) do say(paint("red", "FAIL") .. " " .. e.path .. ": warning: " .. wn) end
   elseif e.status == "warning" then
-    for _, w in ipairs(e.warnings) do say(paint("yellow", "WARN") .. " " .. e.path .. ": " .. w) end
+    for _, wn in ipairs(e.warnings) do say(paint("yellow", "WARN") .. " " .. e.path .. ": " .. wn) end
   end
-  if e.weights and e.weights.note ~= null then
-    say(paint("dim", "NOTE") .. " " .. e.path .. ": " .. e.weights.note)
+  if w and w.note ~= null then
+    say(paint("dim", "NOTE") .. " " .. e.path .. ": " .. w.note)
   end
 end
 
@@ -77,12 +56,23 @@ return {
       if stream then print_entry(entry) else results[#results + 1] = entry end
     end
     local n_ok, n_warn, n_fail = 0, 0, 0
-    local function missing(p, unreadable)
+    -- unreadable: why a directory cannot be read; not_found: the message for a path that is not there
+    local function missing(p, unreadable, not_found)
       n_fail = n_fail + 1
-      report { path = p, status = "error",
-        error = unreadable and { kind = "OSError", message = unreadable, field = null }
-          or { kind = "FileNotFoundError", message = p .. ": no such file or directory", field = null },
-        warnings = arr() }
+      local e
+      if unreadable then
+        e = { kind = "OSError", message = cli.strip_path(unreadable, p), field = null }
+      else
+        local msg = not_found or (p .. ": no such file or directory")
+        e = { kind = "FileNotFoundError", message = cli.strip_path(msg, p), field = null }
+      end
+      report { path = p, status = "error", class = null, peft_type = null, method = null, hub = null, error = e,
+               warnings = arr(), weights = null }
+    end
+    local function each(a, visit)
+      local p, err = cli.resolve_path(a)
+      if not p then return missing(a, nil, err) end
+      each_config(p, visit, missing)
     end
     local function check(p, is_file, beside)
       local r = cli.load(p, opts.strict, is_file)
@@ -109,8 +99,12 @@ return {
       end
       -- the text report lists only the files with something to say
       if opts.json or status ~= "ok" or (w and w.note) then
-        local entry = { path = p, status = status, warnings = arr(r.warnings) }
-        if not r.ok then entry.error = cli.error_json(r.error) end
+        local cls = r.ok and r.cfg:get_class()
+        local m = cls and cli.method_of(cls)
+        local entry = { path = p, status = status, warnings = arr(r.warnings), class = cls and cls.name or null,
+                        peft_type = cls and cls.peft_type or null, method = m and m.name or null,
+                        hub = opts.json and cli.hub_json(p) or null, error = null, weights = null }
+        if not r.ok then entry.error = cli.error_json(r.error, p) end
         if w then
           entry.weights = cli.weights_json(w)
           if not w.ok and r.ok then
@@ -128,10 +122,10 @@ return {
       -- a progress bar needs the count first
       local files, regular = {}, {}
       for _, a in ipairs(args) do
-        each_config(a, function(p, reg)
+        each(a, function(p, reg)
           files[#files + 1] = p
           regular[p] = reg
-        end, missing)
+        end)
       end
       for i, p in ipairs(files) do
         check(p, regular[p])
@@ -139,7 +133,7 @@ return {
       end
     else
       -- otherwise each file is checked as it is found: memory stays flat
-      for _, a in ipairs(args) do each_config(a, check, missing) end
+      for _, a in ipairs(args) do each(a, check) end
     end
     local total = n_ok + n_warn + n_fail
     if total == 0 then
@@ -148,7 +142,7 @@ return {
       return 1
     end
     if opts.json then
-      json_out { files = results, summary = { files = total, valid = n_ok, warnings = n_warn, invalid = n_fail },
+      json_out { files = results, summary = { files = total, ok = n_ok, warning = n_warn, error = n_fail },
                  strict = opts.strict or false }
     else
       for _, e in ipairs(results) do print_entry(e) end

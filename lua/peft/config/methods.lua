@@ -49,7 +49,7 @@ function Base.copy(self)
   local cls = getmetatable(self).__class
   local st = rawget(self, STATE)
   local nst = { values = deepcopy(st.values), given = st.given, warnings = {},
-                extra = deepcopy(st.extra), quiet = st.quiet }
+                extra = deepcopy(st.extra), quiet = st.quiet, loading = st.loading }
   for i, w in ipairs(st.warnings) do nst.warnings[i] = w end
   return object.instantiate(cls, nst)
 end
@@ -64,7 +64,20 @@ function Base.replace(self, changes)
     if f.to_dict == false then d[f.name] = rawget(st.values, f.name) end
   end
   for k, v in pairs(changes or {}) do d[k] = v end
-  return object.construct(cls, d, { extra = deepcopy(st.extra), quiet = st.quiet })
+  local obj = object.construct(cls, d, { extra = deepcopy(st.extra), quiet = st.quiet })
+  -- given: what the original was given, and the changes (not every field of d)
+  local bytes = {}
+  for i, f in ipairs(cls.fields) do
+    if given_bit(st.given, i) or (type(changes) == "table" and changes[f.name] ~= nil) then
+      local at = (i - 1) // 8 + 1
+      bytes[at] = (bytes[at] or 0) | (1 << ((i - 1) % 8))
+    end
+  end
+  local n = (#cls.fields + 7) // 8
+  for i = 1, n do bytes[i] = string.char(bytes[i] or 0) end
+  local nst = rawget(obj, STATE)
+  nst.given, nst.loading = table.concat(bytes, "", 1, n), st.loading
+  return obj
 end
 
 --- Re-runs every check on the current values; returns self or raises.
@@ -100,21 +113,109 @@ function Base.source(self)
   return rawget(self, STATE).source
 end
 
---- The fields whose value differs from the class default, in field order:
--- a list of { name=, value=, default= }. peft_type and peft_version are left
+-- a value as compared and shown: nested configs as their dict
+local function plain(v)
+  if common.is_config(v) then return v:to_dict() end
+  return v
+end
+
+-- the fields of a class that a file holds (runtime-only ones are never written)
+local function written_fields(cls)
+  local out = {}
+  for _, f in ipairs(cls.fields) do
+    if f.to_dict ~= false then out[#out + 1] = f end
+  end
+  return out
+end
+
+--- cfg:diff() -> the fields whose value differs from the class default, in field
+-- order: a list of { name=, value=, default= }. peft_type and peft_version are left
 -- out (they are always set).
-function Base.diff(self)
+--- cfg:diff(other) -> what differs between two configs (of one class or two): a list
+-- of { name=, value= (cfg's), other= (other's), default= } in field order (cfg's
+-- fields, then those only other's class has), then the unknown keys kept from the
+-- files ({ name=, value=, other=, unknown = true }). A field only one class has is
+-- marked only = "self" or only = "other"; a different class gives peft_type first.
+function Base.diff(self, other)
   local cls = self:get_class()
   local st = rawget(self, STATE)
   local out = {}
-  for _, f in ipairs(cls.fields) do
-    if f.name ~= "peft_type" and f.name ~= "peft_version" and f.to_dict ~= false then
-      local v = st.values[f.name]
-      local cmpv = v
-      if common.is_config(v) then cmpv = v:to_dict() end
-      if not same(cmpv, f.default) then
-        out[#out + 1] = { name = f.name, value = v, default = f.default }
+  if other == nil then
+    for _, f in ipairs(cls.fields) do
+      if f.name ~= "peft_type" and f.name ~= "peft_version" and f.to_dict ~= false then
+        local v = st.values[f.name]
+        if not same(plain(v), f.default) then
+          out[#out + 1] = { name = f.name, value = v, default = f.default }
+        end
       end
+    end
+    return out
+  end
+  if not common.is_config(other) then
+    errors.raise("TypeError", "diff expects a config to compare with, got " .. types.kind(other))
+  end
+  local ocls = other:get_class()
+  local ost = rawget(other, STATE)
+  local ofields = {}
+  for _, f in ipairs(written_fields(ocls)) do ofields[f.name] = f end
+  local seen = {}
+  for _, f in ipairs(written_fields(cls)) do
+    seen[f.name] = true
+    local v = st.values[f.name]
+    local of = ofields[f.name]
+    if not of then
+      out[#out + 1] = { name = f.name, value = v, default = f.default, only = "self" }
+    else
+      local ov = ost.values[f.name]
+      if not same(plain(v), plain(ov)) then
+        out[#out + 1] = { name = f.name, value = v, other = ov, default = f.default }
+      end
+    end
+  end
+  for _, f in ipairs(written_fields(ocls)) do
+    if not seen[f.name] then
+      out[#out + 1] = { name = f.name, other = ost.values[f.name], default = f.default, only = "other" }
+    end
+  end
+  -- peft_type first when the classes differ
+  for i, d in ipairs(out) do
+    if d.name == "peft_type" and i > 1 then
+      table.remove(out, i)
+      table.insert(out, 1, d)
+      break
+    end
+  end
+  local keys = {}
+  for k in pairs(st.extra) do keys[#keys + 1] = k end
+  for k in pairs(ost.extra) do
+    if st.extra[k] == nil then keys[#keys + 1] = k end
+  end
+  table.sort(keys)
+  for _, k in ipairs(keys) do
+    local v, ov = st.extra[k], ost.extra[k]
+    if not same(v, ov) then out[#out + 1] = { name = k, value = v, other = ov, unknown = true } end
+  end
+  return out
+end
+
+--- cfg:shown_fields() -> { { name=, value= } ... }: what repr shows, in field order:
+-- the fields given to the constructor and those whose value is not the default
+-- (for a config loaded from a file, which names every field, the latter only);
+-- peft_type and peft_version only when not what the class sets.
+function Base.shown_fields(self)
+  local cls = self:get_class()
+  local st = rawget(self, STATE)
+  local out = {}
+  local from_file = st.loading
+  for i, f in ipairs(cls.fields) do
+    if f.to_dict ~= false then
+      local v = st.values[f.name]
+      local differs = not same(plain(v), f.default)
+      local given = not from_file and given_bit(st.given, i)
+      -- peft_type is the class's own; peft_version is this runtime's unless a file says otherwise
+      if f.name == "peft_type" then differs, given = false, false end
+      if f.name == "peft_version" then differs = false end
+      if differs or given then out[#out + 1] = { name = f.name, value = v } end
     end
   end
   return out
@@ -123,12 +224,8 @@ end
 function Base.repr(self)
   local cls = self:get_class()
   local parts = {}
-  for _, d in ipairs(self:diff()) do
-    local v = d.value
-    if common.is_config(v) then
-      v = v:to_dict()
-    end
-    parts[#parts + 1] = d.name .. "=" .. types.repr(v)
+  for _, d in ipairs(self:shown_fields()) do
+    parts[#parts + 1] = d.name .. "=" .. types.repr(plain(d.value))
   end
   return cls.name .. "(" .. table.concat(parts, ", ") .. ")"
 end

@@ -221,14 +221,14 @@ peft.define("LoraConfig", {
       "Which biases to train: none, all, or only those of the adapted layers." },
     { "use_rslora", "bool", false, "Rank-stabilised LoRA: scale by lora_alpha / sqrt(r) instead of lora_alpha / r." },
     F.modules_to_save,
+    -- PEFT uses 'lora_ga' (with lora_ga_config) although its Literal leaves it
+    -- out (Python never checks the Literal): the annotation shown lists it, so that
+    -- it agrees with the values accepted
     { "init_lora_weights",
-      "bool | Literal['gaussian', 'eva', 'olora', 'pissa', 'pissa_niter_[number of iters]', 'corda', 'loftq', 'orthogonal', 'mica']",
+      "bool | Literal['gaussian', 'eva', 'olora', 'pissa', 'pissa_niter_[number of iters]', 'corda', 'loftq', "
+        .. "'orthogonal', 'mica', 'lora_ga']",
       true,
-      "Initialisation: true (B zeroed: a no-op), false (random, for debugging) or a scheme such as 'pissa_niter_16'.",
-      -- PEFT uses 'lora_ga' (with lora_ga_config) although its Literal leaves
-      -- it out; Python never checks the Literal, so PEFT accepts it
-      check_type = "bool | Literal['gaussian', 'eva', 'olora', 'pissa', 'pissa_niter_[number of iters]', 'corda', "
-        .. "'loftq', 'orthogonal', 'mica', 'lora_ga']" },
+      "Initialisation: true (B zeroed: a no-op), false (random, for debugging) or a scheme such as 'pissa_niter_16'." },
     F.layers_to_transform,
     F.layers_pattern,
     { "rank_pattern", "Optional[dict]", {}, "Per-module rank overrides: module name or regex -> rank." },

@@ -61,13 +61,17 @@ peft.define("PromptTuningConfig", {
 -- get_prompt_embedding_to_save).
 local t = peft.tuner
 
+local function tokens(cfg, d)
+  return t.int_field(cfg, "num_virtual_tokens", "Prompt tuning") * d.num_transformer_submodules
+end
+
 peft.define("PromptEmbedding", {
   encoder = function(cfg, ctx)
     local d = ctx.dims
-    return { t.plain("embedding.weight", { d.num_virtual_tokens * d.num_transformer_submodules, d.token_dim }) }
+    return { t.plain("embedding.weight", { tokens(cfg, d), d.token_dim }) }
   end,
   saved_prompt = function(cfg, ctx)
     local d = ctx.dims
-    return { { key = "prompt_embeddings", shape = { d.num_virtual_tokens * d.num_transformer_submodules, d.token_dim } } }
+    return { { key = "prompt_embeddings", shape = { tokens(cfg, d), d.token_dim } } }
   end,
 })
