@@ -40,7 +40,7 @@ describe("a C host", function()
     assert.are.equal("INVALID " .. dir .. "/bad: TypeError: " .. dir .. '/bad/adapter_config.json: LoraConfig.r:'
       .. ' expected an integer, got "16" (PEFT reads the file, but its model code needs an integer here: a size, a count'
       .. ' or a seed)', lines[3])
-    assert.are.equal("INVALID " .. dir .. "/missing: OSError: " .. dir .. "/missing: no such file or directory",
+    assert.are.equal("INVALID " .. dir .. "/missing: FileNotFoundError: " .. dir .. "/missing: no such file or directory",
       lines[4])
   end)
 
