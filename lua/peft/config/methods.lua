@@ -49,7 +49,7 @@ function Base.copy(self)
   local cls = getmetatable(self).__class
   local st = rawget(self, STATE)
   local nst = { values = deepcopy(st.values), given = st.given, warnings = {},
-                extra = deepcopy(st.extra), quiet = st.quiet }
+                extra = deepcopy(st.extra), quiet = st.quiet, lenient = st.lenient }
   for i, w in ipairs(st.warnings) do nst.warnings[i] = w end
   return object.instantiate(cls, nst)
 end
@@ -64,7 +64,7 @@ function Base.replace(self, changes)
     if f.to_dict == false then d[f.name] = rawget(st.values, f.name) end
   end
   for k, v in pairs(changes or {}) do d[k] = v end
-  return object.construct(cls, d, { extra = deepcopy(st.extra), quiet = st.quiet })
+  return object.construct(cls, d, { extra = deepcopy(st.extra), quiet = st.quiet, lenient = st.lenient })
 end
 
 --- Re-runs every check on the current values; returns self or raises.
