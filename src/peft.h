@@ -117,6 +117,8 @@ const peft_registry *peft_runtime_registry(const peft_runtime *rt);
  * "LORA" or class name "LoraConfig"), e.g. "LoraConfig"; NULL when there is
  * none. Valid until the next call on the runtime. */
 const char *peft_method_config_class(peft_runtime *rt, const char *key);
+/* The same for its model class ("LoraModel"). */
+const char *peft_method_model_class(peft_runtime *rt, const char *key);
 
 /* Loads an extension script into the runtime (rolled back if it fails). */
 int peft_load_extension(peft_runtime *rt, const char *path, peft_error *err);

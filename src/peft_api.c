@@ -518,10 +518,17 @@ int peft_load_extension(peft_runtime *rt, const char *path, peft_error *err) {
   return protect(rt->L, load_ext, &c, err);
 }
 
+typedef struct class_call {
+  peft_runtime *rt;
+  const char *key;
+  const char *which; /* "config_cls" or "model_cls" */
+} class_call;
+
 static int class_of(lua_State *L) {
-  ext_call *c = lua_touserdata(L, 1);
-  lua_pushstring(L, c->path);
-  call_capi(L, "class_of", 1, 1);
+  class_call *c = lua_touserdata(L, 1);
+  lua_pushstring(L, c->key);
+  lua_pushstring(L, c->which);
+  call_capi(L, "class_of", 2, 1);
   if (lua_type(L, -1) != LUA_TTABLE) return 0;
   lua_getfield(L, -1, "name");
   if (lua_type(L, -1) != LUA_TSTRING) return 0;
@@ -532,14 +539,20 @@ static int class_of(lua_State *L) {
   return 0;
 }
 
-const char *peft_method_config_class(peft_runtime *rt, const char *key) {
+static const char *method_class(peft_runtime *rt, const char *key, const char *which) {
   if (rt == NULL || key == NULL) return NULL;
   free(rt->scratch);
   rt->scratch = NULL;
-  ext_call c = {rt, key};
+  class_call c = {rt, key, which};
   if (protect(rt->L, class_of, &c, NULL) != 0) return NULL;
   return rt->scratch;
 }
+
+const char *peft_method_config_class(peft_runtime *rt, const char *key) {
+  return method_class(rt, key, "config_cls");
+}
+
+const char *peft_method_model_class(peft_runtime *rt, const char *key) { return method_class(rt, key, "model_cls"); }
 
 static int attach(lua_State *L) {
   peft_install_modules(L);

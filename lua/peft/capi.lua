@@ -134,10 +134,11 @@ end
 
 -- configs -----------------------------------------------------------------
 
---- class_of(key) -> the config class of a method (by name, PeftType or class name), or nil
-function M.class_of(key)
+--- class_of(key [, which]) -> the config class (which: "config_cls", the default) or the model
+-- class ("model_cls") of a method (by name, PeftType or config class name), or nil
+function M.class_of(key, which)
   local m = peft.method(key)
-  return m and m.config_cls or nil
+  return m and m[which or "config_cls"] or nil
 end
 
 --- new(method, fields_json) -> config: the constructor on the fields
