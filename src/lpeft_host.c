@@ -221,10 +221,10 @@ static int l_load_buffer(lua_State *L) {
   return push_config(L, b, &err);
 }
 
-/* new(rt, method, fields_json) */
+/* new(rt, method or nil, fields_json) */
 static int l_new(lua_State *L) {
   peft_runtime *rt = check_handle(L, 1, RUNTIME);
-  const char *method = luaL_checkstring(L, 2);
+  const char *method = luaL_optstring(L, 2, NULL);
   const char *json = luaL_optstring(L, 3, NULL);
   peft_error err;
   box *b = new_box(L, CONFIG);
@@ -237,6 +237,13 @@ static int cfg_gc(lua_State *L) {
   peft_config_free(b->p);
   b->p = NULL;
   return 0;
+}
+
+/* is_a(cfg, class name) -> boolean */
+static int l_is_a(lua_State *L) {
+  peft_config *cfg = check_handle(L, 1, CONFIG);
+  lua_pushboolean(L, peft_config_is_a(cfg, luaL_checkstring(L, 2)));
+  return 1;
 }
 
 /* describe(cfg) -> class, peft_type, task_type */
@@ -579,6 +586,7 @@ static const luaL_Reg funcs[] = {
   {"load_buffer", l_load_buffer},
   {"new", l_new},
   {"describe", l_describe},
+  {"is_a", l_is_a},
   {"item", l_item},
   {"fields", l_fields},
   {"set_json", l_set_json},

@@ -151,11 +151,15 @@ peft_config *peft_config_load_buffer(peft_runtime *rt, const char *data, size_t 
 /* A new config of a method ("lora", "LORA" or "LoraConfig") from the JSON
  * text of an object of fields ({"r": 16, "target_modules": ["q_proj"]}; NULL
  * or "{}" for the defaults), checked as PEFT's constructor checks it: an
- * unknown field is a TypeError. */
+ * unknown field is a TypeError. method NULL: PEFT's get_peft_config, the
+ * class named by the fields' peft_type. */
 peft_config *peft_config_new(peft_runtime *rt, const char *method, const char *fields_json, peft_error *err);
 void peft_config_free(peft_config *cfg);
 
 const char *peft_config_class(const peft_config *cfg);     /* "LoraConfig" */
+/* 1 when the config's class is the class named or a subclass of it (an AdaLoraConfig is a
+ * LoraConfig; every config is a PeftConfig), else 0 (also for a name that is no class). */
+int peft_config_is_a(peft_config *cfg, const char *class_name);
 const char *peft_config_peft_type(const peft_config *cfg); /* "LORA" */
 const char *peft_config_task_type(const peft_config *cfg); /* NULL when null */
 

@@ -595,6 +595,7 @@ typedef struct load_call {
   const char *name;
   int flags;
   const char *method; /* peft_config_new */
+  int is_new;
 } load_call;
 
 /* Caches class, types and warnings of the config on top of the stack. */
@@ -630,8 +631,9 @@ static void cache_config(lua_State *L, peft_config *cfg) {
 
 static int load_config(lua_State *L) {
   load_call *c = lua_touserdata(L, 1);
-  if (c->method) {
-    lua_pushstring(L, c->method);
+  if (c->method || c->is_new) {
+    if (c->method) lua_pushstring(L, c->method);
+    else lua_pushnil(L);
     if (c->data) lua_pushstring(L, c->data);
     else lua_pushnil(L);
     call_capi(L, "new", 2, 1);
@@ -680,7 +682,7 @@ static peft_config *load(peft_runtime *rt, load_call *c, peft_error *err) {
 peft_config *peft_config_load(peft_runtime *rt, const char *path, int flags, peft_error *err) {
   NEED(rt, "peft_config_load", "runtime", NULL);
   NEED(path, "peft_config_load", "path", NULL);
-  load_call c = {NULL, path, NULL, 0, NULL, flags, NULL};
+  load_call c = {NULL, path, NULL, 0, NULL, flags, NULL, 0};
   return load(rt, &c, err);
 }
 
@@ -693,14 +695,13 @@ peft_config *peft_config_load_buffer(peft_runtime *rt, const char *data, size_t 
                    name ? ": " : "", len, rt->max_config);
     return NULL;
   }
-  load_call c = {NULL, NULL, data ? data : "", len, name, flags, NULL};
+  load_call c = {NULL, NULL, data ? data : "", len, name, flags, NULL, 0};
   return load(rt, &c, err);
 }
 
 peft_config *peft_config_new(peft_runtime *rt, const char *method, const char *fields_json, peft_error *err) {
   NEED(rt, "peft_config_new", "runtime", NULL);
-  NEED(method, "peft_config_new", "method", NULL);
-  load_call c = {NULL, NULL, fields_json, 0, NULL, 0, method};
+  load_call c = {NULL, NULL, fields_json, 0, NULL, 0, method, 1};
   return load(rt, &c, err);
 }
 
@@ -733,6 +734,28 @@ size_t peft_config_warning_count(const peft_config *cfg) { return cfg ? cfg->nwa
 
 const char *peft_config_warning(const peft_config *cfg, size_t i) {
   return cfg && i < cfg->nwarnings ? cfg->warnings[i] : NULL;
+}
+
+typedef struct is_a_call {
+  peft_config *cfg;
+  const char *name;
+  int yes;
+} is_a_call;
+
+static int config_is_a(lua_State *L) {
+  is_a_call *c = lua_touserdata(L, 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, c->cfg->ref);
+  lua_pushstring(L, c->name);
+  call_capi(L, "is_a", 2, 1);
+  c->yes = lua_toboolean(L, -1);
+  return 0;
+}
+
+int peft_config_is_a(peft_config *cfg, const char *class_name) {
+  if (cfg == NULL || class_name == NULL) return 0;
+  is_a_call c = {cfg, class_name, 0};
+  if (protect(cfg->rt->L, config_is_a, &c, NULL) != 0) return 0;
+  return c.yes;
 }
 
 typedef struct field_call {

@@ -231,6 +231,23 @@ local function new_error(kind, message, extra)
   return e
 end
 
+-- the kind of a value, as the runtime words it in messages ("a string", "null", ...)
+local function kind_of(v)
+  if v == nil or v == null then return "null" end
+  local t = type(v)
+  if t == "number" then
+    if math_type then return math_type(v) == "integer" and "an integer" or "a float" end
+    return v % 1 == 0 and "an integer" or "a float"
+  end
+  if t == "table" then
+    if next(v) == nil then return "an empty table" end
+    return is_array(v) and "a list" or "an object"
+  end
+  if t == "string" then return "a string" end
+  if t == "boolean" then return "a boolean" end
+  return "a " .. t
+end
+
 local function raise(kind, message, level)
   error(new_error(kind, message), level and level + 1 or 3)
 end
@@ -303,6 +320,7 @@ local function enum(title, list)
     __call = function(_, k)
       if set[k] then return k end
       return nil, "unknown " .. title .. " member '" .. tostring(k) .. "'"
+        .. (type(k) == "string" and suggest(k, list) or "")
     end,
     __tostring = function() return title end,
     __name = title,
@@ -392,7 +410,7 @@ local methods = {}
 
 local function handle(obj)
   local h = type(obj) == "table" and rawget(obj, HANDLE)
-  if not h then raise("TypeError", "expected a config object, got " .. type(obj)) end
+  if not h then raise("TypeError", "expected a config object, got " .. kind_of(obj)) end
   return h
 end
 
@@ -475,7 +493,7 @@ end
 function methods.to_json(obj) return (check(B.to_json(handle(obj)))) end
 
 function methods.save_pretrained(obj, dir)
-  if type(dir) ~= "string" then raise("TypeError", "save_pretrained expects a directory, got " .. type(dir)) end
+  if type(dir) ~= "string" then raise("TypeError", "save_pretrained expects a directory, got " .. kind_of(dir)) end
   check(B.save(handle(obj), dir))
   return obj
 end
@@ -492,7 +510,11 @@ function methods.warnings(obj) return B.warnings(handle(obj)) end
 function methods.extra(obj)
   local out = {}
   for _, f in ipairs(field_list(obj)) do
-    if not f.type then out[f.name] = read(handle(obj), f.name) end
+    if not f.type then
+      local v = read(handle(obj), f.name)
+      if v == nil then v = null end
+      out[f.name] = v
+    end
   end
   return out
 end
@@ -509,7 +531,7 @@ function methods.copy(obj) return methods.replace(obj, {}) end
 -- loading --------------------------------------------------------------------------
 
 local function flags(opts)
-  if opts ~= nil and type(opts) ~= "table" then raise("TypeError", "options must be a table, got " .. type(opts), 2) end
+  if opts ~= nil and type(opts) ~= "table" then raise("TypeError", "options must be a table, got " .. kind_of(opts), 2) end
   opts = opts or {}
   local f = 0
   if opts.strict then f = f + B.STRICT end
@@ -517,11 +539,11 @@ local function flags(opts)
   return f
 end
 
--- a config of the class called on (or a subclass the runtime accepts): another method's file is refused
-local function expect_class(cls, obj)
-  if cls and cls ~= PeftConfig and obj.__class ~= cls then
-    raise("ValueError", "peft_type " .. tostring(obj.peft_type) .. " is a " .. obj.__class.name .. ", not a "
-      .. cls.name, 3)
+-- a config of the class called on (or a subclass of it): another method's file is refused
+local function expect_class(cls, obj, where)
+  if cls ~= PeftConfig and not B.is_a(handle(obj), cls.name) then
+    raise("ValueError", (where and (where .. ": ") or "") .. "peft_type " .. tostring(obj.peft_type) .. " is a "
+      .. rawget(obj, "__class").name .. ", not a " .. cls.name, 3)
   end
   return obj
 end
@@ -554,20 +576,21 @@ end
 --- from_pretrained(path [, opts]) -> config; opts.strict: unknown keys are an error; opts.lenient: checks
 -- PEFT added in later releases warn (see the README); opts.quiet: warnings only in cfg:warnings()
 function M.from_pretrained(path, opts)
-  if type(path) ~= "string" then raise("TypeError", "from_pretrained expects a path, got " .. type(path)) end
+  if type(path) ~= "string" then raise("TypeError", "from_pretrained expects a path, got " .. kind_of(path)) end
   return loaded(wrap(check(B.load(rt, path, flags(opts)))), opts, config_file(path))
 end
 
 --- from_json(text [, opts]) -> config; opts.path names the text in messages
 function M.from_json(text, opts)
-  if type(text) ~= "string" then raise("TypeError", "from_json expects a string, got " .. type(text)) end
+  if type(text) ~= "string" then raise("TypeError", "from_json expects a string, got " .. kind_of(text)) end
   return loaded(wrap(check(B.load_buffer(rt, text, opts and opts.path, flags(opts)))), opts, opts and opts.path)
 end
 
---- get_peft_config(tbl) -> config (from a table holding peft_type)
+--- get_peft_config(tbl) -> config: PEFT's get_peft_config (the class from tbl.peft_type, a key that is
+-- not a field is a TypeError)
 function M.get_peft_config(tbl, opts)
-  if type(tbl) ~= "table" then raise("TypeError", "get_peft_config expects a table, got " .. type(tbl)) end
-  return loaded(wrap(check(B.load_buffer(rt, encode(tbl, "dict"), nil, flags(opts)))), opts)
+  if type(tbl) ~= "table" then raise("TypeError", "get_peft_config expects a table, got " .. kind_of(tbl)) end
+  return loaded(wrap(check(B.new(rt, nil, encode(tbl, "dict")))), opts)
 end
 
 M.is_config = function(v) return type(v) == "table" and getmetatable(v) == config_mt end
@@ -575,8 +598,12 @@ M.is_class = function(v) return type(v) == "table" and getmetatable(v) == class_
 
 -- LoraConfig{ ... }, LoraConfig.from_pretrained(path), LoraConfig:from_pretrained(path)
 local class_methods = {}
-class_methods.from_pretrained = function(cls, path, opts) return expect_class(cls, M.from_pretrained(path, opts)) end
-class_methods.from_json = function(cls, text, opts) return expect_class(cls, M.from_json(text, opts)) end
+class_methods.from_pretrained = function(cls, path, opts)
+  return expect_class(cls, M.from_pretrained(path, opts), type(path) == "string" and config_file(path) or nil)
+end
+class_methods.from_json = function(cls, text, opts)
+  return expect_class(cls, M.from_json(text, opts), opts and opts.path)
+end
 class_methods.from_peft_type = function(cls, tbl, opts)
   local t = {}
   for k, v in pairs(tbl or {}) do t[k] = v end
@@ -596,7 +623,7 @@ end
 class_mt.__call = function(cls, fields)
   if cls == PeftConfig then raise("TypeError", "PeftConfig is abstract: use a method's class (LoraConfig{...})") end
   if fields ~= nil and type(fields) ~= "table" then
-    raise("TypeError", cls.name .. " expects a table of fields, got " .. type(fields))
+    raise("TypeError", cls.name .. " expects a table of fields, got " .. kind_of(fields))
   end
   return wrap(check(B.new(rt, cls.name, encode(fields or {}, "dict"))))
 end
@@ -607,7 +634,7 @@ class_mt.__name = "peft.Class"
 
 --- check(path [, targets]) -> what `peft check --json` prints, as a table
 function M.check(path, targets)
-  if type(path) ~= "string" then raise("TypeError", "check expects a path, got " .. type(path)) end
+  if type(path) ~= "string" then raise("TypeError", "check expects a path, got " .. kind_of(path)) end
   if type(targets) == "string" then targets = { targets } end
   return decode(check(B.check(rt, path, targets)))
 end
@@ -620,7 +647,7 @@ model_mt.__index = model_mt
 --- describe_model(path) -> { model_type, modules = { { name, kind, in_features, out_features,
 -- layer_index } ... }, total_params }
 function M.describe_model(path)
-  if type(path) ~= "string" then raise("TypeError", "describe_model expects a path, got " .. type(path)) end
+  if type(path) ~= "string" then raise("TypeError", "describe_model expects a path, got " .. kind_of(path)) end
   local h, model_type, modules, total = check(B.model(rt, path))
   return setmetatable({ [HANDLE] = h, model_type = model_type, modules = modules, total_params = total }, model_mt)
 end

@@ -134,6 +134,14 @@ end
 
 -- configs -----------------------------------------------------------------
 
+--- is_a(obj, class name) -> whether obj's class is that class or a subclass of it
+function M.is_a(obj, name)
+  local cls = require("peft.config").classes[name]
+  if not cls then return false end
+  local own = obj:get_class()
+  return own == cls or own:is_subclass_of(cls)
+end
+
 --- class_of(key [, which]) -> the config class (which: "config_cls", the default) or the model
 -- class ("model_cls") of a method (by name, PeftType or config class name), or nil
 function M.class_of(key, which)
@@ -141,8 +149,17 @@ function M.class_of(key, which)
   return m and m[which or "config_cls"] or nil
 end
 
---- new(method, fields_json) -> config: the constructor on the fields
+--- new(method, fields_json) -> config: the constructor on the fields; method nil: PEFT's
+-- get_peft_config (the class from the fields' peft_type)
 function M.new(key, text)
+  if key == nil then
+    local v, msg = core.json_decode(text or "{}")
+    if v == nil then errors.raise("JSONDecodeError", "invalid JSON for get_peft_config: " .. msg) end
+    if type(v) ~= "table" or getmetatable(v) == array_mt then
+      errors.raise("TypeError", "get_peft_config expects a JSON object, got " .. require("peft.types").kind(v))
+    end
+    return peft.get_peft_config(v)
+  end
   local cls = M.class_of(key)
   if not cls then
     local names = {}

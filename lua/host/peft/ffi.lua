@@ -58,6 +58,7 @@ peft_config *peft_config_load_buffer(peft_runtime *rt, const char *data, size_t 
 peft_config *peft_config_new(peft_runtime *rt, const char *method, const char *fields_json, peft_error *err);
 void peft_config_free(peft_config *cfg);
 const char *peft_config_class(const peft_config *cfg);
+int peft_config_is_a(peft_config *cfg, const char *class_name);
 const char *peft_config_peft_type(const peft_config *cfg);
 const char *peft_config_task_type(const peft_config *cfg);
 int peft_config_item(peft_config *cfg, const char *field, const size_t *path, size_t depth, peft_value *out,
@@ -190,6 +191,8 @@ end
 function M.describe(cfg)
   return str(C.peft_config_class(cfg)), str(C.peft_config_peft_type(cfg)), str(C.peft_config_task_type(cfg))
 end
+
+function M.is_a(cfg, name) return C.peft_config_is_a(cfg, name) ~= 0 end
 
 local TAGS = { [0] = "null", "bool", "int", "float", "string", "list", "dict" }
 
