@@ -51,7 +51,7 @@ CORE_PIC := $(CORE_SRC:src/%.c=$(BUILD)/pic/%.o)
 EXE_OBJ := $(EXE_SRC:src/%.c=$(BUILD)/obj/%.o)
 CTESTS := $(BUILD)/test_registry $(BUILD)/test_json $(BUILD)/test_safetensors $(BUILD)/test_api \
   $(BUILD)/test_alloc $(BUILD)/test_pool $(BUILD)/test_capi $(BUILD)/test_threads $(BUILD)/test_cxx \
-  $(BUILD)/test_host_symbols
+  $(BUILD)/test_host_symbols $(BUILD)/test_open_cost
 # what the specs run besides the C tests: the pseudo-terminal driver, and the
 # executable whose saves honour the fault-injection variable
 SPEC_TOOLS := $(BUILD)/ptydrive $(BUILD)/peft-faults
@@ -134,6 +134,7 @@ $(BUILD)/pic/libpeft-private.o: $(LIB_PIC) $(BUILD)/pic/peft_lua_stdio.o $(BUILD
 
 $(BUILD)/libpeft.so: $(BUILD)/pic/libpeft-private.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libpeft.so.0 -Wl,-z,defs -o $@ $^ $(PCRE_LIBS) -lm
+	ln -sf libpeft.so $(BUILD)/libpeft.so.0
 
 # peft.cmod for Lua 5.1 / 5.3: the module (against that Lua's headers, its lua_* left for the
 # interpreter) and the library with its private Lua, in one file
