@@ -64,14 +64,15 @@ HOST_MODULES = $(HOST_LUAS:%=$(BUILD)/hosts/%/peft/cmod.so)
 DEPS_STAMP := build/.deps-ok
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=c11 -D_POSIX_C_SOURCE=200809L -Isrc $(LUA_CFLAGS) $(PCRE_CFLAGS)
 
-.PHONY: all run test ctest spec sanitize valgrind install uninstall clean deps fuzz fuzz-build bench
+.PHONY: all run test ctest spec sanitize valgrind install uninstall clean deps fuzz fuzz-build bench rock rock-install
 
 all: $(BUILD)/peft $(BUILD)/lib/peft/core.so $(BUILD)/libpeft.a $(BUILD)/libpeft.so $(HOST_MODULES)
 
 deps: $(DEPS_STAMP)
 
+# NO_DEPS=1 (LuaRocks' builds): no package installs, what is there is used
 $(DEPS_STAMP): scripts/deps
-	@./scripts/deps
+	@$(if $(NO_DEPS),true,./scripts/deps)
 	@mkdir -p $(@D) && touch $@
 
 $(BUILD)/obj/%.o: src/%.c $(HEADERS) | $(DEPS_STAMP)
@@ -187,6 +188,48 @@ $(BUILD)/benchrun: scripts/benchrun.c | $(DEPS_STAMP)
 # speed and memory against the floor (see scripts/bench); not part of make test
 bench: all $(BUILD)/benchrun
 	@BUILD=$(BUILD) ./scripts/bench $(BENCH_ARGS)
+
+# --- LuaRocks (build.type "make", see scripts/gen-rockspec.lua): the module the Lua that runs
+# luarocks needs, told by ROCK_LUA (its interpreter) and ROCK_LUA_INCDIR (its headers): for 5.4 peft.core
+# and the Lua sources (the runtime itself); for 5.1 to 5.3 peft.cmod and lua/host/peft.lua; for LuaJIT
+# libpeft.so, lua/host/peft.lua and the FFI binding. Installed into INST_LIBDIR and INST_LUADIR.
+ROCK_LUA ?= lua5.4
+ROCK_LUA_INCDIR ?=
+ROCK_KIND = $(shell $(ROCK_LUA) -e 'io.write(type(jit) == "table" and "luajit" or _VERSION:sub(5))')
+ROCK_MAKE = $(MAKE) --no-print-directory NO_DEPS=1
+
+rock:
+	@case "$(ROCK_KIND)" in \
+	  5.4) $(ROCK_MAKE) $(BUILD)/lib/peft/core.so ;; \
+	  5.1|5.2|5.3) $(ROCK_MAKE) $(BUILD)/rock-$(ROCK_KIND)/peft/cmod.so ;; \
+	  luajit) $(ROCK_MAKE) $(BUILD)/libpeft.so ;; \
+	  *) echo "peft: no module for Lua '$(ROCK_KIND)' ($(ROCK_LUA))" >&2; exit 1 ;; \
+	esac
+
+$(BUILD)/rock-%/lpeft_host.o: src/lpeft_host.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -std=c11 -fPIC -Isrc $(if $(ROCK_LUA_INCDIR),-I$(ROCK_LUA_INCDIR)) -c $< -o $@
+
+$(BUILD)/rock-%/peft/cmod.so: $(BUILD)/rock-%/lpeft_host.o $(BUILD)/pic/libpeft-private.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $^ $(PCRE_LIBS) -lm
+
+rock-install:
+	@test -n "$(INST_LIBDIR)" && test -n "$(INST_LUADIR)" || \
+	  { echo "rock-install needs INST_LIBDIR and INST_LUADIR" >&2; exit 1; }
+	install -d $(INST_LIBDIR)/peft $(INST_LUADIR)/peft
+	@case "$(ROCK_KIND)" in \
+	  5.4) install -m 755 $(BUILD)/lib/peft/core.so $(INST_LIBDIR)/peft/core.so && \
+	    cd lua && for f in $$(find peft -name '*.lua'); do \
+	      install -d $(INST_LUADIR)/$$(dirname $$f) && install -m 644 $$f $(INST_LUADIR)/$$f || exit 1; \
+	    done ;; \
+	  5.1|5.2|5.3) install -m 755 $(BUILD)/rock-$(ROCK_KIND)/peft/cmod.so $(INST_LIBDIR)/peft/cmod.so && \
+	    install -m 644 lua/host/peft.lua $(INST_LUADIR)/peft.lua ;; \
+	  luajit) install -m 755 $(BUILD)/libpeft.so $(INST_LIBDIR)/peft/libpeft.so && \
+	    install -m 644 lua/host/peft.lua $(INST_LUADIR)/peft.lua && \
+	    install -m 644 lua/host/peft/ffi.lua $(INST_LUADIR)/peft/ffi.lua ;; \
+	  *) exit 1 ;; \
+	esac
 
 run: all
 	@if [ -t 0 ] && [ -t 1 ]; then ./$(BUILD)/peft; else ./$(BUILD)/peft scripts/tour.lua; fi

@@ -22,7 +22,9 @@ local prefix, expected
 
 -- the environment a stand-alone interpreter of Lua version v needs (the README's lines)
 local function lua_env(v)
-  return { LUA_PATH = prefix .. "/share/lua/" .. v .. "/?.lua;;", LUA_CPATH = prefix .. "/lib/lua/" .. v .. "/?.so;;" }
+  local lpath = prefix .. "/share/lua/" .. v .. "/?.lua;"
+  if v == "5.4" then lpath = lpath .. prefix .. "/share/lua/5.4/?/init.lua;" end
+  return { LUA_PATH = lpath .. ";", LUA_CPATH = prefix .. "/lib/lua/" .. v .. "/?.so;;" }
 end
 
 -- a small Llama-style base model, for the model side
@@ -75,8 +77,8 @@ describe("the done-when program", function()
     local work, out = helpers.tmpdir(), helpers.tmpdir() .. "/out.txt"
     local env = lua_env("5.1")
     env.PEFT_FIXTURES, env.PEFT_WORK, env.PEFT_OUT = FIX, work, out
-    local r = run({ "--headless", "-u", "NONE", "-i", "NONE", "-c", "luafile tests/hosts/nvim.lua" },
-      { cmd = "nvim", env = env, sh_prefix = "timeout 60 " })
+    local r = run({ "60", "nvim", "--headless", "-u", "NONE", "-i", "NONE", "-c", "luafile tests/hosts/nvim.lua" },
+      { cmd = "timeout", env = env })
     assert.are.equal(0, r.code, (helpers.read(out) or "") .. r.err)
     assert.are.equal(expected, helpers.read(out))
   end)
@@ -85,8 +87,8 @@ describe("the done-when program", function()
     it("gives the same output as a " .. lang[1] .. " program built against the install", function()
       local bin = helpers.tmpdir() .. "/program"
       local pc = "PKG_CONFIG_PATH=" .. q(prefix .. "/lib/pkgconfig")
-      local out, code = sh(string.format("%s %s -Wall -Wextra -Werror %s tests/hosts/%s $(%s pkg-config --cflags --libs "
-        .. "peft) -o %s", pc, lang[2], lang[4], lang[3], pc, q(bin)))
+      local out, code = sh(string.format("%s %s -Wall -Wextra -Werror %s tests/hosts/%s "
+        .. "$(%s pkg-config --cflags --libs peft) -o %s", pc, lang[2], lang[4], lang[3], pc, q(bin)))
       assert.are.equal(0, code, out)
       local r = run({ FIX, helpers.tmpdir() }, { cmd = bin })
       assert.are.equal(0, r.code, r.err)
@@ -108,7 +110,8 @@ describe("nginx with its Lua module", function()
       local text = conf:gsub("@(%u+)@", { DIR = dir, PREFIX = prefix, ROOT = root, PORT = tostring(port) })
       helpers.write(dir .. "/nginx.conf", text)
       -- (nginx goes to the background once it listens; its output to a file, not a pipe it would keep)
-      os.execute("nginx -p " .. q(dir) .. " -c " .. q(dir .. "/nginx.conf") .. " >" .. q(dir .. "/start.log") .. " 2>&1")
+      os.execute("nginx -p " .. q(dir) .. " -c " .. q(dir .. "/nginx.conf") .. " >" .. q(dir .. "/start.log")
+        .. " 2>&1")
       log = helpers.read(dir .. "/start.log")
       if helpers.read(dir .. "/nginx.pid") then
         started = true
@@ -182,7 +185,8 @@ describe("the API beyond the program", function()
     assert.truthy(reference:find("PeftType.LORAA -> AttributeError: unknown PeftType member 'LORAA' (did you mean "
       .. "'LORA'?)\n", 1, true), reference)
     assert.truthy(reference:find("\nlenient: total_step=nil warning=AdaLoraConfig: total_step: must be an integer > 0 "
-      .. "(the number of training steps AdaLoRA schedules), got null (a check PEFT added in 0.15.0; loaded leniently)\n",
+      .. "(the number of training steps AdaLoRA schedules), got null (a check PEFT added in 0.15.0; loaded "
+      .. "leniently)\n",
       1, true), reference)
     assert.truthy(reference:find("\nplan: PeftModelForCausalLM trainable=7168 all=94016 saved=8\n", 1, true), reference)
   end)

@@ -531,7 +531,9 @@ function methods.copy(obj) return methods.replace(obj, {}) end
 -- loading --------------------------------------------------------------------------
 
 local function flags(opts)
-  if opts ~= nil and type(opts) ~= "table" then raise("TypeError", "options must be a table, got " .. kind_of(opts), 2) end
+  if opts ~= nil and type(opts) ~= "table" then
+    raise("TypeError", "options must be a table, got " .. kind_of(opts), 2)
+  end
   opts = opts or {}
   local f = 0
   if opts.strict then f = f + B.STRICT end

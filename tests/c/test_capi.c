@@ -343,9 +343,10 @@ TEST(the_model_side) {
   CHECK_INT(m->r, -1);
   CHECK(peft_model_module(model, 12) == NULL);
 
-  peft_config *cfg = peft_config_new(
-      rt, "lora", "{\"r\": 8, \"lora_alpha\": 16, \"target_modules\": [\"q_proj\", \"v_proj\"], \"task_type\": \"CAUSAL_LM\"}",
-      &err);
+  peft_config *cfg = peft_config_new(rt, "lora",
+                                     "{\"r\": 8, \"lora_alpha\": 16, \"target_modules\": [\"q_proj\", \"v_proj\"],"
+                                     " \"task_type\": \"CAUSAL_LM\"}",
+                                     &err);
   CHECK(cfg != NULL);
   peft_plan *plan = peft_plan_new(model, cfg, NULL, &err);
   CHECK(plan != NULL);

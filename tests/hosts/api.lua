@@ -23,7 +23,8 @@ return function(peft, fixtures, work)
     peft.PEFT_TYPE_TO_MIXED_MODEL_MAPPING.LORA.name)
   say("mapping write -> %s", err_of(function() peft.PEFT_TYPE_TO_PREFIX_MAPPING.LORA = "x" end))
   local ms = peft.methods()
-  say("methods: first=%s last=%s adalora shares=%s", ms[1].name, ms[#ms].name, peft.method("adalora").shares_prefix_with)
+  say("methods: first=%s last=%s adalora shares=%s", ms[1].name, ms[#ms].name,
+    peft.method("adalora").shares_prefix_with)
 
   -- configs built and changed
   local c = peft.LoraConfig { r = 4, target_modules = { "q_proj" } }
@@ -37,8 +38,8 @@ return function(peft, fixtures, work)
   say("LoraConfig{nope} -> %s", err_of(peft.LoraConfig, { r = 4, nope = 1 }))
   say("LoraConfig{r=0} -> %s", err_of(peft.LoraConfig, { r = 0 }))
   local d = c:to_dict()
-  say("to_dict: r=%d peft_type=%s layers_pattern_is_null=%s tm=%s", d.r, d.peft_type, tostring(d.layers_pattern == peft.null),
-    table.concat(d.target_modules, ","))
+  say("to_dict: r=%d peft_type=%s layers_pattern_is_null=%s tm=%s", d.r, d.peft_type,
+    tostring(d.layers_pattern == peft.null), table.concat(d.target_modules, ","))
   say("class: %s peft_type=%s", c:get_class().name, c.peft_type)
   say("validate -> %s", tostring(c:validate() == c))
   c.layers_pattern = "layers"
@@ -52,9 +53,12 @@ return function(peft, fixtures, work)
   local ex = old:extra()
   say("old: warnings=%d merge_weights=%s enable_lora_is_null=%s", #old:warnings(), tostring(ex.merge_weights),
     tostring(ex.enable_lora == peft.null))
-  say("old, strict -> %s", (err_of(peft.from_pretrained, dirs .. "05-lora-old", { strict = true }):gsub("^(%a+): .*/", "%1: .../")))
-  say("LoraConfig.from_pretrained(ia3) -> %s", (err_of(peft.LoraConfig.from_pretrained, dirs .. "11-ia3"):gsub(": .*/configs/", ": .../")))
-  say("LoraConfig.from_pretrained(adalora) -> %s", peft.LoraConfig.from_pretrained(dirs .. "10-adalora"):get_class().name)
+  local strict = err_of(peft.from_pretrained, dirs .. "05-lora-old", { strict = true })
+  say("old, strict -> %s", (strict:gsub("^(%a+): .*/", "%1: .../")))
+  local other = err_of(peft.LoraConfig.from_pretrained, dirs .. "11-ia3")
+  say("LoraConfig.from_pretrained(ia3) -> %s", (other:gsub(": .*/configs/", ": .../")))
+  say("LoraConfig.from_pretrained(adalora) -> %s",
+    peft.LoraConfig.from_pretrained(dirs .. "10-adalora"):get_class().name)
   say("PeftConfig:from_pretrained(ia3) -> %s", peft.PeftConfig:from_pretrained(dirs .. "11-ia3"):get_class().name)
   local ada = '{"peft_type": "ADALORA", "target_modules": ["q_proj"], "tinit": 0, "tfinal": 0}'
   say("adalora without total_step -> %s", err_of(peft.from_json, ada))
@@ -85,6 +89,7 @@ return function(peft, fixtures, work)
   say("plan: %s trainable=%d all=%d saved=%d", pm.class_name, trainable, all, #pm:saved_keys())
   say("plan: first saved %s", pm:saved_keys()[1])
   say("plan: %s", pm:trainable_parameters_line())
-  say("plan on a bad target -> %s", err_of(peft.get_peft_model, model, peft.LoraConfig { target_modules = { "nope_proj" } }))
+  say("plan on a bad target -> %s",
+    err_of(peft.get_peft_model, model, peft.LoraConfig { target_modules = { "nope_proj" } }))
   return table.concat(out, "\n") .. "\n"
 end

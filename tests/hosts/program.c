@@ -106,7 +106,9 @@ int main(int argc, char **argv) {
   /* a LoRA config built, saved, loaded back */
   peft_config *built = peft_config_new(
       rt, "LoraConfig",
-      "{\"r\": 8, \"lora_alpha\": 16, \"target_modules\": [\"v_proj\", \"q_proj\"], \"task_type\": \"CAUSAL_LM\"}", &err);
+      "{\"r\": 8, \"lora_alpha\": 16, \"target_modules\": [\"v_proj\", \"q_proj\"],"
+      " \"task_type\": \"CAUSAL_LM\"}",
+      &err);
   if (built == NULL) die("peft_config_new");
   printf("built: %s r=", peft_config_class(built));
   print_int(built, "r");

@@ -297,7 +297,9 @@ function M.model(rt, path)
   if m == nil then return fail(err) end
   m = ffi.gc(m, C.peft_model_free)
   local mods = {}
-  for i = 0, tonumber(C.peft_model_module_count(m)) - 1 do mods[#mods + 1] = module_record(C.peft_model_module(m, i)) end
+  for i = 0, tonumber(C.peft_model_module_count(m)) - 1 do
+    mods[#mods + 1] = module_record(C.peft_model_module(m, i))
+  end
   return m, str(C.peft_model_type(m)), mods, tonumber(C.peft_model_parameter_count(m))
 end
 
@@ -309,9 +311,15 @@ function M.plan(model, cfg, adapter)
   local out = { class_name = str(C.peft_plan_class(p)), summary = str(C.peft_plan_summary(p)),
                 trainable = tonumber(C.peft_plan_trainable_params(p)), all = tonumber(C.peft_plan_all_params(p)),
                 modules = {}, params = {}, saved = {} }
-  for i = 0, tonumber(C.peft_plan_module_count(p)) - 1 do out.modules[i + 1] = module_record(C.peft_plan_module(p, i)) end
-  for i = 0, tonumber(C.peft_plan_param_count(p)) - 1 do out.params[i + 1] = tensor_record(C.peft_plan_param(p, i), "name") end
-  for i = 0, tonumber(C.peft_plan_saved_count(p)) - 1 do out.saved[i + 1] = tensor_record(C.peft_plan_saved(p, i), "key") end
+  for i = 0, tonumber(C.peft_plan_module_count(p)) - 1 do
+    out.modules[i + 1] = module_record(C.peft_plan_module(p, i))
+  end
+  for i = 0, tonumber(C.peft_plan_param_count(p)) - 1 do
+    out.params[i + 1] = tensor_record(C.peft_plan_param(p, i), "name")
+  end
+  for i = 0, tonumber(C.peft_plan_saved_count(p)) - 1 do
+    out.saved[i + 1] = tensor_record(C.peft_plan_saved(p, i), "key")
+  end
   C.peft_plan_free(ffi.gc(p, nil))
   return out
 end
