@@ -51,7 +51,7 @@ CORE_PIC := $(CORE_SRC:src/%.c=$(BUILD)/pic/%.o)
 EXE_OBJ := $(EXE_SRC:src/%.c=$(BUILD)/obj/%.o)
 CTESTS := $(BUILD)/test_registry $(BUILD)/test_json $(BUILD)/test_safetensors $(BUILD)/test_api \
   $(BUILD)/test_alloc $(BUILD)/test_pool $(BUILD)/test_capi $(BUILD)/test_threads $(BUILD)/test_cxx \
-  $(BUILD)/test_host_symbols $(BUILD)/test_open_cost
+  $(BUILD)/test_host_symbols $(BUILD)/test_open_cost $(BUILD)/test_alloc_capi
 # what the specs run besides the C tests: the pseudo-terminal driver, and the
 # executable whose saves honour the fault-injection variable
 SPEC_TOOLS := $(BUILD)/ptydrive $(BUILD)/peft-faults
@@ -158,6 +158,11 @@ $(BUILD)/ptydrive: tests/c/ptydrive.c | $(DEPS_STAMP)
 
 # allocation-failure test: the C core's allocations are wrapped at link time
 $(BUILD)/test_alloc: tests/c/test_alloc.c $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LUA_LIBS) $(PCRE_LIBS) -lm \
+	  -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
+
+# the same for what issue 14 added to the C API
+$(BUILD)/test_alloc_capi: tests/c/test_alloc_capi.c $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LUA_LIBS) $(PCRE_LIBS) -lm \
 	  -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
 

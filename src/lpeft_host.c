@@ -303,7 +303,7 @@ static int l_item(lua_State *L) {
       lua_rawgeti(L, 3, (int)i + 1);
       lua_Number n = lua_tonumber(L, -1);
       lua_pop(L, 1);
-      if (!(n >= 0)) return luaL_argerror(L, 3, "positions are integers >= 0");
+      if (!(n >= 0 && n < 1e15)) return luaL_argerror(L, 3, "positions are integers >= 0");
       path[i] = (size_t)n;
     }
   }

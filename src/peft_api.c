@@ -401,13 +401,9 @@ static int open_runtime(lua_State *L) {
   peft_runtime *rt = lua_touserdata(L, 1);
   luaL_openlibs(L);
   peft_install_modules(L);
-  /* start-up only adds: no collection while the method scripts run (as the
-     executable, which also starts in generational mode) */
-  lua_gc(L, LUA_GCSTOP);
   lua_getglobal(L, "require");
   lua_pushliteral(L, "peft");
   lua_call(L, 1, 1);
-  lua_gc(L, LUA_GCRESTART);
   lua_pushvalue(L, -1);
   rt->peft_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   /* failures of PEFT_PATH extensions, as text */
@@ -452,6 +448,7 @@ peft_runtime *peft_open_with(lua_Alloc alloc, void *ud, peft_error *err) {
     peft_error_set(err, PEFT_ENOMEM, "out of memory (cannot create the Lua state)");
     return NULL;
   }
+  /* generational from the start, as the executable: start-up builds what stays */
   lua_gc(rt->L, LUA_GCGEN, 0, 0);
   if (protect(rt->L, open_runtime, rt, err) != 0) {
     destroy_runtime(rt);

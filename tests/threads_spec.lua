@@ -7,7 +7,7 @@ describe("threads with a runtime each", function()
     local bin = helpers.MAKE_BUILD .. "/test_threads"
     assert.is_true(os.execute("make -s BUILD=" .. helpers.MAKE_BUILD .. " " .. bin .. " >/dev/null 2>&1"))
     local r = helpers.run({ "--tool=helgrind", "-q", "--error-exitcode=9", bin }, { cmd = "valgrind",
-      env = { PEFT_THREADS = "6" } })
+      env = { PEFT_THREADS = "8" } })
     assert.are.equal(0, r.code, r.out .. r.err)
     assert.truthy(r.out:find("# test_threads: 1 passed, 0 failed", 1, true), r.out)
     assert.are.equal("", r.err)

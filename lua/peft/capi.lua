@@ -23,10 +23,17 @@ local function field_value(obj, name)
   return v
 end
 
+-- a list: marked as one by the JSON reader, or keys 1..n and nothing else (an empty table is a dict)
 local function is_list(t)
   if getmetatable(t) == array_mt then return true end
-  if next(t) == nil then return false end
-  return rawlen(t) > 0 and next(t, rawlen(t)) == nil and rawget(t, 1) ~= nil
+  local n = rawlen(t)
+  if n == 0 then return false end
+  local count = 0
+  for k in pairs(t) do
+    if math.type(k) ~= "integer" or k < 1 or k > n then return false end
+    count = count + 1
+  end
+  return count == n
 end
 
 -- per config object: field -> { value, json, keys of every dict met (by table) }; made again when the
