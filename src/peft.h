@@ -87,6 +87,10 @@ typedef struct peft_tensor_map peft_tensor_map;
  * (peft_set_config_limit): a file or a buffer, in bytes. */
 #define PEFT_CONFIG_MAX_DEFAULT (16u * 1024 * 1024)
 
+/* The PEFT_API_VERSION the library was built with (for bindings that do not
+ * see this header at build time, as LuaJIT's FFI binding). */
+int peft_api_version(void);
+
 /* Releases a `char *` this API returned (the same as the C library's free,
  * for hosts whose free is another allocator's). NULL is fine. */
 void peft_free(void *p);

@@ -397,6 +397,8 @@ struct peft_runtime {
 
 void peft_free(void *p) { free(p); }
 
+int peft_api_version(void) { return PEFT_API_VERSION; }
+
 static int open_runtime(lua_State *L) {
   peft_runtime *rt = lua_touserdata(L, 1);
   luaL_openlibs(L);

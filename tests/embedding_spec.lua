@@ -45,6 +45,31 @@ describe("a C host", function()
       lines[4])
   end)
 
+  -- the C API says the kind the peft command says (issue 14)
+  it("reports each failure with the kind the peft command prints", function()
+    local cases = {
+      { "missing", nil, "FileNotFoundError" },
+      { "broken", '{"peft_type": "LORA", "r": ', "JSONDecodeError" },
+      { "type", '{"peft_type": "LORA", "r": "16"}', "TypeError" },
+      { "value", '{"peft_type": "LORA", "r": 4, "layers_pattern": "layers"}', "ValueError" },
+      { "unknown", '{"peft_type": "NOPE"}', "ValueError" },
+      { "model", '{"model_type": "llama"}', "ValueError" },
+    }
+    for _, c in ipairs(cases) do
+      local path = dir .. "/kinds/" .. c[1]
+      if c[2] then
+        os.execute("mkdir -p " .. q(path))
+        helpers.write(path .. "/adapter_config.json", c[2])
+      end
+      local r = run({ path }, { cmd = host })
+      local c_kind = r.out:match("^INVALID .-: (%a+): ")
+      local cli = run({ "validate", path })
+      local cli_kind = cli.out:match("^FAIL .-: (%a+): ")
+      assert.are.equal(c[3], c_kind, r.out)
+      assert.are.equal(c[3], cli_kind, cli.out)
+    end
+  end)
+
   it("exits 0 when everything is valid", function()
     local r = run({ dir .. "/good" }, { cmd = host })
     assert.are.equal(0, r.code, r.err)

@@ -37,6 +37,7 @@ typedef struct peft_tensor_owner {
   const char *param;
 } peft_tensor_owner;
 
+int peft_api_version(void);
 void peft_free(void *p);
 peft_runtime *peft_open(peft_error *err);
 void peft_close(peft_runtime *rt);
@@ -114,7 +115,14 @@ end
 
 local C = find_library()
 
-local M = { backend = "ffi", API_VERSION = 3, STRICT = 1, LENIENT = 2 }
+-- the declarations above are API version 3's (peft_error's layout among them)
+local API_VERSION = 3
+if C.peft_api_version() ~= API_VERSION then
+  error(string.format("peft: libpeft has C API version %d, this binding speaks version %d", C.peft_api_version(),
+    API_VERSION), 0)
+end
+
+local M = { backend = "ffi", API_VERSION = API_VERSION, STRICT = 1, LENIENT = 2 }
 
 local function str(p)
   if p == nil then return nil end
