@@ -43,29 +43,36 @@ CORE_SRC := src/peft_types.c src/peft_registry.c src/peft_json.c src/peft_safete
 EXE_SRC := src/peft.c src/peft_repl.c src/peft_pool.c
 LIB_OBJ = $(CORE_OBJ) $(BUILD)/obj/peft_api.o $(BUILD)/obj/peft_embedded.o
 LIB_PIC = $(CORE_PIC) $(BUILD)/pic/peft_api.o $(BUILD)/pic/peft_embedded.o
-LUA_FILES := $(shell find lua -name '*.lua' | LC_ALL=C sort)
+LUA_FILES := $(shell find lua/peft -name '*.lua' | LC_ALL=C sort)
 HEADERS := $(wildcard src/*.h)
 
 CORE_OBJ := $(CORE_SRC:src/%.c=$(BUILD)/obj/%.o)
 CORE_PIC := $(CORE_SRC:src/%.c=$(BUILD)/pic/%.o)
 EXE_OBJ := $(EXE_SRC:src/%.c=$(BUILD)/obj/%.o)
 CTESTS := $(BUILD)/test_registry $(BUILD)/test_json $(BUILD)/test_safetensors $(BUILD)/test_api \
-  $(BUILD)/test_alloc $(BUILD)/test_pool
+  $(BUILD)/test_alloc $(BUILD)/test_pool $(BUILD)/test_capi $(BUILD)/test_threads $(BUILD)/test_cxx \
+  $(BUILD)/test_host_symbols $(BUILD)/test_open_cost $(BUILD)/test_alloc_capi
 # what the specs run besides the C tests: the pseudo-terminal driver, and the
 # executable whose saves honour the fault-injection variable
 SPEC_TOOLS := $(BUILD)/ptydrive $(BUILD)/peft-faults
 
+# Lua hosts other than 5.4 (see lua/host/): the C module peft.cmod for each PUC-Rio Lua below
+# (LuaJIT loads libpeft.so through its FFI instead)
+HOST_LUAS := 5.1 5.3
+HOST_MODULES = $(HOST_LUAS:%=$(BUILD)/hosts/%/peft/cmod.so)
+
 DEPS_STAMP := build/.deps-ok
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=c11 -D_POSIX_C_SOURCE=200809L -Isrc $(LUA_CFLAGS) $(PCRE_CFLAGS)
 
-.PHONY: all run test test-alloc ctest spec sanitize valgrind install uninstall clean deps fuzz fuzz-build bench
+.PHONY: all run test test-alloc ctest spec sanitize valgrind install uninstall clean deps fuzz fuzz-build bench rock rock-install
 
-all: $(BUILD)/peft $(BUILD)/lib/peft/core.so $(BUILD)/libpeft.a $(BUILD)/libpeft.so
+all: $(BUILD)/peft $(BUILD)/lib/peft/core.so $(BUILD)/libpeft.a $(BUILD)/libpeft.so $(HOST_MODULES)
 
 deps: $(DEPS_STAMP)
 
+# NO_DEPS=1 (LuaRocks' builds): no package installs, what is there is used
 $(DEPS_STAMP): scripts/deps
-	@./scripts/deps
+	@$(if $(NO_DEPS),true,./scripts/deps)
 	@mkdir -p $(@D) && touch $@
 
 $(BUILD)/obj/%.o: src/%.c $(HEADERS) | $(DEPS_STAMP)
@@ -106,8 +113,39 @@ $(BUILD)/libpeft.a: $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/libpeft.so: $(LIB_PIC)
-	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libpeft.so.0 -o $@ $^ $(LUA_LIBS) $(PCRE_LIBS) -lm
+# libpeft.so and the host modules carry a Lua 5.4 of their own that no host sees: the objects
+# of Debian's liblua5.4.a (position-independent code but for their references to stdin, stdout
+# and stderr, renamed to the copies in src/peft_lua_stdio.c), linked with the library's objects
+# into one relocatable object whose only global symbols are peft_* (every lua_*, luaL_* and
+# luaopen_* is local), so a host's own Lua (LuaJIT, Lua 5.1, nginx, Neovim) and ours never meet.
+LUA_ARCHIVE = $(shell pkg-config --variable=libdir lua5.4)/liblua5.4.a
+$(BUILD)/lua54/liblua-private.a: | $(DEPS_STAMP)
+	@rm -rf $(BUILD)/lua54 && mkdir -p $(BUILD)/lua54/o
+	cd $(BUILD)/lua54/o && $(AR) x $(LUA_ARCHIVE)
+	for o in $(BUILD)/lua54/o/*.o; do \
+	  objcopy --redefine-sym stdin=peftlua_stdin --redefine-sym stdout=peftlua_stdout \
+	    --redefine-sym stderr=peftlua_stderr $$o || exit 1; \
+	done
+	$(AR) rcs $@ $(BUILD)/lua54/o/*.o
+
+$(BUILD)/pic/libpeft-private.o: $(LIB_PIC) $(BUILD)/pic/peft_lua_stdio.o $(BUILD)/lua54/liblua-private.a
+	$(LD) -r -o $@.tmp $(LIB_PIC) $(BUILD)/pic/peft_lua_stdio.o --whole-archive $(BUILD)/lua54/liblua-private.a
+	objcopy --wildcard --keep-global-symbol='peft_*' $@.tmp $@
+	@rm -f $@.tmp
+
+$(BUILD)/libpeft.so: $(BUILD)/pic/libpeft-private.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libpeft.so.0 -Wl,-z,defs -o $@ $^ $(PCRE_LIBS) -lm
+	ln -sf libpeft.so $(BUILD)/libpeft.so.0
+
+# peft.cmod for Lua 5.1 / 5.3: the module (against that Lua's headers, its lua_* left for the
+# interpreter) and the library with its private Lua, in one file
+$(BUILD)/hosts/%/lpeft_host.o: src/lpeft_host.c $(HEADERS) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -std=c11 -fPIC -Isrc $(shell pkg-config --cflags lua$*) -c $< -o $@
+
+$(BUILD)/hosts/%/peft/cmod.so: $(BUILD)/hosts/%/lpeft_host.o $(BUILD)/pic/libpeft-private.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $^ $(PCRE_LIBS) -lm
 
 # the loadable module: no -llua, the interpreter provides the symbols
 $(BUILD)/lib/peft/core.so: $(CORE_PIC)
@@ -123,9 +161,28 @@ $(BUILD)/test_alloc: tests/c/test_alloc.c $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LUA_LIBS) $(PCRE_LIBS) -lm \
 	  -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
 
+# the same for what issue 14 added to the C API
+$(BUILD)/test_alloc_capi: tests/c/test_alloc_capi.c $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LUA_LIBS) $(PCRE_LIBS) -lm \
+	  -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
+
 # the executable's allocator; its malloc and calloc calls are wrapped to make them fail
 $(BUILD)/test_pool: tests/c/test_pool.c tests/c/ctest.h $(BUILD)/obj/peft_pool.o
 	$(CC) $(ALL_CFLAGS) -Itests/c -o $@ $< $(BUILD)/obj/peft_pool.o $(LUA_LIBS) -lm -Wl,--wrap=malloc,--wrap=calloc
+
+# the C++ host: the installed headers from g++, against the library
+$(BUILD)/test_cxx: tests/c/test_cxx.cpp tests/c/ctest.h $(HEADERS) $(BUILD)/libpeft.so
+	$(CXX) $(CFLAGS) -Wall -Wextra -std=c++17 -Isrc -Itests/c -o $@ $< -L$(BUILD) -l:libpeft.so \
+	  -Wl,-rpath,$(abspath $(BUILD))
+
+# threads: one runtime each (run under Helgrind by tests/threads_spec.lua)
+$(BUILD)/test_threads: tests/c/test_threads.c tests/c/ctest.h $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -Itests/c -o $@ $< $(LIB_OBJ) $(LUA_LIBS) $(PCRE_LIBS) -lm -lpthread
+
+# a host that exports lua_* functions of its own (that abort), then loads libpeft.so
+$(BUILD)/test_host_symbols: tests/c/test_host_symbols.c tests/c/ctest.h $(BUILD)/libpeft.so
+	$(CC) $(CFLAGS) $(WARN) -std=c11 -D_POSIX_C_SOURCE=200809L -Isrc -Itests/c -rdynamic -o $@ $< -ldl \
+	  -DPEFT_LIBRARY='"$(abspath $(BUILD))/libpeft.so"'
 
 $(BUILD)/test_%: tests/c/test_%.c tests/c/ctest.h $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -Itests/c -o $@ $< $(LIB_OBJ) $(LUA_LIBS) $(PCRE_LIBS) -lm
@@ -136,6 +193,48 @@ $(BUILD)/benchrun: scripts/benchrun.c | $(DEPS_STAMP)
 # speed and memory against the floor (see scripts/bench); not part of make test
 bench: all $(BUILD)/benchrun
 	@BUILD=$(BUILD) ./scripts/bench $(BENCH_ARGS)
+
+# --- LuaRocks (build.type "make", see scripts/gen-rockspec.lua): the module the Lua that runs
+# luarocks needs, told by ROCK_LUA (its interpreter) and ROCK_LUA_INCDIR (its headers): for 5.4 peft.core
+# and the Lua sources (the runtime itself); for 5.1 to 5.3 peft.cmod and lua/host/peft.lua; for LuaJIT
+# libpeft.so, lua/host/peft.lua and the FFI binding. Installed into INST_LIBDIR and INST_LUADIR.
+ROCK_LUA ?= lua5.4
+ROCK_LUA_INCDIR ?=
+ROCK_KIND = $(shell $(ROCK_LUA) -e 'io.write(type(jit) == "table" and "luajit" or _VERSION:sub(5))')
+ROCK_MAKE = $(MAKE) --no-print-directory NO_DEPS=1
+
+rock:
+	@case "$(ROCK_KIND)" in \
+	  5.4) $(ROCK_MAKE) $(BUILD)/lib/peft/core.so ;; \
+	  5.1|5.2|5.3) $(ROCK_MAKE) $(BUILD)/rock-$(ROCK_KIND)/peft/cmod.so ;; \
+	  luajit) $(ROCK_MAKE) $(BUILD)/libpeft.so ;; \
+	  *) echo "peft: no module for Lua '$(ROCK_KIND)' ($(ROCK_LUA))" >&2; exit 1 ;; \
+	esac
+
+$(BUILD)/rock-%/lpeft_host.o: src/lpeft_host.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -std=c11 -fPIC -Isrc $(if $(ROCK_LUA_INCDIR),-I$(ROCK_LUA_INCDIR)) -c $< -o $@
+
+$(BUILD)/rock-%/peft/cmod.so: $(BUILD)/rock-%/lpeft_host.o $(BUILD)/pic/libpeft-private.o
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $^ $(PCRE_LIBS) -lm
+
+rock-install:
+	@test -n "$(INST_LIBDIR)" && test -n "$(INST_LUADIR)" || \
+	  { echo "rock-install needs INST_LIBDIR and INST_LUADIR" >&2; exit 1; }
+	install -d $(INST_LIBDIR)/peft $(INST_LUADIR)/peft
+	@case "$(ROCK_KIND)" in \
+	  5.4) install -m 755 $(BUILD)/lib/peft/core.so $(INST_LIBDIR)/peft/core.so && \
+	    cd lua && for f in $$(find peft -name '*.lua'); do \
+	      install -d $(INST_LUADIR)/$$(dirname $$f) && install -m 644 $$f $(INST_LUADIR)/$$f || exit 1; \
+	    done ;; \
+	  5.1|5.2|5.3) install -m 755 $(BUILD)/rock-$(ROCK_KIND)/peft/cmod.so $(INST_LIBDIR)/peft/cmod.so && \
+	    install -m 644 lua/host/peft.lua $(INST_LUADIR)/peft.lua ;; \
+	  luajit) install -m 755 $(BUILD)/libpeft.so $(INST_LIBDIR)/peft/libpeft.so && \
+	    install -m 644 lua/host/peft.lua $(INST_LUADIR)/peft.lua && \
+	    install -m 644 lua/host/peft/ffi.lua $(INST_LUADIR)/peft/ffi.lua ;; \
+	  *) exit 1 ;; \
+	esac
 
 run: all
 	@if [ -t 0 ] && [ -t 1 ]; then ./$(BUILD)/peft; else ./$(BUILD)/peft scripts/tour.lua; fi
@@ -205,12 +304,26 @@ install: all
 	install -m 755 $(BUILD)/libpeft.so $(DESTDIR)$(LIBDIR_C)/libpeft.so.0
 	ln -sf libpeft.so.0 $(DESTDIR)$(LIBDIR_C)/libpeft.so
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' scripts/peft.pc.in > $(DESTDIR)$(PKGDIR)/peft.pc
+	@# Lua 5.1 and 5.3: peft.lua over the C module peft.cmod; LuaJIT (5.1's directories): the
+	@# same peft.lua over peft/ffi.lua, which loads lib/lua/5.1/peft/libpeft.so (a link)
+	for v in $(HOST_LUAS); do \
+	  install -d $(DESTDIR)$(PREFIX)/lib/lua/$$v/peft $(DESTDIR)$(PREFIX)/share/lua/$$v && \
+	  install -m 755 $(BUILD)/hosts/$$v/peft/cmod.so $(DESTDIR)$(PREFIX)/lib/lua/$$v/peft/cmod.so && \
+	  install -m 644 lua/host/peft.lua $(DESTDIR)$(PREFIX)/share/lua/$$v/peft.lua || exit 1; \
+	done
+	install -d $(DESTDIR)$(PREFIX)/share/lua/5.1/peft
+	install -m 644 lua/host/peft/ffi.lua $(DESTDIR)$(PREFIX)/share/lua/5.1/peft/ffi.lua
+	ln -sf ../../../libpeft.so.0 $(DESTDIR)$(PREFIX)/lib/lua/5.1/peft/libpeft.so
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/peft $(DESTDIR)$(LIBDIR)/peft/core.so $(DESTDIR)$(PKGDIR)/peft.pc
 	rm -f $(DESTDIR)$(LIBDIR_C)/libpeft.a $(DESTDIR)$(LIBDIR_C)/libpeft.so $(DESTDIR)$(LIBDIR_C)/libpeft.so.0
 	rm -rf $(DESTDIR)$(INCDIR)
 	rm -rf $(DESTDIR)$(LUADIR)/peft
+	for v in $(HOST_LUAS); do \
+	  rm -f $(DESTDIR)$(PREFIX)/lib/lua/$$v/peft/cmod.so $(DESTDIR)$(PREFIX)/share/lua/$$v/peft.lua; \
+	done
+	rm -f $(DESTDIR)$(PREFIX)/share/lua/5.1/peft/ffi.lua $(DESTDIR)$(PREFIX)/lib/lua/5.1/peft/libpeft.so
 
 clean:
 	rm -rf build

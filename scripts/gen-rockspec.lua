@@ -1,30 +1,12 @@
--- scripts/gen-rockspec.lua [OUT]: writes peft-scm-1.rockspec, listing every
--- Lua module under lua/ and the C sources of peft.core (the spec checks that
--- the committed file is up to date). Run with lua5.4 or the peft executable, from the
--- top of the tree.
+-- scripts/gen-rockspec.lua [OUT]: writes peft-scm-1.rockspec (the spec checks that the committed file is
+-- up to date). Run with lua5.4 or the peft executable, from the top of the tree.
+--
+-- One rockspec for every Lua from 5.1 to 5.4 and LuaJIT: the build goes through the Makefile's rock and
+-- rock-install targets, which build the module the Lua running luarocks needs (peft.core and the Lua
+-- sources for 5.4; peft.cmod and peft.lua for 5.1 to 5.3; libpeft.so, peft.lua and the FFI binding for
+-- LuaJIT: see the Makefile). Every one needs Lua 5.4's development files (libpeft embeds Lua 5.4) and
+-- PCRE2.
 local out = arg[1] or "peft-scm-1.rockspec"
-
-local function lines(cmd)
-  local p = assert(io.popen(cmd))
-  local t = {}
-  for l in p:lines() do t[#t + 1] = l end
-  p:close()
-  return t
-end
-
-local lua_files = lines("find lua -name '*.lua' | LC_ALL=C sort")
--- the C sources of peft.core: the Makefile's CORE_SRC (one list for both builds)
-local function core_sources()
-  local f = assert(io.open("Makefile"))
-  local text = f:read("a")
-  f:close()
-  local list = text:match("\nCORE_SRC :=(.-[^\\])\n")
-  assert(list, "no CORE_SRC in the Makefile")
-  local out = {}
-  for s in list:gmatch("src/[%w_]+%.c") do out[#out + 1] = s end
-  return out
-end
-local c_sources = core_sources()
 
 local buf = {}
 local function w(s) buf[#buf + 1] = s end
@@ -38,28 +20,22 @@ w('  summary = "The type system of parameter-efficient fine-tuning adapters, com
 w('  detailed = [[')
 w('PeftType and TaskType, validated registration of adapter methods, a config class for every PEFT')
 w('method that reads and writes adapter_config.json exactly as PEFT does, safetensors headers and')
-w('get_peft_model without tensors.]],')
+w('get_peft_model without tensors. Lua 5.4 runs the runtime itself; Lua 5.1 to 5.3 and LuaJIT get the')
+w('same API through libpeft, which carries its own Lua 5.4.]],')
 w('  license = "MIT",')
 w('}')
-w('dependencies = { "lua >= 5.4, < 5.5" }')
-w('external_dependencies = { PCRE2 = { header = "pcre2.h", library = "pcre2-8" } }')
+w('-- 5.1 covers LuaJIT')
+w('dependencies = { "lua >= 5.1, < 5.5" }')
+w('external_dependencies = {')
+w('  PCRE2 = { header = "pcre2.h", library = "pcre2-8" },')
+w('  LUA54 = { header = "lua5.4/lua.h", library = "lua5.4" },')
+w('}')
 w('build = {')
-w('  type = "builtin",')
-w('  modules = {')
-w('    ["peft.core"] = {')
-w('      sources = {')
-for _, s in ipairs(c_sources) do w('        "' .. s .. '",') end
-w('      },')
-w('      defines = { "_POSIX_C_SOURCE=200809L" },')
-w('      incdirs = { "src", "$(PCRE2_INCDIR)" },')
-w('      libdirs = { "$(PCRE2_LIBDIR)" },')
-w('      libraries = { "pcre2-8" },')
-w('    },')
-for _, f in ipairs(lua_files) do
-  local mod = f:gsub("^lua/", ""):gsub("%.lua$", ""):gsub("/", "."):gsub("%.init$", "")
-  w(string.format('    ["%s"] = "%s",', mod, f))
-end
-w('  },')
+w('  type = "make",')
+w('  build_target = "rock",')
+w('  build_variables = { CFLAGS = "$(CFLAGS)", ROCK_LUA = "$(LUA)", ROCK_LUA_INCDIR = "$(LUA_INCDIR)" },')
+w('  install_target = "rock-install",')
+w('  install_variables = { ROCK_LUA = "$(LUA)", INST_LIBDIR = "$(LIBDIR)", INST_LUADIR = "$(LUADIR)" },')
 w('}')
 w('-- the whole suite (C tests and busted specs) lives behind make test')
 w('test = { type = "command", command = "make test" }')

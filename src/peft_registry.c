@@ -138,6 +138,7 @@ const char *peft_status_kind(peft_status status) {
     case PEFT_EOS: return "OSError";
     case PEFT_EJSON: return "JSONDecodeError";
     case PEFT_EOTHER: return "Error";
+    case PEFT_ENOTFOUND: return "FileNotFoundError";
   }
   return "Error";
 }
@@ -146,6 +147,7 @@ peft_status peft_error_vset(peft_error *err, peft_status status, const char *fmt
   if (err != NULL) {
     err->status = status;
     vsnprintf(err->message, sizeof err->message, fmt, ap);
+    snprintf(err->kind, sizeof err->kind, "%s", peft_status_kind(status));
   }
   return status;
 }
@@ -168,6 +170,7 @@ static void clear_error(peft_error *err) {
   if (err != NULL) {
     err->status = PEFT_OK;
     err->message[0] = '\0';
+    snprintf(err->kind, sizeof err->kind, "OK");
   }
 }
 

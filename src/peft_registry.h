@@ -26,6 +26,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Longest name, PeftType member or prefix the registry accepts, in bytes. */
 #define PEFT_NAME_MAX 128
 /* Size of the message buffer in peft_error (enough for two PEFT_NAME_MAX
@@ -41,16 +45,25 @@ typedef enum peft_status {
   PEFT_EOS,    /* OSError: a file could not be read or written (also
                   FileNotFoundError, NotADirectoryError) */
   PEFT_EJSON,  /* JSONDecodeError: malformed JSON */
-  PEFT_EOTHER  /* any other error (the kind starts the message) */
+  PEFT_EOTHER, /* any other error (err.kind names it) */
+  PEFT_ENOTFOUND /* FileNotFoundError: a path that does not exist */
 } peft_status;
+
+/* Longest error kind kept in peft_error.kind, with its NUL. */
+#define PEFT_KIND_MAX 48
 
 typedef struct peft_error {
   peft_status status;
   char message[PEFT_ERROR_MAX];
+  /* The exact kind, as Python names the exception and as the peft command
+   * prints it: "ValueError", "FileNotFoundError", "AttributeError",
+   * "ExtensionError", ... (status groups them: AttributeError is a
+   * PEFT_ETYPE, NotADirectoryError a PEFT_EOS). */
+  char kind[PEFT_KIND_MAX];
 } peft_error;
 
 /* "ValueError", "KeyError", "TypeError", "MemoryError", "OSError",
- * "JSONDecodeError", "Error", or "OK". */
+ * "JSONDecodeError", "FileNotFoundError", "Error", or "OK". */
 const char *peft_status_kind(peft_status status);
 
 /* Fills err (when not NULL) with a status and a printf-style message;
@@ -155,5 +168,9 @@ size_t peft_edit_distance(const char *a, const char *b, size_t limit);
  * third of the longer name, at least 1, or a case-insensitive prefix match).
  * Returns the number written. */
 size_t peft_closest(const char *query, const char *const *names, size_t n, size_t *out, size_t k);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -28,6 +28,10 @@
 
 #include "peft_registry.h" /* peft_error */
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* The largest header accepted (the limit of the reference implementation). */
 #define PEFT_ST_MAX_HEADER 100000000ULL
 /* The most dimensions a tensor may have. */
@@ -81,5 +85,9 @@ int peft_st_read_file(const char *path, peft_st_header *out, peft_error *err);
 int peft_st_read_index(const char *index_path, peft_st_header *out, peft_error *err);
 
 void peft_st_free(peft_st_header *h);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

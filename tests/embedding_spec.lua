@@ -40,8 +40,34 @@ describe("a C host", function()
     assert.are.equal("INVALID " .. dir .. "/bad: TypeError: " .. dir .. '/bad/adapter_config.json: LoraConfig.r:'
       .. ' expected an integer, got "16" (PEFT reads the file, but its model code needs an integer here: a size, a count'
       .. ' or a seed)', lines[3])
-    assert.are.equal("INVALID " .. dir .. "/missing: OSError: " .. dir .. "/missing: no such file or directory",
+    assert.are.equal("INVALID " .. dir .. "/missing: FileNotFoundError: " .. dir
+      .. "/missing: no such file or directory",
       lines[4])
+  end)
+
+  -- the C API says the kind the peft command says (issue 14)
+  it("reports each failure with the kind the peft command prints", function()
+    local cases = {
+      { "missing", nil, "FileNotFoundError" },
+      { "broken", '{"peft_type": "LORA", "r": ', "JSONDecodeError" },
+      { "type", '{"peft_type": "LORA", "r": "16"}', "TypeError" },
+      { "value", '{"peft_type": "LORA", "r": 4, "layers_pattern": "layers"}', "ValueError" },
+      { "unknown", '{"peft_type": "NOPE"}', "ValueError" },
+      { "model", '{"model_type": "llama"}', "ValueError" },
+    }
+    for _, c in ipairs(cases) do
+      local path = dir .. "/kinds/" .. c[1]
+      if c[2] then
+        os.execute("mkdir -p " .. q(path))
+        helpers.write(path .. "/adapter_config.json", c[2])
+      end
+      local r = run({ path }, { cmd = host })
+      local c_kind = r.out:match("^INVALID .-: (%a+): ")
+      local cli = run({ "validate", path })
+      local cli_kind = cli.out:match("^FAIL .-: (%a+): ")
+      assert.are.equal(c[3], c_kind, r.out)
+      assert.are.equal(c[3], cli_kind, cli.out)
+    end
   end)
 
   it("exits 0 when everything is valid", function()
@@ -59,25 +85,31 @@ describe("the rockspec", function()
     assert.are.equal(helpers.read("peft-scm-1.rockspec"), helpers.read(tmp))
   end)
 
-  it("luarocks make into a fresh tree gives a stock lua5.4 a working require 'peft'", function()
-    local work = helpers.tmpdir()
-    local tree = helpers.tmpdir()
-    assert.is_true(os.execute("cp -r lua src peft-scm-1.rockspec " .. q(work)))
-    local ok = os.execute("cd " .. q(work) .. " && luarocks --lua-version 5.4 --tree " .. q(tree)
-      .. " make peft-scm-1.rockspec >/dev/null 2>&1")
-    assert.is_true(ok, "luarocks make failed")
-    local p = io.popen("luarocks --lua-version 5.4 --tree " .. q(tree) .. " path --lr-path")
-    local lpath = p:read("l")
-    p:close()
-    p = io.popen("luarocks --lua-version 5.4 --tree " .. q(tree) .. " path --lr-cpath")
-    local cpath = p:read("l")
-    p:close()
-    local r = run({ "-e", [[
-      local peft = require "peft"
-      print(#peft.methods(), peft.LoraConfig{ r = 4 }:to_dict().r,
-            package.searchpath("peft.core", package.cpath) ~= nil)
-    ]] }, { cmd = "lua5.4", env = { LUA_PATH = lpath .. ";;", LUA_CPATH = cpath .. ";;" } })
-    assert.are.equal(0, r.code, r.err)
-    assert.are.equal("45\t4\ttrue\n", r.out)
-  end)
+  -- one rockspec for every Lua: luarocks builds the module that Lua needs through the Makefile's rock target
+  for _, h in ipairs {
+    { "lua5.4", "5.4", "native", {} }, { "lua5.3", "5.3", "cmod", {} }, { "lua5.1", "5.1", "cmod", {} },
+    { "luajit", "5.1", "ffi", { "LUA=/usr/bin/luajit", "LUA_INCDIR=/usr/include/luajit-2.1" } },
+  } do
+    it("luarocks make into a fresh tree gives a stock " .. h[1] .. " a working require 'peft'", function()
+      local work = helpers.tmpdir()
+      local tree = helpers.tmpdir()
+      assert.is_true(os.execute("cp -r lua src scripts Makefile peft-scm-1.rockspec " .. q(work)))
+      local lr = "luarocks --lua-version " .. h[2] .. " --tree " .. q(tree)
+      local ok = os.execute("cd " .. q(work) .. " && " .. lr .. " make peft-scm-1.rockspec " .. table.concat(h[4], " ")
+        .. " >" .. q(work .. "/luarocks.log") .. " 2>&1")
+      assert.is_true(ok, "luarocks make failed:\n" .. (helpers.read(work .. "/luarocks.log") or ""))
+      local p = io.popen(lr .. " path --lr-path")
+      local lpath = p:read("l")
+      p:close()
+      p = io.popen(lr .. " path --lr-cpath")
+      local cpath = p:read("l")
+      p:close()
+      local r = run({ "-e", [[
+        local peft = require "peft"
+        print(#peft.methods(), peft.LoraConfig{ r = 4 }:to_dict().r, peft.backend or "native")
+      ]] }, { cmd = h[1], env = { LUA_PATH = lpath .. ";;", LUA_CPATH = cpath .. ";;" } })
+      assert.are.equal(0, r.code, r.err)
+      assert.are.equal("45\t4\t" .. h[3] .. "\n", r.out)
+    end)
+  end
 end)

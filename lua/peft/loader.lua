@@ -7,6 +7,8 @@
 --   peft.get_peft_config(tbl [, opts])          same as from_peft_type
 -- opts.strict: unknown keys are an error instead of a warning.
 -- opts.quiet:  warnings are recorded on the config (cfg:warnings()) only.
+-- opts.lenient: the checks PEFT added in a later release than the file may
+--              come from (AdaLoRA's total_step, ...) warn instead of failing.
 -- opts.max_bytes: the largest text read or decoded (config.MAX_CONFIG_BYTES
 --              unless given), for a file and a string alike.
 -- opts.path:   (from_json) the file the text came from, named in messages.
@@ -265,7 +267,7 @@ local function from_table(tbl, opts, how, nkeys)
     -- hands back the keys that are not fields (kept, and written on save)
     local extra = {}
     args = tbl
-    new_opts = { extra = extra, quiet = opts.quiet, loading = true, nkeys = nkeys,
+    new_opts = { extra = extra, quiet = opts.quiet, loading = true, nkeys = nkeys, lenient = opts.lenient,
                  keep_unknown = function(unknown)
                    for _, k in ipairs(unknown) do
                      check_key(k, opts, false)
@@ -306,7 +308,7 @@ local function from_table(tbl, opts, how, nkeys)
     end
     report_unknown(cls, unknown, opts, warnings, true, how, config.newer_than_runtime(tbl.peft_version))
     args = known
-    new_opts = { extra = extra, quiet = opts.quiet, loading = true, checked = true }
+    new_opts = { extra = extra, quiet = opts.quiet, loading = true, checked = true, lenient = opts.lenient }
   end
   local ok, res = pcall(config.construct, cls, args, new_opts)
   if not ok then
@@ -386,7 +388,8 @@ function M.from_pretrained(path, opts, how)
   if not text then
     error(errors.new("OSError", err, { path = file }), 0)
   end
-  return M.from_json(text, { strict = opts.strict, quiet = opts.quiet, path = file, max_bytes = opts.max_bytes }, how)
+  return M.from_json(text, { strict = opts.strict, quiet = opts.quiet, path = file, max_bytes = opts.max_bytes,
+                             lenient = opts.lenient }, how)
 end
 
 return M

@@ -25,7 +25,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     peft_config *cfg = peft_config_load(rt, argv[i], 0, &err);
     if (cfg == NULL) {
-      printf("INVALID %s: %s: %s\n", argv[i], peft_status_kind(err.status), err.message);
+      printf("INVALID %s: %s: %s\n", argv[i], err.kind, err.message);
       failures++;
       continue;
     }

@@ -53,7 +53,8 @@ TEST(load_buffer_and_read_fields) {
   CHECK_INT(v.type, PEFT_VALUE_STRING);
   CHECK_STR(v.string, "none");
   CHECK_INT(peft_config_get(cfg, "target_modules", &v, &err), 0);
-  CHECK_INT(v.type, PEFT_VALUE_JSON);
+  CHECK_INT(v.type, PEFT_VALUE_LIST);
+  CHECK_INT(v.count, 2);
   CHECK_STR(v.string, "[\"q_proj\", \"v_proj\"]");
   CHECK_INT(peft_config_get(cfg, "layers_pattern", &v, &err), 0);
   CHECK_INT(v.type, PEFT_VALUE_NULL);
@@ -85,7 +86,8 @@ TEST(errors_come_back_as_text) {
   CHECK_INT(err.status, PEFT_EJSON);
   CHECK(strstr(err.message, "invalid JSON at line 1") != NULL);
   CHECK(peft_config_load(rt, "/nonexistent/dir", 0, &err) == NULL);
-  CHECK_INT(err.status, PEFT_EOS);
+  CHECK_INT(err.status, PEFT_ENOTFOUND);
+  CHECK_STR(err.kind, "FileNotFoundError"); /* as the peft command says it */
   CHECK_STR(err.message, "/nonexistent/dir: no such file or directory");
   /* strict mode */
   CHECK(peft_config_load_buffer(rt, LORA, strlen(LORA), NULL, PEFT_LOAD_STRICT, &err) == NULL);
@@ -144,7 +146,8 @@ TEST(extensions) {
   close(fd);
   CHECK_INT(peft_load_extension(rt, path, &err), -1);
   CHECK_INT(err.status, PEFT_EOTHER);
-  CHECK(strstr(err.message, "ExtensionError: ") == err.message);
+  CHECK_STR(err.kind, "ExtensionError");
+  CHECK(strstr(err.message, "extension ") == err.message);
   CHECK(strstr(err.message, ":2: stop here") != NULL);
   CHECK_INT(peft_type_index(peft_runtime_registry(rt), "C_HOST", 6), -1); /* rolled back */
   unlink(path);
@@ -189,7 +192,7 @@ TEST(check_where_an_adapter_works) {
   CHECK(peft_check(rt, dir, unknown, 1, &err) == NULL);
   CHECK(strstr(err.message, "unknown target 'vlm' (did you mean 'vllm'?)") != NULL);
   CHECK(peft_check(rt, "/nonexistent/adapter", NULL, 0, &err) == NULL);
-  CHECK_INT(err.status, PEFT_EOS);
+  CHECK_INT(err.status, PEFT_ENOTFOUND);
   CHECK(peft_check(rt, NULL, NULL, 0, &err) == NULL);
   CHECK_INT(err.status, PEFT_ETYPE);
   CHECK(peft_check(rt, dir, NULL, 2, &err) == NULL);

@@ -49,7 +49,7 @@ function Base.copy(self)
   local cls = getmetatable(self).__class
   local st = rawget(self, STATE)
   local nst = { values = deepcopy(st.values), given = st.given, warnings = {},
-                extra = deepcopy(st.extra), quiet = st.quiet, loading = st.loading }
+                extra = deepcopy(st.extra), quiet = st.quiet, loading = st.loading, lenient = st.lenient }
   for i, w in ipairs(st.warnings) do nst.warnings[i] = w end
   return object.instantiate(cls, nst)
 end
@@ -64,7 +64,8 @@ function Base.replace(self, changes)
     if f.to_dict == false then d[f.name] = rawget(st.values, f.name) end
   end
   for k, v in pairs(changes or {}) do d[k] = v end
-  local obj = object.construct(cls, d, { extra = deepcopy(st.extra), quiet = st.quiet })
+  local obj = object.construct(cls, d, { extra = deepcopy(st.extra), quiet = st.quiet,
+    lenient = st.lenient })
   -- given: what the original was given, and the changes (not every field of d)
   local bytes = {}
   for i, f in ipairs(cls.fields) do

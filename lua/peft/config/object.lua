@@ -99,6 +99,16 @@ local function run_post_init(cls, obj, chk)
   for i = 1, #chain do chain[i](obj, chk) end
 end
 
+-- chk.fail_later and chk.fail_value_later (see below)
+local function later(cls, st, with_value)
+  return function(since, fname, message, ...)
+    local text = fmt(message, ...)
+    if not st.lenient then error(value_error(cls, fname, text, with_value, st.values[fname]), 0) end
+    if with_value then text = text .. ", got " .. types.repr(st.values[fname]) end
+    warn_on(cls, st, string.format("%s: %s (a check PEFT added in %s; loaded leniently)", fname, text, since))
+  end
+end
+
 -- The chk handed to post_init. Its functions are called with a dot
 -- (chk.fail(field, ...)), so each is a closure over the object's state; they
 -- are made on first use, as most post_inits use one or two of them.
@@ -115,6 +125,12 @@ local chk_makers = {
       error(value_error(cls, fname, fmt(message, ...), true, st.values[fname]), 0)
     end
   end,
+  --- fail_later(since, field, message, ...): a check PEFT added in release `since`, which a file
+  -- written before it may fail: fail's error, or, when the object is loaded leniently, a warning
+  -- (post_init goes on: the caller skips what depends on the value). fail_value_later: the same
+  -- with fail_value's error.
+  fail_later = function(cls, st) return later(cls, st, false) end,
+  fail_value_later = function(cls, st) return later(cls, st, true) end,
   --- Raises a TypeError naming the class and field.
   type_error = function(cls, st)
     return function(fname, message, ...)
@@ -172,7 +188,9 @@ end
 -- instead of raising (the loader's, which puts them in how.extra);
 -- how.nkeys: how many keys args holds, when the caller knows (see
 -- core.config_filler); how.checked: the caller has left out every key that
--- is not a field; how.loading: the values come from a file.
+-- is not a field; how.loading: the values come from a file; how.lenient:
+-- the checks post_init makes with chk.fail_later warn instead (kept by the
+-- object, for validate).
 local function construct(cls, args, opts)
   if args == nil then args = {} end
   if type(args) ~= "table" or getmetatable(args) == array_mt then
@@ -199,7 +217,7 @@ local function construct(cls, args, opts)
     end
   end
   local st = { values = values, given = given, warnings = {}, extra = opts.extra or {}, quiet = opts.quiet,
-               loading = opts.loading }
+               loading = opts.loading, lenient = opts.lenient }
   local obj = M.instantiate(cls, st)
   local fields = cls.fields
   local table_defaults = cls.table_defaults

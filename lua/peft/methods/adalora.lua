@@ -53,12 +53,13 @@ peft.define("AdaLoraConfig", {
     if self.r ~= 8 then
       chk.warn("r is not used by AdaLoRA and is ignored (got %d); set init_r for the initial rank", self.r)
     end
+    -- both checks came with PEFT 0.15: a lenient load of an older file warns instead
     local total = self.total_step
     if total == nil or total <= 0 then
-      chk.fail_value("total_step", "must be an integer > 0 (the number of training steps AdaLoRA schedules)")
-    end
-    if self.tinit >= total - self.tfinal then
-      chk.fail("tinit",
+      chk.fail_value_later("0.15.0", "total_step",
+        "must be an integer > 0 (the number of training steps AdaLoRA schedules)")
+    elseif self.tinit >= total - self.tfinal then
+      chk.fail_later("0.15.0", "tinit",
         "leaves no budgeting phase: tinit must be < total_step - tfinal (%d - %d = %d), got %d; "
         .. "lower tinit or tfinal, or raise total_step",
         total, self.tfinal, total - self.tfinal, self.tinit)

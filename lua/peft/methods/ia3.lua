@@ -47,7 +47,7 @@ peft.define("IA3Config", {
         if not targets[m] then missing[#missing + 1] = "'" .. m .. "'" end
       end
       if #missing > 0 then
-        chk.fail("feedforward_modules", "must be a subset of target_modules; not targeted: %s",
+        chk.fail_later("0.6.1", "feedforward_modules", "must be a subset of target_modules; not targeted: %s",
           table.concat(missing, ", "))
       end
     end

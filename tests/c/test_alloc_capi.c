@@ -1,0 +1,178 @@
+/*
+ * test_alloc_capi.c - fails the K-th allocation, for every K until a run
+ * completes, inside what issue 14 added to the C API: a config from JSON
+ * fields, items of a list and a dict, the field list, a base model, a plan,
+ * tensor names. One runtime serves every run (opened before counting starts:
+ * test_alloc covers start-up): each failure must come back as a clean
+ * MemoryError, nothing may leak (the leak checkers see it), and the runtime
+ * must still work afterwards.
+ *
+ * Allocations counted: the Lua state's (a custom lua_Alloc) and the C
+ * core's (malloc/calloc/realloc/strdup wrapped at link time).
+ *   test_alloc_capi [STEP]   (default 1, or PEFT_ALLOC_STEP)
+ */
+#define _DEFAULT_SOURCE /* mkdtemp */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "peft.h"
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t m);
+void *__real_realloc(void *p, size_t n);
+char *__real_strdup(const char *s);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t m);
+void *__wrap_realloc(void *p, size_t n);
+char *__wrap_strdup(const char *s);
+
+static long counter = 0, fail_at = 0; /* 0: never fail */
+static int failed_once = 0;
+
+static int should_fail(void) {
+  counter++;
+  if (fail_at > 0 && counter >= fail_at) {
+    failed_once = 1;
+    return 1;
+  }
+  return 0;
+}
+
+void *__wrap_malloc(size_t n) { return should_fail() ? NULL : __real_malloc(n); }
+void *__wrap_calloc(size_t n, size_t m) { return should_fail() ? NULL : __real_calloc(n, m); }
+void *__wrap_realloc(void *p, size_t n) { return should_fail() ? NULL : __real_realloc(p, n); }
+char *__wrap_strdup(const char *s) { return should_fail() ? NULL : __real_strdup(s); }
+
+static void *lalloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+  (void)ud;
+  if (nsize == 0) {
+    free(ptr);
+    return NULL;
+  }
+  if (ptr != NULL && nsize <= osize) return __real_realloc(ptr, nsize);
+  if (should_fail()) return NULL;
+  return __real_realloc(ptr, nsize);
+}
+
+static char dir[] = "/tmp/peft-oom-capi-XXXXXX";
+static char model_dir[96];
+
+static void write_model(void) {
+  char path[160];
+  snprintf(model_dir, sizeof model_dir, "%s/model", dir);
+  mkdir(model_dir, 0755);
+  snprintf(path, sizeof path, "%s/model.safetensors", model_dir);
+  const char *header =
+      "{\"model.layers.0.self_attn.q_proj.weight\": {\"dtype\": \"F32\", \"shape\": [16, 16], \"data_offsets\": [0, "
+      "1024]}, \"model.layers.0.self_attn.v_proj.weight\": {\"dtype\": \"F32\", \"shape\": [8, 16], "
+      "\"data_offsets\": [1024, 1536]}}";
+  FILE *f = fopen(path, "wb");
+  if (f == NULL) return;
+  size_t len = strlen(header);
+  unsigned char le[8];
+  for (int i = 0; i < 8; i++) le[i] = (unsigned char)((unsigned long long)len >> (8 * i));
+  fwrite(le, 1, 8, f);
+  fwrite(header, 1, len, f);
+  fclose(f);
+  if (truncate(path, (off_t)(8 + len + 1536)) != 0) perror("truncate");
+}
+
+/* an outcome: 0 the step worked, 1 it failed with a clean MemoryError, -1 anything else */
+static int outcome(int ok, const peft_error *err, const char *what) {
+  if (ok) return 0;
+  if (err->status == PEFT_ENOMEM && strcmp(err->kind, "MemoryError") == 0) return 1;
+  fprintf(stderr, "%s: %s: %s\n", what, err->kind, err->message);
+  return -1;
+}
+
+static int scenario(peft_runtime *rt) {
+  peft_error err;
+  peft_config *cfg = NULL;
+  peft_model *model = NULL;
+  peft_plan *plan = NULL;
+  peft_tensor_map *map = NULL;
+  int rc;
+  cfg = peft_config_new(rt, "lora",
+                        "{\"r\": 4, \"target_modules\": [\"q_proj\", \"v_proj\"], \"rank_pattern\": {\"v_proj\": 2}}",
+                        &err);
+  if ((rc = outcome(cfg != NULL, &err, "new")) != 0) goto done;
+  peft_value v;
+  size_t at = 1;
+  if ((rc = outcome(peft_config_item(cfg, "target_modules", &at, 1, &v, &err) == 0, &err, "item")) != 0) goto done;
+  if (strcmp(v.string, "v_proj") != 0) return -1;
+  at = 0;
+  if ((rc = outcome(peft_config_item(cfg, "rank_pattern", &at, 1, &v, &err) == 0, &err, "item")) != 0) goto done;
+  if (v.key == NULL || strcmp(v.key, "v_proj") != 0 || v.integer != 2) return -1;
+  const peft_field_info *f;
+  size_t n;
+  if ((rc = outcome(peft_config_fields(cfg, &f, &n, &err) == 0, &err, "fields")) != 0) goto done;
+  model = peft_model_describe(rt, model_dir, &err);
+  if ((rc = outcome(model != NULL, &err, "describe")) != 0) goto done;
+  plan = peft_plan_new(model, cfg, "a", &err);
+  if ((rc = outcome(plan != NULL, &err, "plan")) != 0) goto done;
+  if (peft_plan_trainable_params(plan) != 4 * 16 + 16 * 4 + 2 * 16 + 8 * 2) rc = -1;
+  const char *names[] = {"base_model.model.x.q_proj.lora_A.weight", "y.hada_w1_a.b"};
+  map = peft_tensor_map_names(rt, names, 2, NULL, NULL, &err);
+  if ((rc = outcome(map != NULL, &err, "tensor map")) != 0) goto done;
+  if (strcmp(peft_tensor_map_at(map, 1)->method, "loha") != 0) rc = -1;
+done:
+  peft_tensor_map_free(map);
+  peft_plan_free(plan);
+  peft_model_free(model);
+  peft_config_free(cfg);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  const char *env = getenv("PEFT_ALLOC_STEP");
+  long step = argc > 1 ? atol(argv[1]) : env ? atol(env) : 1;
+  if (step < 1) step = 1;
+  if (mkdtemp(dir) == NULL) {
+    perror("mkdtemp");
+    return 1;
+  }
+  write_model();
+  peft_error err;
+  peft_runtime *rt = peft_open_with(lalloc, NULL, &err);
+  if (rt == NULL) {
+    printf("not ok - peft_open: %s\n# test_alloc_capi: 0 passed, 1 failed\n", err.message);
+    return 1;
+  }
+  counter = 0;
+  fail_at = 0;
+  if (scenario(rt) != 0) {
+    printf("not ok - the scenario fails without injected failures\n# test_alloc_capi: 0 passed, 1 failed\n");
+    return 1;
+  }
+  long total = counter, checked = 0, bad = 0;
+  for (long k = 1;; k += step) {
+    counter = 0;
+    fail_at = k;
+    failed_once = 0;
+    int r = scenario(rt);
+    fail_at = 0;
+    checked++;
+    if (r < 0) {
+      bad++;
+      printf("not ok - failing allocation %ld of %ld gave a wrong outcome\n", k, total);
+    }
+    if (!failed_once) break;
+  }
+  /* the runtime still works */
+  fail_at = 0;
+  if (scenario(rt) != 0) {
+    bad++;
+    printf("not ok - the runtime no longer works after the failures\n");
+  }
+  peft_close(rt);
+  char cmd[96];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  if (system(cmd) != 0) bad++;
+  printf("%s - %ld allocations in the new API calls, each failed in turn (step %ld): %ld runs\n", bad ? "not ok" : "ok",
+         total, step, checked);
+  printf("# test_alloc_capi: %d passed, %d failed\n", bad ? 0 : 1, bad ? 1 : 0);
+  return bad ? 1 : 0;
+}
