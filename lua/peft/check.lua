@@ -94,6 +94,30 @@ function canon(v)
   return canon_item(v)
 end
 
+-- whether two tables hold the same plain values in the same places (a quick test: true means that their
+-- canonical texts are equal; false that they must be compared by them)
+local function equal_plain(a, b, depth)
+  local ma = getmetatable(a)
+  if ma ~= getmetatable(b) or (ma ~= nil and ma ~= array_mt) or depth > 8 then return false end
+  local n = 0
+  for k, x in next, a do
+    local y = rawget(b, k)
+    if not rawequal(x, y) then
+      local tx = type(x)
+      if tx ~= type(y) or (tx == "number" and x ~= y) or (tx == "table" and not equal_plain(x, y, depth + 1))
+         or (tx ~= "number" and tx ~= "table") then
+        return false
+      end
+    end
+    n = n + 1
+  end
+  for _ in next, b do
+    n = n - 1
+    if n < 0 then return false end
+  end
+  return n == 0
+end
+
 local function same(a, b)
   if a == b then return true end
   local ta, tb = type(a), type(b)
@@ -105,6 +129,7 @@ local function same(a, b)
     local ma, mb = getmetatable(a), getmetatable(b)
     if (ma == nil or ma == array_mt) and (mb == nil or mb == array_mt) then return true end -- two empty containers
   end
+  if equal_plain(a, b, 0) then return true end
   return canon(a) == canon(b)
 end
 M.same = same
@@ -263,19 +288,25 @@ function M.field_level_error(err)
   return msg:match("^[%w_]+%.[%w_]+: expected ") ~= nil or msg:match("^[%w_]+%.[%w_]+: [%w_]+%.[%w_]+: ") ~= nil
 end
 
--- HEAD's reading: { values = field -> value, defaults = field -> default, names = the fields in order }
--- per class: the fields to_dict writes, in order, and their defaults (weak: a rolled-back class goes)
+-- HEAD's reading: { values = field -> value, defaults = field -> default, names = the fields in order
+-- [, nondefault = the fields away from their defaults, in order] }
+-- per class: the fields to_dict writes, in order, and their defaults (weak: a rolled-back class goes);
+-- is_name and order (field -> its place) for them, filled: those whose default is not None
 local class_info = setmetatable({}, { __mode = "k" })
 local function info_of(cls)
   local ci = class_info[cls]
   if ci then return ci end
-  ci = { names = {}, defaults = {} }
+  ci = { names = {}, defaults = {}, is_name = {}, order = {}, filled = {} }
   for _, f in ipairs(cls.fields) do
     if f.to_dict ~= false then
       local def = f.default
       if config.is_config(def) then def = def:to_dict() end
-      ci.names[#ci.names + 1] = f.name
+      local n = #ci.names + 1
+      ci.names[n] = f.name
       ci.defaults[f.name] = def
+      ci.is_name[f.name] = true
+      ci.order[f.name] = n
+      if def ~= nil and def ~= null then ci.filled[#ci.filled + 1] = f.name end
     end
   end
   class_info[cls] = ci
@@ -289,13 +320,42 @@ function getters.head(A)
   local out = { values = {}, defaults = ci.defaults, names = ci.names }
   local values, defaults = out.values, ci.defaults
   if A.cfg then
-    local d = rawget(A.cfg, config.STATE).values -- the object's own values (None is nil), not a copy
-    for _, name in ipairs(ci.names) do
-      local v = d[name]
-      if v == nil then v = defaults[name] end
-      if v == null then v = nil end
-      values[name] = v
+    -- the object's own values (None is nil), not a copy; a field it does not hold (None, or a config-object
+    -- default not read yet) reads as the class's default (to_dict's text of it: the same value). The
+    -- settings away from their defaults are found on the way (a field the object does not hold is at its
+    -- default).
+    local d = rawget(A.cfg, config.STATE).values
+    local is_name = ci.is_name
+    local nondefault, held_null
+    for k, v in next, d do
+      if is_name[k] then
+        if v == null then
+          held_null = held_null or {}
+          held_null[k] = true
+          v = nil
+        else
+          values[k] = v
+        end
+        if not METADATA[k] then
+          local dv = defaults[k]
+          if not rawequal(v, dv) and not same(v, dv) then
+            nondefault = nondefault or {}
+            nondefault[#nondefault + 1] = k
+          end
+        end
+      end
     end
+    local filled = ci.filled
+    for n = 1, #filled do
+      local k = filled[n]
+      if values[k] == nil and not (held_null and held_null[k]) then values[k] = defaults[k] end
+    end
+    if nondefault and #nondefault > 1 then
+      local order = ci.order
+      table.sort(nondefault, function(a, b) return order[a] < order[b] end)
+    end
+    out.nondefault = nondefault or {}
+    out.order = ci.order
     return out
   end
   -- when this runtime cannot read the file, only the keys the file gives count as its settings (unless
@@ -364,58 +424,70 @@ end
 local ADAPTER_TENSOR = { lora_A = true, lora_B = true, lora_embedding_A = true, lora_embedding_B = true,
                          lora_magnitude_vector = true }
 
+-- whether a target module name is an embedding or the output layer (ends in lm_head, embed_tokens, wte,
+-- embed_out or output)
+local byte, find = string.byte, string.find
+local function is_head_target(t)
+  local b = byte(t, -1)
+  if b == 100 then return find(t, "lm_head", -7, true) ~= nil end -- d
+  if b == 115 then return find(t, "embed_tokens", -12, true) ~= nil end -- s
+  if b == 101 then return find(t, "wte", -3, true) ~= nil end -- e
+  if b == 116 then return find(t, "embed_out", -9, true) ~= nil or find(t, "output", -6, true) ~= nil end -- t
+  return false
+end
+
 function getters.facts(A)
   local hv = A.head.values
-  local f = {}
-  f.peft_type = A.pt
-  f.lora = A.pt == "LORA"
-  f.r = math.tointeger(hv.r) or hv.r
-  f.alpha = hv.lora_alpha
-  f.rank_pattern = type(hv.rank_pattern) == "table" and hv.rank_pattern or {}
-  f.alpha_pattern = type(hv.alpha_pattern) == "table" and hv.alpha_pattern or {}
-  local max = type(f.r) == "number" and f.r or 0
-  for _, v in pairs(f.rank_pattern) do
+  local pt = A.pt
+  local r = hv.r
+  r = math.tointeger(r) or r
+  local rank_pattern, alpha_pattern = hv.rank_pattern, hv.alpha_pattern
+  if type(rank_pattern) ~= "table" then rank_pattern = {} end
+  if type(alpha_pattern) ~= "table" then alpha_pattern = {} end
+  local max = type(r) == "number" and r or 0
+  for _, v in next, rank_pattern do
     if type(v) == "number" and v > max then max = v end
   end
-  f.config_rank = max
-  f.use_rslora = hv.use_rslora == true
-  f.use_dora = hv.use_dora == true
-  f.modules_to_save = type(hv.modules_to_save) == "table" and #hv.modules_to_save > 0 and hv.modules_to_save or nil
-  f.target_modules = hv.target_modules
-  f.target_regex = type(hv.target_modules) == "string" and hv.target_modules:lower() ~= "all-linear"
-  f.all_linear = type(hv.target_modules) == "string" and hv.target_modules:lower() == "all-linear"
-  f.bias = type(hv.bias) == "string" and hv.bias ~= "none" and hv.bias or nil
-  f.lora_bias = hv.lora_bias == true
-  f.layers_to_transform = hv.layers_to_transform
-  f.layer_replication = hv.layer_replication
-  f.init = hv.init_lora_weights
-  f.trainable_token_indices = truthy(hv.trainable_token_indices) and hv.trainable_token_indices or nil
-  f.alora = truthy(hv.alora_invocation_tokens)
-  f.use_qalora = hv.use_qalora == true
-  f.use_bdlora = truthy(hv.use_bdlora)
-  f.target_parameters = truthy(hv.target_parameters) and hv.target_parameters or nil
-  f.megatron = truthy(hv.megatron_config)
-  f.arrow = truthy(hv.arrow_config)
-  f.monteclora = truthy(hv.monteclora_config)
-  f.ensure_weight_tying = hv.ensure_weight_tying == true
-  -- targets that are embeddings or the output layer
   local tm = hv.target_modules
-  f.targets_head = {}
+  local tm_string = type(tm) == "string"
+  local all_linear = tm_string and tm:lower() == "all-linear"
+  local mts = hv.modules_to_save
+  local bias = hv.bias
+  -- (truthy is called only for the values given)
+  local tti, tp = hv.trainable_token_indices, hv.target_parameters
+  local alora, bdlora, megatron = hv.alora_invocation_tokens, hv.use_bdlora, hv.megatron_config
+  local arrow, monteclora = hv.arrow_config, hv.monteclora_config
+  -- the weights: tables of their tensor names by kind (one empty table for them all when there are none)
+  local w = A.weights
+  local none = {}
+  local f = {
+    peft_type = pt, lora = pt == "LORA", r = r, alpha = hv.lora_alpha, rank_pattern = rank_pattern,
+    alpha_pattern = alpha_pattern, config_rank = max, use_rslora = hv.use_rslora == true,
+    use_dora = hv.use_dora == true,
+    modules_to_save = type(mts) == "table" and #mts > 0 and mts or nil,
+    target_modules = tm, target_regex = tm_string and not all_linear, all_linear = all_linear,
+    bias = type(bias) == "string" and bias ~= "none" and bias or nil, lora_bias = hv.lora_bias == true,
+    layers_to_transform = hv.layers_to_transform, layer_replication = hv.layer_replication,
+    init = hv.init_lora_weights, trainable_token_indices = tti ~= nil and truthy(tti) and tti or nil,
+    alora = alora ~= nil and truthy(alora), use_qalora = hv.use_qalora == true,
+    use_bdlora = bdlora ~= nil and truthy(bdlora), target_parameters = tp ~= nil and truthy(tp) and tp or nil,
+    megatron = megatron ~= nil and truthy(megatron), arrow = arrow ~= nil and truthy(arrow),
+    monteclora = monteclora ~= nil and truthy(monteclora), ensure_weight_tying = hv.ensure_weight_tying == true,
+    targets_head = {}, weights_kind = w and w.kind or nil, tensor_ranks = none, magnitudes = none,
+    full_tensors = none, bias_tensors = none, other_tensors = none, embedding_rows = nil, tensor_rank = nil,
+    rank = nil, dora = nil, added_tokens = nil,
+  }
+  -- targets that are embeddings or the output layer
   if type(tm) == "table" then
-    for _, t in ipairs(tm) do
-      if type(t) == "string" and (t:match("lm_head$") or t:match("embed_tokens$") or t:match("wte$")
-         or t:match("embed_out$") or t:match("output$")) then
-        f.targets_head[#f.targets_head + 1] = t
-      end
+    local th = f.targets_head
+    for n = 1, #tm do
+      local t = tm[n]
+      if type(t) == "string" and is_head_target(t) then th[#th + 1] = t end
     end
   end
-  -- the weights
-  local w = A.weights
-  f.weights_kind = w and w.kind or nil
-  f.tensor_ranks = {}
-  f.magnitudes, f.full_tensors, f.bias_tensors, f.other_tensors = {}, {}, {}, {}
-  f.embedding_rows = nil
   if w then
+    f.tensor_ranks = {}
+    f.magnitudes, f.full_tensors, f.bias_tensors, f.other_tensors = {}, {}, {}, {}
     for _, t in ipairs(w.tensors) do
       local name = module_of_tensor(t.name)
       local parts = {}
@@ -424,11 +496,11 @@ function getters.facts(A)
       if name:find("lora_magnitude_vector", 1, true) then
         f.magnitudes[#f.magnitudes + 1] = t.name
       elseif last == "lora_A" or layer == "lora_A" then
-        local r = t.shape[1]
-        if r and r > (f.tensor_rank or 0) then f.tensor_rank = r end
+        local tr = t.shape[1]
+        if tr and tr > (f.tensor_rank or 0) then f.tensor_rank = tr end
       elseif last == "lora_embedding_A" then
-        local r = t.shape[1]
-        if r and r > (f.tensor_rank or 0) then f.tensor_rank = r end
+        local tr = t.shape[1]
+        if tr and tr > (f.tensor_rank or 0) then f.tensor_rank = tr end
         f.embedding_rows = t.shape[2]
       elseif (layer == "lora_A" or layer == "lora_B") and last == "bias" then
         f.bias_tensors[#f.bias_tensors + 1] = t.name
@@ -446,9 +518,11 @@ function getters.facts(A)
       end
     end
   end
-  f.rank = math.max(f.config_rank or 0, f.tensor_rank or 0)
+  local tr = f.tensor_rank or 0
+  if tr > max then f.rank = tr else f.rank = max end -- (math.max: the first on a tie)
   f.dora = f.use_dora or #f.magnitudes > 0
-  f.added_tokens = A.added_tokens and A.added_tokens.count or nil
+  local added = A.added_tokens
+  f.added_tokens = added and added.count or nil
   return f
 end
 
@@ -456,6 +530,17 @@ local function dir_of(path) return path:match("^(.*)/[^/]*$") or "." end
 
 -- the adapter view of a config's text; file: the path it was read from (for messages and the weights
 -- beside it), or nil
+local function new_view()
+  -- (every field it gets named, so that its table is made at its size)
+  return setmetatable({
+    fams = {}, plans = {}, results = {}, engine_results = {},
+    path = nil, dir = nil, label = nil, text = nil, dict = nil, json_error = nil, json_line = nil, json_col = nil,
+    is_object = nil, cfg = nil, load_error = nil, pt = nil,
+    cls = nil, head = nil, order = nil, weights = nil, added_tokens = nil, facts = nil, nondefault = nil,
+    file_view = nil,
+  }, Adapter)
+end
+
 local function from_text(A, text, file)
   local loader = require "peft.loader"
   A.text = text
@@ -480,7 +565,7 @@ end
 
 --- adapter(src) -> the adapter view: src is a path (a directory or the config file), or a config object
 function M.adapter(src)
-  local A = setmetatable({}, Adapter)
+  local A = new_view()
   if config.is_config(src) then
     A.cfg = src
     A.path = src:source() or false
@@ -504,7 +589,7 @@ end
 
 --- adapter_from_text(text [, label]) -> the adapter view of a config's text (no weights beside it)
 function M.adapter_from_text(text, label)
-  local A = setmetatable({}, Adapter)
+  local A = new_view()
   A.path, A.dir, A.label = false, false, label or "(text)"
   return from_text(A, text, nil)
 end
@@ -618,24 +703,26 @@ local function release_rules(spec, cname)
   return list
 end
 
--- values as release i sees them: the file's, else that release's default (nil for a field it lacks)
+-- values as release i sees them: the file's, else that release's default (nil for a field it lacks); a
+-- value read once is kept in the view
 local function release_view(A, cname, i)
   local hc = H().classes[cname]
+  local fields = hc and hc.fields
   local dict = A.dict
-  local head = A.head
+  local head_defaults = A.head.defaults
   return setmetatable({}, {
-    __index = function(_, k)
+    __index = function(t, k)
       local v = dict[k]
       if v ~= nil then
-        local reads = rawget(A, "reads")
-        if reads then reads[#reads + 1] = k end
         if v == null then return nil end
+        rawset(t, k, v)
         return v
       end
-      if not (hc and in_spans(hc.fields[k], i)) then return nil end
-      local d = release_default(cname, k, i, head.defaults[k])
-      if d == null then return nil end
-      return d
+      if not (fields and in_spans(fields[k], i)) then return nil end
+      v = release_default(cname, k, i, head_defaults[k])
+      if v == null or v == nil then return nil end
+      rawset(t, k, v)
+      return v
     end,
   })
 end
@@ -868,27 +955,107 @@ end
 
 -- What release family `spec` does with the adapter, for all its registered releases at once: which are
 -- refused and why, which rules hit where. Settings lost are found per release when asked (lost_settings).
--- Nothing here makes text: a result's reasons are made when the result is asked for (evaluate_release),
--- their text when it is read.
+-- Nothing here makes text but the refusals of the release's own checks: a result's reasons are made when
+-- the result is asked for (evaluate_release), their text when it is read.
 local evaluate_shape
 local UNKNOWN_TYPE = { rule = "unknown-peft-type" }
+local NO_HITS = setmetatable({}, { __newindex = function() error("peft.check: the empty hit list is shared", 2) end })
 -- per family (its members list): per peft_type, the releases that have it and those that do not
 local type_cache = setmetatable({}, { __mode = "k" })
 -- per family: per config class: per field, the releases where a file that lacks it reads this runtime's
 -- default there (the same for every adapter)
 local alike_cache = setmetatable({}, { __mode = "k" })
+-- per config class: the unexpected-keyword refusal (the same for every release and adapter)
+local kwargs_refusal = {}
+-- per list of releases that have the method: per newest key's release, those that know every key
+local kw_live_cache = setmetatable({}, { __mode = "k" })
+-- per list of releases: per since and until of a rule, those in its range
+local range_cache = setmetatable({}, { __mode = "k" })
+
+-- the settings of the adapter away from this runtime's defaults, in field order (once per adapter)
+local function nondefault_of(A)
+  local nd = rawget(A, "nondefault")
+  if nd then return nd end
+  local head = A.head
+  nd = head.nondefault
+  if nd then
+    A.nondefault = nd
+    return nd
+  end
+  nd = {}
+  local names, values, defaults = head.names, head.values, head.defaults
+  for n = 1, #names do
+    local k = names[n]
+    if not METADATA[k] then
+      local hv, dv = values[k], defaults[k]
+      if not rawequal(hv, dv) and not same(hv, dv) then nd[#nd + 1] = k end
+    end
+  end
+  A.nondefault = nd
+  return nd
+end
+
+-- what lost_settings needs, once per adapter and class: nondefault (see above); defaults: keys the file
+-- lacks whose default changed in some release; order: field -> its place; setattr (made when first asked
+-- for, see plan_setattr: only releases that set attributes need it)
+local function plan_of(A, cname, hc, d)
+  local plans = A.plans
+  local plan = plans[cname]
+  if plan then return plan end
+  local head = A.head
+  local names = head.names
+  local changed_defaults = {}
+  local hdef = hc.defaults
+  if hdef then
+    for n = 1, #names do
+      local k = names[n]
+      if hdef[k] and d[k] == nil and not METADATA[k] then changed_defaults[#changed_defaults + 1] = k end
+    end
+  end
+  local order = head.order
+  if not order then
+    order = {}
+    for n = 1, #names do order[names[n]] = n end
+    head.order = order
+  end
+  plan = { nondefault = nondefault_of(A), defaults = changed_defaults, order = order }
+  plans[cname] = plan
+  return plan
+end
+
+-- keys the file gives that this runtime reads otherwise, and keys it lacks but reads away from the
+-- default (what releases that set attributes lose), once per adapter
+local function plan_setattr(A, plan)
+  local list = plan.setattr
+  if list then return list end
+  list = {}
+  local isnd = {}
+  local nondefault = plan.nondefault
+  for n = 1, #nondefault do isnd[nondefault[n]] = true end
+  local head, d = A.head, A.dict
+  local names, values = head.names, head.values
+  for n = 1, #names do
+    local k = names[n]
+    if not METADATA[k] then
+      local given = d[k]
+      if given ~= nil and given ~= null then
+        local hv = values[k]
+        if not rawequal(given, hv) and not same(given, hv) then list[#list + 1] = k end
+      elseif given == nil and isnd[k] then
+        list[#list + 1] = k
+      end
+    end
+  end
+  plan.setattr = list
+  return list
+end
 
 local function family_eval(A, spec)
-  local fams = rawget(A, "fams")
-  if not fams then
-    fams = setmetatable({}, { __mode = "k" })
-    A.fams = fams
-    A.plans = {}
-  end
+  local fams = A.fams
   local F = fams[spec]
   if F then return F end
   local members = family_members(spec)
-  F = { members = members, refused = {}, hits = {}, loading = spec.loading }
+  F = { members = members, hits = NO_HITS, loading = spec.loading }
   fams[spec] = F
   if spec.loading == "none" then F.early = "no-from-pretrained" return F end
   if A.json_error then F.early = "invalid-json" return F end
@@ -898,7 +1065,6 @@ local function family_eval(A, spec)
   if pt == nil or pt == null then F.early = "missing-peft-type" return F end
   if type(pt) ~= "string" then F.early = "unknown-peft-type" return F end
   local t = H().types[pt]
-  local refused = F.refused
   -- which of the family's releases have the method (the same for every adapter of that peft_type)
   local per = type_cache[members]
   if not per then
@@ -913,95 +1079,197 @@ local function family_eval(A, spec)
       local i = m.i
       local known
       if type(ts) == "number" then known = i >= ts else known = ts ~= nil and in_spans(ts, i) end
-      if known then split.live[#split.live + 1] = i else split.unknown[#split.unknown + 1] = i end
+      if known then split.live[#split.live + 1] = i else split.unknown[i] = true end
     end
     per[pt] = split
   end
-  for _, i in ipairs(split.unknown) do refused[i] = UNKNOWN_TYPE end
+  F.type_unknown = split.unknown
   local live = split.live
   if #live == 0 then return F end
   local cname = t[2]
   F.cname = cname
   local hc = H().classes[cname]
   local fields = hc.fields
-  -- what lost_settings needs, once per adapter and class
-  local head = A.head
-  local plan = A.plans[cname]
-  if not plan then
-    -- nondefault: the settings away from this runtime's defaults; defaults: keys the file lacks whose
-    -- default changed in some release; setattr (made when first read: only releases that set attributes
-    -- need it): keys the file gives that this runtime reads otherwise, and keys it lacks but reads away
-    -- from the default
-    local names, values, defaults = head.names, head.values, head.defaults
-    local nondefault, order, hdef = {}, {}, hc.defaults
-    local changed_defaults = {}
-    for n = 1, #names do
-      local k = names[n]
-      order[k] = n
-      if not METADATA[k] then
-        local hv = values[k]
-        local dv = defaults[k]
-        if hv ~= dv and not same(hv, dv) then nondefault[#nondefault + 1] = k end
-        if hdef and hdef[k] and d[k] == nil then changed_defaults[#changed_defaults + 1] = k end
-      end
-    end
-    plan = setmetatable({ nondefault = nondefault, defaults = changed_defaults, order = order }, {
-      __index = function(p, key)
-        if key ~= "setattr" then return nil end
-        local list, isnd = {}, {}
-        for _, k in ipairs(nondefault) do isnd[k] = true end
-        for n = 1, #names do
-          local k = names[n]
-          if not METADATA[k] then
-            local given = d[k]
-            if given ~= nil and given ~= null then
-              if given ~= values[k] and not same(given, values[k]) then list[#list + 1] = k end
-            elseif given == nil and isnd[k] then
-              list[#list + 1] = k
-            end
-          end
-        end
-        rawset(p, "setattr", list)
-        return list
-      end,
-    })
-    A.plans[cname] = plan
-  end
+  local plan = plan_of(A, cname, hc, d)
   F.plan = plan
   evaluate_shape(A, spec, F, d, live, cname, hc, fields)
+  -- what decides the verdict of a release the checks leave alone: one below the largest since of a
+  -- setting away from its default loses it (simple_min); the rest is found per release (slow)
+  local max, slow = 0, false
+  local nondefault = plan.nondefault
+  for n = 1, #nondefault do
+    local sp = fields[nondefault[n]]
+    if type(sp) == "number" then
+      if sp > max then max = sp end
+    else
+      slow = true
+    end
+  end
+  F.simple_min = max
+  F.slow = slow or #plan.defaults > 0 or (F.loading == "setattr" and #plan_setattr(A, plan) > 0)
   return F
+end
+
+-- the refusal of release i by family F (nil when it does not refuse it): the method unknown there, then
+-- a key unknown there (kwargs), then the first of the release's own checks that refuses it
+local function refused_at(F, i)
+  local tu = F.type_unknown
+  if tu and tu[i] then return UNKNOWN_TYPE end
+  local desc = F.kw_desc
+  if desc and (i < F.kw_newest or (F.kw_refused and F.kw_refused[i])) then return desc end
+  local rr = F.rule_refused
+  return rr and rr[i] or nil
+end
+
+-- The file as the release's checks see it (the same in every release of a family for the keys the file
+-- gives): a table of the file's values, whose missing keys read as this runtime's defaults; flag records
+-- them (absent: whether a check read one since it was reset; keys: which). Once per adapter.
+local function file_view_of(A)
+  local fv = rawget(A, "file_view")
+  if fv then return fv end
+  local d = A.dict
+  local head_defaults = A.head.defaults
+  local flag = { absent = false, keys = {} }
+  local view = {}
+  for k, v in next, d do
+    if v ~= null then view[k] = v end
+  end
+  setmetatable(view, { __index = function(_, k)
+    if d[k] == null then return nil end
+    if not flag.absent then flag.keys = {} end
+    flag.absent = true
+    local keys = flag.keys
+    keys[#keys + 1] = k
+    local v = head_defaults[k]
+    if v == null then return nil end
+    return v
+  end })
+  fv = { view = view, flag = flag }
+  A.file_view = fv
+  return fv
+end
+
+-- for a key the file lacks: the releases of the family where it takes this runtime's default (over every
+-- release of the family: the answer depends on the class alone)
+local function alike_set(cache, k, hd, hc, cname, fields, members)
+  local set = cache[k]
+  if set then return set end
+  set = {}
+  local changes = hc.defaults and hc.defaults[k]
+  local s = fields[k]
+  for _, m in ipairs(members) do
+    local i = m.i
+    local known
+    if type(s) == "number" then known = i >= s else known = in_spans(s, i) end
+    if changes then
+      local v
+      if known then v = release_default(cname, k, i, hd) end
+      if same(v, hd) then set[i] = true end
+    elseif known or hd == nil or hd == null then
+      set[i] = true
+    end
+  end
+  cache[k] = set
+  return set
+end
+
+local function hit_reason(rule, view, A, i, hit)
+  local msg = rule.error
+  if type(msg) == "function" then msg = msg(view, A, i) end
+  if type(hit) == "string" then msg = hit end
+  local fix = rule.fix
+  if type(fix) == "function" then fix = fix(view, A, i) end
+  local r = reason(rule.id, msg, fix)
+  if rule.verdict == "changed" then r.setting = rule.setting end
+  return r
+end
+
+-- records a rule's hit over the releases of set; returns whether it refuses them
+local function record(F, rule, set, r)
+  local verdict = rule.verdict
+  if verdict == "note" or verdict == "changed" then
+    local hits = F.hits
+    if hits == NO_HITS then
+      hits = {}
+      F.hits = hits
+    end
+    hits[#hits + 1] = { verdict = verdict, reason = r, set = set }
+    return false
+  end
+  local refused = F.rule_refused
+  if not refused then
+    refused = {}
+    F.rule_refused = refused
+  end
+  local x = { rule = rule.id, reason = r }
+  for i in pairs(set) do
+    if not refused[i] then refused[i] = x end
+  end
+  return true
+end
+
+local function set_of(list)
+  local set = {}
+  for n = 1, #list do set[list[n]] = true end
+  return set
 end
 
 -- the part of family_eval that depends on the adapter's shape (see there)
 function evaluate_shape(A, spec, F, d, live, cname, hc, fields)
-  local refused = F.refused
   -- kwargs: a key the release's class does not know is a TypeError (naming the first such key in the
   -- file's order: found when the text is made, see render["unexpected-keyword"])
   if spec.loading == "kwargs" then
-    local desc = { rule = "unexpected-keyword", cname = cname }
+    local desc = kwargs_refusal[cname]
+    if not desc then
+      desc = { rule = "unexpected-keyword", cname = cname }
+      kwargs_refusal[cname] = desc
+    end
     local newest, complex = 0, false
-    for k in pairs(d) do
+    for k in next, d do
       local sp = fields[k]
       if sp == nil then
         newest = math.huge
+        break
       elseif type(sp) == "number" then
         if sp > newest then newest = sp end
       else
         complex = true
       end
     end
-    local still = {}
-    for _, i in ipairs(live) do
-      local unknown = i < newest
-      if not unknown and complex then
-        for k in pairs(d) do
-          if not in_spans(fields[k], i) then
-            unknown = true
-            break
+    F.kw_desc, F.kw_newest = desc, newest
+    local still
+    if complex then
+      local kw_refused = {}
+      F.kw_refused = kw_refused
+      still = {}
+      for n = 1, #live do
+        local i = live[n]
+        local unknown = i < newest
+        if not unknown then
+          for k in next, d do
+            if not in_spans(fields[k], i) then
+              unknown = true
+              break
+            end
           end
         end
+        if unknown then kw_refused[i] = true else still[#still + 1] = i end
       end
-      if unknown then refused[i] = desc else still[#still + 1] = i end
+    else
+      -- the releases left: the same list for every adapter whose newest key is the same
+      local per = kw_live_cache[live]
+      if not per then
+        per = {}
+        kw_live_cache[live] = per
+      end
+      still = per[newest]
+      if not still then
+        still = {}
+        for n = 1, #live do
+          if live[n] >= newest then still[#still + 1] = live[n] end
+        end
+        per[newest] = still
+      end
     end
     live = still
     if #live == 0 then return end
@@ -1009,159 +1277,148 @@ function evaluate_shape(A, spec, F, d, live, cname, hc, fields)
   -- the release's own checks (__post_init__ sees the loaded values from 0.6.0 on). A rule that reads only
   -- keys the file gives sees the same values in every release: it runs once for all of them; else once
   -- per epoch.
-  if spec.loading ~= "setattr" then
-    local rules = release_rules(spec, cname)
-    if #rules > 0 then
-      local fv = rawget(A, "file_view")
-      if not fv then
-        local head_defaults = A.head.defaults
-        local flag = { absent = false, keys = {} }
-        fv = { flag = flag, view = setmetatable({}, { __index = function(_, k)
-          local v = d[k]
-          if v ~= nil then
-            local reads = rawget(A, "reads")
-            if reads then reads[#reads + 1] = k end
-          end
-          if v == nil then
-            if not flag.absent then flag.keys = {} end
-            flag.absent = true
-            flag.keys[#flag.keys + 1] = k
-            v = head_defaults[k]
-          end
-          if v == null then return nil end
-          return v
-        end }) }
-        A.file_view = fv
-      end
-      local file_view, flag = fv.view, fv.flag
-      local ep
-      local views = {}
-      local any_refused = false
-      local function hit_reason(rule, view, i, hit)
-        local msg = rule.error
-        if type(msg) == "function" then msg = msg(view, A, i) end
-        if type(hit) == "string" then msg = hit end
-        local fix = rule.fix
-        if type(fix) == "function" then fix = fix(view, A, i) end
-        local r = reason(rule.id, msg, fix)
-        if rule.verdict == "changed" then r.setting = rule.setting end
-        return r
-      end
-      local function record(rule, set, r)
-        if rule.verdict == "note" or rule.verdict == "changed" then
-          F.hits[#F.hits + 1] = { verdict = rule.verdict, reason = r, set = set }
-        else
-          local x = { rule = rule.id, reason = r }
-          for i in pairs(set) do
-            if not refused[i] then refused[i] = x end
-          end
-          any_refused = true
+  if spec.loading == "setattr" then return end
+  local rules = release_rules(spec, cname)
+  local nrules = #rules
+  if nrules == 0 then return end
+  local fv = file_view_of(A)
+  local file_view, flag = fv.view, fv.flag
+  local ep, views, cache
+  local any_refused = false
+  local lo, hi = live[1], live[#live]
+  local nlive = #live
+  local head_defaults = A.head.defaults
+  for rn = 1, nrules do
+    local rule = rules[rn]
+    local since_i, until_i = rule.since_i, rule.until_i
+    local in_range
+    if since_i <= lo and until_i > hi and not any_refused then
+      in_range = live
+    elseif since_i <= hi and until_i > lo then
+      if any_refused then
+        local refused = F.rule_refused
+        in_range = {}
+        for n = 1, nlive do
+          local i = live[n]
+          if not refused[i] and i >= since_i and i < until_i then in_range[#in_range + 1] = i end
         end
-      end
-      local lo, hi = live[1], live[#live]
-      -- for a key the file lacks: the releases where it takes this runtime's default (over every release of
-      -- the family: the answer depends on the class alone)
-      local head_defaults = A.head.defaults
-      local per_family = alike_cache[F.members]
-      if not per_family then
-        per_family = {}
-        alike_cache[F.members] = per_family
-      end
-      local cache = per_family[cname]
-      if not cache then
-        cache = {}
-        per_family[cname] = cache
-      end
-      local function alike_set(k)
-        local set = cache[k]
-        if set then return set end
-        set = {}
-        local hd = head_defaults[k]
-        local changes = hc.defaults and hc.defaults[k]
-        local s = fields[k]
-        for _, m in ipairs(F.members) do
-          local i = m.i
-          local known
-          if type(s) == "number" then known = i >= s else known = in_spans(s, i) end
-          if changes then
-            local v
-            if known then v = release_default(cname, k, i, hd) end
-            if same(v, hd) then set[i] = true end
-          elseif known or hd == nil or hd == null then
-            set[i] = true
-          end
+      else
+        local per = range_cache[live]
+        if not per then
+          per = {}
+          range_cache[live] = per
         end
-        cache[k] = set
-        return set
-      end
-      for _, rule in ipairs(rules) do
-        local in_range
-        if rule.since_i <= lo and rule.until_i > hi and not any_refused then
-          in_range = live
-        elseif rule.since_i <= hi and rule.until_i > lo then
+        local by_until = per[since_i]
+        if not by_until then
+          by_until = {}
+          per[since_i] = by_until
+        end
+        in_range = by_until[until_i]
+        if not in_range then
           in_range = {}
-          for _, i in ipairs(live) do
-            if not refused[i] and i >= rule.since_i and i < rule.until_i then in_range[#in_range + 1] = i end
+          for n = 1, nlive do
+            local i = live[n]
+            if i >= since_i and i < until_i then in_range[#in_range + 1] = i end
+          end
+          by_until[until_i] = in_range
+        end
+      end
+    end
+    if in_range and #in_range > 0 then
+      local per_release = rule.per_release
+      local once_hit
+      if not per_release then
+        flag.absent = false
+        once_hit = rule.when(file_view, A, in_range[1])
+      end
+      if not per_release and flag.absent then
+        -- it read keys the file lacks: the releases where each of them takes this runtime's default see
+        -- what the file view saw
+        if not cache then
+          local per_family = alike_cache[F.members]
+          if not per_family then
+            per_family = setmetatable({}, { __mode = "k" })
+            alike_cache[F.members] = per_family
+          end
+          local per_defaults = per_family[head_defaults]
+          if not per_defaults then
+            per_defaults = {}
+            per_family[head_defaults] = per_defaults
+          end
+          cache = per_defaults[cname]
+          if not cache then
+            cache = { sets = {}, splits = setmetatable({}, { __mode = "k" }) }
+            per_defaults[cname] = cache
           end
         end
-        if in_range and #in_range > 0 then
-          local once_hit
-          if not rule.per_release then
-            flag.absent = false
-            once_hit = rule.when(file_view, A, in_range[1])
+        -- the split of the releases in range by those keys (the same for every adapter that reads them)
+        local keys = flag.keys
+        local key = #keys == 1 and keys[1] or table.concat(keys, "\0")
+        local by_key = cache.splits[in_range]
+        if not by_key then
+          by_key = {}
+          cache.splits[in_range] = by_key
+        end
+        local split = by_key[key]
+        if not split then
+          local same_list, rest_list = {}, {}
+          local sets = {}
+          for j = 1, #keys do
+            local k = keys[j]
+            sets[j] = alike_set(cache.sets, k, head_defaults[k], hc, cname, fields, F.members)
           end
-          local same_set
-          if not rule.per_release and flag.absent then
-            -- it read keys the file lacks: the releases where each of them takes this runtime's default see
-            -- what the file view saw
-            same_set = {}
-            local rest = {}
-            local sets = {}
-            for j, k in ipairs(flag.keys) do sets[j] = alike_set(k) end
-            for _, i in ipairs(in_range) do
-              local alike = true
-              for j = 1, #sets do
-                if not sets[j][i] then alike = false break end
-              end
-              if alike then same_set[#same_set + 1] = i else rest[#rest + 1] = i end
+          local nsets = #sets
+          for n = 1, #in_range do
+            local i = in_range[n]
+            local alike = true
+            for j = 1, nsets do
+              if not sets[j][i] then alike = false break end
             end
-            if once_hit and #same_set > 0 then
-              local set = {}
-              for _, i in ipairs(same_set) do set[i] = true end
-              record(rule, set, hit_reason(rule, file_view, same_set[1], once_hit))
-            end
-            in_range = rest
+            if alike then same_list[#same_list + 1] = i else rest_list[#rest_list + 1] = i end
           end
-          if not rule.per_release and not flag.absent then
-            if once_hit then
-              local set = {}
-              for _, i in ipairs(in_range) do set[i] = true end
-              record(rule, set, hit_reason(rule, file_view, in_range[1], once_hit))
-            end
-          elseif #in_range > 0 then
-            ep = ep or epochs(spec, cname)
-            local by_epoch = {}
-            for _, i in ipairs(in_range) do
-              local rep = ep[i] or i
-              if rep < rule.since_i then rep = i end
-              local g = by_epoch[rep]
-              if not g then
-                g = { set = {} }
-                by_epoch[rep] = g
-                local view = views[i]
-                if not view then
-                  view = release_view(A, cname, i)
-                  views[i] = view
-                end
-                g.view, g.i = view, i
-                g.hit = rule.when(view, A, i)
-              end
-              g.set[i] = true
-            end
-            for _, g in pairs(by_epoch) do
-              if g.hit then record(rule, g.set, hit_reason(rule, g.view, g.i, g.hit)) end
-            end
+          split = { same_list, rest_list }
+          by_key[key] = split
+        end
+        local same_set, rest = split[1], split[2]
+        if once_hit and #same_set > 0 then
+          if record(F, rule, set_of(same_set), hit_reason(rule, file_view, A, same_set[1], once_hit)) then
+            any_refused = true
           end
+        end
+        in_range = rest
+      end
+      if not per_release and not flag.absent then
+        if once_hit then
+          if record(F, rule, set_of(in_range), hit_reason(rule, file_view, A, in_range[1], once_hit)) then
+            any_refused = true
+          end
+        end
+      elseif #in_range > 0 then
+        ep = ep or epochs(spec, cname)
+        views = views or {}
+        local by_epoch, order = {}, {}
+        for n = 1, #in_range do
+          local i = in_range[n]
+          local rep = ep[i] or i
+          if rep < since_i then rep = i end
+          local g = by_epoch[rep]
+          if not g then
+            g = { set = {} }
+            by_epoch[rep] = g
+            order[#order + 1] = g
+            local view = views[i]
+            if not view then
+              view = release_view(A, cname, i)
+              views[i] = view
+            end
+            g.view, g.i = view, i
+            g.hit = rule.when(view, A, i)
+          end
+          g.set[i] = true
+        end
+        for n = 1, #order do
+          local g = order[n]
+          if g.hit and record(F, rule, g.set, hit_reason(rule, g.view, A, g.i, g.hit)) then any_refused = true end
         end
       end
     end
@@ -1181,48 +1438,58 @@ local function lost_settings(A, F, i)
   local plan, cname = F.plan, F.cname
   local fields = H().classes[cname].fields
   local head, d = A.head, A.dict
-  local keys = {}
-  local what = {}
-  for _, k in ipairs(plan.nondefault) do
+  local keys, what
+  local nondefault = plan.nondefault
+  for n = 1, #nondefault do
+    local k = nondefault[n]
     local s = fields[k]
     local known
     if type(s) == "number" then known = i >= s else known = in_spans(s, i) end
     if not known then
+      if not keys then keys, what = {}, {} end
       keys[#keys + 1] = k
       what[k] = "dropped-setting"
     end
   end
-  for _, k in ipairs(plan.defaults) do
-    if not what[k] and in_spans(fields[k], i) then
+  local defaults = plan.defaults
+  for n = 1, #defaults do
+    local k = defaults[n]
+    if not (what and what[k]) and in_spans(fields[k], i) then
       local rv = release_default(cname, k, i, head.defaults[k])
       if rv == null then rv = nil end
       if F.loading ~= "setattr" and same(rv, head.defaults[k]) then rv = head.values[k] end
       if not same(rv, head.values[k]) then
+        if not keys then keys, what = {}, {} end
         keys[#keys + 1] = k
         what[k] = { "default-changed", rv }
       end
     end
   end
   if F.loading == "setattr" then
-    for _, k in ipairs(plan.setattr) do
-      if not what[k] and in_spans(fields[k], i) then
+    local setattr = plan_setattr(A, plan)
+    for n = 1, #setattr do
+      local k = setattr[n]
+      if not (what and what[k]) and in_spans(fields[k], i) then
         local given = d[k]
         local rv = given
         if rv == nil then rv = release_default(cname, k, i, head.defaults[k]) end
         if rv == null then rv = nil end
         if not same(rv, head.values[k]) then
+          if not keys then keys, what = {}, {} end
           keys[#keys + 1] = k
           what[k] = { given == nil and "default-changed" or "read-differently", rv }
         end
       end
     end
   end
-  if #keys == 0 then
+  if not keys then
     cache[i] = false
     return false
   end
-  local order = plan.order
-  table.sort(keys, function(a, b) return order[a] < order[b] end)
+  if #keys > 1 then
+    local order = plan.order
+    table.sort(keys, function(a, b) return order[a] < order[b] end)
+  end
   keys.what = what
   cache[i] = keys
   return keys
@@ -1232,51 +1499,21 @@ end
 -- with no table per release: F.verdicts[i], F.keys[i].
 local family_id = setmetatable({}, { __mode = "k" })
 local next_family_id = 0
--- only the verdicts: no text, and lost_settings only where nothing else decided
-local function family_verdicts(A, F)
-  local verdicts = {}
-  F.verdicts = verdicts
-  if F.early then
-    for _, m in ipairs(F.members) do verdicts[m.i] = "refused" end
-    return
+-- the verdict of release i: no text, and lost_settings only where nothing else decided
+local function verdict_at(A, F, i)
+  if F.early or refused_at(F, i) then return "refused" end
+  if i < F.simple_min then return "changed" end
+  local hits = F.hits
+  for n = 1, #hits do
+    local h = hits[n]
+    if h.verdict == "changed" and h.set[i] then return "changed" end
   end
-  local plan = F.plan
-  local simple_min = math.huge -- a release below the largest since of a nondefault key loses it
-  local slow = false
-  if plan then
-    local fields = H().classes[F.cname].fields
-    local max = 0
-    for _, k in ipairs(plan.nondefault) do
-      local sp = fields[k]
-      if type(sp) == "number" then
-        if sp > max then max = sp end
-      else
-        slow = true
-      end
-    end
-    simple_min = max
-    slow = slow or #plan.defaults > 0 or (F.loading == "setattr" and #plan.setattr > 0)
-  end
-  for _, m in ipairs(F.members) do
-    local i = m.i
-    if F.refused[i] then
-      verdicts[i] = "refused"
-    else
-      local changed = i < simple_min
-      if not changed then
-        for _, h in ipairs(F.hits) do
-          if h.verdict == "changed" and h.set[i] then changed = true break end
-        end
-      end
-      if not changed and slow then changed = lost_settings(A, F, i) and true or false end
-      verdicts[i] = changed and "changed" or "ok"
-    end
-  end
+  if F.slow and lost_settings(A, F, i) then return "changed" end
+  return "ok"
 end
 
-local function family_keys(A, F, spec, verdicts_only)
-  if F.keys or (verdicts_only and F.verdicts) then return end
-  if verdicts_only then return family_verdicts(A, F) end
+local function family_keys(A, F, spec)
+  if F.keys then return end
   local verdicts, keys = {}, {}
   F.verdicts, F.keys = verdicts, keys
   local fid = family_id[spec]
@@ -1334,7 +1571,7 @@ local function family_keys(A, F, spec, verdicts_only)
       end
     end
     if F.loading == "setattr" then
-      for _, k in ipairs(plan.setattr) do
+      for _, k in ipairs(plan_setattr(A, plan)) do
         for _, m in ipairs(F.members) do
           local i = m.i
           if in_spans(fields[k], i) then
@@ -1349,7 +1586,7 @@ local function family_keys(A, F, spec, verdicts_only)
   end
   for _, m in ipairs(F.members) do
     local i = m.i
-    local x = F.refused[i]
+    local x = refused_at(F, i)
     if x then
       verdicts[i] = "refused"
       keys[i] = "refused|" .. x.rule .. ":" .. (x.reason and x.reason.message or "")
@@ -1378,7 +1615,7 @@ end
 -- the verdict of release i (no result made) and the reasons' key by which runs of releases are grouped
 local function family_verdict(A, F, i, with_key)
   if F.early then return "refused", with_key and ("refused|" .. F.early) end
-  local x = F.refused[i]
+  local x = refused_at(F, i)
   if x then
     return "refused", with_key and ("refused|" .. x.rule .. ":" .. (x.reason and x.reason.message or ""))
   end
@@ -1420,7 +1657,7 @@ local function materialize(A, F, e, i)
       end
     end
   end
-  local x = F.refused[i]
+  local x = refused_at(F, i)
   if x then
     res.verdict = "refused"
     res.reasons[1] = x.reason or lz(x.rule, { key = x.key, cname = x.cname })
@@ -1451,11 +1688,7 @@ end
 
 --- evaluate_release(A, entry) -> { target, version, verdict, reasons [, notes] }
 function evaluate_release(A, e)
-  local results = rawget(A, "results")
-  if not results then
-    results = setmetatable({}, { __mode = "k" })
-    A.results = results
-  end
+  local results = A.results
   local res = results[e]
   if res then return res end
   local F = family_eval(A, e.spec)
@@ -1468,7 +1701,8 @@ end
 -- key that groups releases into runs
 function M.release_verdict(A, e, with_key)
   local F = family_eval(A, e.spec)
-  if with_key and e.spec.based_on == nil then
+  if not with_key then return verdict_at(A, F, e.index or registry.index_of(e)) end
+  if e.spec.based_on == nil then
     family_keys(A, F, e.spec)
     local i = registry.index_of(e)
     return F.verdicts[i], F.keys[i]
@@ -1557,11 +1791,14 @@ end
 function rule.peft_type(spec)
   local accept = {}
   for _, t in ipairs(spec.accept or { "LORA" }) do accept[t] = true end
-  local r = { id = spec.id or "peft-type" }
-  function r.check(f, ctx, A)
+  local r = { id = spec.id or "peft-type", verdict = spec.verdict or "refused", pass_hit = false }
+  function r.when(f)
     local pt = f.peft_type
-    if pt and accept[pt] then return nil end
-    return deferred(spec.verdict or "refused", r, f, ctx, A)
+    return not (pt and accept[pt])
+  end
+  function r.check(f, ctx, A)
+    if not r.when(f) then return nil end
+    return deferred(r.verdict, r, f, ctx, A)
   end
   function r.render(fd)
     local vars = { peft_type = fd.f.peft_type or "(none)", title = fd.ctx.title }
@@ -1575,8 +1812,8 @@ end
 -- error and fix may use {title} and the facts' fields ({r}, {rank}, ...); a when that returns text adds it
 -- as {what}.
 function rule.setting(spec)
-  local r = { id = spec.id }
   local when, verdict = spec.when, spec.verdict or "refused"
+  local r = { id = spec.id, when = when, verdict = verdict, pass_hit = true }
   function r.check(f, ctx, A)
     local hit = when(f, ctx, A)
     if not hit then return nil end
@@ -1668,10 +1905,11 @@ end
 --- rule.ignored{ id =, setting =, when = function(f) -> bool, effect = text }: a setting read by PEFT that
 -- the engine does not read (a change)
 function rule.ignored(spec)
-  local r = { id = spec.id or (spec.setting .. "-ignored") }
+  local r = { id = spec.id or (spec.setting .. "-ignored"), when = spec.when, verdict = spec.verdict or "changed",
+              pass_hit = false }
   function r.check(f, ctx, A)
     if not spec.when(f, ctx, A) then return nil end
-    return deferred(spec.verdict or "changed", r, f, ctx, A)
+    return deferred(r.verdict, r, f, ctx, A)
   end
   function r.render(fd)
     local vars = setmetatable({ title = fd.ctx.title }, { __index = fd.f })
@@ -1715,13 +1953,14 @@ end
 --- rule.pinned_peft{ version =, title = }: the settings the engine's pinned PEFT drops or reads differently
 function rule.pinned_peft(spec)
   local rl = { id = spec.id or "pinned-peft" }
+  local name = "peft " .. spec.version
   function rl.check(_, ctx, A)
-    local e = registry.get("peft " .. spec.version)
+    local e = registry.get(name)
     if not e or M.release_verdict(A, e) == "ok" then return nil end
     local r = evaluate_release(A, e)
     local out = {}
     for _, x in ipairs(r.reasons) do
-      if r.verdict == "refused" or x.setting then
+      if r.verdict == "refused" or rawget(x, "setting") then
         local verdict = r.verdict == "refused" and (spec.refused or "changed") or "changed"
         out[#out + 1] = deferred(verdict, rl, nil, ctx, A, x)
       end
@@ -1751,15 +1990,48 @@ end
 
 local knob_defaults = setmetatable({}, { __mode = "k" })
 
+-- adds a finding (or reason) r to an engine's result: a refusal replaces the changes found so far (only
+-- what stops the load is listed first; the changes go to also), notes go apart
+local function add_finding(res, r, rr)
+  local v = r.verdict
+  if v == "refused" then
+    if res.verdict ~= "refused" then
+      res.verdict = "refused"
+      local keep = res.reasons
+      res.reasons = setmetatable({ rr }, array_mt)
+      res.also = keep
+    else
+      local reasons = res.reasons
+      reasons[#reasons + 1] = rr
+    end
+  elseif v == "changed" then
+    if res.verdict == "ok" then res.verdict = "changed" end
+    if res.verdict == "refused" then
+      local also = res.also
+      if not also then
+        also = setmetatable({}, array_mt)
+        res.also = also
+      end
+      also[#also + 1] = rr
+    else
+      local reasons = res.reasons
+      reasons[#reasons + 1] = rr
+    end
+  elseif v == "note" then
+    local notes = res.notes
+    if not notes then
+      notes = setmetatable({}, array_mt)
+      res.notes = notes
+    end
+    notes[#notes + 1] = rr
+  end
+end
+
 --- evaluate_engine(A, entry [, knobs]) -> { target, verdict, reasons }
 local evaluate_engine0
 local function evaluate_engine(A, e, given)
   if given ~= nil then return evaluate_engine0(A, e, given) end
-  local cache = rawget(A, "engine_results")
-  if not cache then
-    cache = {}
-    A.engine_results = cache
-  end
+  local cache = A.engine_results
   local res = cache[e]
   if not res then
     res = evaluate_engine0(A, e)
@@ -1769,7 +2041,6 @@ local function evaluate_engine(A, e, given)
 end
 
 function evaluate_engine0(A, e, given)
-  local res = { target = e.name, kind = "engine", title = e.title, verdict = "ok", reasons = arr() }
   local knobs
   if given == nil then
     knobs = knob_defaults[e]
@@ -1780,8 +2051,8 @@ function evaluate_engine0(A, e, given)
   else
     knobs = engine_knobs(e, given)
   end
-  res.knobs = knobs
-  local ctx = { knobs = knobs, title = e.title, adapter = A, target = e }
+  local res = { target = e.name, kind = "engine", title = e.title, verdict = "ok",
+                reasons = setmetatable({}, array_mt), knobs = knobs }
   if A.json_error then
     return refuse(res, reason("invalid-json", A.json_error, "fix the JSON text"))
   end
@@ -1790,46 +2061,33 @@ function evaluate_engine0(A, e, given)
       "an adapter_config.json holds one JSON object"))
   end
   local facts = A.facts
-  ctx.facts = facts
+  local ctx = { knobs = knobs, title = e.title, adapter = A, target = e, facts = facts }
   local rules = spec_rules(e.spec)
-  local one = {}
   for ri = 1, #rules do
     local rl = rules[ri]
-    local out = rl.check(facts, ctx, A)
-    if out then
-      if out.verdict then
-        one[1] = out
-        out = one
+    local when = rl.when
+    if when then
+      -- a rule made by the constructors below: its test, and one finding whose text is made when read
+      local hit = when(facts, ctx, A)
+      if hit then
+        if not rl.pass_hit then hit = nil end
+        local d = setmetatable({ verdict = rl.verdict, rule = rl.id, deferred = rl, f = facts, ctx = ctx, A = A,
+                                 hit = hit }, deferred_reason_mt)
+        add_finding(res, d, d)
       end
-      for oi = 1, #out do
-        local r = out[oi]
-        local rr
-        if rawget(r, "deferred") then
-          rr = r
-        else
-          rr = reason(rl.id, r.message, r.fix, r.extra)
-        end
-        if r.verdict == "refused" then
-          if res.verdict ~= "refused" then
-            res.verdict = "refused"
-            -- a refusal replaces the changes found so far: only what stops the load is listed first
-            local keep = res.reasons
-            res.reasons = arr { rr }
-            res.also = keep
+    else
+      local out = rl.check(facts, ctx, A)
+      if out then
+        if out.verdict then out = { out } end
+        for oi = 1, #out do
+          local r = out[oi]
+          local rr
+          if rawget(r, "deferred") then
+            rr = r
           else
-            res.reasons[#res.reasons + 1] = rr
+            rr = reason(rl.id, r.message, r.fix, r.extra)
           end
-        elseif r.verdict == "changed" then
-          if res.verdict == "ok" then res.verdict = "changed" end
-          if res.verdict == "refused" then
-            res.also = res.also or arr()
-            res.also[#res.also + 1] = rr
-          else
-            res.reasons[#res.reasons + 1] = rr
-          end
-        elseif r.verdict == "note" then
-          res.notes = res.notes or arr()
-          res.notes[#res.notes + 1] = rr
+          add_finding(res, r, rr)
         end
       end
     end
@@ -1935,16 +2193,23 @@ end
 local function release_runs(A, by_verdict)
   local runs, cur, oldest = {}, nil, nil
   local F, fspec
-  for _, e in ipairs(peft_entries()) do
+  local entries = peft_entries()
+  for n = 1, #entries do
+    local e = entries[n]
     local spec = e.spec
     if spec.based_on == nil then
       if spec ~= fspec then
         F, fspec = family_eval(A, spec), spec
-        family_keys(A, F, spec, by_verdict)
+        if not by_verdict then family_keys(A, F, spec) end
       end
       local i = e.index or registry.index_of(e)
-      local verdict = F.verdicts[i]
-      local key = by_verdict and verdict or F.keys[i]
+      local verdict, key
+      if by_verdict then
+        verdict = verdict_at(A, F, i)
+        key = verdict
+      else
+        verdict, key = F.verdicts[i], F.keys[i]
+      end
       if not oldest and verdict == "ok" then oldest = e end
       if cur and cur.key == key then
         cur.to = e
