@@ -255,6 +255,21 @@ local function release_default(cname, f, i, fallback)
   return v
 end
 
+-- per config class of peft.history: simple[field] = the first release with it (when it was never removed),
+-- complex[field] = true for the others (cached)
+local spans_cache = {}
+local function spans_of(cname)
+  local sc = spans_cache[cname]
+  if sc then return sc end
+  local hc = H().classes[cname]
+  sc = { simple = {}, complex = {} }
+  for k, sp in pairs(hc and hc.fields or {}) do
+    if type(sp) == "number" then sc.simple[k] = sp else sc.complex[k] = true end
+  end
+  spans_cache[cname] = sc
+  return sc
+end
+
 -- the adapter ----------------------------------------------------------------------------------------
 
 local getters = {}
@@ -338,7 +353,7 @@ function getters.head(A)
         end
         if not METADATA[k] then
           local dv = defaults[k]
-          if not rawequal(v, dv) and not same(v, dv) then
+          if v ~= dv and not same(v, dv) then
             nondefault = nondefault or {}
             nondefault[#nondefault + 1] = k
           end
@@ -537,7 +552,7 @@ local function new_view()
     path = nil, dir = nil, label = nil, text = nil, dict = nil, json_error = nil, json_line = nil, json_col = nil,
     is_object = nil, cfg = nil, load_error = nil, pt = nil,
     cls = nil, head = nil, order = nil, weights = nil, added_tokens = nil, facts = nil, nondefault = nil,
-    file_view = nil,
+    file_view = nil, base_verdicts = nil,
   }, Adapter)
 end
 
@@ -657,6 +672,15 @@ local function peft_entries()
     if ia ~= ib then return ia < ib end
     return a.name < b.name
   end)
+  -- the releases not based on another: entries, their specs and indices, in release order
+  local base = { entries = {}, specs = {}, index = {} }
+  for _, e in ipairs(out) do
+    if e.spec.based_on == nil then
+      local n = #base.entries + 1
+      base.entries[n], base.specs[n], base.index[n] = e, e.spec, registry.index_of(e)
+    end
+  end
+  out.base = base
   entries_cache, entries_gen = out, gen
   return out
 end
@@ -742,8 +766,9 @@ local lazy_reason_mt = {
     if rawget(r, "message") then return nil end
     local fn = render[r.rule]
     local msg, fix = fn(r)
-    rawset(r, "message", msg)
-    rawset(r, "fix", fix or null)
+    fix = fix or null
+    r.message, r.fix = msg, fix -- (no __newindex: plain fields from now on)
+    if k == "message" then return msg elseif k == "fix" then return fix end
     return rawget(r, k)
   end,
 }
@@ -755,10 +780,25 @@ end
 local evaluate_release
 
 -- the oldest registered release at or after index i that loads the adapter unchanged: its entry, or nil
+local verdict_at, family_eval
 local function oldest_ok_from(A, i)
-  for _, e in ipairs(peft_entries()) do
-    local ei = registry.index_of(e)
-    if ei >= i and e.spec.based_on == nil and M.release_verdict(A, e) == "ok" then return e end
+  local base = peft_entries().base
+  local entries, index = base.entries, base.index
+  -- the verdicts of the releases (release_runs keeps them, by their place in base)
+  local verdicts = A.base_verdicts
+  if not verdicts or verdicts.base ~= base then
+    verdicts = { base = base }
+    A.base_verdicts = verdicts
+  end
+  for n = 1, #entries do
+    if index[n] >= i then
+      local v = verdicts[n]
+      if not v then
+        v = verdict_at(A, family_eval(A, entries[n].spec), index[n])
+        verdicts[n] = v
+      end
+      if v == "ok" then return entries[n] end
+    end
   end
   return nil
 end
@@ -988,7 +1028,7 @@ local function nondefault_of(A)
     local k = names[n]
     if not METADATA[k] then
       local hv, dv = values[k], defaults[k]
-      if not rawequal(hv, dv) and not same(hv, dv) then nd[#nd + 1] = k end
+      if hv ~= dv and not same(hv, dv) then nd[#nd + 1] = k end
     end
   end
   A.nondefault = nd
@@ -1029,33 +1069,34 @@ local function plan_setattr(A, plan)
   local list = plan.setattr
   if list then return list end
   list = {}
-  local isnd = {}
-  local nondefault = plan.nondefault
-  for n = 1, #nondefault do isnd[nondefault[n]] = true end
   local head, d = A.head, A.dict
-  local names, values = head.names, head.values
-  for n = 1, #names do
-    local k = names[n]
-    if not METADATA[k] then
-      local given = d[k]
-      if given ~= nil and given ~= null then
-        local hv = values[k]
-        if not rawequal(given, hv) and not same(given, hv) then list[#list + 1] = k end
-      elseif given == nil and isnd[k] then
-        list[#list + 1] = k
-      end
+  local values, order = head.values, plan.order
+  -- keys the file gives (this runtime's fields, not metadata) that it reads otherwise
+  for k, given in next, d do
+    if order[k] and not METADATA[k] and given ~= null then
+      local hv = values[k]
+      if given ~= hv and not same(given, hv) then list[#list + 1] = k end
     end
   end
+  -- keys it lacks that this runtime reads away from the default
+  local nondefault = plan.nondefault
+  for n = 1, #nondefault do
+    local k = nondefault[n]
+    if d[k] == nil then list[#list + 1] = k end
+  end
+  if #list > 1 then table.sort(list, function(a, b) return order[a] < order[b] end) end
   plan.setattr = list
   return list
 end
 
-local function family_eval(A, spec)
+function family_eval(A, spec)
   local fams = A.fams
   local F = fams[spec]
   if F then return F end
   local members = family_members(spec)
-  F = { members = members, hits = NO_HITS, loading = spec.loading }
+  F = { members = members, hits = NO_HITS, loading = spec.loading, early = nil, cname = nil, plan = nil,
+        type_unknown = nil, kw_desc = nil, kw_newest = nil, kw_refused = nil, rule_refused = nil, simple_min = nil,
+        slow = nil, lost = nil, verdicts = nil, keys = nil }
   fams[spec] = F
   if spec.loading == "none" then F.early = "no-from-pretrained" return F end
   if A.json_error then F.early = "invalid-json" return F end
@@ -1097,9 +1138,10 @@ local function family_eval(A, spec)
   -- setting away from its default loses it (simple_min); the rest is found per release (slow)
   local max, slow = 0, false
   local nondefault = plan.nondefault
+  local simple = spans_of(cname).simple
   for n = 1, #nondefault do
-    local sp = fields[nondefault[n]]
-    if type(sp) == "number" then
+    local sp = simple[nondefault[n]]
+    if sp then
       if sp > max then max = sp end
     else
       slow = true
@@ -1225,15 +1267,17 @@ function evaluate_shape(A, spec, F, d, live, cname, hc, fields)
       kwargs_refusal[cname] = desc
     end
     local newest, complex = 0, false
+    local sc = spans_of(cname)
+    local simple, complex_field = sc.simple, sc.complex
     for k in next, d do
-      local sp = fields[k]
-      if sp == nil then
+      local sp = simple[k]
+      if sp then
+        if sp > newest then newest = sp end
+      elseif complex_field[k] then
+        complex = true
+      else
         newest = math.huge
         break
-      elseif type(sp) == "number" then
-        if sp > newest then newest = sp end
-      else
-        complex = true
       end
     end
     F.kw_desc, F.kw_newest = desc, newest
@@ -1440,11 +1484,12 @@ local function lost_settings(A, F, i)
   local head, d = A.head, A.dict
   local keys, what
   local nondefault = plan.nondefault
+  local simple = spans_of(cname).simple
   for n = 1, #nondefault do
     local k = nondefault[n]
-    local s = fields[k]
+    local s = simple[k]
     local known
-    if type(s) == "number" then known = i >= s else known = in_spans(s, i) end
+    if s then known = i >= s else known = in_spans(fields[k], i) end
     if not known then
       if not keys then keys, what = {}, {} end
       keys[#keys + 1] = k
@@ -1500,7 +1545,7 @@ end
 local family_id = setmetatable({}, { __mode = "k" })
 local next_family_id = 0
 -- the verdict of release i: no text, and lost_settings only where nothing else decided
-local function verdict_at(A, F, i)
+function verdict_at(A, F, i)
   if F.early or refused_at(F, i) then return "refused" end
   if i < F.simple_min then return "changed" end
   local hits = F.hits
@@ -1725,6 +1770,59 @@ local function fill(s, vars)
 end
 M.fill = fill
 
+-- A text with {name} places, split once (by the pattern fill uses): { text, name, text, ..., text }.
+local function template(s)
+  local parts = {}
+  local i = 1
+  while true do
+    local a, b, name = find(s, "{([%w_]+)}", i)
+    if not a then break end
+    parts[#parts + 1] = s:sub(i, a - 1)
+    parts[#parts + 1] = name
+    i = b + 1
+  end
+  parts[#parts + 1] = s:sub(i)
+  return parts
+end
+
+local function shown_var(k, x)
+  if x == nil then return "{" .. k .. "}" end
+  if type(x) == "number" then
+    local ix = math.tointeger(x)
+    return ix and tostring(ix) or num(x)
+  end
+  return tostring(x)
+end
+
+-- expand(parts, get, ...) -> the text of a template, each {name} replaced as fill does by get(name, ...)
+local function expand(parts, get, a, b, c, d)
+  local n = #parts
+  if n == 1 then return parts[1] end
+  if n == 3 then
+    local k = parts[2]
+    return parts[1] .. shown_var(k, get(k, a, b, c, d)) .. parts[3]
+  end
+  local out = { parts[1] }
+  for j = 2, n, 2 do
+    local k = parts[j]
+    out[j] = shown_var(k, get(k, a, b, c, d))
+    out[j + 1] = parts[j + 1]
+  end
+  return table.concat(out)
+end
+
+-- getters for expand: a table's value; an engine rule's value (its knobs, then {title}, then {what} (the
+-- text its test returned), then the facts)
+local function from_table(k, t) return t[k] end
+local NO_KNOBS = {}
+local function from_facts(k, knobs, title, what, f)
+  local x = knobs[k]
+  if x ~= nil then return x end
+  if k == "title" then return title end
+  if k == "what" and what ~= nil then return what end
+  return f[k]
+end
+
 -- the knobs of an engine: its defaults, then the ones given (checked against the allowed values)
 local function engine_knobs(e, given)
   local knobs = {}
@@ -1776,10 +1874,11 @@ M.finding = finding
 local deferred_reason_mt = {
   __index = function(r, k)
     if k ~= "message" and k ~= "fix" then return nil end
-    local msg, fix = rawget(r, "deferred").render(r)
-    rawset(r, "message", msg)
-    rawset(r, "fix", fix == nil and null or fix)
-    return rawget(r, k)
+    local msg, fix = r.deferred.render(r)
+    if fix == nil then fix = null end
+    r.message, r.fix = msg, fix -- (no __newindex: plain fields from now on)
+    if k == "message" then return msg end
+    return fix
   end,
 }
 local function deferred(verdict, rule_tbl, f, ctx, A, hit)
@@ -1800,10 +1899,12 @@ function rule.peft_type(spec)
     if not r.when(f) then return nil end
     return deferred(r.verdict, r, f, ctx, A)
   end
+  local error_text = template(spec.error or "{title} loads only LoRA adapters, not {peft_type}")
+  local fix_text = spec.fix and template(spec.fix)
   function r.render(fd)
     local vars = { peft_type = fd.f.peft_type or "(none)", title = fd.ctx.title }
-    return fill(spec.error or "{title} loads only LoRA adapters, not {peft_type}", vars),
-      spec.fix and fill(spec.fix, vars) or "merge the adapter into the base model and serve the merged model"
+    return expand(error_text, from_table, vars),
+      fix_text and expand(fix_text, from_table, vars) or "merge the adapter into the base model and serve the merged model"
   end
   return r
 end
@@ -1821,14 +1922,21 @@ function rule.setting(spec)
   end
   local plain_error = type(spec.error) == "string" and not spec.error:find("{", 1, true)
   local plain_fix = spec.fix == nil or (type(spec.fix) == "string" and not spec.fix:find("{", 1, true))
+  local error_fn = type(spec.error) == "function" and spec.error
+  local error_text = not error_fn and spec.error ~= nil and template(spec.error)
+  local fix_fn = type(spec.fix) == "function" and spec.fix
+  local fix_text = not fix_fn and spec.fix and template(spec.fix)
   function r.render(fd)
     if plain_error and plain_fix then return spec.error, spec.fix end
     local f, ctx, A, hit = fd.f, fd.ctx, fd.A, fd.hit
-    local vars = setmetatable({ title = ctx.title, what = type(hit) == "string" and hit or nil }, { __index = f })
-    for k, v in pairs(ctx.knobs) do vars[k] = v end
-    local msg = type(spec.error) == "function" and spec.error(f, ctx, A, hit) or fill(spec.error, vars)
-    local fix = spec.fix
-    if type(fix) == "function" then fix = fix(f, ctx, A, hit) elseif fix then fix = fill(fix, vars) end
+    local what = type(hit) == "string" and hit or nil
+    local msg
+    if error_fn then msg = error_fn(f, ctx, A, hit) end
+    if not msg then msg = expand(error_text, from_facts, ctx.knobs, ctx.title, what, f) end
+    local fix
+    if fix_fn then fix = fix_fn(f, ctx, A, hit) elseif fix_text then
+      fix = expand(fix_text, from_facts, ctx.knobs, ctx.title, what, f)
+    end
     return msg, fix
   end
   return r
@@ -1838,6 +1946,9 @@ end
 -- refuses a rank above the knob ({r}: the adapter's largest rank, {max}: the knob, {next}: the smallest
 -- allowed value that fits, {flag}: the knob's command-line flag)
 function rule.rank(spec)
+  local error_text = template(spec.error)
+  local fix_text = template(spec.fix or "start {title} with {flag} {next}")
+  local fix_none_text = template(spec.fix_none or "no {flag} value allows rank {r}: retrain at a lower rank")
   return { id = spec.id or "rank-limit", check = function(f, ctx)
     local max = ctx.knobs[spec.knob]
     local r = f.rank
@@ -1849,13 +1960,8 @@ function rule.rank(spec)
     end
     if not knob.values then nxt = r end
     local vars = { r = r, max = max, next = nxt, flag = knob.flag or spec.knob, title = ctx.title }
-    local fix
-    if nxt then
-      fix = fill(spec.fix or "start {title} with {flag} {next}", vars)
-    else
-      fix = fill(spec.fix_none or "no {flag} value allows rank {r}: retrain at a lower rank", vars)
-    end
-    return finding("refused", fill(spec.error, vars), fix)
+    local fix = expand(nxt and fix_text or fix_none_text, from_table, vars)
+    return finding("refused", expand(error_text, from_table, vars), fix)
   end }
 end
 
@@ -1911,9 +2017,12 @@ function rule.ignored(spec)
     if not spec.when(f, ctx, A) then return nil end
     return deferred(r.verdict, r, f, ctx, A)
   end
+  local message_text = template(spec.setting .. " ignored: " .. spec.effect)
+  local fix_text = spec.fix and template(spec.fix)
   function r.render(fd)
-    local vars = setmetatable({ title = fd.ctx.title }, { __index = fd.f })
-    return fill(spec.setting .. " ignored: " .. spec.effect, vars), spec.fix and fill(spec.fix, vars) or null
+    local title, f = fd.ctx.title, fd.f
+    return expand(message_text, from_facts, NO_KNOBS, title, nil, f),
+      fix_text and expand(fix_text, from_facts, NO_KNOBS, title, nil, f) or null
   end
   return r
 end
@@ -1967,11 +2076,18 @@ function rule.pinned_peft(spec)
     end
     return out
   end
+  local pattern = "PEFT " .. spec.version:gsub("%.", "%%.") .. " has"
+  local replacement = {}
   function rl.render(fd)
     local x = fd.hit
     if x.setting then
-      local msg = x.message:gsub("PEFT " .. spec.version:gsub("%.", "%%.") .. " has", fd.ctx.title .. "'s PEFT "
-        .. spec.version .. " has")
+      local title = fd.ctx.title
+      local repl = replacement[title]
+      if not repl then
+        repl = title .. "'s PEFT " .. spec.version .. " has"
+        replacement[title] = repl
+      end
+      local msg = x.message:gsub(pattern, repl)
       return msg, spec.fix or null
     end
     return string.format("%s reads the config with PEFT %s, which refuses it: %s", fd.ctx.title, spec.version,
@@ -2192,43 +2308,81 @@ end
 -- reasons: { from, to, verdict, reasons (of the first) }; and the oldest that loads the adapter unchanged
 local function release_runs(A, by_verdict)
   local runs, cur, oldest = {}, nil, nil
+  local base = peft_entries().base
+  local entries, specs, index = base.entries, base.specs, base.index
+  local verdicts = { base = base }
+  A.base_verdicts = verdicts
   local F, fspec
-  local entries = peft_entries()
+  local early, tu, desc, kwn, kwr, rr, smin, hits, nh, slow
   for n = 1, #entries do
-    local e = entries[n]
-    local spec = e.spec
-    if spec.based_on == nil then
-      if spec ~= fspec then
-        F, fspec = family_eval(A, spec), spec
-        if not by_verdict then family_keys(A, F, spec) end
-      end
-      local i = e.index or registry.index_of(e)
-      local verdict, key
+    local spec = specs[n]
+    if spec ~= fspec then
+      F, fspec = family_eval(A, spec), spec
       if by_verdict then
-        verdict = verdict_at(A, F, i)
-        key = verdict
+        early, tu, desc, kwn, kwr = F.early, F.type_unknown, F.kw_desc, F.kw_newest, F.kw_refused
+        rr, smin, hits, slow = F.rule_refused, F.simple_min, F.hits, F.slow
+        nh = #hits
       else
-        verdict, key = F.verdicts[i], F.keys[i]
+        family_keys(A, F, spec)
       end
-      if not oldest and verdict == "ok" then oldest = e end
-      if cur and cur.key == key then
-        cur.to = e
+    end
+    local i = index[n]
+    local verdict, key
+    if by_verdict then
+      -- (verdict_at, inline)
+      if early or (tu and tu[i]) or (desc and (i < kwn or (kwr and kwr[i]))) or (rr and rr[i]) then
+        verdict = "refused"
+      elseif i < smin then
+        verdict = "changed"
       else
-        cur = { key = key, from = e, to = e, verdict = verdict }
-        runs[#runs + 1] = cur
+        verdict = "ok"
+        for h = 1, nh do
+          local x = hits[h]
+          if x.verdict == "changed" and x.set[i] then
+            verdict = "changed"
+            break
+          end
+        end
+        if verdict == "ok" and slow and lost_settings(A, F, i) then verdict = "changed" end
       end
+      key = verdict
+    else
+      verdict, key = F.verdicts[i], F.keys[i]
+    end
+    local e = entries[n]
+    verdicts[n] = verdict
+    if not oldest and verdict == "ok" then oldest = e end
+    if cur and cur.key == key then
+      cur.to = e
+    else
+      cur = { key = key, from = e, to = e, verdict = verdict }
+      runs[#runs + 1] = cur
     end
   end
   return runs, oldest
+end
+
+-- the registered engines, in registration order (cached until the registry changes)
+local engines_cache, engines_gen
+local function engine_entries()
+  local gen = registry.generation()
+  if engines_cache and engines_gen == gen then return engines_cache end
+  local out = {}
+  for _, e in ipairs(registry.list()) do
+    if e.kind == "engine" then out[#out + 1] = e end
+  end
+  engines_cache, engines_gen = out, gen
+  return out
 end
 
 --- check_adapter(A, targets [, opts]) -> one adapter's results, not yet JSON (entry_json makes that):
 -- { path, config_class, load_error, peft_type, results = { result... } [, runs, oldest] }. With no
 -- targets, runs groups the releases by verdict and reasons (opts.runs_by_verdict: by verdict alone).
 function M.check_adapter(A, targets, opts)
-  local entry = { path = A.label, results = {}, adapter = A }
+  local entry = { path = A.label, results = {}, adapter = A, config_class = nil, load_error = nil, peft_type = nil,
+                  runs = nil, oldest = nil }
   if A.cfg then
-    entry.config_class = A.cfg:get_class().name
+    entry.config_class = A.cls.name
   elseif A.load_error then
     entry.load_error = errors.message(A.load_error)
   end
@@ -2241,15 +2395,12 @@ function M.check_adapter(A, targets, opts)
     if oldest then
       results[#results + 1] = evaluate_release(A, oldest)
     else
-      local last
-      for _, e in ipairs(peft_entries()) do
-        if e.spec.based_on == nil then last = e end
-      end
+      local base = peft_entries().base.entries
+      local last = base[#base]
       if last then results[#results + 1] = evaluate_release(A, last) end
     end
-    for _, e in ipairs(registry.list()) do
-      if e.kind == "engine" then results[#results + 1] = evaluate_engine(A, e) end
-    end
+    local engines = engine_entries()
+    for n = 1, #engines do results[#results + 1] = evaluate_engine(A, engines[n]) end
     return entry
   end
   for _, t in ipairs(targets) do

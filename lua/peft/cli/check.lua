@@ -6,18 +6,23 @@ local core, config, errors = peft.core, peft.config, peft.errors
 local paint, json_out, arr, out = cli.paint, cli.json_out, cli.arr, cli.out
 local usage_error = cli.usage_error
 
+local byte = string.byte
+
 -- s without its trailing blanks (a loop from the end: a pattern would backtrack over padded lines)
 local function rstrip(s)
-  local n = #s
+  local b = byte(s, -1)
+  if b ~= 32 and b ~= 9 then return s end
+  local n = #s - 1
   while n > 0 do
-    local b = s:byte(n)
+    b = byte(s, n)
     if b ~= 32 and b ~= 9 then break end
     n = n - 1
   end
-  return n == #s and s or s:sub(1, n)
+  return s:sub(1, n)
 end
 
 local COLOUR = { ok = "green", changed = "yellow", refused = "red" }
+local padded = {} -- width -> target -> the text before its verdict
 
 -- the adapters a PATH names: a config file, an adapter directory, or a directory searched for them
 local function each_adapter(path, visit, missing)
@@ -59,9 +64,9 @@ end
 local function first_line(r)
   local first = r.reasons[1]
   if not first then return "" end
-  local line = " " .. first.message
-  if #r.reasons > 1 then line = line .. string.format(" (+%d more)", #r.reasons - 1) end
-  return line
+  local n = #r.reasons
+  if n > 1 then return " " .. first.message .. " (+" .. (n - 1) .. " more)" end
+  return " " .. first.message
 end
 
 local function fix_of(r)
@@ -87,6 +92,20 @@ local function print_entry(e, named)
     if #t.target + 2 > width then width = #t.target + 2 end
   end
   local fmt = "  %-" .. width .. "s %s"
+  -- "  TARGET<blanks to width> ": what string.format(fmt, target, ...) puts before the verdict
+  local pads = padded[width]
+  if not pads then
+    pads = {}
+    padded[width] = pads
+  end
+  local function lead(target)
+    local p = pads[target]
+    if not p then
+      p = string.format("  %-" .. width .. "s ", target)
+      pads[target] = p
+    end
+    return p
+  end
   if not named then
     local others = {}
     for _, run in ipairs(e.runs) do
@@ -108,11 +127,32 @@ local function print_entry(e, named)
     if #others > 0 then
       lines[#lines + 1] = "  " .. string.rep(" ", width + 10) .. paint("dim", table.concat(others, ", "))
     end
-    for _, t in ipairs(e.results) do
+    local words, last_words = {}, {}
+    local fix_mark = paint("cyan", " -- fix: ")
+    local results = e.results
+    for n = 1, #results do
+      local t = results[n]
       if t.kind == "engine" then
-        local l = string.format(fmt, t.target, verdict_word(t.verdict)) .. first_line(t)
-        local fix = fix_of(t)
-        if fix then l = l .. paint("cyan", " -- fix: ") .. fix end
+        local v = t.verdict
+        local word = words[v]
+        if not word then
+          word = verdict_word(v)
+          words[v] = word
+        end
+        local l
+        if t.reasons[1] then
+          l = lead(t.target) .. word .. first_line(t)
+          local fix = fix_of(t)
+          if fix then l = l .. fix_mark .. fix end
+        else
+          -- the verdict ends the line: without its padding (what rstrip leaves of it)
+          local last = last_words[v]
+          if not last then
+            last = rstrip(word)
+            last_words[v] = last
+          end
+          l = lead(t.target) .. last
+        end
         lines[#lines + 1] = l
       end
     end
@@ -129,7 +169,7 @@ local function print_entry(e, named)
       for _, l in ipairs(reason_lines(t, "      ")) do lines[#lines + 1] = l end
     end
   end
-  for i, l in ipairs(lines) do lines[i] = rstrip(l) end
+  for i = 1, #lines do lines[i] = rstrip(lines[i]) end
   lines[#lines + 1] = ""
   out.stdout:write(table.concat(lines, "\n"))
 end
