@@ -673,11 +673,18 @@ local function peft_entries()
     return a.name < b.name
   end)
   -- the releases not based on another: entries, their specs and indices, in release order
-  local base = { entries = {}, specs = {}, index = {} }
+  -- and groups: the spans of consecutive ones of one family { spec, first, last }
+  local base = { entries = {}, specs = {}, index = {}, groups = {} }
   for _, e in ipairs(out) do
     if e.spec.based_on == nil then
       local n = #base.entries + 1
       base.entries[n], base.specs[n], base.index[n] = e, e.spec, registry.index_of(e)
+      local g = base.groups[#base.groups]
+      if g and g.spec == e.spec then
+        g.last = n
+      else
+        base.groups[#base.groups + 1] = { spec = e.spec, first = n, last = n }
+      end
     end
   end
   out.base = base
@@ -1096,7 +1103,7 @@ function family_eval(A, spec)
   local members = family_members(spec)
   F = { members = members, hits = NO_HITS, loading = spec.loading, early = nil, cname = nil, plan = nil,
         type_unknown = nil, kw_desc = nil, kw_newest = nil, kw_refused = nil, rule_refused = nil, simple_min = nil,
-        slow = nil, lost = nil, verdicts = nil, keys = nil }
+        slow = nil, lost = nil, verdicts = nil, keys = nil, first_live = nil, changed_hits = nil }
   fams[spec] = F
   if spec.loading == "none" then F.early = "no-from-pretrained" return F end
   if A.json_error then F.early = "invalid-json" return F end
@@ -1116,15 +1123,23 @@ function family_eval(A, spec)
   if not split then
     split = { live = {}, unknown = {} }
     local ts = t and t[1]
+    local prefix = true -- (the unknown ones all come before the live ones)
     for _, m in ipairs(members) do
       local i = m.i
       local known
       if type(ts) == "number" then known = i >= ts else known = ts ~= nil and in_spans(ts, i) end
-      if known then split.live[#split.live + 1] = i else split.unknown[i] = true end
+      if known then
+        split.live[#split.live + 1] = i
+      else
+        split.unknown[i] = true
+        if #split.live > 0 then prefix = false end
+      end
     end
+    if prefix then split.first_live = split.live[1] or math.huge end
     per[pt] = split
   end
   F.type_unknown = split.unknown
+  F.first_live = split.first_live
   local live = split.live
   if #live == 0 then return F end
   local cname = t[2]
@@ -1236,6 +1251,7 @@ local function record(F, rule, set, r)
       F.hits = hits
     end
     hits[#hits + 1] = { verdict = verdict, reason = r, set = set }
+    if verdict == "changed" then F.changed_hits = true end
     return false
   end
   local refused = F.rule_refused
@@ -1684,47 +1700,56 @@ local function family_verdict(A, F, i, with_key)
 end
 
 local function materialize(A, F, e, i)
-  local res = { target = e.name, kind = "peft", version = e.version, verdict = "ok", reasons = arr(), index = i }
-  local function lz(rule_id, fields)
-    fields.A, fields.i, fields.version = A, i, e.version
-    return lazy(rule_id, fields)
-  end
+  local version = e.version
+  local reasons = setmetatable({}, array_mt)
+  local res = { target = e.name, kind = "peft", version = version, verdict = "ok", reasons = reasons, index = i,
+                notes = nil }
   if F.early then
     res.verdict = "refused"
-    res.reasons[1] = lz(F.early, {})
+    reasons[1] = setmetatable({ rule = F.early, A = A, i = i, version = version }, lazy_reason_mt)
     return res
   end
-  for _, h in ipairs(F.hits) do
-    if h.set[i] then
-      if h.verdict == "note" then
-        res.notes = res.notes or arr()
-        res.notes[#res.notes + 1] = h.reason
-      end
+  local hits = F.hits
+  local nh = #hits
+  for n = 1, nh do
+    local h = hits[n]
+    if h.verdict == "note" and h.set[i] then
+      res.notes = res.notes or arr()
+      res.notes[#res.notes + 1] = h.reason
     end
   end
   local x = refused_at(F, i)
   if x then
     res.verdict = "refused"
-    res.reasons[1] = x.reason or lz(x.rule, { key = x.key, cname = x.cname })
+    reasons[1] = x.reason or setmetatable({ rule = x.rule, key = x.key, cname = x.cname, A = A, i = i,
+                                            version = version }, lazy_reason_mt)
     return res
   end
-  local noted = {}
-  for _, h in ipairs(F.hits) do
+  local noted
+  for n = 1, nh do
+    local h = hits[n]
     if h.verdict == "changed" and h.set[i] then
       res.verdict = "changed"
-      res.reasons[#res.reasons + 1] = h.reason
-      if h.reason.setting then noted[h.reason.setting] = true end
+      reasons[#reasons + 1] = h.reason
+      local setting = h.reason.setting
+      if setting then
+        noted = noted or {}
+        noted[setting] = true
+      end
     end
   end
   local l = lost_settings(A, F, i)
   if l then
-    for _, k in ipairs(l) do
-      if not noted[k] then
-        local w = l.what[k]
+    local what, cname = l.what, F.cname
+    for n = 1, #l do
+      local k = l[n]
+      if not (noted and noted[k]) then
+        local w = what[k]
         local rule_id, rv = w, nil
         if type(w) == "table" then rule_id, rv = w[1], w[2] end
         res.verdict = "changed"
-        res.reasons[#res.reasons + 1] = lz(rule_id, { setting = k, cname = F.cname, release_value = rv })
+        reasons[#reasons + 1] = setmetatable({ rule = rule_id, setting = k, cname = cname, release_value = rv, A = A,
+                                               i = i, version = version }, lazy_reason_mt)
       end
     end
   end
@@ -2306,7 +2331,68 @@ end
 
 -- the registered releases (not those based on another) summarised as runs of the same verdict and
 -- reasons: { from, to, verdict, reasons (of the first) }; and the oldest that loads the adapter unchanged
+-- runs of releases by verdict alone (what the text report shows): a family whose verdicts are refused below
+-- one release, changed below another and ok from there (most) is done in three steps
+local function runs_by_verdict(A)
+  local runs, cur, oldest = {}, nil, nil
+  local base = peft_entries().base
+  local entries, index, groups = base.entries, base.index, base.groups
+  local verdicts = { base = base }
+  A.base_verdicts = verdicts
+  for g = 1, #groups do
+    local grp = groups[g]
+    local F = family_eval(A, grp.spec)
+    local n, last = grp.first, grp.last
+    local refused_below, changed_below
+    if F.early then
+      refused_below, changed_below = math.huge, math.huge
+    elseif F.first_live and not (F.kw_refused or F.rule_refused or F.changed_hits or F.slow) then
+      refused_below = F.first_live
+      if F.kw_desc and F.kw_newest > refused_below then refused_below = F.kw_newest end
+      changed_below = F.simple_min or math.huge
+    end
+    if refused_below then
+      for step = 1, 3 do
+        local verdict, below
+        if step == 1 then
+          verdict, below = "refused", refused_below
+        elseif step == 2 then
+          verdict, below = "changed", changed_below
+        else
+          verdict, below = "ok", math.huge
+        end
+        local from = n
+        while n <= last and index[n] < below do n = n + 1 end
+        if n > from then
+          if verdict == "ok" and not oldest then oldest = entries[from] end
+          if cur and cur.key == verdict then
+            cur.to = entries[n - 1]
+          else
+            cur = { key = verdict, from = entries[from], to = entries[n - 1], verdict = verdict }
+            runs[#runs + 1] = cur
+          end
+        end
+      end
+    else
+      for m = n, last do
+        local verdict = verdict_at(A, F, index[m])
+        verdicts[m] = verdict
+        local e = entries[m]
+        if not oldest and verdict == "ok" then oldest = e end
+        if cur and cur.key == verdict then
+          cur.to = e
+        else
+          cur = { key = verdict, from = e, to = e, verdict = verdict }
+          runs[#runs + 1] = cur
+        end
+      end
+    end
+  end
+  return runs, oldest
+end
+
 local function release_runs(A, by_verdict)
+  if by_verdict then return runs_by_verdict(A) end
   local runs, cur, oldest = {}, nil, nil
   local base = peft_entries().base
   local entries, specs, index = base.entries, base.specs, base.index

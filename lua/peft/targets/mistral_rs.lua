@@ -37,7 +37,9 @@ peft.define("mistral.rs", {
       refuse("qalora", function(f) return f.use_qalora end, "QALoRA (use_qalora)"),
       refuse("layer_replication", function(f) return truthy(f.layer_replication) end, "layer_replication"),
       refuse("target_parameters", function(f)
-        for _, p in ipairs(f.target_parameters or {}) do
+        local tp = f.target_parameters
+        if not tp then return false end
+        for _, p in ipairs(tp) do
           if not EXPERTS[tostring(p):match("([%w_]+)$") or ""] then return true end
         end
         return false

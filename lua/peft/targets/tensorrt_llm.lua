@@ -40,7 +40,9 @@ peft.define("tensorrt-llm", {
         error = "unsupported key: {name}" },
       rule.setting { id = "modules_to_save",
         when = function(f)
-          for _, m in ipairs(f.modules_to_save or {}) do
+          local mts = f.modules_to_save
+          if not mts then return false end
+          for _, m in ipairs(mts) do
             if not HEADS[tostring(m):match("([%w_]+)$") or ""] then return m end
           end
           return false

@@ -20,15 +20,23 @@ peft.define("tgi", {
     local merge = "merge the adapter into the base model and serve the merged model"
     local LAYERS = { q_proj = true, k_proj = true, v_proj = true, o_proj = true, gate_proj = true, up_proj = true,
                      down_proj = true, qkv_proj = true, c_proj = true, c_fc = true, c_attn = true }
+    local function unsupported(t)
+      if LAYERS[t] then return false end -- (a plain layer name: the common case)
+      local last = tostring(t):match("([%w_]+)$") or ""
+      return not LAYERS[last] and last ~= "lm_head"
+    end
     local function unsupported_targets(f)
       local tm = f.target_modules
       if type(tm) ~= "table" then return false end
-      local out = {}
-      for _, t in ipairs(tm) do
-        local last = tostring(t):match("([%w_]+)$") or ""
-        if not LAYERS[last] and last ~= "lm_head" then out[#out + 1] = t end
+      local out
+      for n = 1, #tm do
+        local t = tm[n]
+        if unsupported(t) then
+          out = out or {}
+          out[#out + 1] = t
+        end
       end
-      return #out > 0 and table.concat(out, ", ")
+      return out ~= nil and table.concat(out, ", ")
     end
     return {
       rule.peft_type { accept = { "LORA" }, error = "TGI loads only LoRA adapters, not {peft_type}", fix = merge },

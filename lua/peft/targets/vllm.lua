@@ -30,11 +30,13 @@ peft.define("vllm", {
           .. "(its tensors are 'unsupported LoRA weight')", fix = merge },
       rule.setting { id = "required-fields",
         when = function(_, _, A)
+          local d = A.dict
+          if d.r ~= nil and d.lora_alpha ~= nil and d.target_modules ~= nil then return false end
           local miss = {}
           for _, k in ipairs { "r", "lora_alpha", "target_modules" } do
-            if A.dict[k] == nil then miss[#miss + 1] = k end
+            if d[k] == nil then miss[#miss + 1] = k end
           end
-          return #miss > 0 and table.concat(miss, ", ")
+          return table.concat(miss, ", ")
         end,
         error = "Missing required configuration fields: {what}",
         fix = "write {what} into adapter_config.json (PEFT's save_pretrained always does)" },
