@@ -353,21 +353,32 @@ function getters.head(A)
         end
         if not METADATA[k] then
           local dv = defaults[k]
-          if v ~= dv and not same(v, dv) then
+          if v ~= dv and (type(v) ~= "table" or not same(v, dv)) then
             nondefault = nondefault or {}
             nondefault[#nondefault + 1] = k
           end
         end
       end
     end
+    -- the fields the object does not hold read their defaults (but those it holds as None)
     local filled = ci.filled
     for n = 1, #filled do
       local k = filled[n]
       if values[k] == nil and not (held_null and held_null[k]) then values[k] = defaults[k] end
     end
-    if nondefault and #nondefault > 1 then
+    if nondefault then
+      -- (in field order: an insertion sort, the list is short)
       local order = ci.order
-      table.sort(nondefault, function(a, b) return order[a] < order[b] end)
+      for j = 2, #nondefault do
+        local k = nondefault[j]
+        local o = order[k]
+        local m = j - 1
+        while m >= 1 and order[nondefault[m]] > o do
+          nondefault[m + 1] = nondefault[m]
+          m = m - 1
+        end
+        nondefault[m + 1] = k
+      end
     end
     out.nondefault = nondefault or {}
     out.order = ci.order
@@ -1016,8 +1027,8 @@ local alike_cache = setmetatable({}, { __mode = "k" })
 local kwargs_refusal = {}
 -- per list of releases that have the method: per newest key's release, those that know every key
 local kw_live_cache = setmetatable({}, { __mode = "k" })
--- per list of releases: per since and until of a rule, those in its range
-local range_cache = setmetatable({}, { __mode = "k" })
+-- per list of live releases: per list of rules, the rules that apply and their releases (evaluate_shape)
+local steps_cache = setmetatable({}, { __mode = "k" })
 
 -- the settings of the adapter away from this runtime's defaults, in field order (once per adapter)
 local function nondefault_of(A)
@@ -1051,19 +1062,20 @@ local function plan_of(A, cname, hc, d)
   if plan then return plan end
   local head = A.head
   local names = head.names
-  local changed_defaults = {}
-  local hdef = hc.defaults
-  if hdef then
-    for n = 1, #names do
-      local k = names[n]
-      if hdef[k] and d[k] == nil and not METADATA[k] then changed_defaults[#changed_defaults + 1] = k end
-    end
-  end
   local order = head.order
   if not order then
     order = {}
     for n = 1, #names do order[names[n]] = n end
     head.order = order
+  end
+  -- (the fields whose default changed are few: in field order)
+  local changed_defaults = {}
+  local hdef = hc.defaults
+  if hdef then
+    for k in next, hdef do
+      if order[k] and d[k] == nil and not METADATA[k] then changed_defaults[#changed_defaults + 1] = k end
+    end
+    if #changed_defaults > 1 then table.sort(changed_defaults, function(a, b) return order[a] < order[b] end) end
   end
   plan = { nondefault = nondefault_of(A), defaults = changed_defaults, order = order }
   plans[cname] = plan
@@ -1345,46 +1357,51 @@ function evaluate_shape(A, spec, F, d, live, cname, hc, fields)
   local file_view, flag = fv.view, fv.flag
   local ep, views, cache
   local any_refused = false
-  local lo, hi = live[1], live[#live]
-  local nlive = #live
   local head_defaults = A.head.defaults
-  for rn = 1, nrules do
-    local rule = rules[rn]
-    local since_i, until_i = rule.since_i, rule.until_i
-    local in_range
-    if since_i <= lo and until_i > hi and not any_refused then
-      in_range = live
-    elseif since_i <= hi and until_i > lo then
-      if any_refused then
-        local refused = F.rule_refused
-        in_range = {}
-        for n = 1, nlive do
+  -- the rules whose range meets live, each with the releases of live in its range: { rule, range, ... }
+  -- (the same for every adapter with these releases live)
+  local per_live = steps_cache[live]
+  if not per_live then
+    per_live = setmetatable({}, { __mode = "k" })
+    steps_cache[live] = per_live
+  end
+  local steps = per_live[rules]
+  if not steps then
+    steps = {}
+    local lo, hi = live[1], live[#live]
+    for rn = 1, nrules do
+      local rule = rules[rn]
+      local since_i, until_i = rule.since_i, rule.until_i
+      local range
+      if since_i <= lo and until_i > hi then
+        range = live
+      elseif since_i <= hi and until_i > lo then
+        range = {}
+        for n = 1, #live do
           local i = live[n]
-          if not refused[i] and i >= since_i and i < until_i then in_range[#in_range + 1] = i end
-        end
-      else
-        local per = range_cache[live]
-        if not per then
-          per = {}
-          range_cache[live] = per
-        end
-        local by_until = per[since_i]
-        if not by_until then
-          by_until = {}
-          per[since_i] = by_until
-        end
-        in_range = by_until[until_i]
-        if not in_range then
-          in_range = {}
-          for n = 1, nlive do
-            local i = live[n]
-            if i >= since_i and i < until_i then in_range[#in_range + 1] = i end
-          end
-          by_until[until_i] = in_range
+          if i >= since_i and i < until_i then range[#range + 1] = i end
         end
       end
+      if range and #range > 0 then
+        steps[#steps + 1] = rule
+        steps[#steps + 1] = range
+      end
     end
-    if in_range and #in_range > 0 then
+    per_live[rules] = steps
+  end
+  for sn = 1, #steps, 2 do
+    local rule, in_range = steps[sn], steps[sn + 1]
+    local since_i = rule.since_i
+    if any_refused then
+      -- (those a check refused are left out)
+      local refused, all = F.rule_refused, in_range
+      in_range = {}
+      for n = 1, #all do
+        local i = all[n]
+        if not refused[i] then in_range[#in_range + 1] = i end
+      end
+    end
+    if #in_range > 0 then
       local per_release = rule.per_release
       local once_hit
       if not per_release then
@@ -1934,12 +1951,22 @@ function rule.peft_type(spec)
   return r
 end
 
---- rule.setting{ id =, when = function(f, ctx) -> bool | text, verdict =, error = text | fn, fix = text | fn }
--- error and fix may use {title} and the facts' fields ({r}, {rank}, ...); a when that returns text adds it
--- as {what}.
+-- a test that is a field of the facts (fact = "dora": the rule applies when facts.dora is true, or any value
+-- but false and nil): the evaluation reads the field, with no call
+local function fact_test(fact)
+  if type(fact) ~= "string" then
+    errors.raise("TypeError", "a rule's fact is the name of a field of the facts, got " .. type(fact))
+  end
+  return function(f) return f[fact] end
+end
+
+--- rule.setting{ id =, when = function(f, ctx, A) -> bool | text (or fact = "name"), verdict =, error = text | fn,
+-- fix = text | fn }: error and fix may use {title} and the facts' fields ({r}, {rank}, ...); a test that
+-- returns text adds it as {what}.
 function rule.setting(spec)
   local when, verdict = spec.when, spec.verdict or "refused"
-  local r = { id = spec.id, when = when, verdict = verdict, pass_hit = true }
+  if spec.fact ~= nil then when = fact_test(spec.fact) end
+  local r = { id = spec.id, when = when, fact = spec.fact, verdict = verdict, pass_hit = true }
   function r.check(f, ctx, A)
     local hit = when(f, ctx, A)
     if not hit then return nil end
@@ -2033,13 +2060,15 @@ function rule.scale(formula)
   end }
 end
 
---- rule.ignored{ id =, setting =, when = function(f) -> bool, effect = text }: a setting read by PEFT that
--- the engine does not read (a change)
+--- rule.ignored{ id =, setting =, when = function(f) -> bool (or fact = "name"), effect = text }: a setting
+-- read by PEFT that the engine does not read (a change)
 function rule.ignored(spec)
-  local r = { id = spec.id or (spec.setting .. "-ignored"), when = spec.when, verdict = spec.verdict or "changed",
-              pass_hit = false }
+  local when = spec.when
+  if spec.fact ~= nil then when = fact_test(spec.fact) end
+  local r = { id = spec.id or (spec.setting .. "-ignored"), when = when, fact = spec.fact,
+              verdict = spec.verdict or "changed", pass_hit = false }
   function r.check(f, ctx, A)
-    if not spec.when(f, ctx, A) then return nil end
+    if not when(f, ctx, A) then return nil end
     return deferred(r.verdict, r, f, ctx, A)
   end
   local message_text = template(spec.setting .. " ignored: " .. spec.effect)
@@ -2168,6 +2197,74 @@ local function add_finding(res, r, rr)
   end
 end
 
+-- a test that hit (rules with when or fact): one finding whose text is made when it is read
+local function found(res, rl, f, ctx, A, hit)
+  if not rl.pass_hit then hit = nil end
+  local d = setmetatable({ verdict = rl.verdict, rule = rl.id, deferred = rl, f = f, ctx = ctx, A = A, hit = hit },
+    deferred_reason_mt)
+  add_finding(res, d, d)
+end
+
+-- what a check returned (a finding or a list of them)
+local function found_out(res, rl, out)
+  if out.verdict then out = { out } end
+  for oi = 1, #out do
+    local r = out[oi]
+    local rr
+    if rawget(r, "deferred") then
+      rr = r
+    else
+      rr = reason(rl.id, r.message, r.fix, r.extra)
+    end
+    add_finding(res, r, rr)
+  end
+end
+
+-- The rules of an engine as one function run(f, ctx, A, res), made once per list of rules: a rule with a
+-- fact reads that field, one with a test (when) calls it, any other its check, in the rules' order; no loop
+-- and no call for a fact. (A long list is run by a loop.)
+local runners = setmetatable({}, { __mode = "k" })
+local function runner_of(rules)
+  local n = #rules
+  local cached = runners[rules]
+  if cached and cached.n == n then return cached.run end
+  local run
+  if n <= 60 then
+    local head, body = { "local R, found, found_out = ...\n" }, {}
+    for k = 1, n do
+      local rl = rules[k]
+      head[#head + 1] = string.format("local r%d = R[%d]\n", k, k)
+      if type(rl.fact) == "string" then
+        body[#body + 1] = string.format("  h = f[%q] if h then found(res, r%d, f, ctx, A, h) end\n", rl.fact, k)
+      elseif rl.when then
+        head[#head + 1] = string.format("local w%d = r%d.when\n", k, k)
+        body[#body + 1] = string.format("  h = w%d(f, ctx, A) if h then found(res, r%d, f, ctx, A, h) end\n", k, k)
+      else
+        head[#head + 1] = string.format("local c%d = r%d.check\n", k, k)
+        body[#body + 1] = string.format("  h = c%d(f, ctx, A) if h then found_out(res, r%d, h) end\n", k, k)
+      end
+    end
+    local src = table.concat(head) .. "return function(f, ctx, A, res)\n  local h\n" .. table.concat(body) .. "end\n"
+    run = assert(load(src, "=(peft check: an engine's rules)", "t"))(rules, found, found_out)
+  else
+    run = function(f, ctx, A, res)
+      for k = 1, n do
+        local rl = rules[k]
+        local when = rl.when
+        if when then
+          local hit = when(f, ctx, A)
+          if hit then found(res, rl, f, ctx, A, hit) end
+        else
+          local out = rl.check(f, ctx, A)
+          if out then found_out(res, rl, out) end
+        end
+      end
+    end
+  end
+  runners[rules] = { n = n, run = run }
+  return run
+end
+
 --- evaluate_engine(A, entry [, knobs]) -> { target, verdict, reasons }
 local evaluate_engine0
 local function evaluate_engine(A, e, given)
@@ -2203,36 +2300,7 @@ function evaluate_engine0(A, e, given)
   end
   local facts = A.facts
   local ctx = { knobs = knobs, title = e.title, adapter = A, target = e, facts = facts }
-  local rules = spec_rules(e.spec)
-  for ri = 1, #rules do
-    local rl = rules[ri]
-    local when = rl.when
-    if when then
-      -- a rule made by the constructors below: its test, and one finding whose text is made when read
-      local hit = when(facts, ctx, A)
-      if hit then
-        if not rl.pass_hit then hit = nil end
-        local d = setmetatable({ verdict = rl.verdict, rule = rl.id, deferred = rl, f = facts, ctx = ctx, A = A,
-                                 hit = hit }, deferred_reason_mt)
-        add_finding(res, d, d)
-      end
-    else
-      local out = rl.check(facts, ctx, A)
-      if out then
-        if out.verdict then out = { out } end
-        for oi = 1, #out do
-          local r = out[oi]
-          local rr
-          if rawget(r, "deferred") then
-            rr = r
-          else
-            rr = reason(rl.id, r.message, r.fix, r.extra)
-          end
-          add_finding(res, r, rr)
-        end
-      end
-    end
-  end
+  runner_of(rules_cache[e.spec] or spec_rules(e.spec))(facts, ctx, A, res)
   return res
 end
 M.evaluate_engine = evaluate_engine
