@@ -559,7 +559,7 @@ local function dir_of(path) return path:match("^(.*)/[^/]*$") or "." end
 local function new_view()
   -- (every field it gets named, so that its table is made at its size)
   return setmetatable({
-    fams = {}, plans = {}, results = {}, engine_results = {},
+    fams = {}, plan = nil, results = {}, engine_results = {},
     path = nil, dir = nil, label = nil, text = nil, dict = nil, json_error = nil, json_line = nil, json_col = nil,
     is_object = nil, cfg = nil, load_error = nil, pt = nil,
     cls = nil, head = nil, order = nil, weights = nil, added_tokens = nil, facts = nil, nondefault = nil,
@@ -1057,9 +1057,8 @@ end
 -- lacks whose default changed in some release; order: field -> its place; setattr (made when first asked
 -- for, see plan_setattr: only releases that set attributes need it)
 local function plan_of(A, cname, hc, d)
-  local plans = A.plans
-  local plan = plans[cname]
-  if plan then return plan end
+  local plan = A.plan
+  if plan and plan.cname == cname then return plan end
   local head = A.head
   local names = head.names
   local order = head.order
@@ -1077,8 +1076,9 @@ local function plan_of(A, cname, hc, d)
     end
     if #changed_defaults > 1 then table.sort(changed_defaults, function(a, b) return order[a] < order[b] end) end
   end
-  plan = { nondefault = nondefault_of(A), defaults = changed_defaults, order = order }
-  plans[cname] = plan
+  plan = { cname = cname, nondefault = nondefault_of(A), defaults = changed_defaults, order = order, setattr = nil,
+           simple_min = nil, slow = nil }
+  A.plan = plan
   return plan
 end
 
@@ -1108,28 +1108,53 @@ local function plan_setattr(A, plan)
   return list
 end
 
-function family_eval(A, spec)
+function family_eval(A, spec, members)
   local fams = A.fams
   local F = fams[spec]
   if F then return F end
-  local members = family_members(spec)
-  F = { members = members, hits = NO_HITS, loading = spec.loading, early = nil, cname = nil, plan = nil,
-        type_unknown = nil, kw_desc = nil, kw_newest = nil, kw_refused = nil, rule_refused = nil, simple_min = nil,
-        slow = nil, lost = nil, verdicts = nil, keys = nil, first_live = nil, changed_hits = nil }
-  fams[spec] = F
-  if spec.loading == "none" then F.early = "no-from-pretrained" return F end
-  if A.json_error then F.early = "invalid-json" return F end
-  if not A.is_object then F.early = "not-an-object" return F end
+  members = members or family_members(spec)
+  local early
   local d = A.dict
-  local pt = d.peft_type
-  if pt == nil or pt == null then F.early = "missing-peft-type" return F end
-  if type(pt) ~= "string" then F.early = "unknown-peft-type" return F end
-  local t = H().types[pt]
+  local pt
+  if spec.loading == "none" then
+    early = "no-from-pretrained"
+  elseif A.json_error then
+    early = "invalid-json"
+  elseif not A.is_object then
+    early = "not-an-object"
+  else
+    pt = d.peft_type
+    if pt == nil or pt == null then
+      early = "missing-peft-type"
+    elseif type(pt) ~= "string" then
+      early = "unknown-peft-type"
+    end
+  end
+  if early then
+    -- (the same for every adapter: one per family and reason)
+    local shared = members.early
+    if not shared then
+      shared = {}
+      members.early = shared
+    end
+    F = shared[early]
+    if not F then
+      F = { members = members, hits = NO_HITS, loading = spec.loading, early = early }
+      shared[early] = F
+    end
+    fams[spec] = F
+    return F
+  end
+  F = { members = members, hits = NO_HITS, loading = spec.loading, cname = nil, plan = nil, type_unknown = nil,
+        first_live = nil, kw_desc = nil, kw_newest = nil, simple_min = nil, slow = nil }
+  fams[spec] = F
+  local h = history or H()
+  local t = h.types[pt]
   -- which of the family's releases have the method (the same for every adapter of that peft_type)
-  local per = type_cache[members]
+  local per = members.splits
   if not per then
     per = {}
-    type_cache[members] = per
+    members.splits = per
   end
   local split = per[pt]
   if not split then
@@ -1153,29 +1178,33 @@ function family_eval(A, spec)
   F.type_unknown = split.unknown
   F.first_live = split.first_live
   local live = split.live
-  if #live == 0 then return F end
+  if live[1] == nil then return F end
   local cname = t[2]
   F.cname = cname
-  local hc = H().classes[cname]
-  local fields = hc.fields
+  local hc = h.classes[cname]
   local plan = plan_of(A, cname, hc, d)
   F.plan = plan
-  evaluate_shape(A, spec, F, d, live, cname, hc, fields)
+  evaluate_shape(A, spec, F, d, live, cname, hc, hc.fields)
   -- what decides the verdict of a release the checks leave alone: one below the largest since of a
   -- setting away from its default loses it (simple_min); the rest is found per release (slow)
-  local max, slow = 0, false
-  local nondefault = plan.nondefault
-  local simple = spans_of(cname).simple
-  for n = 1, #nondefault do
-    local sp = simple[nondefault[n]]
-    if sp then
-      if sp > max then max = sp end
-    else
-      slow = true
+  local max = plan.simple_min
+  if not max then
+    local slow = false
+    max = 0
+    local nondefault = plan.nondefault
+    local simple = spans_of(cname).simple
+    for n = 1, #nondefault do
+      local sp = simple[nondefault[n]]
+      if sp then
+        if sp > max then max = sp end
+      else
+        slow = true
+      end
     end
+    plan.simple_min, plan.slow = max, slow or plan.defaults[1] ~= nil
   end
   F.simple_min = max
-  F.slow = slow or #plan.defaults > 0 or (F.loading == "setattr" and #plan_setattr(A, plan) > 0)
+  F.slow = plan.slow or (F.loading == "setattr" and plan_setattr(A, plan)[1] ~= nil)
   return F
 end
 
@@ -1193,27 +1222,43 @@ end
 -- The file as the release's checks see it (the same in every release of a family for the keys the file
 -- gives): a table of the file's values, whose missing keys read as this runtime's defaults; flag records
 -- them (absent: whether a check read one since it was reset; keys: which). Once per adapter.
-local function file_view_of(A)
+--   In the same pass over the file's keys: the newest of the releases that first have them (kwargs releases
+-- below it refuse the file; math.huge when a key is in no release), and whether one of them was removed
+-- in some release (complex), for the file's class cname (the same for every family).
+local function file_view_of(A, cname)
   local fv = rawget(A, "file_view")
   if fv then return fv end
   local d = A.dict
   local head_defaults = A.head.defaults
   local flag = { absent = false, keys = {} }
   local view = {}
+  local sc = spans_of(cname)
+  local simple, complex_field = sc.simple, sc.complex
+  local newest, complex = 0, false
   for k, v in next, d do
     if v ~= null then view[k] = v end
+    local sp = simple[k]
+    if sp then
+      if sp > newest then newest = sp end
+    elseif complex_field[k] then
+      complex = true
+    else
+      newest = math.huge
+    end
   end
   setmetatable(view, { __index = function(_, k)
     if d[k] == null then return nil end
-    if not flag.absent then flag.keys = {} end
-    flag.absent = true
     local keys = flag.keys
+    if not flag.absent then
+      flag.absent = true
+      for j = #keys, 1, -1 do keys[j] = nil end
+    end
     keys[#keys + 1] = k
     local v = head_defaults[k]
     if v == null then return nil end
     return v
   end })
-  fv = { view = view, flag = flag }
+  fv = { view = view, flag = flag, newest = newest, complex = complex }
   A.file_view = fv
   return fv
 end
@@ -1294,20 +1339,9 @@ function evaluate_shape(A, spec, F, d, live, cname, hc, fields)
       desc = { rule = "unexpected-keyword", cname = cname }
       kwargs_refusal[cname] = desc
     end
-    local newest, complex = 0, false
-    local sc = spans_of(cname)
-    local simple, complex_field = sc.simple, sc.complex
-    for k in next, d do
-      local sp = simple[k]
-      if sp then
-        if sp > newest then newest = sp end
-      elseif complex_field[k] then
-        complex = true
-      else
-        newest = math.huge
-        break
-      end
-    end
+    local fv = file_view_of(A, cname)
+    local newest, complex = fv.newest, fv.complex
+    if newest == math.huge then complex = false end -- (every release refuses it)
     F.kw_desc, F.kw_newest = desc, newest
     local still
     if complex then
@@ -1353,7 +1387,7 @@ function evaluate_shape(A, spec, F, d, live, cname, hc, fields)
   local rules = release_rules(spec, cname)
   local nrules = #rules
   if nrules == 0 then return end
-  local fv = file_view_of(A)
+  local fv = file_view_of(A, cname)
   local file_view, flag = fv.view, fv.flag
   local ep, views, cache
   local any_refused = false
