@@ -2193,6 +2193,7 @@ local function refuse(res, r)
 end
 
 local knob_defaults = setmetatable({}, { __mode = "k" })
+local ok_results = setmetatable({}, { __mode = "k" })
 
 -- adds a finding (or reason) r to an engine's result: a refusal replaces the changes found so far (only
 -- what stops the load is listed first; the changes go to also), notes go apart
@@ -2231,17 +2232,28 @@ local function add_finding(res, r, rr)
   end
 end
 
--- a test that hit (rules with when or fact): one finding whose text is made when it is read
+-- an engine's result, made when its rules find something (ctx: the evaluation's)
+local function new_result(ctx)
+  local e = ctx.target
+  return { target = e.name, kind = "engine", title = e.title, verdict = "ok", reasons = setmetatable({}, array_mt),
+           knobs = ctx.knobs, also = nil, notes = nil }
+end
+
+-- a test that hit (rules with when or fact): one finding whose text is made when it is read; returns the
+-- result (made now if it is the first finding)
 local function found(res, rl, f, ctx, A, hit)
   if not rl.pass_hit then hit = nil end
   local d = setmetatable({ verdict = rl.verdict, rule = rl.id, deferred = rl, f = f, ctx = ctx, A = A, hit = hit },
     deferred_reason_mt)
+  res = res or new_result(ctx)
   add_finding(res, d, d)
+  return res
 end
 
--- what a check returned (a finding or a list of them)
-local function found_out(res, rl, out)
+-- what a check returned (a finding or a list of them); returns the result
+local function found_out(res, rl, out, ctx)
   if out.verdict then out = { out } end
+  if out[1] then res = res or new_result(ctx) end
   for oi = 1, #out do
     local r = out[oi]
     local rr
@@ -2252,9 +2264,10 @@ local function found_out(res, rl, out)
     end
     add_finding(res, r, rr)
   end
+  return res
 end
 
--- The rules of an engine as one function run(f, ctx, A, res), made once per list of rules: a rule with a
+-- The rules of an engine as one function run(f, ctx, A) -> its result, or nil when they find nothing, made once per list of rules: a rule with a
 -- fact reads that field, one with a test (when) calls it, any other its check, in the rules' order; no loop
 -- and no call for a fact. (A long list is run by a loop.)
 local runners = setmetatable({}, { __mode = "k" })
@@ -2269,30 +2282,34 @@ local function runner_of(rules)
       local rl = rules[k]
       head[#head + 1] = string.format("local r%d = R[%d]\n", k, k)
       if type(rl.fact) == "string" then
-        body[#body + 1] = string.format("  h = f[%q] if h then found(res, r%d, f, ctx, A, h) end\n", rl.fact, k)
+        body[#body + 1] = string.format("  h = f[%q] if h then res = found(res, r%d, f, ctx, A, h) end\n", rl.fact, k)
       elseif rl.when then
         head[#head + 1] = string.format("local w%d = r%d.when\n", k, k)
-        body[#body + 1] = string.format("  h = w%d(f, ctx, A) if h then found(res, r%d, f, ctx, A, h) end\n", k, k)
+        body[#body + 1] = string.format("  h = w%d(f, ctx, A) if h then res = found(res, r%d, f, ctx, A, h) end\n", k,
+          k)
       else
         head[#head + 1] = string.format("local c%d = r%d.check\n", k, k)
-        body[#body + 1] = string.format("  h = c%d(f, ctx, A) if h then found_out(res, r%d, h) end\n", k, k)
+        body[#body + 1] = string.format("  h = c%d(f, ctx, A) if h then res = found_out(res, r%d, h, ctx) end\n", k, k)
       end
     end
-    local src = table.concat(head) .. "return function(f, ctx, A, res)\n  local h\n" .. table.concat(body) .. "end\n"
+    local src = table.concat(head) .. "return function(f, ctx, A)\n  local h, res\n" .. table.concat(body)
+      .. "  return res\nend\n"
     run = assert(load(src, "=(peft check: an engine's rules)", "t"))(rules, found, found_out)
   else
-    run = function(f, ctx, A, res)
+    run = function(f, ctx, A)
+      local res
       for k = 1, n do
         local rl = rules[k]
         local when = rl.when
         if when then
           local hit = when(f, ctx, A)
-          if hit then found(res, rl, f, ctx, A, hit) end
+          if hit then res = found(res, rl, f, ctx, A, hit) end
         else
           local out = rl.check(f, ctx, A)
-          if out then found_out(res, rl, out) end
+          if out then res = found_out(res, rl, out, ctx) end
         end
       end
+      return res
     end
   end
   runners[rules] = { n = n, run = run }
@@ -2323,18 +2340,24 @@ function evaluate_engine0(A, e, given)
   else
     knobs = engine_knobs(e, given)
   end
-  local res = { target = e.name, kind = "engine", title = e.title, verdict = "ok",
-                reasons = setmetatable({}, array_mt), knobs = knobs }
-  if A.json_error then
-    return refuse(res, reason("invalid-json", A.json_error, "fix the JSON text"))
-  end
-  if not A.is_object then
+  if A.json_error or not A.is_object then
+    local res = { target = e.name, kind = "engine", title = e.title, verdict = "ok",
+                  reasons = setmetatable({}, array_mt), knobs = knobs }
+    if A.json_error then return refuse(res, reason("invalid-json", A.json_error, "fix the JSON text")) end
     return refuse(res, reason("not-an-object", "an adapter config must be a JSON object",
       "an adapter_config.json holds one JSON object"))
   end
   local facts = A.facts
   local ctx = { knobs = knobs, title = e.title, adapter = A, target = e, facts = facts }
-  runner_of(rules_cache[e.spec] or spec_rules(e.spec))(facts, ctx, A, res)
+  local res = runner_of(rules_cache[e.spec] or spec_rules(e.spec))(facts, ctx, A)
+  if res then return res end
+  -- nothing found: the engine's ok result, the same for every adapter (with the default options)
+  if given ~= nil then return new_result(ctx) end
+  res = ok_results[e]
+  if not res or res.knobs ~= knobs then
+    res = new_result(ctx)
+    ok_results[e] = res
+  end
   return res
 end
 M.evaluate_engine = evaluate_engine
