@@ -442,6 +442,18 @@ function getters.added_tokens(A)
 end
 
 -- facts engines look at ----------------------------------------------------------------------------------
+-- The facts of an adapter (A.facts): its settings as this runtime reads them (peft_type, r, alpha,
+-- rank_pattern, alpha_pattern, use_rslora, use_dora, modules_to_save, target_modules, bias, lora_bias,
+-- layers_to_transform, layer_replication, init, trainable_token_indices, alora, use_qalora, use_bdlora,
+-- target_parameters, megatron, arrow, monteclora, ensure_weight_tying), what its weights hold (weights_kind,
+-- magnitudes, full_tensors, bias_tensors, other_tensors, tensor_rank, embedding_rows; rank: the largest of
+-- the config's and the weights'; dora: use_dora or magnitude vectors), added_tokens, and what several engines
+-- test, made once (a rule may name them as its fact or guard): not_lora (peft_type is not LORA),
+-- not_lora_type (then the peft_type, or "(none)"), target_string (target_modules is a string),
+-- has_rank_pattern, has_alpha_pattern, selects_layers (layers_to_transform given), replicates_layers,
+-- init_base (init_changes_base), bias_config (bias or lora_bias), any_bias (those or bias tensors),
+-- adds_tokens (added tokens or trainable_token_indices), saves_modules (modules_to_save or saved copies),
+-- targets_heads (lm_head or the embeddings among the targets).
 
 local function module_of_tensor(name)
   return (name:gsub("^base_model%.model%.", ""))
@@ -449,6 +461,14 @@ end
 
 local ADAPTER_TENSOR = { lora_A = true, lora_B = true, lora_embedding_A = true, lora_embedding_B = true,
                          lora_magnitude_vector = true }
+
+local PISSA_LIKE = { olora = true, corda = true, loftq = true, lora_ga = true }
+local function init_changes_base(f)
+  local init = f.init
+  if type(init) ~= "string" then return nil end
+  if init:match("^pissa") or PISSA_LIKE[init] then return init end
+  return nil
+end
 
 -- whether a target module name is an embedding or the output layer (ends in lm_head, embed_tokens, wte,
 -- embed_out or output)
@@ -502,6 +522,11 @@ function getters.facts(A)
     targets_head = {}, weights_kind = w and w.kind or nil, tensor_ranks = none, magnitudes = none,
     full_tensors = none, bias_tensors = none, other_tensors = none, embedding_rows = nil, tensor_rank = nil,
     rank = nil, dora = nil, added_tokens = nil,
+    -- what several engines test, once (see below)
+    not_lora = pt ~= "LORA", not_lora_type = pt ~= "LORA" and (pt or "(none)"), target_string = tm_string,
+    has_rank_pattern = next(rank_pattern) ~= nil, has_alpha_pattern = next(alpha_pattern) ~= nil,
+    selects_layers = hv.layers_to_transform ~= nil, replicates_layers = false, init_base = nil, any_bias = nil,
+    bias_config = nil, adds_tokens = nil, saves_modules = nil, targets_heads = nil,
   }
   -- targets that are embeddings or the output layer
   if type(tm) == "table" then
@@ -549,6 +574,14 @@ function getters.facts(A)
   f.dora = f.use_dora or #f.magnitudes > 0
   local added = A.added_tokens
   f.added_tokens = added and added.count or nil
+  local lr = f.layer_replication
+  f.replicates_layers = lr ~= nil and truthy(lr)
+  f.init_base = init_changes_base(f)
+  f.bias_config = f.bias ~= nil or f.lora_bias
+  f.any_bias = f.bias_config or #f.bias_tensors > 0
+  f.adds_tokens = f.added_tokens ~= nil or f.trainable_token_indices ~= nil
+  f.saves_modules = f.modules_to_save ~= nil or #f.full_tensors > 0
+  f.targets_heads = #f.targets_head > 0
   return f
 end
 
@@ -1940,6 +1973,10 @@ end
 -- An engine rule is { id =, check = function(facts, ctx, A) -> nil | finding | { finding, ... } } where a
 -- finding is { verdict = "refused" | "changed" | "note", message =, fix = }. ctx.knobs holds the engine's
 -- options (its defaults, then the ones given), ctx.title its name. These build the common ones from data.
+-- A rule may also say what its check needs, so that an adapter that lacks it costs nothing: guard = "name"
+-- (a field of the facts: the check runs only when it is true, or any value but false and nil; it must find
+-- nothing otherwise), and a rule.setting or rule.ignored may be a fact alone (fact = "name": it applies when
+-- that field is true).
 local rule = {}
 M.rule = rule
 
@@ -1971,6 +2008,11 @@ function rule.peft_type(spec)
     local pt = f.peft_type
     return not (pt and accept[pt])
   end
+  local only_lora = accept.LORA
+  for t in pairs(accept) do
+    if t ~= "LORA" then only_lora = false end
+  end
+  if only_lora then r.fact = "not_lora" end
   function r.check(f, ctx, A)
     if not r.when(f) then return nil end
     return deferred(r.verdict, r, f, ctx, A)
@@ -1997,10 +2039,22 @@ end
 --- rule.setting{ id =, when = function(f, ctx, A) -> bool | text (or fact = "name"), verdict =, error = text | fn,
 -- fix = text | fn }: error and fix may use {title} and the facts' fields ({r}, {rank}, ...); a test that
 -- returns text adds it as {what}.
+local function guarded(when, guard)
+  if guard == nil then return when end
+  if type(guard) ~= "string" then
+    errors.raise("TypeError", "a rule's guard is the name of a field of the facts, got " .. type(guard))
+  end
+  return function(f, ctx, A)
+    if not f[guard] then return nil end
+    return when(f, ctx, A)
+  end
+end
+
 function rule.setting(spec)
-  local when, verdict = spec.when, spec.verdict or "refused"
-  if spec.fact ~= nil then when = fact_test(spec.fact) end
-  local r = { id = spec.id, when = when, fact = spec.fact, verdict = verdict, pass_hit = true }
+  local verdict = spec.verdict or "refused"
+  local when = spec.fact ~= nil and fact_test(spec.fact) or guarded(spec.when, spec.guard)
+  local r = { id = spec.id, when = when, fact = spec.fact, guard = spec.guard, test = spec.when, verdict = verdict,
+              pass_hit = true }
   function r.check(f, ctx, A)
     local hit = when(f, ctx, A)
     if not hit then return nil end
@@ -2055,7 +2109,7 @@ end
 -- weights must end in an allowed layer name (the adapter name removed, as PEFT saves)
 function rule.tensors(spec)
   local allow = spec.allow
-  return { id = spec.id or "tensor-names", check = function(_, ctx, A)
+  return { id = spec.id or "tensor-names", guard = "weights_kind", check = function(_, ctx, A)
     local w = A.weights
     if not w or w.kind ~= "safetensors" then return nil end
     local bad = {}
@@ -2077,7 +2131,7 @@ end
 
 --- rule.scale(formula): what scale the engine applies; "alpha/r" ignores use_rslora (a change)
 function rule.scale(formula)
-  return { id = "scale", check = function(f)
+  return { id = "scale", guard = "use_rslora", check = function(f)
     if formula ~= "alpha/r" or not f.use_rslora then return nil end
     local r, a = f.r, f.alpha
     local msg, fix = "use_rslora ignored: the scale is lora_alpha/r instead of lora_alpha/sqrt(r)", nil
@@ -2097,10 +2151,9 @@ end
 --- rule.ignored{ id =, setting =, when = function(f) -> bool (or fact = "name"), effect = text }: a setting
 -- read by PEFT that the engine does not read (a change)
 function rule.ignored(spec)
-  local when = spec.when
-  if spec.fact ~= nil then when = fact_test(spec.fact) end
-  local r = { id = spec.id or (spec.setting .. "-ignored"), when = when, fact = spec.fact,
-              verdict = spec.verdict or "changed", pass_hit = false }
+  local when = spec.fact ~= nil and fact_test(spec.fact) or guarded(spec.when, spec.guard)
+  local r = { id = spec.id or (spec.setting .. "-ignored"), when = when, fact = spec.fact, guard = spec.guard,
+              test = spec.when, verdict = spec.verdict or "changed", pass_hit = false }
   function r.check(f, ctx, A)
     if not when(f, ctx, A) then return nil end
     return deferred(r.verdict, r, f, ctx, A)
@@ -2117,7 +2170,7 @@ end
 
 --- rule.weights_format{ allow = { safetensors = true, bin = false }, error =, fix = }
 function rule.weights_format(spec)
-  return { id = spec.id or "weights-format", check = function(f, ctx)
+  return { id = spec.id or "weights-format", guard = "weights_kind", check = function(f, ctx)
     local kind = f.weights_kind
     if not kind or spec.allow[kind] then return nil end
     local vars = { kind = kind, title = ctx.title }
@@ -2128,16 +2181,10 @@ end
 
 -- facts every engine script may test ------------------------------------------------------------------
 
-local PISSA_LIKE = { olora = true, corda = true, loftq = true, lora_ga = true }
 --- init_changes_base(f) -> the init name when the adapter was trained against modified base weights
 -- (PiSSA, OLoRA, CorDA, LoftQ, LoRA-GA: an engine that ignores init_lora_weights serves it on the
--- original ones)
-function M.init_changes_base(f)
-  local init = f.init
-  if type(init) ~= "string" then return nil end
-  if init:match("^pissa") or PISSA_LIKE[init] then return init end
-  return nil
-end
+-- original ones); facts.init_base holds it
+M.init_changes_base = init_changes_base
 
 --- release_reading(A, version) -> the verdict of PEFT `version` on the adapter (for engines that read the
 -- config with a pinned PEFT: LoRAX with 0.4.0, TGI with 0.15.2)
@@ -2281,15 +2328,18 @@ local function runner_of(rules)
     for k = 1, n do
       local rl = rules[k]
       head[#head + 1] = string.format("local r%d = R[%d]\n", k, k)
+      local guard = type(rl.guard) == "string" and rl.guard
       if type(rl.fact) == "string" then
         body[#body + 1] = string.format("  h = f[%q] if h then res = found(res, r%d, f, ctx, A, h) end\n", rl.fact, k)
       elseif rl.when then
-        head[#head + 1] = string.format("local w%d = r%d.when\n", k, k)
-        body[#body + 1] = string.format("  h = w%d(f, ctx, A) if h then res = found(res, r%d, f, ctx, A, h) end\n", k,
-          k)
+        -- (with a guard, the test without it: the guard is read here)
+        head[#head + 1] = string.format("local w%d = r%d.%s\n", k, k, guard and rl.test and "test" or "when")
+        local call = string.format("h = w%d(f, ctx, A) if h then res = found(res, r%d, f, ctx, A, h) end", k, k)
+        body[#body + 1] = guard and string.format("  if f[%q] then %s end\n", guard, call) or ("  " .. call .. "\n")
       else
         head[#head + 1] = string.format("local c%d = r%d.check\n", k, k)
-        body[#body + 1] = string.format("  h = c%d(f, ctx, A) if h then res = found_out(res, r%d, h, ctx) end\n", k, k)
+        local call = string.format("h = c%d(f, ctx, A) if h then res = found_out(res, r%d, h, ctx) end", k, k)
+        body[#body + 1] = guard and string.format("  if f[%q] then %s end\n", guard, call) or ("  " .. call .. "\n")
       end
     end
     local src = table.concat(head) .. "return function(f, ctx, A)\n  local h, res\n" .. table.concat(body)
