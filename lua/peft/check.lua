@@ -2240,7 +2240,6 @@ local function refuse(res, r)
 end
 
 local knob_defaults = setmetatable({}, { __mode = "k" })
-local ok_results = setmetatable({}, { __mode = "k" })
 
 -- adds a finding (or reason) r to an engine's result: a refusal replaces the changes found so far (only
 -- what stops the load is listed first; the changes go to also), notes go apart
@@ -2379,17 +2378,23 @@ local function evaluate_engine(A, e, given)
   return res
 end
 
+-- per engine entry: its default options, the function that runs its rules and the list it was made from,
+-- and its ok result with the default options (cached; remade when its list of rules changes)
+local engine_state = setmetatable({}, { __mode = "k" })
+local function state_of(e)
+  local st = engine_state[e]
+  local rules = rules_cache[e.spec] or spec_rules(e.spec)
+  if st and st.rules == rules and st.n == #rules then return st end
+  st = { knobs = knob_defaults[e] or engine_knobs(e), rules = rules, n = #rules, run = runner_of(rules), ok = nil }
+  knob_defaults[e] = st.knobs
+  engine_state[e] = st
+  return st
+end
+
 function evaluate_engine0(A, e, given)
+  local st = state_of(e)
   local knobs
-  if given == nil then
-    knobs = knob_defaults[e]
-    if not knobs then
-      knobs = engine_knobs(e)
-      knob_defaults[e] = knobs
-    end
-  else
-    knobs = engine_knobs(e, given)
-  end
+  if given == nil then knobs = st.knobs else knobs = engine_knobs(e, given) end
   if A.json_error or not A.is_object then
     local res = { target = e.name, kind = "engine", title = e.title, verdict = "ok",
                   reasons = setmetatable({}, array_mt), knobs = knobs }
@@ -2399,14 +2404,14 @@ function evaluate_engine0(A, e, given)
   end
   local facts = A.facts
   local ctx = { knobs = knobs, title = e.title, adapter = A, target = e, facts = facts }
-  local res = runner_of(rules_cache[e.spec] or spec_rules(e.spec))(facts, ctx, A)
+  local res = st.run(facts, ctx, A)
   if res then return res end
   -- nothing found: the engine's ok result, the same for every adapter (with the default options)
   if given ~= nil then return new_result(ctx) end
-  res = ok_results[e]
-  if not res or res.knobs ~= knobs then
+  res = st.ok
+  if not res then
     res = new_result(ctx)
-    ok_results[e] = res
+    st.ok = res
   end
   return res
 end
@@ -2661,7 +2666,16 @@ function M.check_adapter(A, targets, opts)
       if last then results[#results + 1] = evaluate_release(A, last) end
     end
     local engines = engine_entries()
-    for n = 1, #engines do results[#results + 1] = evaluate_engine(A, engines[n]) end
+    local cache = A.engine_results
+    for n = 1, #engines do
+      local e = engines[n]
+      local res = cache[e]
+      if not res then
+        res = evaluate_engine0(A, e)
+        cache[e] = res
+      end
+      results[#results + 1] = res
+    end
     return entry
   end
   for _, t in ipairs(targets) do
