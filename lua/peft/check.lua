@@ -731,6 +731,17 @@ local function peft_entries()
       end
     end
   end
+  -- per group: at[i] = the first of its places whose release is i or later (for every release index i)
+  local nreleases = #H().releases
+  for _, g in ipairs(base.groups) do
+    local at = {}
+    local p = g.first
+    for i = 1, nreleases + 1 do
+      while p <= g.last and base.index[p] < i do p = p + 1 end
+      at[i] = p
+    end
+    g.at = at
+  end
   out.base = base
   entries_cache, entries_gen = out, gen
   return out
@@ -2532,17 +2543,18 @@ local function runs_by_verdict(A)
       changed_below = F.simple_min or math.huge
     end
     if refused_below then
+      local at = grp.at
       for step = 1, 3 do
-        local verdict, below
+        local verdict, upto
         if step == 1 then
-          verdict, below = "refused", refused_below
+          verdict, upto = "refused", at[refused_below] or (refused_below < 1 and n or last + 1)
         elseif step == 2 then
-          verdict, below = "changed", changed_below
+          verdict, upto = "changed", at[changed_below] or (changed_below < 1 and n or last + 1)
         else
-          verdict, below = "ok", math.huge
+          verdict, upto = "ok", last + 1
         end
         local from = n
-        while n <= last and index[n] < below do n = n + 1 end
+        if upto > n then n = upto end
         if n > from then
           if verdict == "ok" and not oldest then oldest = entries[from] end
           if cur and cur.key == verdict then

@@ -107,29 +107,6 @@ local function print_entry(e, named)
     return p
   end
   if not named then
-    -- the text as pieces, each line ended by end_line (which strips its trailing blanks, as rstrip does
-    -- for a whole line), written at once
-    local buf = { paint("bold", head) }
-    local n = 1
-    local start = 1
-    local function end_line()
-      while n >= start do
-        local piece = buf[n]
-        local b = byte(piece, -1)
-        if b ~= 32 and b ~= 9 then break end
-        piece = rstrip(piece)
-        if piece ~= "" then
-          buf[n] = piece
-          break
-        end
-        buf[n] = nil
-        n = n - 1
-      end
-      n = n + 1
-      buf[n] = "\n"
-      start = n + 1
-    end
-    end_line()
     local others = {}
     for _, run in ipairs(e.runs) do
       if run.from ~= e.oldest then
@@ -137,32 +114,24 @@ local function print_entry(e, named)
           .. " " .. run.verdict
       end
     end
-    n = n + 1
-    buf[n] = lead("peft")
+    local line
     if e.oldest then
-      buf[n + 1], buf[n + 2], buf[n + 3], buf[n + 4] = verdict_word("ok"), " from ", e.oldest.version,
-        " (the oldest release that loads it unchanged)"
-      n = n + 4
+      line = string.format(fmt, "peft", verdict_word("ok")) .. " from " .. e.oldest.version
+        .. " (the oldest release that loads it unchanged)"
     else
       local r = e.results[1]
-      buf[n + 1], buf[n + 2] = verdict_word(r.verdict), " no release loads it unchanged"
-      n = n + 2
-      if r and r.reasons[1] then
-        buf[n + 1], buf[n + 2], buf[n + 3], buf[n + 4] = "; ", r.target, ": ", r.reasons[1].message
-        n = n + 4
-      end
+      line = string.format(fmt, "peft", verdict_word(r.verdict)) .. " no release loads it unchanged"
+        .. (r and r.reasons[1] and ("; " .. r.target .. ": " .. r.reasons[1].message) or "")
     end
-    end_line()
+    lines[#lines + 1] = line
     if #others > 0 then
-      buf[n + 1], buf[n + 2] = "  " .. string.rep(" ", width + 10), paint("dim", table.concat(others, ", "))
-      n = n + 2
-      end_line()
+      lines[#lines + 1] = "  " .. string.rep(" ", width + 10) .. paint("dim", table.concat(others, ", "))
     end
     local words, last_words = {}, {}
     local fix_mark = paint("cyan", " -- fix: ")
     local results = e.results
-    for k = 1, #results do
-      local t = results[k]
+    for n = 1, #results do
+      local t = results[n]
       if t.kind == "engine" then
         local v = t.verdict
         local word = words[v]
@@ -170,23 +139,11 @@ local function print_entry(e, named)
           word = verdict_word(v)
           words[v] = word
         end
-        n = n + 1
-        buf[n] = lead(t.target)
-        local reasons = t.reasons
-        local first = reasons[1]
-        if first then
-          buf[n + 1], buf[n + 2], buf[n + 3] = word, " ", first.message
-          n = n + 3
-          local count = #reasons
-          if count > 1 then
-            buf[n + 1], buf[n + 2], buf[n + 3] = " (+", tostring(count - 1), " more)"
-            n = n + 3
-          end
-          local fix = first.fix
-          if fix ~= nil and fix ~= cli.null then
-            buf[n + 1], buf[n + 2] = fix_mark, fix
-            n = n + 2
-          end
+        local l
+        if t.reasons[1] then
+          l = lead(t.target) .. word .. first_line(t)
+          local fix = fix_of(t)
+          if fix then l = l .. fix_mark .. fix end
         else
           -- the verdict ends the line: without its padding (what rstrip leaves of it)
           local last = last_words[v]
@@ -194,14 +151,11 @@ local function print_entry(e, named)
             last = rstrip(word)
             last_words[v] = last
           end
-          n = n + 1
-          buf[n] = last
+          l = lead(t.target) .. last
         end
-        end_line()
+        lines[#lines + 1] = l
       end
     end
-    out.stdout:write(table.concat(buf, "", 1, n))
-    return
   else
     for _, t in ipairs(e.results) do
       local knob_text
