@@ -1983,7 +1983,9 @@ end
 -- rule constructors for engine scripts ------------------------------------------------------------------
 -- An engine rule is { id =, check = function(facts, ctx, A) -> nil | finding | { finding, ... } } where a
 -- finding is { verdict = "refused" | "changed" | "note", message =, fix = }. ctx.knobs holds the engine's
--- options (its defaults, then the ones given), ctx.title its name. These build the common ones from data.
+-- options (its defaults, then the ones given), ctx.title its name, ctx.target its entry (one ctx serves
+-- every adapter: the facts and the adapter view are the check's own arguments). These build the common
+-- ones from data.
 -- A rule may also say what its check needs, so that an adapter that lacks it costs nothing: guard = "name"
 -- (a field of the facts: the check runs only when it is true, or any value but false and nil; it must find
 -- nothing otherwise), and a rule.setting or rule.ignored may be a fact alone (fact = "name": it applies when
@@ -2073,6 +2075,7 @@ function rule.setting(spec)
   end
   local plain_error = type(spec.error) == "string" and not spec.error:find("{", 1, true)
   local plain_fix = spec.fix == nil or (type(spec.fix) == "string" and not spec.fix:find("{", 1, true))
+  if plain_error and plain_fix then r.plain, r.plain_fix = spec.error, spec.fix == nil and null or spec.fix end
   local error_fn = type(spec.error) == "function" and spec.error
   local error_text = not error_fn and spec.error ~= nil and template(spec.error)
   local fix_fn = type(spec.fix) == "function" and spec.fix
@@ -2171,6 +2174,9 @@ function rule.ignored(spec)
   end
   local message_text = template(spec.setting .. " ignored: " .. spec.effect)
   local fix_text = spec.fix and template(spec.fix)
+  if #message_text == 1 and (not fix_text or #fix_text == 1) then
+    r.plain, r.plain_fix = message_text[1], fix_text and fix_text[1] or null
+  end
   function r.render(fd)
     local title, f = fd.ctx.title, fd.f
     return expand(message_text, from_facts, NO_KNOBS, title, nil, f),
@@ -2299,9 +2305,16 @@ end
 -- a test that hit (rules with when or fact): one finding whose text is made when it is read; returns the
 -- result (made now if it is the first finding)
 local function found(res, rl, f, ctx, A, hit)
-  if not rl.pass_hit then hit = nil end
-  local d = setmetatable({ verdict = rl.verdict, rule = rl.id, deferred = rl, f = f, ctx = ctx, A = A, hit = hit },
-    deferred_reason_mt)
+  local d
+  local plain = rl.plain
+  if plain then
+    -- (text that needs nothing: the reason itself)
+    d = { verdict = rl.verdict, rule = rl.id, message = plain, fix = rl.plain_fix }
+  else
+    if not rl.pass_hit then hit = nil end
+    d = setmetatable({ verdict = rl.verdict, rule = rl.id, deferred = rl, f = f, ctx = ctx, A = A, hit = hit },
+      deferred_reason_mt)
+  end
   res = res or new_result(ctx)
   add_finding(res, d, d)
   return res
@@ -2396,8 +2409,12 @@ local function state_of(e)
   local st = engine_state[e]
   local rules = rules_cache[e.spec] or spec_rules(e.spec)
   if st and st.rules == rules and st.n == #rules then return st end
-  st = { knobs = knob_defaults[e] or engine_knobs(e), rules = rules, n = #rules, run = runner_of(rules), ok = nil }
-  knob_defaults[e] = st.knobs
+  local knobs = knob_defaults[e] or engine_knobs(e)
+  -- ctx: what a rule is told about the engine (the same for every adapter: the adapter and its facts are
+  -- the rule's own arguments)
+  st = { knobs = knobs, rules = rules, n = #rules, run = runner_of(rules), ok = nil,
+         ctx = { knobs = knobs, title = e.title, target = e } }
+  knob_defaults[e] = knobs
   engine_state[e] = st
   return st
 end
@@ -2414,7 +2431,7 @@ function evaluate_engine0(A, e, given)
       "an adapter_config.json holds one JSON object"))
   end
   local facts = A.facts
-  local ctx = { knobs = knobs, title = e.title, adapter = A, target = e, facts = facts }
+  local ctx = given == nil and st.ctx or { knobs = knobs, title = e.title, target = e }
   local res = st.run(facts, ctx, A)
   if res then return res end
   -- nothing found: the engine's ok result, the same for every adapter (with the default options)
