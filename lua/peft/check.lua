@@ -130,6 +130,29 @@ local function same(a, b)
     if (ma == nil or ma == array_mt) and (mb == nil or mb == array_mt) then return true end -- two empty containers
   end
   if equal_plain(a, b, 0) then return true end
+  -- two lists of names (target_modules, ...): compared as sets, as canon does, without their texts
+  if getmetatable(a) == array_mt and getmetatable(b) == array_mt then
+    local set, distinct = {}, 0
+    for n = 1, #a do
+      local x = a[n]
+      if type(x) ~= "string" then return canon(a) == canon(b) end
+      if not set[x] then
+        set[x] = true
+        distinct = distinct + 1
+      end
+    end
+    local seen = {}
+    for n = 1, #b do
+      local y = b[n]
+      if type(y) ~= "string" then return canon(a) == canon(b) end
+      if not set[y] then return false end
+      if not seen[y] then
+        seen[y] = true
+        distinct = distinct - 1
+      end
+    end
+    return distinct == 0
+  end
   return canon(a) == canon(b)
 end
 M.same = same
