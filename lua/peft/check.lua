@@ -1151,19 +1151,17 @@ end
 
 -- keys the file gives that this runtime reads otherwise, and keys it lacks but reads away from the
 -- default (what releases that set attributes lose), once per adapter
+local file_view_of
 local function plan_setattr(A, plan)
   local list = plan.setattr
   if list then return list end
+  local d = A.dict
+  local order = plan.order
+  -- keys the file gives (this runtime's fields, not metadata) that it reads otherwise (found by the pass
+  -- of file_view_of)
   list = {}
-  local head, d = A.head, A.dict
-  local values, order = head.values, plan.order
-  -- keys the file gives (this runtime's fields, not metadata) that it reads otherwise
-  for k, given in next, d do
-    if order[k] and not METADATA[k] and given ~= null then
-      local hv = values[k]
-      if given ~= hv and not same(given, hv) then list[#list + 1] = k end
-    end
-  end
+  local given = file_view_of(A, plan.cname).read_otherwise
+  for n = 1, #given do list[n] = given[n] end
   -- keys it lacks that this runtime reads away from the default
   local nondefault = plan.nondefault
   for n = 1, #nondefault do
@@ -1289,10 +1287,12 @@ end
 -- The file as the release's checks see it (the same in every release of a family for the keys the file
 -- gives): a table of the file's values, whose missing keys read as this runtime's defaults; flag records
 -- them (absent: whether a check read one since it was reset; keys: which). Once per adapter.
---   In the same pass over the file's keys: the newest of the releases that first have them (kwargs releases
+--   In the same pass over the file's keys: the keys of this runtime's fields (not metadata) whose value it
+-- reads otherwise (read_otherwise, for releases that set attributes); the newest of the releases that first
+-- have them (kwargs releases
 -- below it refuse the file; math.huge when a key is in no release), and whether one of them was removed
 -- in some release (complex), for the file's class cname (the same for every family).
-local function file_view_of(A, cname)
+function file_view_of(A, cname)
   local fv = rawget(A, "file_view")
   if fv then return fv end
   local d = A.dict
@@ -1302,8 +1302,17 @@ local function file_view_of(A, cname)
   local sc = spans_of(cname)
   local simple, complex_field = sc.simple, sc.complex
   local newest, complex = 0, false
+  local head = A.head
+  local values, order = head.values, head.order or plan_of(A, cname, (history or H()).classes[cname], d).order
+  local read_otherwise = {}
   for k, v in next, d do
-    if v ~= null then view[k] = v end
+    if v ~= null then
+      view[k] = v
+      if order[k] and not METADATA[k] then
+        local hv = values[k]
+        if v ~= hv and (type(v) ~= "table" or not same(v, hv)) then read_otherwise[#read_otherwise + 1] = k end
+      end
+    end
     local sp = simple[k]
     if sp then
       if sp > newest then newest = sp end
@@ -1325,7 +1334,7 @@ local function file_view_of(A, cname)
     if v == null then return nil end
     return v
   end })
-  fv = { view = view, flag = flag, newest = newest, complex = complex }
+  fv = { view = view, flag = flag, newest = newest, complex = complex, read_otherwise = read_otherwise }
   A.file_view = fv
   return fv
 end
