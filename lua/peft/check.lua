@@ -1289,9 +1289,9 @@ end
 -- them (absent: whether a check read one since it was reset; keys: which). Once per adapter.
 --   In the same pass over the file's keys: the keys of this runtime's fields (not metadata) whose value it
 -- reads otherwise (read_otherwise, for releases that set attributes); the newest of the releases that first
--- have them (kwargs releases
--- below it refuse the file; math.huge when a key is in no release), and whether one of them was removed
--- in some release (complex), for the file's class cname (the same for every family).
+-- have them (kwargs releases below it refuse the file; math.huge when a key is in no release), and whether
+-- one of them was removed in some release (complex), for the file's class cname (the same for every
+-- family).
 function file_view_of(A, cname)
   local fv = rawget(A, "file_view")
   if fv then return fv end
