@@ -1700,16 +1700,21 @@ function verdict_at(A, F, i)
   return "ok"
 end
 
-local function family_keys(A, F, spec)
-  if F.keys then return end
-  local verdicts, keys = {}, {}
-  F.verdicts, F.keys = verdicts, keys
+local function fid_of(spec)
   local fid = family_id[spec]
   if not fid then
     next_family_id = next_family_id + 1
     fid = tostring(next_family_id)
     family_id[spec] = fid
   end
+  return fid
+end
+
+local function family_keys(A, F, spec)
+  if F.keys then return end
+  local verdicts, keys = {}, {}
+  F.verdicts, F.keys = verdicts, keys
+  local fid = fid_of(spec)
   if F.early then
     for _, m in ipairs(F.members) do
       verdicts[m.i], keys[m.i] = "refused", "refused|" .. F.early
@@ -2632,58 +2637,90 @@ local function runs_by_verdict(A)
   return runs, oldest
 end
 
+-- a run of releases from efrom to eto with this key and verdict: the last run made longer, or a new one
+local function push_run(runs, cur, key, verdict, efrom, eto)
+  if cur and cur.key == key then
+    cur.to = eto
+    return cur
+  end
+  cur = { key = key, from = efrom, to = eto, verdict = verdict }
+  runs[#runs + 1] = cur
+  return cur
+end
+
+-- the first place of group grp whose release is index t or later
+local function place_at(grp, t)
+  if t <= 1 then return grp.first end
+  return grp.at[t] or grp.last + 1
+end
+
+-- runs of releases by verdict and reasons (what --json shows). A family whose verdicts are refused below one
+-- release and otherwise follow the settings it lacks (most) is done by its thresholds; else release by
+-- release, with family_keys.
 local function release_runs(A, by_verdict)
   if by_verdict then return runs_by_verdict(A) end
   local runs, cur, oldest = {}, nil, nil
   local base = peft_entries().base
-  local entries, specs, index = base.entries, base.specs, base.index
-  local verdicts = { base = base }
-  A.base_verdicts = verdicts
-  local F, fspec
-  local early, tu, desc, kwn, kwr, rr, smin, hits, nh, slow
-  for n = 1, #entries do
-    local spec = specs[n]
-    if spec ~= fspec then
-      F, fspec = family_eval(A, spec), spec
-      if by_verdict then
-        early, tu, desc, kwn, kwr = F.early, F.type_unknown, F.kw_desc, F.kw_newest, F.kw_refused
-        rr, smin, hits, slow = F.rule_refused, F.simple_min, F.hits, F.slow
-        nh = #hits
-      else
-        family_keys(A, F, spec)
+  local entries, index, groups = base.entries, base.index, base.groups
+  A.base_verdicts = { base = base }
+  for g = 1, #groups do
+    local grp = groups[g]
+    local spec = grp.spec
+    local F = family_eval(A, spec)
+    local p, last = grp.first, grp.last
+    if F.early then
+      cur = push_run(runs, cur, "refused|" .. F.early, "refused", entries[p], entries[last])
+    elseif F.first_live and not (F.kw_refused or F.rule_refused or F.changed_hits or F.slow) then
+      -- refused where the method is unknown, then where a key is (kwargs)
+      local q = place_at(grp, F.first_live)
+      if q > p then
+        cur = push_run(runs, cur, "refused|" .. UNKNOWN_TYPE.rule .. ":", "refused", entries[p], entries[q - 1])
+        p = q
       end
-    end
-    local i = index[n]
-    local verdict, key
-    if by_verdict then
-      -- (verdict_at, inline)
-      if early or (tu and tu[i]) or (desc and (i < kwn or (kwr and kwr[i]))) or (rr and rr[i]) then
-        verdict = "refused"
-      elseif i < smin then
-        verdict = "changed"
-      else
-        verdict = "ok"
-        for h = 1, nh do
-          local x = hits[h]
-          if x.verdict == "changed" and x.set[i] then
-            verdict = "changed"
-            break
-          end
+      if F.kw_desc then
+        q = place_at(grp, F.kw_newest)
+        if q > p then
+          cur = push_run(runs, cur, "refused|" .. F.kw_desc.rule .. ":", "refused", entries[p], entries[q - 1])
+          p = q
         end
-        if verdict == "ok" and slow and lost_settings(A, F, i) then verdict = "changed" end
       end
-      key = verdict
+      -- then changed while it lacks some of its settings (the key counts them), ok from there
+      local sinces = p <= last and F.plan.sinces
+      if p <= last and not sinces then
+        sinces = {}
+        local simple = spans_of(F.cname).simple
+        local nondefault = F.plan.nondefault
+        for n = 1, #nondefault do sinces[n] = simple[nondefault[n]] end
+        table.sort(sinces)
+        F.plan.sinces = sinces
+      end
+      local nsinces = sinces and #sinces or 0
+      local j = 1
+      local fid
+      while p <= last do
+        local i = index[p]
+        while j <= nsinces and sinces[j] <= i do j = j + 1 end
+        local count = nsinces - j + 1
+        q = j <= nsinces and place_at(grp, sinces[j]) or last + 1
+        if count > 0 then
+          fid = fid or fid_of(spec)
+          cur = push_run(runs, cur, "changed|" .. fid .. "|#" .. count, "changed", entries[p], entries[q - 1])
+        else
+          if not oldest then oldest = entries[p] end
+          cur = push_run(runs, cur, "ok", "ok", entries[p], entries[q - 1])
+        end
+        p = q
+      end
     else
-      verdict, key = F.verdicts[i], F.keys[i]
-    end
-    local e = entries[n]
-    verdicts[n] = verdict
-    if not oldest and verdict == "ok" then oldest = e end
-    if cur and cur.key == key then
-      cur.to = e
-    else
-      cur = { key = key, from = e, to = e, verdict = verdict }
-      runs[#runs + 1] = cur
+      family_keys(A, F, spec)
+      local verdicts, keys = F.verdicts, F.keys
+      for m = p, last do
+        local i = index[m]
+        local verdict = verdicts[i]
+        local e = entries[m]
+        if not oldest and verdict == "ok" then oldest = e end
+        cur = push_run(runs, cur, keys[i], verdict, e, e)
+      end
     end
   end
   return runs, oldest
