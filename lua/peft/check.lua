@@ -200,39 +200,42 @@ M.version_cmp = config.version_cmp
 local function key_order(text)
   local keys = {}
   local find, sub, byte = string.find, string.sub, string.byte
+  local escapes = find(text, "\\", 1, true) ~= nil -- (without them, a string ends at the next quote)
   local i, depth = 1, 0
   while true do
-    local p = find(text, '["{}%[%]]', i)
+    local p, _, c = find(text, '(["{}%[%]])', i)
     if not p then break end
-    local c = byte(text, p)
-    if c == 34 then -- a string: find its end, skipping escapes
-      local j = p + 1
+    if c == '"' then -- a string: find its end, skipping escapes
+      local j
       local escaped = false
-      while true do
-        local q = find(text, '["\\]', j)
-        if not q then return keys end
-        if byte(text, q) == 92 then
-          escaped = true
-          j = q + 2
-        else
-          j = q
-          break
+      if not escapes then
+        j = find(text, '"', p + 1, true)
+        if not j then return keys end
+      else
+        j = p + 1
+        while true do
+          local q = find(text, '["\\]', j)
+          if not q then return keys end
+          if byte(text, q) == 92 then
+            escaped = true
+            j = q + 2
+          else
+            j = q
+            break
+          end
         end
       end
-      if depth == 1 then
-        local colon = find(text, "^%s*:", j + 1)
-        if colon then
-          local raw = sub(text, p + 1, j - 1)
-          if escaped then
-            local ok, s = pcall(core.json_decode, '"' .. raw .. '"')
-            if ok and type(s) == "string" then raw = s end
-          end
-          keys[#keys + 1] = raw
+      if depth == 1 and (byte(text, j + 1) == 58 or find(text, "^%s*:", j + 1)) then
+        local raw = sub(text, p + 1, j - 1)
+        if escaped then
+          local ok, str = pcall(core.json_decode, '"' .. raw .. '"')
+          if ok and type(str) == "string" then raw = str end
         end
+        keys[#keys + 1] = raw
       end
       i = j + 1
     else
-      if c == 123 or c == 91 then depth = depth + 1 else depth = depth - 1 end
+      if c == "{" or c == "[" then depth = depth + 1 else depth = depth - 1 end
       i = p + 1
     end
   end
