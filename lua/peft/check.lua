@@ -489,12 +489,12 @@ local ADAPTER_TENSOR = { lora_A = true, lora_B = true, lora_embedding_A = true, 
                          lora_magnitude_vector = true }
 
 local PISSA_LIKE = { olora = true, corda = true, loftq = true, lora_ga = true }
-local function init_changes_base(f)
-  local init = f.init
+local function init_changes_base_of(init)
   if type(init) ~= "string" then return nil end
   if init:match("^pissa") or PISSA_LIKE[init] then return init end
   return nil
 end
+local function init_changes_base(f) return init_changes_base_of(f.init) end
 
 -- whether a target module name is an embedding or the output layer (ends in lm_head, embed_tokens, wte,
 -- embed_out or output)
@@ -506,6 +506,43 @@ local function is_head_target(t)
   if b == 101 then return find(t, "wte", -3, true) ~= nil end -- e
   if b == 116 then return find(t, "embed_out", -9, true) ~= nil or find(t, "output", -6, true) ~= nil end -- t
   return false
+end
+
+-- the tensors of the weights by kind: { magnitudes, full_tensors, bias_tensors, other_tensors (names),
+-- tensor_rank, embedding_rows }
+local function weight_facts(w)
+  local out = { magnitudes = {}, full_tensors = {}, bias_tensors = {}, other_tensors = {}, tensor_rank = nil,
+                embedding_rows = nil }
+  for _, t in ipairs(w.tensors) do
+    local name = module_of_tensor(t.name)
+    local parts = {}
+    for s in name:gmatch("[^%.]+") do parts[#parts + 1] = s end
+    local layer, last = parts[#parts - 1], parts[#parts]
+    if name:find("lora_magnitude_vector", 1, true) then
+      out.magnitudes[#out.magnitudes + 1] = t.name
+    elseif last == "lora_A" or layer == "lora_A" then
+      local tr = t.shape[1]
+      if tr and tr > (out.tensor_rank or 0) then out.tensor_rank = tr end
+    elseif last == "lora_embedding_A" then
+      local tr = t.shape[1]
+      if tr and tr > (out.tensor_rank or 0) then out.tensor_rank = tr end
+      out.embedding_rows = t.shape[2]
+    elseif (layer == "lora_A" or layer == "lora_B") and last == "bias" then
+      out.bias_tensors[#out.bias_tensors + 1] = t.name
+    elseif not (ADAPTER_TENSOR[last] or ADAPTER_TENSOR[layer or ""]) then
+      out.other_tensors[#out.other_tensors + 1] = t.name
+      if name:find("modules_to_save", 1, true) or name:match("lm_head%.weight$")
+         or name:match("embed_tokens%.weight$") or name:match("wte%.weight$") then
+        out.full_tensors[#out.full_tensors + 1] = t.name
+        if #t.shape == 2 and (name:find("embed", 1, true) or name:find("wte", 1, true)) then
+          out.embedding_rows = t.shape[1]
+        end
+      elseif name:match("%.bias$") then
+        out.bias_tensors[#out.bias_tensors + 1] = t.name
+      end
+    end
+  end
+  return out
 end
 
 function getters.facts(A)
@@ -524,91 +561,66 @@ function getters.facts(A)
   local tm_string = type(tm) == "string"
   local all_linear = tm_string and tm:lower() == "all-linear"
   local mts = hv.modules_to_save
+  if not (type(mts) == "table" and #mts > 0) then mts = nil end
   local bias = hv.bias
+  if not (type(bias) == "string" and bias ~= "none") then bias = nil end
+  local lora_bias = hv.lora_bias == true
+  local use_dora = hv.use_dora == true
+  local init = hv.init_lora_weights
   -- (truthy is called only for the values given)
-  local tti, tp = hv.trainable_token_indices, hv.target_parameters
+  local tti, tp, lr = hv.trainable_token_indices, hv.target_parameters, hv.layer_replication
+  if tti ~= nil and not truthy(tti) then tti = nil end
+  if tp ~= nil and not truthy(tp) then tp = nil end
   local alora, bdlora, megatron = hv.alora_invocation_tokens, hv.use_bdlora, hv.megatron_config
   local arrow, monteclora = hv.arrow_config, hv.monteclora_config
-  -- the weights: tables of their tensor names by kind (one empty table for them all when there are none)
-  local w = A.weights
-  local none = {}
-  local f = {
-    peft_type = pt, lora = pt == "LORA", r = r, alpha = hv.lora_alpha, rank_pattern = rank_pattern,
-    alpha_pattern = alpha_pattern, config_rank = max, use_rslora = hv.use_rslora == true,
-    use_dora = hv.use_dora == true,
-    modules_to_save = type(mts) == "table" and #mts > 0 and mts or nil,
-    target_modules = tm, target_regex = tm_string and not all_linear, all_linear = all_linear,
-    bias = type(bias) == "string" and bias ~= "none" and bias or nil, lora_bias = hv.lora_bias == true,
-    layers_to_transform = hv.layers_to_transform, layer_replication = hv.layer_replication,
-    init = hv.init_lora_weights, trainable_token_indices = tti ~= nil and truthy(tti) and tti or nil,
-    alora = alora ~= nil and truthy(alora), use_qalora = hv.use_qalora == true,
-    use_bdlora = bdlora ~= nil and truthy(bdlora), target_parameters = tp ~= nil and truthy(tp) and tp or nil,
-    megatron = megatron ~= nil and truthy(megatron), arrow = arrow ~= nil and truthy(arrow),
-    monteclora = monteclora ~= nil and truthy(monteclora), ensure_weight_tying = hv.ensure_weight_tying == true,
-    targets_head = {}, weights_kind = w and w.kind or nil, tensor_ranks = none, magnitudes = none,
-    full_tensors = none, bias_tensors = none, other_tensors = none, embedding_rows = nil, tensor_rank = nil,
-    rank = nil, dora = nil, added_tokens = nil,
-    -- what several engines test, once (see below)
-    not_lora = pt ~= "LORA", not_lora_type = pt ~= "LORA" and (pt or "(none)"), target_string = tm_string,
-    has_rank_pattern = next(rank_pattern) ~= nil, has_alpha_pattern = next(alpha_pattern) ~= nil,
-    selects_layers = hv.layers_to_transform ~= nil, replicates_layers = false, init_base = nil, any_bias = nil,
-    bias_config = nil, adds_tokens = nil, saves_modules = nil, targets_heads = nil,
-  }
   -- targets that are embeddings or the output layer
+  local targets_head = {}
   if type(tm) == "table" then
-    local th = f.targets_head
     for n = 1, #tm do
       local t = tm[n]
-      if type(t) == "string" and is_head_target(t) then th[#th + 1] = t end
+      if type(t) == "string" and is_head_target(t) then targets_head[#targets_head + 1] = t end
     end
   end
+  -- the weights: tables of their tensor names by kind (one empty table for them all when there are none)
+  local w = A.weights
+  local magnitudes, full_tensors, bias_tensors, other_tensors, tensor_ranks, tensor_rank, embedding_rows
   if w then
-    f.tensor_ranks = {}
-    f.magnitudes, f.full_tensors, f.bias_tensors, f.other_tensors = {}, {}, {}, {}
-    for _, t in ipairs(w.tensors) do
-      local name = module_of_tensor(t.name)
-      local parts = {}
-      for s in name:gmatch("[^%.]+") do parts[#parts + 1] = s end
-      local layer, last = parts[#parts - 1], parts[#parts]
-      if name:find("lora_magnitude_vector", 1, true) then
-        f.magnitudes[#f.magnitudes + 1] = t.name
-      elseif last == "lora_A" or layer == "lora_A" then
-        local tr = t.shape[1]
-        if tr and tr > (f.tensor_rank or 0) then f.tensor_rank = tr end
-      elseif last == "lora_embedding_A" then
-        local tr = t.shape[1]
-        if tr and tr > (f.tensor_rank or 0) then f.tensor_rank = tr end
-        f.embedding_rows = t.shape[2]
-      elseif (layer == "lora_A" or layer == "lora_B") and last == "bias" then
-        f.bias_tensors[#f.bias_tensors + 1] = t.name
-      elseif not (ADAPTER_TENSOR[last] or ADAPTER_TENSOR[layer or ""]) then
-        f.other_tensors[#f.other_tensors + 1] = t.name
-        if name:find("modules_to_save", 1, true) or name:match("lm_head%.weight$")
-           or name:match("embed_tokens%.weight$") or name:match("wte%.weight$") then
-          f.full_tensors[#f.full_tensors + 1] = t.name
-          if #t.shape == 2 and (name:find("embed", 1, true) or name:find("wte", 1, true)) then
-            f.embedding_rows = t.shape[1]
-          end
-        elseif name:match("%.bias$") then
-          f.bias_tensors[#f.bias_tensors + 1] = t.name
-        end
-      end
-    end
+    local wf = weight_facts(w)
+    magnitudes, full_tensors, bias_tensors, other_tensors = wf.magnitudes, wf.full_tensors, wf.bias_tensors,
+      wf.other_tensors
+    tensor_ranks, tensor_rank, embedding_rows = {}, wf.tensor_rank, wf.embedding_rows
+  else
+    local none = {}
+    magnitudes, full_tensors, bias_tensors, other_tensors, tensor_ranks = none, none, none, none, none
   end
-  local tr = f.tensor_rank or 0
-  if tr > max then f.rank = tr else f.rank = max end -- (math.max: the first on a tie)
-  f.dora = f.use_dora or #f.magnitudes > 0
+  local tr = tensor_rank or 0
+  local rank = max
+  if tr > max then rank = tr end -- (math.max: the first on a tie)
   local added = A.added_tokens
-  f.added_tokens = added and added.count or nil
-  local lr = f.layer_replication
-  f.replicates_layers = lr ~= nil and truthy(lr)
-  f.init_base = init_changes_base(f)
-  f.bias_config = f.bias ~= nil or f.lora_bias
-  f.any_bias = f.bias_config or #f.bias_tensors > 0
-  f.adds_tokens = f.added_tokens ~= nil or f.trainable_token_indices ~= nil
-  f.saves_modules = f.modules_to_save ~= nil or #f.full_tensors > 0
-  f.targets_heads = #f.targets_head > 0
-  return f
+  local added_tokens = added and added.count or nil
+  local bias_config = bias ~= nil or lora_bias
+  return {
+    peft_type = pt, lora = pt == "LORA", r = r, alpha = hv.lora_alpha, rank_pattern = rank_pattern,
+    alpha_pattern = alpha_pattern, config_rank = max, use_rslora = hv.use_rslora == true, use_dora = use_dora,
+    modules_to_save = mts, target_modules = tm, target_regex = tm_string and not all_linear,
+    all_linear = all_linear, bias = bias, lora_bias = lora_bias, layers_to_transform = hv.layers_to_transform,
+    layer_replication = lr, init = init, trainable_token_indices = tti,
+    alora = alora ~= nil and truthy(alora), use_qalora = hv.use_qalora == true,
+    use_bdlora = bdlora ~= nil and truthy(bdlora), target_parameters = tp,
+    megatron = megatron ~= nil and truthy(megatron), arrow = arrow ~= nil and truthy(arrow),
+    monteclora = monteclora ~= nil and truthy(monteclora), ensure_weight_tying = hv.ensure_weight_tying == true,
+    targets_head = targets_head, weights_kind = w and w.kind or nil, tensor_ranks = tensor_ranks,
+    magnitudes = magnitudes, full_tensors = full_tensors, bias_tensors = bias_tensors,
+    other_tensors = other_tensors, embedding_rows = embedding_rows, tensor_rank = tensor_rank, rank = rank,
+    dora = use_dora or #magnitudes > 0, added_tokens = added_tokens,
+    -- what several engines test, once
+    not_lora = pt ~= "LORA", not_lora_type = pt ~= "LORA" and (pt or "(none)"), target_string = tm_string,
+    has_rank_pattern = next(rank_pattern) ~= nil, has_alpha_pattern = next(alpha_pattern) ~= nil,
+    selects_layers = hv.layers_to_transform ~= nil, replicates_layers = lr ~= nil and truthy(lr),
+    init_base = init_changes_base_of(init), bias_config = bias_config,
+    any_bias = bias_config or #bias_tensors > 0, adds_tokens = added_tokens ~= nil or tti ~= nil,
+    saves_modules = mts ~= nil or #full_tensors > 0, targets_heads = #targets_head > 0,
+  }
 end
 
 local function dir_of(path) return path:match("^(.*)/[^/]*$") or "." end
