@@ -2084,6 +2084,8 @@ function rule.peft_type(spec)
   end
   local error_text = template(spec.error or "{title} loads only LoRA adapters, not {peft_type}")
   local fix_text = spec.fix and template(spec.fix)
+  r.texts = setmetatable({}, { __mode = "k" })
+  function r.text_key(f) return f.peft_type or "(none)" end
   function r.render(fd)
     local vars = { peft_type = fd.f.peft_type or "(none)", title = fd.ctx.title }
     return expand(error_text, from_table, vars),
@@ -2132,6 +2134,19 @@ function rule.setting(spec)
   local error_text = not error_fn and spec.error ~= nil and template(spec.error)
   local fix_fn = type(spec.fix) == "function" and spec.fix
   local fix_text = not fix_fn and spec.fix and template(spec.fix)
+  -- texts that use only {what} and {title}: made once per text the test returns (and per engine)
+  if not r.plain and error_text and not fix_fn then
+    local only = true
+    for _, parts in ipairs { error_text, fix_text or {} } do
+      for j = 2, #parts, 2 do
+        if parts[j] ~= "what" and parts[j] ~= "title" then only = false end
+      end
+    end
+    if only then
+      r.texts = setmetatable({}, { __mode = "k" })
+      r.text_key = function(_, hit) return type(hit) == "string" and hit or "" end
+    end
+  end
   function r.render(fd)
     if plain_error and plain_fix then return spec.error, spec.fix end
     local f, ctx, A, hit = fd.f, fd.ctx, fd.A, fd.hit
@@ -2359,15 +2374,40 @@ end
 local function found(res, rl, f, ctx, A, hit)
   local d
   local plain = rl.plain
+  if not rl.pass_hit then hit = nil end
   if plain then
     -- (text that needs nothing: the reason itself)
     d = { verdict = rl.verdict, rule = rl.id, message = plain, fix = rl.plain_fix }
+  elseif rl.text_key then
+    -- (text that depends on one value and the engine: made once per value)
+    local per = rl.texts[ctx]
+    if not per then
+      per = {}
+      rl.texts[ctx] = per
+    end
+    local key = rl.text_key(f, hit)
+    local t = per[key]
+    if not t then
+      local msg, fix = rl.render({ f = f, ctx = ctx, A = A, hit = hit })
+      t = { msg, fix == nil and null or fix }
+      per[key] = t
+    end
+    d = { verdict = rl.verdict, rule = rl.id, message = t[1], fix = t[2] }
   else
-    if not rl.pass_hit then hit = nil end
     d = setmetatable({ verdict = rl.verdict, rule = rl.id, deferred = rl, f = f, ctx = ctx, A = A, hit = hit },
       deferred_reason_mt)
   end
-  res = res or new_result(ctx)
+  if not res then
+    -- the first finding: the result made around it
+    local e = ctx.target
+    local v = d.verdict
+    res = { target = e.name, kind = "engine", title = e.title, verdict = "ok", reasons = nil, knobs = ctx.knobs }
+    if v == "refused" or v == "changed" then
+      res.verdict, res.reasons = v, setmetatable({ d }, array_mt)
+      return res
+    end
+    res.reasons = setmetatable({}, array_mt)
+  end
   add_finding(res, d, d)
   return res
 end
