@@ -1166,6 +1166,52 @@ end
 
 -- keys the file gives that this runtime reads otherwise, and keys it lacks but reads away from the
 -- default (what releases that set attributes lose), once per adapter
+-- per history class and this runtime's defaults: whether every release reads a field as this runtime's
+-- default when a file lacks it (it has the field, with the same default, or lacks it while the default is
+-- None), found for each field when first asked
+local alike_fields = setmetatable({}, { __mode = "k" })
+local function always_alike(cname, head_defaults)
+  local per = alike_fields[head_defaults]
+  if not per then
+    per = {}
+    alike_fields[head_defaults] = per
+  end
+  local set = per[cname]
+  if set then return set end
+  local hc = H().classes[cname]
+  local fields = hc and hc.fields or {}
+  local nreleases = #H().releases
+  set = setmetatable({}, { __index = function(t, k)
+    local hd = head_defaults[k]
+    local changes = hc and hc.defaults and hc.defaults[k]
+    local s = fields[k]
+    local all
+    if not changes and (hd == nil or hd == null) then
+      all = true
+    elseif not changes and type(s) == "number" then
+      all = s <= 1
+    else
+      all = true
+      for i = 1, nreleases do
+        local known
+        if type(s) == "number" then known = i >= s else known = in_spans(s, i) end
+        if changes then
+          local v
+          if known then v = release_default(cname, k, i, hd) end
+          if not same(v, hd) then all = false break end
+        elseif not known then
+          all = false
+          break
+        end
+      end
+    end
+    rawset(t, k, all)
+    return all
+  end })
+  per[cname] = set
+  return set
+end
+
 local file_view_of
 local function plan_setattr(A, plan)
   local list = plan.setattr
@@ -1337,15 +1383,20 @@ function file_view_of(A, cname)
       newest = math.huge
     end
   end
+  -- (a key every release reads as this runtime's default when the file lacks it is not recorded: the
+  -- view is right for every release there)
+  local alike = always_alike(cname, head_defaults)
   setmetatable(view, { __index = function(_, k)
     if d[k] == null then return nil end
-    local keys = flag.keys
-    if not flag.absent then
-      flag.absent = true
-      for j = #keys, 1, -1 do keys[j] = nil end
-    end
-    keys[#keys + 1] = k
     local v = head_defaults[k]
+    if not alike[k] then
+      local keys = flag.keys
+      if not flag.absent then
+        flag.absent = true
+        for j = #keys, 1, -1 do keys[j] = nil end
+      end
+      keys[#keys + 1] = k
+    end
     if v == null then return nil end
     return v
   end })
