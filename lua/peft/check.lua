@@ -1567,7 +1567,15 @@ function evaluate_shape(A, spec, F, d, live, cname, hc, fields)
   end
   for sn = 1, #steps, 2 do
     local rule, in_range = steps[sn], steps[sn + 1]
-    local since_i = rule.since_i
+    local per_release = rule.per_release
+    local quick = not any_refused and not per_release
+    local once_hit
+    if quick then
+      -- (most rules: run once on the file, they find nothing and read only keys it gives)
+      flag.absent = false
+      once_hit = rule.when(file_view, A, in_range[1])
+      if not once_hit and not flag.absent then goto next_rule end
+    end
     if any_refused then
       -- (those a check refused are left out)
       local refused, all = F.rule_refused, in_range
@@ -1578,9 +1586,8 @@ function evaluate_shape(A, spec, F, d, live, cname, hc, fields)
       end
     end
     if #in_range > 0 then
-      local per_release = rule.per_release
-      local once_hit
-      if not per_release then
+      local since_i = rule.since_i
+      if not per_release and not quick then
         flag.absent = false
         once_hit = rule.when(file_view, A, in_range[1])
       end
@@ -1675,6 +1682,7 @@ function evaluate_shape(A, spec, F, d, live, cname, hc, fields)
         end
       end
     end
+    ::next_rule::
   end
 end
 
