@@ -261,7 +261,7 @@ local function first_of(s)
   return s and s[1] and s[1][1]
 end
 
-local function release_name(i) return H().releases[i] end
+local function release_name(i) return (history or H()).releases[i] end
 
 local function release_index(v)
   local idx = registry.release_index()[v]
@@ -743,7 +743,7 @@ end
 -- the registered PEFT targets in release order (cached until the registry changes)
 local entries_cache, entries_gen
 local function peft_entries()
-  local gen = registry.generation()
+  local gen = registry.gen
   if entries_cache and entries_gen == gen then return entries_cache end
   local out = {}
   for _, e in ipairs(registry.list()) do
@@ -1017,7 +1017,7 @@ end
 -- The registered releases of one family (spec), in release order, with their indices (cached)
 local members_cache = setmetatable({}, { __mode = "k" })
 local function family_members(spec)
-  local gen = registry.generation()
+  local gen = registry.gen
   local m = members_cache[spec]
   if m and m.gen == gen then return m end
   m = { gen = gen }
@@ -2843,7 +2843,7 @@ end
 -- the registered engines, in registration order (cached until the registry changes)
 local engines_cache, engines_gen
 local function engine_entries()
-  local gen = registry.generation()
+  local gen = registry.gen
   if engines_cache and engines_gen == gen then return engines_cache end
   local out = {}
   for _, e in ipairs(registry.list()) do

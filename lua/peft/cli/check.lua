@@ -130,6 +130,7 @@ local function print_entry(e, named)
     local words, last_words = {}, {}
     local fix_mark = paint("cyan", " -- fix: ")
     local results = e.results
+    local null = cli.null
     for n = 1, #results do
       local t = results[n]
       if t.kind == "engine" then
@@ -140,10 +141,24 @@ local function print_entry(e, named)
           words[v] = word
         end
         local l
-        if t.reasons[1] then
-          l = lead(t.target) .. word .. first_line(t)
-          local fix = fix_of(t)
-          if fix then l = l .. fix_mark .. fix end
+        local reasons = t.reasons
+        local first = reasons[1]
+        if first then
+          -- (first_line and fix_of, inline)
+          local count = #reasons
+          local fix = first.fix
+          local lt = pads[t.target] or lead(t.target)
+          if fix ~= nil and fix ~= null then
+            if count > 1 then
+              l = lt .. word .. " " .. first.message .. " (+" .. (count - 1) .. " more)" .. fix_mark .. fix
+            else
+              l = lt .. word .. " " .. first.message .. fix_mark .. fix
+            end
+          elseif count > 1 then
+            l = lt .. word .. " " .. first.message .. " (+" .. (count - 1) .. " more)"
+          else
+            l = lt .. word .. " " .. first.message
+          end
         else
           -- the verdict ends the line: without its padding (what rstrip leaves of it)
           local last = last_words[v]
@@ -169,7 +184,11 @@ local function print_entry(e, named)
       for _, l in ipairs(reason_lines(t, "      ")) do lines[#lines + 1] = l end
     end
   end
-  for i = 1, #lines do lines[i] = rstrip(lines[i]) end
+  for i = 1, #lines do
+    local l = lines[i]
+    local b = byte(l, -1)
+    if b == 32 or b == 9 then lines[i] = rstrip(l) end
+  end
   lines[#lines + 1] = ""
   out.stdout:write(table.concat(lines, "\n"))
 end
