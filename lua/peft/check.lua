@@ -872,10 +872,6 @@ local lazy_reason_mt = {
     return rawget(r, k)
   end,
 }
-local function lazy(rule_id, fields)
-  fields.rule = rule_id
-  return setmetatable(fields, lazy_reason_mt)
-end
 
 local evaluate_release
 
@@ -1100,8 +1096,7 @@ end
 local evaluate_shape
 local UNKNOWN_TYPE = { rule = "unknown-peft-type" }
 local NO_HITS = setmetatable({}, { __newindex = function() error("peft.check: the empty hit list is shared", 2) end })
--- per family (its members list): per peft_type, the releases that have it and those that do not
-local type_cache = setmetatable({}, { __mode = "k" })
+-- (per family, its members list holds per peft_type the releases that have it and those that do not)
 -- per family: per config class: per field, the releases where a file that lacks it reads this runtime's
 -- default there (the same for every adapter)
 local alike_cache = setmetatable({}, { __mode = "k" })
@@ -2148,7 +2143,8 @@ function rule.peft_type(spec)
   function r.render(fd)
     local vars = { peft_type = fd.f.peft_type or "(none)", title = fd.ctx.title }
     return expand(error_text, from_table, vars),
-      fix_text and expand(fix_text, from_table, vars) or "merge the adapter into the base model and serve the merged model"
+      fix_text and expand(fix_text, from_table, vars)
+        or "merge the adapter into the base model and serve the merged model"
   end
   return r
 end
@@ -2488,9 +2484,10 @@ local function found_out(res, rl, out, ctx)
   return res
 end
 
--- The rules of an engine as one function run(f, ctx, A) -> its result, or nil when they find nothing, made once per list of rules: a rule with a
--- fact reads that field, one with a test (when) calls it, any other its check, in the rules' order; no loop
--- and no call for a fact. (A long list is run by a loop.)
+-- The rules of an engine as one function run(f, ctx, A) -> its result, or nil when they find nothing, made
+-- once per list of rules (the text of a function, loaded): a rule with a fact reads that field, one with a
+-- test (when) calls it (after its guard, if any), any other its check, in the rules' order; no loop, and no
+-- call for a fact. (A long list is run by a loop.)
 local runners = setmetatable({}, { __mode = "k" })
 local function runner_of(rules)
   local n = #rules

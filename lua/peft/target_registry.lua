@@ -149,7 +149,9 @@ end
 function M.define(name, parts)
   local e = by_name[name]
   for k in pairs(parts) do
-    if k ~= "rules" then fail("TypeError", "define %s: unknown entry '%s' (a target defines its rules)", name, tostring(k)) end
+    if k ~= "rules" then
+      fail("TypeError", "define %s: unknown entry '%s' (a target defines its rules)", name, tostring(k))
+    end
   end
   local rules = parts.rules
   if type(rules) ~= "table" and type(rules) ~= "function" then

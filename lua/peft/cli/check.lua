@@ -23,6 +23,7 @@ end
 
 local COLOUR = { ok = "green", changed = "yellow", refused = "red" }
 local padded = {} -- width -> target -> the text before its verdict
+local whole_lines = {} -- the table of padded for a width -> target -> a verdict ending the line -> the line
 
 -- the adapters a PATH names: a config file, an adapter directory, or a directory searched for them
 local function each_adapter(path, visit, missing)
@@ -61,21 +62,6 @@ local function reason_lines(r, indent)
   return lines
 end
 
-local function first_line(r)
-  local first = r.reasons[1]
-  if not first then return "" end
-  local n = #r.reasons
-  if n > 1 then return " " .. first.message .. " (+" .. (n - 1) .. " more)" end
-  return " " .. first.message
-end
-
-local function fix_of(r)
-  local first = r.reasons[1]
-  local fix = first and first.fix
-  if fix == nil or fix == cli.null then return nil end
-  return fix
-end
-
 -- prints one adapter's entry (from peft.check.check_adapter): with no target named, one line for the PEFT
 -- releases and one per engine; else every reason of every target, each with its fix
 local function print_entry(e, named)
@@ -88,8 +74,10 @@ local function print_entry(e, named)
   end
   lines[1] = paint("bold", head)
   local width = 14
-  for _, t in ipairs(e.results) do
-    if #t.target + 2 > width then width = #t.target + 2 end
+  local results = e.results
+  for n = 1, #results do
+    local w = #results[n].target + 2
+    if w > width then width = w end
   end
   local fmt = "  %-" .. width .. "s %s"
   -- "  TARGET<blanks to width> ": what string.format(fmt, target, ...) puts before the verdict
@@ -129,7 +117,6 @@ local function print_entry(e, named)
     end
     local words, last_words = {}, {}
     local fix_mark = paint("cyan", " -- fix: ")
-    local results = e.results
     local null = cli.null
     for n = 1, #results do
       local t = results[n]
@@ -160,13 +147,29 @@ local function print_entry(e, named)
             l = lt .. word .. " " .. first.message
           end
         else
-          -- the verdict ends the line: without its padding (what rstrip leaves of it)
+          -- the verdict ends the line: without its padding (what rstrip leaves of it); the line is the same
+          -- for every adapter (kept per width, target and painted word)
           local last = last_words[v]
           if not last then
             last = rstrip(word)
             last_words[v] = last
           end
-          l = lead(t.target) .. last
+          local per = whole_lines[pads]
+          if not per then
+            per = {}
+            whole_lines[pads] = per
+          end
+          local target = t.target
+          local by_word = per[target]
+          if not by_word then
+            by_word = {}
+            per[target] = by_word
+          end
+          l = by_word[last]
+          if not l then
+            l = lead(target) .. last
+            by_word[last] = l
+          end
         end
         lines[#lines + 1] = l
       end
