@@ -634,7 +634,7 @@ local function new_view()
     path = nil, dir = nil, label = nil, text = nil, dict = nil, json_error = nil, json_line = nil, json_col = nil,
     is_object = nil, cfg = nil, load_error = nil, pt = nil,
     cls = nil, head = nil, order = nil, weights = nil, added_tokens = nil, facts = nil, nondefault = nil,
-    file_view = nil, base_verdicts = nil,
+    file_view = nil, base_verdicts = nil, oldest_from = nil,
   }, Adapter)
 end
 
@@ -660,8 +660,9 @@ local function from_text(A, text, file)
   return A
 end
 
---- adapter(src) -> the adapter view: src is a path (a directory or the config file), or a config object
-function M.adapter(src)
+--- adapter(src [, not_dir]) -> the adapter view: src is a path (a directory or the config file), or a config
+-- object; not_dir: the caller found src is there and is not a directory (its file is src itself)
+function M.adapter(src, not_dir)
   local A = new_view()
   if config.is_config(src) then
     A.cfg = src
@@ -677,7 +678,7 @@ function M.adapter(src)
   if type(src) ~= "string" then
     errors.raise("TypeError", "peft.check expects a config or a path, got " .. type(src))
   end
-  local file = require("peft.loader").config_path(src) -- raises FileNotFoundError
+  local file = not_dir and src or require("peft.loader").config_path(src) -- raises FileNotFoundError
   A.path, A.dir, A.label = file, dir_of(file), file
   local text, err = core.read_file(file, config.MAX_CONFIG_BYTES)
   if not text then errors.raise("OSError", err, { path = file }) end
@@ -876,9 +877,23 @@ local lazy_reason_mt = {
 local evaluate_release
 
 -- the oldest registered release at or after index i that loads the adapter unchanged: its entry, or nil
-local verdict_at, family_eval
+local verdict_at, family_eval, oldest_ok_from0
 local function oldest_ok_from(A, i)
   local base = peft_entries().base
+  local memo = A.oldest_from
+  if memo and memo.base == base then
+    local e = memo[i]
+    if e ~= nil then return e or nil end
+  else
+    memo = { base = base }
+    A.oldest_from = memo
+  end
+  local e = oldest_ok_from0(A, i, base)
+  memo[i] = e or false
+  return e
+end
+
+function oldest_ok_from0(A, i, base)
   local entries, index = base.entries, base.index
   -- the verdicts of the releases (release_runs keeps them, by their place in base)
   local verdicts = A.base_verdicts
@@ -2658,14 +2673,25 @@ function M.parse_target(t)
   return e, knobs
 end
 
-local function result_json(r)
-  local out = { target = r.target, verdict = r.verdict, reasons = arr() }
-  for i, x in ipairs(r.reasons) do
-    local rr = { rule = x.rule, message = x.message, fix = x.fix == nil and null or x.fix }
-    if x.setting then rr.setting = x.setting end
-    if x.keys then rr.keys = x.keys end
-    out.reasons[i] = rr
+-- the reasons of a result as --json writes them (a reason's text is made when read: message first, then the
+-- fields its making may set are plain)
+local function reasons_json(reasons)
+  local out = arr()
+  for i = 1, #reasons do
+    local x = reasons[i]
+    local message = x.message
+    local fix = x.fix
+    local rr = { rule = x.rule, message = message, fix = fix == nil and null or fix, setting = nil, keys = nil }
+    local setting, keys = rawget(x, "setting"), rawget(x, "keys")
+    if setting then rr.setting = setting end
+    if keys then rr.keys = keys end
+    out[i] = rr
   end
+  return out
+end
+
+local function result_json(r)
+  local out = { target = r.target, verdict = r.verdict, reasons = reasons_json(r.reasons) }
   if r.kind == "engine" then
     out.engine = r.title
     local knobs = {}
@@ -2909,7 +2935,7 @@ function M.entry_json(entry)
     out.releases = arr()
     for i, c in ipairs(entry.runs) do
       out.releases[i] = { from = c.from.version, to = c.to.version, verdict = c.verdict,
-                          reasons = result_json(evaluate_release(entry.adapter, c.from)).reasons }
+                          reasons = reasons_json(evaluate_release(entry.adapter, c.from).reasons) }
     end
     out.oldest_release = entry.oldest and entry.oldest.version or null
   end

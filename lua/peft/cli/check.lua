@@ -40,7 +40,7 @@ local function each_adapter(path, visit, missing)
     end
     if not any then missing(path, "no " .. config.CONFIG_NAME .. " under it") end
   elseif kind then
-    visit(path)
+    visit(path, true)
   else
     missing(path, "no such file or directory")
   end
@@ -251,8 +251,8 @@ return {
       adapters[#adapters + 1] = { path = p, error = why }
       if not opts.json then out.stderr:write("peft check: ", p, ": ", why, "\n") end
     end
-    local function visit(p)
-      local A = check.adapter(p)
+    local function visit(p, not_dir)
+      local A = check.adapter(p, not_dir)
       local ok, res = pcall(check.check_adapter, A, targets, { runs_by_verdict = not opts.json })
       if not ok then return missing(p, cli.strip_path(errors.message(res), p)) end
       if targets then
