@@ -1281,9 +1281,6 @@ function family_eval(A, spec, members)
     fams[spec] = F
     return F
   end
-  F = { members = members, hits = NO_HITS, loading = spec.loading, cname = nil, plan = nil, type_unknown = nil,
-        first_live = nil, kw_desc = nil, kw_newest = nil, simple_min = nil, slow = nil }
-  fams[spec] = F
   local h = history or H()
   local t = h.types[pt]
   -- which of the family's releases have the method (the same for every adapter of that peft_type)
@@ -1311,16 +1308,65 @@ function family_eval(A, spec, members)
     if prefix then split.first_live = split.live[1] or math.huge end
     per[pt] = split
   end
-  F.type_unknown = split.unknown
-  F.first_live = split.first_live
   local live = split.live
-  if live[1] == nil then return F end
+  if live[1] == nil then
+    F = { members = members, hits = NO_HITS, loading = spec.loading, type_unknown = split.unknown,
+          first_live = split.first_live }
+    fams[spec] = F
+    return F
+  end
   local cname = t[2]
-  F.cname = cname
   local hc = h.classes[cname]
+  local fields = hc.fields
   local plan = plan_of(A, cname, hc, d)
-  F.plan = plan
-  evaluate_shape(A, spec, F, d, live, cname, hc, hc.fields)
+  -- kwargs: a key the release's class does not know is a TypeError (naming the first such key in the
+  -- file's order: found when the text is made, see render["unexpected-keyword"])
+  local kw_desc, kw_newest, kw_refused
+  if spec.loading == "kwargs" then
+    kw_desc = kwargs_refusal[cname]
+    if not kw_desc then
+      kw_desc = { rule = "unexpected-keyword", cname = cname }
+      kwargs_refusal[cname] = kw_desc
+    end
+    local fv = file_view_of(A, cname)
+    local newest, complex = fv.newest, fv.complex
+    if newest == math.huge then complex = false end -- (every release refuses it)
+    kw_newest = newest
+    local still
+    if complex then
+      kw_refused = {}
+      still = {}
+      for n = 1, #live do
+        local i = live[n]
+        local unknown = i < newest
+        if not unknown then
+          for k in next, d do
+            if not in_spans(fields[k], i) then
+              unknown = true
+              break
+            end
+          end
+        end
+        if unknown then kw_refused[i] = true else still[#still + 1] = i end
+      end
+    else
+      -- the releases left: the same list for every adapter whose newest key is the same
+      local per_live = kw_live_cache[live]
+      if not per_live then
+        per_live = {}
+        kw_live_cache[live] = per_live
+      end
+      still = per_live[newest]
+      if not still then
+        still = {}
+        for n = 1, #live do
+          if live[n] >= newest then still[#still + 1] = live[n] end
+        end
+        per_live[newest] = still
+      end
+    end
+    live = still
+  end
   -- what decides the verdict of a release the checks leave alone: one below the largest since of a
   -- setting away from its default loses it (simple_min); the rest is found per release (slow)
   local max = plan.simple_min
@@ -1339,8 +1385,13 @@ function family_eval(A, spec, members)
     end
     plan.simple_min, plan.slow = max, slow or plan.defaults[1] ~= nil
   end
-  F.simple_min = max
-  F.slow = plan.slow or (F.loading == "setattr" and plan_setattr(A, plan)[1] ~= nil)
+  local loading = spec.loading
+  F = { members = members, hits = NO_HITS, loading = loading, cname = cname, plan = plan,
+        type_unknown = split.unknown, first_live = split.first_live, kw_desc = kw_desc, kw_newest = kw_newest,
+        kw_refused = kw_refused, simple_min = max,
+        slow = plan.slow or (loading == "setattr" and plan_setattr(A, plan)[1] ~= nil) }
+  fams[spec] = F
+  if live[1] ~= nil then evaluate_shape(A, spec, F, live, cname, hc, fields) end
   return F
 end
 
@@ -1482,56 +1533,8 @@ local function set_of(list)
 end
 
 -- the part of family_eval that depends on the adapter's shape (see there)
-function evaluate_shape(A, spec, F, d, live, cname, hc, fields)
-  -- kwargs: a key the release's class does not know is a TypeError (naming the first such key in the
-  -- file's order: found when the text is made, see render["unexpected-keyword"])
-  if spec.loading == "kwargs" then
-    local desc = kwargs_refusal[cname]
-    if not desc then
-      desc = { rule = "unexpected-keyword", cname = cname }
-      kwargs_refusal[cname] = desc
-    end
-    local fv = file_view_of(A, cname)
-    local newest, complex = fv.newest, fv.complex
-    if newest == math.huge then complex = false end -- (every release refuses it)
-    F.kw_desc, F.kw_newest = desc, newest
-    local still
-    if complex then
-      local kw_refused = {}
-      F.kw_refused = kw_refused
-      still = {}
-      for n = 1, #live do
-        local i = live[n]
-        local unknown = i < newest
-        if not unknown then
-          for k in next, d do
-            if not in_spans(fields[k], i) then
-              unknown = true
-              break
-            end
-          end
-        end
-        if unknown then kw_refused[i] = true else still[#still + 1] = i end
-      end
-    else
-      -- the releases left: the same list for every adapter whose newest key is the same
-      local per = kw_live_cache[live]
-      if not per then
-        per = {}
-        kw_live_cache[live] = per
-      end
-      still = per[newest]
-      if not still then
-        still = {}
-        for n = 1, #live do
-          if live[n] >= newest then still[#still + 1] = live[n] end
-        end
-        per[newest] = still
-      end
-    end
-    live = still
-    if #live == 0 then return end
-  end
+function evaluate_shape(A, spec, F, live, cname, hc, fields)
+  -- (live: the releases that have the method, and with kwargs know every key; see family_eval)
   -- the release's own checks (__post_init__ sees the loaded values from 0.6.0 on). A rule that reads only
   -- keys the file gives sees the same values in every release: it runs once for all of them; else once
   -- per epoch.
