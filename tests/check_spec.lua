@@ -622,6 +622,84 @@ error("stop here")
       assert.is_nil(registry.get("halfway"))
     end)
 
+    it("runs an engine's rules that name a fact or a guard, and tells each rule its engine in ctx", function()
+      local tmp = helpers.tmpdir()
+      helpers.write(tmp .. "/factstack.lua", [[
+peft.register_target {
+  kind = "engine", name = "factstack", title = "Fact stack",
+  rules = function(check)
+    local function never(why) return function() error(why .. " ran without its guard") end end
+    return {
+      check.rule.setting { id = "dora", fact = "dora", error = "{title}: no DoRA", fix = "merge it" },
+      check.rule.setting { id = "saved-modules", guard = "modules_to_save",
+        when = function(f)
+          if not f.modules_to_save then error("saved-modules ran without its guard") end
+          return f.modules_to_save[1]
+        end,
+        error = "{title} refuses modules_to_save ({what})" },
+      check.rule.ignored { setting = "rank_pattern", fact = "has_rank_pattern", effect = "every module takes r = {r}" },
+      { id = "added", guard = "added_tokens", check = never("added") },
+      { id = "ctx", check = function(_, ctx, A)
+          if ctx.target.name ~= "factstack" or ctx.title ~= "Fact stack" or ctx.adapter ~= nil or not A.dict then
+            error("unexpected ctx")
+          end
+        end },
+    }
+  end,
+}
+]])
+      local plain = adapter(tmp .. "/plain", lora())
+      local rich = adapter(tmp .. "/rich", lora { use_dora = true, modules_to_save = arr { "lm_head" },
+                                                  rank_pattern = { q_proj = 4 } })
+      local r = run({ "check", plain, rich, "--engine", "factstack", "--json" }, { env = { PEFT_PATH = tmp } })
+      assert.are.equal("", r.err)
+      local out = decode(r.out).adapters
+      assert.are.equal("ok", out[1].targets[1].verdict)
+      local t = out[2].targets[1]
+      assert.are.equal("refused", t.verdict)
+      assert.are.same({ "dora", "saved-modules" }, { t.reasons[1].rule, t.reasons[2].rule })
+      assert.are.equal("Fact stack: no DoRA", t.reasons[1].message)
+      assert.are.equal("merge it", t.reasons[1].fix)
+      assert.are.equal("Fact stack refuses modules_to_save (lm_head)", t.reasons[2].message)
+      assert.are.equal(core.null, t.reasons[2].fix)
+      -- the change found before the refusal is kept apart
+      assert.are.equal("rank_pattern-ignored", t.also[1].rule)
+      assert.are.equal("rank_pattern ignored: every module takes r = 8", t.also[1].message)
+      -- a fact or a guard is the name of a field of the facts
+      assert.truthy(tostring(helpers.error_of(check.rule.setting, { id = "x", fact = 3, error = "e" }))
+        :find("a rule's fact is the name of a field of the facts, got number", 1, true))
+      assert.truthy(tostring(helpers.error_of(check.rule.ignored, { setting = "x", guard = {}, effect = "e",
+        when = function() end })):find("a rule's guard is the name of a field of the facts, got table", 1, true))
+    end)
+
+    it("gives engine rules what several of them test, made once per adapter", function()
+      local tmp = helpers.tmpdir()
+      local f = check.adapter(adapter(tmp .. "/a", lora { bias = "all", init_lora_weights = "pissa_niter_4",
+        layers_to_transform = arr { 0 }, alpha_pattern = { v_proj = 32 },
+        target_modules = arr { "q_proj", "lm_head" } }, { added_tokens = { ["<x>"] = 100 } })).facts
+      assert.is_false(f.not_lora)
+      assert.is_false(f.not_lora_type)
+      assert.is_false(f.target_string)
+      assert.is_false(f.has_rank_pattern)
+      assert.is_true(f.has_alpha_pattern)
+      assert.is_true(f.selects_layers)
+      assert.is_false(f.replicates_layers)
+      assert.are.equal("pissa_niter_4", f.init_base)
+      assert.is_true(f.bias_config)
+      assert.is_true(f.any_bias)
+      assert.is_true(f.adds_tokens)
+      assert.is_false(f.saves_modules)
+      assert.is_true(f.targets_heads)
+      local g = check.adapter(adapter(tmp .. "/b", { peft_type = "IA3", target_modules = ".*attn" })).facts
+      assert.is_true(g.not_lora)
+      assert.are.equal("IA3", g.not_lora_type)
+      assert.is_true(g.target_string)
+      assert.is_nil(g.init_base)
+      assert.is_false(g.any_bias)
+      -- (the registry's generation, for caches built over it, is a field too)
+      assert.are.equal(registry.generation(), registry.gen)
+    end)
+
     it("keeps the built-in targets when the script that first used the registry fails", function()
       -- the built-in target scripts run when the registry is first used: here, inside a script that
       -- is then rolled back, which takes its own target with it and leaves theirs

@@ -94,6 +94,30 @@ function canon(v)
   return canon_item(v)
 end
 
+-- whether two tables hold the same plain values in the same places (a quick test: true means that their
+-- canonical texts are equal; false that they must be compared by them)
+local function equal_plain(a, b, depth)
+  local ma = getmetatable(a)
+  if ma ~= getmetatable(b) or (ma ~= nil and ma ~= array_mt) or depth > 8 then return false end
+  local n = 0
+  for k, x in next, a do
+    local y = rawget(b, k)
+    if not rawequal(x, y) then
+      local tx = type(x)
+      if tx ~= type(y) or (tx == "number" and x ~= y) or (tx == "table" and not equal_plain(x, y, depth + 1))
+         or (tx ~= "number" and tx ~= "table") then
+        return false
+      end
+    end
+    n = n + 1
+  end
+  for _ in next, b do
+    n = n - 1
+    if n < 0 then return false end
+  end
+  return n == 0
+end
+
 local function same(a, b)
   if a == b then return true end
   local ta, tb = type(a), type(b)
@@ -104,6 +128,30 @@ local function same(a, b)
   if next(a) == nil and next(b) == nil then
     local ma, mb = getmetatable(a), getmetatable(b)
     if (ma == nil or ma == array_mt) and (mb == nil or mb == array_mt) then return true end -- two empty containers
+  end
+  if equal_plain(a, b, 0) then return true end
+  -- two lists of names (target_modules, ...): compared as sets, as canon does, without their texts
+  if getmetatable(a) == array_mt and getmetatable(b) == array_mt then
+    local set, distinct = {}, 0
+    for n = 1, #a do
+      local x = a[n]
+      if type(x) ~= "string" then return canon(a) == canon(b) end
+      if not set[x] then
+        set[x] = true
+        distinct = distinct + 1
+      end
+    end
+    local seen = {}
+    for n = 1, #b do
+      local y = b[n]
+      if type(y) ~= "string" then return canon(a) == canon(b) end
+      if not set[y] then return false end
+      if not seen[y] then
+        seen[y] = true
+        distinct = distinct - 1
+      end
+    end
+    return distinct == 0
   end
   return canon(a) == canon(b)
 end
@@ -152,39 +200,42 @@ M.version_cmp = config.version_cmp
 local function key_order(text)
   local keys = {}
   local find, sub, byte = string.find, string.sub, string.byte
+  local escapes = find(text, "\\", 1, true) ~= nil -- (without them, a string ends at the next quote)
   local i, depth = 1, 0
   while true do
-    local p = find(text, '["{}%[%]]', i)
+    local p, _, c = find(text, '(["{}%[%]])', i)
     if not p then break end
-    local c = byte(text, p)
-    if c == 34 then -- a string: find its end, skipping escapes
-      local j = p + 1
+    if c == '"' then -- a string: find its end, skipping escapes
+      local j
       local escaped = false
-      while true do
-        local q = find(text, '["\\]', j)
-        if not q then return keys end
-        if byte(text, q) == 92 then
-          escaped = true
-          j = q + 2
-        else
-          j = q
-          break
+      if not escapes then
+        j = find(text, '"', p + 1, true)
+        if not j then return keys end
+      else
+        j = p + 1
+        while true do
+          local q = find(text, '["\\]', j)
+          if not q then return keys end
+          if byte(text, q) == 92 then
+            escaped = true
+            j = q + 2
+          else
+            j = q
+            break
+          end
         end
       end
-      if depth == 1 then
-        local colon = find(text, "^%s*:", j + 1)
-        if colon then
-          local raw = sub(text, p + 1, j - 1)
-          if escaped then
-            local ok, s = pcall(core.json_decode, '"' .. raw .. '"')
-            if ok and type(s) == "string" then raw = s end
-          end
-          keys[#keys + 1] = raw
+      if depth == 1 and (byte(text, j + 1) == 58 or find(text, "^%s*:", j + 1)) then
+        local raw = sub(text, p + 1, j - 1)
+        if escaped then
+          local ok, str = pcall(core.json_decode, '"' .. raw .. '"')
+          if ok and type(str) == "string" then raw = str end
         end
+        keys[#keys + 1] = raw
       end
       i = j + 1
     else
-      if c == 123 or c == 91 then depth = depth + 1 else depth = depth - 1 end
+      if c == "{" or c == "[" then depth = depth + 1 else depth = depth - 1 end
       i = p + 1
     end
   end
@@ -210,7 +261,7 @@ local function first_of(s)
   return s and s[1] and s[1][1]
 end
 
-local function release_name(i) return H().releases[i] end
+local function release_name(i) return (history or H()).releases[i] end
 
 local function release_index(v)
   local idx = registry.release_index()[v]
@@ -228,6 +279,21 @@ local function release_default(cname, f, i, fallback)
     if i >= d[1] then v = d[2] end
   end
   return v
+end
+
+-- per config class of peft.history: simple[field] = the first release with it (when it was never removed),
+-- complex[field] = true for the others (cached)
+local spans_cache = {}
+local function spans_of(cname)
+  local sc = spans_cache[cname]
+  if sc then return sc end
+  local hc = H().classes[cname]
+  sc = { simple = {}, complex = {} }
+  for k, sp in pairs(hc and hc.fields or {}) do
+    if type(sp) == "number" then sc.simple[k] = sp else sc.complex[k] = true end
+  end
+  spans_cache[cname] = sc
+  return sc
 end
 
 -- the adapter ----------------------------------------------------------------------------------------
@@ -263,19 +329,25 @@ function M.field_level_error(err)
   return msg:match("^[%w_]+%.[%w_]+: expected ") ~= nil or msg:match("^[%w_]+%.[%w_]+: [%w_]+%.[%w_]+: ") ~= nil
 end
 
--- HEAD's reading: { values = field -> value, defaults = field -> default, names = the fields in order }
--- per class: the fields to_dict writes, in order, and their defaults (weak: a rolled-back class goes)
+-- HEAD's reading: { values = field -> value, defaults = field -> default, names = the fields in order
+-- [, nondefault = the fields away from their defaults, in order] }
+-- per class: the fields to_dict writes, in order, and their defaults (weak: a rolled-back class goes);
+-- is_name and order (field -> its place) for them, filled: those whose default is not None
 local class_info = setmetatable({}, { __mode = "k" })
 local function info_of(cls)
   local ci = class_info[cls]
   if ci then return ci end
-  ci = { names = {}, defaults = {} }
+  ci = { names = {}, defaults = {}, is_name = {}, order = {}, filled = {} }
   for _, f in ipairs(cls.fields) do
     if f.to_dict ~= false then
       local def = f.default
       if config.is_config(def) then def = def:to_dict() end
-      ci.names[#ci.names + 1] = f.name
+      local n = #ci.names + 1
+      ci.names[n] = f.name
       ci.defaults[f.name] = def
+      ci.is_name[f.name] = true
+      ci.order[f.name] = n
+      if def ~= nil and def ~= null then ci.filled[#ci.filled + 1] = f.name end
     end
   end
   class_info[cls] = ci
@@ -289,13 +361,53 @@ function getters.head(A)
   local out = { values = {}, defaults = ci.defaults, names = ci.names }
   local values, defaults = out.values, ci.defaults
   if A.cfg then
-    local d = rawget(A.cfg, config.STATE).values -- the object's own values (None is nil), not a copy
-    for _, name in ipairs(ci.names) do
-      local v = d[name]
-      if v == nil then v = defaults[name] end
-      if v == null then v = nil end
-      values[name] = v
+    -- the object's own values (None is nil), not a copy; a field it does not hold (None, or a config-object
+    -- default not read yet) reads as the class's default (to_dict's text of it: the same value). The
+    -- settings away from their defaults are found on the way (a field the object does not hold is at its
+    -- default).
+    local d = rawget(A.cfg, config.STATE).values
+    local is_name = ci.is_name
+    local nondefault, held_null
+    for k, v in next, d do
+      if is_name[k] then
+        if v == null then
+          held_null = held_null or {}
+          held_null[k] = true
+          v = nil
+        else
+          values[k] = v
+        end
+        if not METADATA[k] then
+          local dv = defaults[k]
+          if v ~= dv and (type(v) ~= "table" or not same(v, dv)) then
+            nondefault = nondefault or {}
+            nondefault[#nondefault + 1] = k
+          end
+        end
+      end
     end
+    -- the fields the object does not hold read their defaults (but those it holds as None)
+    local filled = ci.filled
+    for n = 1, #filled do
+      local k = filled[n]
+      if values[k] == nil and not (held_null and held_null[k]) then values[k] = defaults[k] end
+    end
+    if nondefault then
+      -- (in field order: an insertion sort, the list is short)
+      local order = ci.order
+      for j = 2, #nondefault do
+        local k = nondefault[j]
+        local o = order[k]
+        local m = j - 1
+        while m >= 1 and order[nondefault[m]] > o do
+          nondefault[m + 1] = nondefault[m]
+          m = m - 1
+        end
+        nondefault[m + 1] = k
+      end
+    end
+    out.nondefault = nondefault or {}
+    out.order = ci.order
     return out
   end
   -- when this runtime cannot read the file, only the keys the file gives count as its settings (unless
@@ -356,6 +468,18 @@ function getters.added_tokens(A)
 end
 
 -- facts engines look at ----------------------------------------------------------------------------------
+-- The facts of an adapter (A.facts): its settings as this runtime reads them (peft_type, r, alpha,
+-- rank_pattern, alpha_pattern, use_rslora, use_dora, modules_to_save, target_modules, bias, lora_bias,
+-- layers_to_transform, layer_replication, init, trainable_token_indices, alora, use_qalora, use_bdlora,
+-- target_parameters, megatron, arrow, monteclora, ensure_weight_tying), what its weights hold (weights_kind,
+-- magnitudes, full_tensors, bias_tensors, other_tensors, tensor_rank, embedding_rows; rank: the largest of
+-- the config's and the weights'; dora: use_dora or magnitude vectors), added_tokens, and what several engines
+-- test, made once (a rule may name them as its fact or guard): not_lora (peft_type is not LORA),
+-- not_lora_type (then the peft_type, or "(none)"), target_string (target_modules is a string),
+-- has_rank_pattern, has_alpha_pattern, selects_layers (layers_to_transform given), replicates_layers,
+-- init_base (init_changes_base), bias_config (bias or lora_bias), any_bias (those or bias tensors),
+-- adds_tokens (added tokens or trainable_token_indices), saves_modules (modules_to_save or saved copies),
+-- targets_heads (lm_head or the embeddings among the targets).
 
 local function module_of_tensor(name)
   return (name:gsub("^base_model%.model%.", ""))
@@ -364,98 +488,156 @@ end
 local ADAPTER_TENSOR = { lora_A = true, lora_B = true, lora_embedding_A = true, lora_embedding_B = true,
                          lora_magnitude_vector = true }
 
+local PISSA_LIKE = { olora = true, corda = true, loftq = true, lora_ga = true }
+local function init_changes_base_of(init)
+  if type(init) ~= "string" then return nil end
+  if init:match("^pissa") or PISSA_LIKE[init] then return init end
+  return nil
+end
+local function init_changes_base(f) return init_changes_base_of(f.init) end
+
+-- whether a target module name is an embedding or the output layer (ends in lm_head, embed_tokens, wte,
+-- embed_out or output)
+local byte, find = string.byte, string.find
+local function is_head_target(t)
+  local b = byte(t, -1)
+  if b == 100 then return find(t, "lm_head", -7, true) ~= nil end -- d
+  if b == 115 then return find(t, "embed_tokens", -12, true) ~= nil end -- s
+  if b == 101 then return find(t, "wte", -3, true) ~= nil end -- e
+  if b == 116 then return find(t, "embed_out", -9, true) ~= nil or find(t, "output", -6, true) ~= nil end -- t
+  return false
+end
+
+-- the tensors of the weights by kind: { magnitudes, full_tensors, bias_tensors, other_tensors (names),
+-- tensor_rank, embedding_rows }
+local function weight_facts(w)
+  local out = { magnitudes = {}, full_tensors = {}, bias_tensors = {}, other_tensors = {}, tensor_rank = nil,
+                embedding_rows = nil }
+  for _, t in ipairs(w.tensors) do
+    local name = module_of_tensor(t.name)
+    local parts = {}
+    for s in name:gmatch("[^%.]+") do parts[#parts + 1] = s end
+    local layer, last = parts[#parts - 1], parts[#parts]
+    if name:find("lora_magnitude_vector", 1, true) then
+      out.magnitudes[#out.magnitudes + 1] = t.name
+    elseif last == "lora_A" or layer == "lora_A" then
+      local tr = t.shape[1]
+      if tr and tr > (out.tensor_rank or 0) then out.tensor_rank = tr end
+    elseif last == "lora_embedding_A" then
+      local tr = t.shape[1]
+      if tr and tr > (out.tensor_rank or 0) then out.tensor_rank = tr end
+      out.embedding_rows = t.shape[2]
+    elseif (layer == "lora_A" or layer == "lora_B") and last == "bias" then
+      out.bias_tensors[#out.bias_tensors + 1] = t.name
+    elseif not (ADAPTER_TENSOR[last] or ADAPTER_TENSOR[layer or ""]) then
+      out.other_tensors[#out.other_tensors + 1] = t.name
+      if name:find("modules_to_save", 1, true) or name:match("lm_head%.weight$")
+         or name:match("embed_tokens%.weight$") or name:match("wte%.weight$") then
+        out.full_tensors[#out.full_tensors + 1] = t.name
+        if #t.shape == 2 and (name:find("embed", 1, true) or name:find("wte", 1, true)) then
+          out.embedding_rows = t.shape[1]
+        end
+      elseif name:match("%.bias$") then
+        out.bias_tensors[#out.bias_tensors + 1] = t.name
+      end
+    end
+  end
+  return out
+end
+
 function getters.facts(A)
   local hv = A.head.values
-  local f = {}
-  f.peft_type = A.pt
-  f.lora = A.pt == "LORA"
-  f.r = math.tointeger(hv.r) or hv.r
-  f.alpha = hv.lora_alpha
-  f.rank_pattern = type(hv.rank_pattern) == "table" and hv.rank_pattern or {}
-  f.alpha_pattern = type(hv.alpha_pattern) == "table" and hv.alpha_pattern or {}
-  local max = type(f.r) == "number" and f.r or 0
-  for _, v in pairs(f.rank_pattern) do
+  local pt = A.pt
+  local r = hv.r
+  r = math.tointeger(r) or r
+  local rank_pattern, alpha_pattern = hv.rank_pattern, hv.alpha_pattern
+  if type(rank_pattern) ~= "table" then rank_pattern = {} end
+  if type(alpha_pattern) ~= "table" then alpha_pattern = {} end
+  local max = type(r) == "number" and r or 0
+  for _, v in next, rank_pattern do
     if type(v) == "number" and v > max then max = v end
   end
-  f.config_rank = max
-  f.use_rslora = hv.use_rslora == true
-  f.use_dora = hv.use_dora == true
-  f.modules_to_save = type(hv.modules_to_save) == "table" and #hv.modules_to_save > 0 and hv.modules_to_save or nil
-  f.target_modules = hv.target_modules
-  f.target_regex = type(hv.target_modules) == "string" and hv.target_modules:lower() ~= "all-linear"
-  f.all_linear = type(hv.target_modules) == "string" and hv.target_modules:lower() == "all-linear"
-  f.bias = type(hv.bias) == "string" and hv.bias ~= "none" and hv.bias or nil
-  f.lora_bias = hv.lora_bias == true
-  f.layers_to_transform = hv.layers_to_transform
-  f.layer_replication = hv.layer_replication
-  f.init = hv.init_lora_weights
-  f.trainable_token_indices = truthy(hv.trainable_token_indices) and hv.trainable_token_indices or nil
-  f.alora = truthy(hv.alora_invocation_tokens)
-  f.use_qalora = hv.use_qalora == true
-  f.use_bdlora = truthy(hv.use_bdlora)
-  f.target_parameters = truthy(hv.target_parameters) and hv.target_parameters or nil
-  f.megatron = truthy(hv.megatron_config)
-  f.arrow = truthy(hv.arrow_config)
-  f.monteclora = truthy(hv.monteclora_config)
-  f.ensure_weight_tying = hv.ensure_weight_tying == true
-  -- targets that are embeddings or the output layer
   local tm = hv.target_modules
-  f.targets_head = {}
+  local tm_string = type(tm) == "string"
+  local all_linear = tm_string and tm:lower() == "all-linear"
+  local mts = hv.modules_to_save
+  if not (type(mts) == "table" and #mts > 0) then mts = nil end
+  local bias = hv.bias
+  if not (type(bias) == "string" and bias ~= "none") then bias = nil end
+  local lora_bias = hv.lora_bias == true
+  local use_dora = hv.use_dora == true
+  local init = hv.init_lora_weights
+  -- (truthy is called only for the values given)
+  local tti, tp, lr = hv.trainable_token_indices, hv.target_parameters, hv.layer_replication
+  if tti ~= nil and not truthy(tti) then tti = nil end
+  if tp ~= nil and not truthy(tp) then tp = nil end
+  local alora, bdlora, megatron = hv.alora_invocation_tokens, hv.use_bdlora, hv.megatron_config
+  local arrow, monteclora = hv.arrow_config, hv.monteclora_config
+  -- targets that are embeddings or the output layer
+  local targets_head = {}
   if type(tm) == "table" then
-    for _, t in ipairs(tm) do
-      if type(t) == "string" and (t:match("lm_head$") or t:match("embed_tokens$") or t:match("wte$")
-         or t:match("embed_out$") or t:match("output$")) then
-        f.targets_head[#f.targets_head + 1] = t
-      end
+    for n = 1, #tm do
+      local t = tm[n]
+      if type(t) == "string" and is_head_target(t) then targets_head[#targets_head + 1] = t end
     end
   end
-  -- the weights
+  -- the weights: tables of their tensor names by kind (one empty table for them all when there are none)
   local w = A.weights
-  f.weights_kind = w and w.kind or nil
-  f.tensor_ranks = {}
-  f.magnitudes, f.full_tensors, f.bias_tensors, f.other_tensors = {}, {}, {}, {}
-  f.embedding_rows = nil
+  local magnitudes, full_tensors, bias_tensors, other_tensors, tensor_ranks, tensor_rank, embedding_rows
   if w then
-    for _, t in ipairs(w.tensors) do
-      local name = module_of_tensor(t.name)
-      local parts = {}
-      for s in name:gmatch("[^%.]+") do parts[#parts + 1] = s end
-      local layer, last = parts[#parts - 1], parts[#parts]
-      if name:find("lora_magnitude_vector", 1, true) then
-        f.magnitudes[#f.magnitudes + 1] = t.name
-      elseif last == "lora_A" or layer == "lora_A" then
-        local r = t.shape[1]
-        if r and r > (f.tensor_rank or 0) then f.tensor_rank = r end
-      elseif last == "lora_embedding_A" then
-        local r = t.shape[1]
-        if r and r > (f.tensor_rank or 0) then f.tensor_rank = r end
-        f.embedding_rows = t.shape[2]
-      elseif (layer == "lora_A" or layer == "lora_B") and last == "bias" then
-        f.bias_tensors[#f.bias_tensors + 1] = t.name
-      elseif not (ADAPTER_TENSOR[last] or ADAPTER_TENSOR[layer or ""]) then
-        f.other_tensors[#f.other_tensors + 1] = t.name
-        if name:find("modules_to_save", 1, true) or name:match("lm_head%.weight$")
-           or name:match("embed_tokens%.weight$") or name:match("wte%.weight$") then
-          f.full_tensors[#f.full_tensors + 1] = t.name
-          if #t.shape == 2 and (name:find("embed", 1, true) or name:find("wte", 1, true)) then
-            f.embedding_rows = t.shape[1]
-          end
-        elseif name:match("%.bias$") then
-          f.bias_tensors[#f.bias_tensors + 1] = t.name
-        end
-      end
-    end
+    local wf = weight_facts(w)
+    magnitudes, full_tensors, bias_tensors, other_tensors = wf.magnitudes, wf.full_tensors, wf.bias_tensors,
+      wf.other_tensors
+    tensor_ranks, tensor_rank, embedding_rows = {}, wf.tensor_rank, wf.embedding_rows
+  else
+    local none = {}
+    magnitudes, full_tensors, bias_tensors, other_tensors, tensor_ranks = none, none, none, none, none
   end
-  f.rank = math.max(f.config_rank or 0, f.tensor_rank or 0)
-  f.dora = f.use_dora or #f.magnitudes > 0
-  f.added_tokens = A.added_tokens and A.added_tokens.count or nil
-  return f
+  local tr = tensor_rank or 0
+  local rank = max
+  if tr > max then rank = tr end -- (math.max: the first on a tie)
+  local added = A.added_tokens
+  local added_tokens = added and added.count or nil
+  local bias_config = bias ~= nil or lora_bias
+  return {
+    peft_type = pt, lora = pt == "LORA", r = r, alpha = hv.lora_alpha, rank_pattern = rank_pattern,
+    alpha_pattern = alpha_pattern, config_rank = max, use_rslora = hv.use_rslora == true, use_dora = use_dora,
+    modules_to_save = mts, target_modules = tm, target_regex = tm_string and not all_linear,
+    all_linear = all_linear, bias = bias, lora_bias = lora_bias, layers_to_transform = hv.layers_to_transform,
+    layer_replication = lr, init = init, trainable_token_indices = tti,
+    alora = alora ~= nil and truthy(alora), use_qalora = hv.use_qalora == true,
+    use_bdlora = bdlora ~= nil and truthy(bdlora), target_parameters = tp,
+    megatron = megatron ~= nil and truthy(megatron), arrow = arrow ~= nil and truthy(arrow),
+    monteclora = monteclora ~= nil and truthy(monteclora), ensure_weight_tying = hv.ensure_weight_tying == true,
+    targets_head = targets_head, weights_kind = w and w.kind or nil, tensor_ranks = tensor_ranks,
+    magnitudes = magnitudes, full_tensors = full_tensors, bias_tensors = bias_tensors,
+    other_tensors = other_tensors, embedding_rows = embedding_rows, tensor_rank = tensor_rank, rank = rank,
+    dora = use_dora or #magnitudes > 0, added_tokens = added_tokens,
+    -- what several engines test, once
+    not_lora = pt ~= "LORA", not_lora_type = pt ~= "LORA" and (pt or "(none)"), target_string = tm_string,
+    has_rank_pattern = next(rank_pattern) ~= nil, has_alpha_pattern = next(alpha_pattern) ~= nil,
+    selects_layers = hv.layers_to_transform ~= nil, replicates_layers = lr ~= nil and truthy(lr),
+    init_base = init_changes_base_of(init), bias_config = bias_config,
+    any_bias = bias_config or #bias_tensors > 0, adds_tokens = added_tokens ~= nil or tti ~= nil,
+    saves_modules = mts ~= nil or #full_tensors > 0, targets_heads = #targets_head > 0,
+  }
 end
 
 local function dir_of(path) return path:match("^(.*)/[^/]*$") or "." end
 
 -- the adapter view of a config's text; file: the path it was read from (for messages and the weights
 -- beside it), or nil
+local function new_view()
+  -- (every field it gets named, so that its table is made at its size)
+  return setmetatable({
+    fams = {}, plan = nil, results = {}, engine_results = {},
+    path = nil, dir = nil, label = nil, text = nil, dict = nil, json_error = nil, json_line = nil, json_col = nil,
+    is_object = nil, cfg = nil, load_error = nil, pt = nil,
+    cls = nil, head = nil, order = nil, weights = nil, added_tokens = nil, facts = nil, nondefault = nil,
+    file_view = nil, base_verdicts = nil, oldest_from = nil,
+  }, Adapter)
+end
+
 local function from_text(A, text, file)
   local loader = require "peft.loader"
   A.text = text
@@ -478,9 +660,10 @@ local function from_text(A, text, file)
   return A
 end
 
---- adapter(src) -> the adapter view: src is a path (a directory or the config file), or a config object
-function M.adapter(src)
-  local A = setmetatable({}, Adapter)
+--- adapter(src [, not_dir]) -> the adapter view: src is a path (a directory or the config file), or a config
+-- object; not_dir: the caller found src is there and is not a directory (its file is src itself)
+function M.adapter(src, not_dir)
+  local A = new_view()
   if config.is_config(src) then
     A.cfg = src
     A.path = src:source() or false
@@ -495,7 +678,7 @@ function M.adapter(src)
   if type(src) ~= "string" then
     errors.raise("TypeError", "peft.check expects a config or a path, got " .. type(src))
   end
-  local file = require("peft.loader").config_path(src) -- raises FileNotFoundError
+  local file = not_dir and src or require("peft.loader").config_path(src) -- raises FileNotFoundError
   A.path, A.dir, A.label = file, dir_of(file), file
   local text, err = core.read_file(file, config.MAX_CONFIG_BYTES)
   if not text then errors.raise("OSError", err, { path = file }) end
@@ -504,7 +687,7 @@ end
 
 --- adapter_from_text(text [, label]) -> the adapter view of a config's text (no weights beside it)
 function M.adapter_from_text(text, label)
-  local A = setmetatable({}, Adapter)
+  local A = new_view()
   A.path, A.dir, A.label = false, false, label or "(text)"
   return from_text(A, text, nil)
 end
@@ -561,7 +744,7 @@ end
 -- the registered PEFT targets in release order (cached until the registry changes)
 local entries_cache, entries_gen
 local function peft_entries()
-  local gen = registry.generation()
+  local gen = registry.gen
   if entries_cache and entries_gen == gen then return entries_cache end
   local out = {}
   for _, e in ipairs(registry.list()) do
@@ -572,6 +755,33 @@ local function peft_entries()
     if ia ~= ib then return ia < ib end
     return a.name < b.name
   end)
+  -- the releases not based on another: entries, their specs and indices, in release order
+  -- and groups: the spans of consecutive ones of one family { spec, first, last }
+  local base = { entries = {}, specs = {}, index = {}, groups = {} }
+  for _, e in ipairs(out) do
+    if e.spec.based_on == nil then
+      local n = #base.entries + 1
+      base.entries[n], base.specs[n], base.index[n] = e, e.spec, registry.index_of(e)
+      local g = base.groups[#base.groups]
+      if g and g.spec == e.spec then
+        g.last = n
+      else
+        base.groups[#base.groups + 1] = { spec = e.spec, first = n, last = n }
+      end
+    end
+  end
+  -- per group: at[i] = the first of its places whose release is i or later (for every release index i)
+  local nreleases = #H().releases
+  for _, g in ipairs(base.groups) do
+    local at = {}
+    local p = g.first
+    for i = 1, nreleases + 1 do
+      while p <= g.last and base.index[p] < i do p = p + 1 end
+      at[i] = p
+    end
+    g.at = at
+  end
+  out.base = base
   entries_cache, entries_gen = out, gen
   return out
 end
@@ -618,24 +828,26 @@ local function release_rules(spec, cname)
   return list
 end
 
--- values as release i sees them: the file's, else that release's default (nil for a field it lacks)
+-- values as release i sees them: the file's, else that release's default (nil for a field it lacks); a
+-- value read once is kept in the view
 local function release_view(A, cname, i)
   local hc = H().classes[cname]
+  local fields = hc and hc.fields
   local dict = A.dict
-  local head = A.head
+  local head_defaults = A.head.defaults
   return setmetatable({}, {
-    __index = function(_, k)
+    __index = function(t, k)
       local v = dict[k]
       if v ~= nil then
-        local reads = rawget(A, "reads")
-        if reads then reads[#reads + 1] = k end
         if v == null then return nil end
+        rawset(t, k, v)
         return v
       end
-      if not (hc and in_spans(hc.fields[k], i)) then return nil end
-      local d = release_default(cname, k, i, head.defaults[k])
-      if d == null then return nil end
-      return d
+      if not (fields and in_spans(fields[k], i)) then return nil end
+      v = release_default(cname, k, i, head_defaults[k])
+      if v == null or v == nil then return nil end
+      rawset(t, k, v)
+      return v
     end,
   })
 end
@@ -655,23 +867,49 @@ local lazy_reason_mt = {
     if rawget(r, "message") then return nil end
     local fn = render[r.rule]
     local msg, fix = fn(r)
-    rawset(r, "message", msg)
-    rawset(r, "fix", fix or null)
+    fix = fix or null
+    r.message, r.fix = msg, fix -- (no __newindex: plain fields from now on)
+    if k == "message" then return msg elseif k == "fix" then return fix end
     return rawget(r, k)
   end,
 }
-local function lazy(rule_id, fields)
-  fields.rule = rule_id
-  return setmetatable(fields, lazy_reason_mt)
-end
 
 local evaluate_release
 
 -- the oldest registered release at or after index i that loads the adapter unchanged: its entry, or nil
+local verdict_at, family_eval, oldest_ok_from0
 local function oldest_ok_from(A, i)
-  for _, e in ipairs(peft_entries()) do
-    local ei = registry.index_of(e)
-    if ei >= i and e.spec.based_on == nil and M.release_verdict(A, e) == "ok" then return e end
+  local base = peft_entries().base
+  local memo = A.oldest_from
+  if memo and memo.base == base then
+    local e = memo[i]
+    if e ~= nil then return e or nil end
+  else
+    memo = { base = base }
+    A.oldest_from = memo
+  end
+  local e = oldest_ok_from0(A, i, base)
+  memo[i] = e or false
+  return e
+end
+
+function oldest_ok_from0(A, i, base)
+  local entries, index = base.entries, base.index
+  -- the verdicts of the releases (release_runs keeps them, by their place in base)
+  local verdicts = A.base_verdicts
+  if not verdicts or verdicts.base ~= base then
+    verdicts = { base = base }
+    A.base_verdicts = verdicts
+  end
+  for n = 1, #entries do
+    if index[n] >= i then
+      local v = verdicts[n]
+      if not v then
+        v = verdict_at(A, family_eval(A, entries[n].spec), index[n])
+        verdicts[n] = v
+      end
+      if v == "ok" then return entries[n] end
+    end
   end
   return nil
 end
@@ -790,7 +1028,7 @@ end
 -- The registered releases of one family (spec), in release order, with their indices (cached)
 local members_cache = setmetatable({}, { __mode = "k" })
 local function family_members(spec)
-  local gen = registry.generation()
+  local gen = registry.gen
   local m = members_cache[spec]
   if m and m.gen == gen then return m end
   m = { gen = gen }
@@ -868,303 +1106,596 @@ end
 
 -- What release family `spec` does with the adapter, for all its registered releases at once: which are
 -- refused and why, which rules hit where. Settings lost are found per release when asked (lost_settings).
--- Nothing here makes text: a result's reasons are made when the result is asked for (evaluate_release),
--- their text when it is read.
+-- Nothing here makes text but the refusals of the release's own checks: a result's reasons are made when
+-- the result is asked for (evaluate_release), their text when it is read.
 local evaluate_shape
 local UNKNOWN_TYPE = { rule = "unknown-peft-type" }
--- per family (its members list): per peft_type, the releases that have it and those that do not
-local type_cache = setmetatable({}, { __mode = "k" })
+local NO_HITS = setmetatable({}, { __newindex = function() error("peft.check: the empty hit list is shared", 2) end })
+-- (per family, its members list holds per peft_type the releases that have it and those that do not)
 -- per family: per config class: per field, the releases where a file that lacks it reads this runtime's
 -- default there (the same for every adapter)
 local alike_cache = setmetatable({}, { __mode = "k" })
+-- per config class: the unexpected-keyword refusal (the same for every release and adapter)
+local kwargs_refusal = {}
+-- per list of releases that have the method: per newest key's release, those that know every key
+local kw_live_cache = setmetatable({}, { __mode = "k" })
+-- per list of live releases: per list of rules, the rules that apply and their releases (evaluate_shape)
+local steps_cache = setmetatable({}, { __mode = "k" })
 
-local function family_eval(A, spec)
-  local fams = rawget(A, "fams")
-  if not fams then
-    fams = setmetatable({}, { __mode = "k" })
-    A.fams = fams
-    A.plans = {}
+-- the settings of the adapter away from this runtime's defaults, in field order (once per adapter)
+local function nondefault_of(A)
+  local nd = rawget(A, "nondefault")
+  if nd then return nd end
+  local head = A.head
+  nd = head.nondefault
+  if nd then
+    A.nondefault = nd
+    return nd
   end
-  local F = fams[spec]
-  if F then return F end
-  local members = family_members(spec)
-  F = { members = members, refused = {}, hits = {}, loading = spec.loading }
-  fams[spec] = F
-  if spec.loading == "none" then F.early = "no-from-pretrained" return F end
-  if A.json_error then F.early = "invalid-json" return F end
-  if not A.is_object then F.early = "not-an-object" return F end
-  local d = A.dict
-  local pt = d.peft_type
-  if pt == nil or pt == null then F.early = "missing-peft-type" return F end
-  if type(pt) ~= "string" then F.early = "unknown-peft-type" return F end
-  local t = H().types[pt]
-  local refused = F.refused
-  -- which of the family's releases have the method (the same for every adapter of that peft_type)
-  local per = type_cache[members]
+  nd = {}
+  local names, values, defaults = head.names, head.values, head.defaults
+  for n = 1, #names do
+    local k = names[n]
+    if not METADATA[k] then
+      local hv, dv = values[k], defaults[k]
+      if hv ~= dv and not same(hv, dv) then nd[#nd + 1] = k end
+    end
+  end
+  A.nondefault = nd
+  return nd
+end
+
+-- what lost_settings needs, once per adapter and class: nondefault (see above); defaults: keys the file
+-- lacks whose default changed in some release; order: field -> its place; setattr (made when first asked
+-- for, see plan_setattr: only releases that set attributes need it)
+local function plan_of(A, cname, hc, d)
+  local plan = A.plan
+  if plan and plan.cname == cname then return plan end
+  local head = A.head
+  local names = head.names
+  local order = head.order
+  if not order then
+    order = {}
+    for n = 1, #names do order[names[n]] = n end
+    head.order = order
+  end
+  -- (the fields whose default changed are few: in field order)
+  local changed_defaults = {}
+  local hdef = hc.defaults
+  if hdef then
+    for k in next, hdef do
+      if order[k] and d[k] == nil and not METADATA[k] then changed_defaults[#changed_defaults + 1] = k end
+    end
+    if #changed_defaults > 1 then table.sort(changed_defaults, function(a, b) return order[a] < order[b] end) end
+  end
+  plan = { cname = cname, nondefault = nondefault_of(A), defaults = changed_defaults, order = order, setattr = nil,
+           simple_min = nil, slow = nil }
+  A.plan = plan
+  return plan
+end
+
+-- keys the file gives that this runtime reads otherwise, and keys it lacks but reads away from the
+-- default (what releases that set attributes lose), once per adapter
+-- per history class and this runtime's defaults: whether every release reads a field as this runtime's
+-- default when a file lacks it (it has the field, with the same default, or lacks it while the default is
+-- None), found for each field when first asked
+local alike_fields = setmetatable({}, { __mode = "k" })
+local function always_alike(cname, head_defaults)
+  local per = alike_fields[head_defaults]
   if not per then
     per = {}
-    type_cache[members] = per
+    alike_fields[head_defaults] = per
+  end
+  local set = per[cname]
+  if set then return set end
+  local hc = H().classes[cname]
+  local fields = hc and hc.fields or {}
+  local nreleases = #H().releases
+  set = setmetatable({}, { __index = function(t, k)
+    local hd = head_defaults[k]
+    local changes = hc and hc.defaults and hc.defaults[k]
+    local s = fields[k]
+    local all
+    if not changes and (hd == nil or hd == null) then
+      all = true
+    elseif not changes and type(s) == "number" then
+      all = s <= 1
+    else
+      all = true
+      for i = 1, nreleases do
+        local known
+        if type(s) == "number" then known = i >= s else known = in_spans(s, i) end
+        if changes then
+          local v
+          if known then v = release_default(cname, k, i, hd) end
+          if not same(v, hd) then all = false break end
+        elseif not known then
+          all = false
+          break
+        end
+      end
+    end
+    rawset(t, k, all)
+    return all
+  end })
+  per[cname] = set
+  return set
+end
+
+local file_view_of
+local function plan_setattr(A, plan)
+  local list = plan.setattr
+  if list then return list end
+  local d = A.dict
+  local order = plan.order
+  -- keys the file gives (this runtime's fields, not metadata) that it reads otherwise (found by the pass
+  -- of file_view_of)
+  list = {}
+  local given = file_view_of(A, plan.cname).read_otherwise
+  for n = 1, #given do list[n] = given[n] end
+  -- keys it lacks that this runtime reads away from the default
+  local nondefault = plan.nondefault
+  for n = 1, #nondefault do
+    local k = nondefault[n]
+    if d[k] == nil then list[#list + 1] = k end
+  end
+  if #list > 1 then table.sort(list, function(a, b) return order[a] < order[b] end) end
+  plan.setattr = list
+  return list
+end
+
+function family_eval(A, spec, members)
+  local fams = A.fams
+  local F = fams[spec]
+  if F then return F end
+  members = members or family_members(spec)
+  local early
+  local d = A.dict
+  local pt
+  if spec.loading == "none" then
+    early = "no-from-pretrained"
+  elseif A.json_error then
+    early = "invalid-json"
+  elseif not A.is_object then
+    early = "not-an-object"
+  else
+    pt = d.peft_type
+    if pt == nil or pt == null then
+      early = "missing-peft-type"
+    elseif type(pt) ~= "string" then
+      early = "unknown-peft-type"
+    end
+  end
+  if early then
+    -- (the same for every adapter: one per family and reason)
+    local shared = members.early
+    if not shared then
+      shared = {}
+      members.early = shared
+    end
+    F = shared[early]
+    if not F then
+      F = { members = members, hits = NO_HITS, loading = spec.loading, early = early }
+      shared[early] = F
+    end
+    fams[spec] = F
+    return F
+  end
+  local h = history or H()
+  local t = h.types[pt]
+  -- which of the family's releases have the method (the same for every adapter of that peft_type)
+  local per = members.splits
+  if not per then
+    per = {}
+    members.splits = per
   end
   local split = per[pt]
   if not split then
     split = { live = {}, unknown = {} }
     local ts = t and t[1]
+    local prefix = true -- (the unknown ones all come before the live ones)
     for _, m in ipairs(members) do
       local i = m.i
       local known
       if type(ts) == "number" then known = i >= ts else known = ts ~= nil and in_spans(ts, i) end
-      if known then split.live[#split.live + 1] = i else split.unknown[#split.unknown + 1] = i end
-    end
-    per[pt] = split
-  end
-  for _, i in ipairs(split.unknown) do refused[i] = UNKNOWN_TYPE end
-  local live = split.live
-  if #live == 0 then return F end
-  local cname = t[2]
-  F.cname = cname
-  local hc = H().classes[cname]
-  local fields = hc.fields
-  -- what lost_settings needs, once per adapter and class
-  local head = A.head
-  local plan = A.plans[cname]
-  if not plan then
-    -- nondefault: the settings away from this runtime's defaults; defaults: keys the file lacks whose
-    -- default changed in some release; setattr (made when first read: only releases that set attributes
-    -- need it): keys the file gives that this runtime reads otherwise, and keys it lacks but reads away
-    -- from the default
-    local names, values, defaults = head.names, head.values, head.defaults
-    local nondefault, order, hdef = {}, {}, hc.defaults
-    local changed_defaults = {}
-    for n = 1, #names do
-      local k = names[n]
-      order[k] = n
-      if not METADATA[k] then
-        local hv = values[k]
-        local dv = defaults[k]
-        if hv ~= dv and not same(hv, dv) then nondefault[#nondefault + 1] = k end
-        if hdef and hdef[k] and d[k] == nil then changed_defaults[#changed_defaults + 1] = k end
+      if known then
+        split.live[#split.live + 1] = i
+      else
+        split.unknown[i] = true
+        if #split.live > 0 then prefix = false end
       end
     end
-    plan = setmetatable({ nondefault = nondefault, defaults = changed_defaults, order = order }, {
-      __index = function(p, key)
-        if key ~= "setattr" then return nil end
-        local list, isnd = {}, {}
-        for _, k in ipairs(nondefault) do isnd[k] = true end
-        for n = 1, #names do
-          local k = names[n]
-          if not METADATA[k] then
-            local given = d[k]
-            if given ~= nil and given ~= null then
-              if given ~= values[k] and not same(given, values[k]) then list[#list + 1] = k end
-            elseif given == nil and isnd[k] then
-              list[#list + 1] = k
+    if prefix then split.first_live = split.live[1] or math.huge end
+    per[pt] = split
+  end
+  local live = split.live
+  if live[1] == nil then
+    F = { members = members, hits = NO_HITS, loading = spec.loading, type_unknown = split.unknown,
+          first_live = split.first_live }
+    fams[spec] = F
+    return F
+  end
+  local cname = t[2]
+  local hc = h.classes[cname]
+  local fields = hc.fields
+  local plan = plan_of(A, cname, hc, d)
+  -- kwargs: a key the release's class does not know is a TypeError (naming the first such key in the
+  -- file's order: found when the text is made, see render["unexpected-keyword"])
+  local kw_desc, kw_newest, kw_refused
+  if spec.loading == "kwargs" then
+    kw_desc = kwargs_refusal[cname]
+    if not kw_desc then
+      kw_desc = { rule = "unexpected-keyword", cname = cname }
+      kwargs_refusal[cname] = kw_desc
+    end
+    local fv = file_view_of(A, cname)
+    local newest, complex = fv.newest, fv.complex
+    if newest == math.huge then complex = false end -- (every release refuses it)
+    kw_newest = newest
+    local still
+    if complex then
+      kw_refused = {}
+      still = {}
+      for n = 1, #live do
+        local i = live[n]
+        local unknown = i < newest
+        if not unknown then
+          for k in next, d do
+            if not in_spans(fields[k], i) then
+              unknown = true
+              break
             end
           end
         end
-        rawset(p, "setattr", list)
-        return list
-      end,
-    })
-    A.plans[cname] = plan
+        if unknown then kw_refused[i] = true else still[#still + 1] = i end
+      end
+    else
+      -- the releases left: the same list for every adapter whose newest key is the same
+      local per_live = kw_live_cache[live]
+      if not per_live then
+        per_live = {}
+        kw_live_cache[live] = per_live
+      end
+      still = per_live[newest]
+      if not still then
+        still = {}
+        for n = 1, #live do
+          if live[n] >= newest then still[#still + 1] = live[n] end
+        end
+        per_live[newest] = still
+      end
+    end
+    live = still
   end
-  F.plan = plan
-  evaluate_shape(A, spec, F, d, live, cname, hc, fields)
+  -- what decides the verdict of a release the checks leave alone: one below the largest since of a
+  -- setting away from its default loses it (simple_min); the rest is found per release (slow)
+  local max = plan.simple_min
+  if not max then
+    local slow = false
+    max = 0
+    local nondefault = plan.nondefault
+    local simple = spans_of(cname).simple
+    for n = 1, #nondefault do
+      local sp = simple[nondefault[n]]
+      if sp then
+        if sp > max then max = sp end
+      else
+        slow = true
+      end
+    end
+    plan.simple_min, plan.slow = max, slow or plan.defaults[1] ~= nil
+  end
+  local loading = spec.loading
+  F = { members = members, hits = NO_HITS, loading = loading, cname = cname, plan = plan,
+        type_unknown = split.unknown, first_live = split.first_live, kw_desc = kw_desc, kw_newest = kw_newest,
+        kw_refused = kw_refused, simple_min = max,
+        slow = plan.slow or (loading == "setattr" and plan_setattr(A, plan)[1] ~= nil) }
+  fams[spec] = F
+  if live[1] ~= nil then evaluate_shape(A, spec, F, live, cname, hc, fields) end
   return F
 end
 
--- the part of family_eval that depends on the adapter's shape (see there)
-function evaluate_shape(A, spec, F, d, live, cname, hc, fields)
-  local refused = F.refused
-  -- kwargs: a key the release's class does not know is a TypeError (naming the first such key in the
-  -- file's order: found when the text is made, see render["unexpected-keyword"])
-  if spec.loading == "kwargs" then
-    local desc = { rule = "unexpected-keyword", cname = cname }
-    local newest, complex = 0, false
-    for k in pairs(d) do
-      local sp = fields[k]
-      if sp == nil then
-        newest = math.huge
-      elseif type(sp) == "number" then
-        if sp > newest then newest = sp end
-      else
-        complex = true
+-- the refusal of release i by family F (nil when it does not refuse it): the method unknown there, then
+-- a key unknown there (kwargs), then the first of the release's own checks that refuses it
+local function refused_at(F, i)
+  local tu = F.type_unknown
+  if tu and tu[i] then return UNKNOWN_TYPE end
+  local desc = F.kw_desc
+  if desc and (i < F.kw_newest or (F.kw_refused and F.kw_refused[i])) then return desc end
+  local rr = F.rule_refused
+  return rr and rr[i] or nil
+end
+
+-- The file as the release's checks see it (the same in every release of a family for the keys the file
+-- gives): a table of the file's values, whose missing keys read as this runtime's defaults; flag records
+-- them (absent: whether a check read one since it was reset; keys: which). Once per adapter.
+--   In the same pass over the file's keys: the keys of this runtime's fields (not metadata) whose value it
+-- reads otherwise (read_otherwise, for releases that set attributes); the newest of the releases that first
+-- have them (kwargs releases below it refuse the file; math.huge when a key is in no release), and whether
+-- one of them was removed in some release (complex), for the file's class cname (the same for every
+-- family).
+function file_view_of(A, cname)
+  local fv = rawget(A, "file_view")
+  if fv then return fv end
+  local d = A.dict
+  local head_defaults = A.head.defaults
+  local flag = { absent = false, keys = {} }
+  local view = {}
+  local sc = spans_of(cname)
+  local simple, complex_field = sc.simple, sc.complex
+  local newest, complex = 0, false
+  local head = A.head
+  local values, order = head.values, head.order or plan_of(A, cname, (history or H()).classes[cname], d).order
+  local read_otherwise = {}
+  for k, v in next, d do
+    if v ~= null then
+      view[k] = v
+      if order[k] and not METADATA[k] then
+        local hv = values[k]
+        if v ~= hv and (type(v) ~= "table" or not same(v, hv)) then read_otherwise[#read_otherwise + 1] = k end
       end
     end
-    local still = {}
-    for _, i in ipairs(live) do
-      local unknown = i < newest
-      if not unknown and complex then
-        for k in pairs(d) do
-          if not in_spans(fields[k], i) then
-            unknown = true
-            break
-          end
-        end
-      end
-      if unknown then refused[i] = desc else still[#still + 1] = i end
+    local sp = simple[k]
+    if sp then
+      if sp > newest then newest = sp end
+    elseif complex_field[k] then
+      complex = true
+    else
+      newest = math.huge
     end
-    live = still
-    if #live == 0 then return end
   end
+  -- (a key every release reads as this runtime's default when the file lacks it is not recorded: the
+  -- view is right for every release there)
+  local alike = always_alike(cname, head_defaults)
+  setmetatable(view, { __index = function(_, k)
+    if d[k] == null then return nil end
+    local v = head_defaults[k]
+    if not alike[k] then
+      local keys = flag.keys
+      if not flag.absent then
+        flag.absent = true
+        for j = #keys, 1, -1 do keys[j] = nil end
+      end
+      keys[#keys + 1] = k
+    end
+    if v == null then return nil end
+    return v
+  end })
+  fv = { view = view, flag = flag, newest = newest, complex = complex, read_otherwise = read_otherwise }
+  A.file_view = fv
+  return fv
+end
+
+-- for a key the file lacks: the releases of the family where it takes this runtime's default (over every
+-- release of the family: the answer depends on the class alone)
+local function alike_set(cache, k, hd, hc, cname, fields, members)
+  local set = cache[k]
+  if set then return set end
+  set = {}
+  local changes = hc.defaults and hc.defaults[k]
+  local s = fields[k]
+  for _, m in ipairs(members) do
+    local i = m.i
+    local known
+    if type(s) == "number" then known = i >= s else known = in_spans(s, i) end
+    if changes then
+      local v
+      if known then v = release_default(cname, k, i, hd) end
+      if same(v, hd) then set[i] = true end
+    elseif known or hd == nil or hd == null then
+      set[i] = true
+    end
+  end
+  cache[k] = set
+  return set
+end
+
+local function hit_reason(rule, view, A, i, hit)
+  local msg = rule.error
+  if type(msg) == "function" then msg = msg(view, A, i) end
+  if type(hit) == "string" then msg = hit end
+  local fix = rule.fix
+  if type(fix) == "function" then fix = fix(view, A, i) end
+  local r = reason(rule.id, msg, fix)
+  if rule.verdict == "changed" then r.setting = rule.setting end
+  return r
+end
+
+-- records a rule's hit over the releases of set; returns whether it refuses them
+local function record(F, rule, set, r)
+  local verdict = rule.verdict
+  if verdict == "note" or verdict == "changed" then
+    local hits = F.hits
+    if hits == NO_HITS then
+      hits = {}
+      F.hits = hits
+    end
+    hits[#hits + 1] = { verdict = verdict, reason = r, set = set }
+    if verdict == "changed" then F.changed_hits = true end
+    return false
+  end
+  local refused = F.rule_refused
+  if not refused then
+    refused = {}
+    F.rule_refused = refused
+  end
+  local x = { rule = rule.id, reason = r }
+  for i in pairs(set) do
+    if not refused[i] then refused[i] = x end
+  end
+  return true
+end
+
+local function set_of(list)
+  local set = {}
+  for n = 1, #list do set[list[n]] = true end
+  return set
+end
+
+-- the part of family_eval that depends on the adapter's shape (see there)
+function evaluate_shape(A, spec, F, live, cname, hc, fields)
+  -- (live: the releases that have the method, and with kwargs know every key; see family_eval)
   -- the release's own checks (__post_init__ sees the loaded values from 0.6.0 on). A rule that reads only
   -- keys the file gives sees the same values in every release: it runs once for all of them; else once
   -- per epoch.
-  if spec.loading ~= "setattr" then
-    local rules = release_rules(spec, cname)
-    if #rules > 0 then
-      local fv = rawget(A, "file_view")
-      if not fv then
-        local head_defaults = A.head.defaults
-        local flag = { absent = false, keys = {} }
-        fv = { flag = flag, view = setmetatable({}, { __index = function(_, k)
-          local v = d[k]
-          if v ~= nil then
-            local reads = rawget(A, "reads")
-            if reads then reads[#reads + 1] = k end
-          end
-          if v == nil then
-            if not flag.absent then flag.keys = {} end
-            flag.absent = true
-            flag.keys[#flag.keys + 1] = k
-            v = head_defaults[k]
-          end
-          if v == null then return nil end
-          return v
-        end }) }
-        A.file_view = fv
-      end
-      local file_view, flag = fv.view, fv.flag
-      local ep
-      local views = {}
-      local any_refused = false
-      local function hit_reason(rule, view, i, hit)
-        local msg = rule.error
-        if type(msg) == "function" then msg = msg(view, A, i) end
-        if type(hit) == "string" then msg = hit end
-        local fix = rule.fix
-        if type(fix) == "function" then fix = fix(view, A, i) end
-        local r = reason(rule.id, msg, fix)
-        if rule.verdict == "changed" then r.setting = rule.setting end
-        return r
-      end
-      local function record(rule, set, r)
-        if rule.verdict == "note" or rule.verdict == "changed" then
-          F.hits[#F.hits + 1] = { verdict = rule.verdict, reason = r, set = set }
-        else
-          local x = { rule = rule.id, reason = r }
-          for i in pairs(set) do
-            if not refused[i] then refused[i] = x end
-          end
-          any_refused = true
+  if spec.loading == "setattr" then return end
+  local rules = release_rules(spec, cname)
+  local nrules = #rules
+  if nrules == 0 then return end
+  local fv = file_view_of(A, cname)
+  local file_view, flag = fv.view, fv.flag
+  local ep, views, cache
+  local any_refused = false
+  local head_defaults = A.head.defaults
+  -- the rules whose range meets live, each with the releases of live in its range: { rule, range, ... }
+  -- (the same for every adapter with these releases live)
+  local per_live = steps_cache[live]
+  if not per_live then
+    per_live = setmetatable({}, { __mode = "k" })
+    steps_cache[live] = per_live
+  end
+  local steps = per_live[rules]
+  if not steps then
+    steps = {}
+    local lo, hi = live[1], live[#live]
+    for rn = 1, nrules do
+      local rule = rules[rn]
+      local since_i, until_i = rule.since_i, rule.until_i
+      local range
+      if since_i <= lo and until_i > hi then
+        range = live
+      elseif since_i <= hi and until_i > lo then
+        range = {}
+        for n = 1, #live do
+          local i = live[n]
+          if i >= since_i and i < until_i then range[#range + 1] = i end
         end
       end
-      local lo, hi = live[1], live[#live]
-      -- for a key the file lacks: the releases where it takes this runtime's default (over every release of
-      -- the family: the answer depends on the class alone)
-      local head_defaults = A.head.defaults
-      local per_family = alike_cache[F.members]
-      if not per_family then
-        per_family = {}
-        alike_cache[F.members] = per_family
+      if range and #range > 0 then
+        steps[#steps + 1] = rule
+        steps[#steps + 1] = range
       end
-      local cache = per_family[cname]
-      if not cache then
-        cache = {}
-        per_family[cname] = cache
+    end
+    per_live[rules] = steps
+  end
+  for sn = 1, #steps, 2 do
+    local rule, in_range = steps[sn], steps[sn + 1]
+    local per_release = rule.per_release
+    local quick = not any_refused and not per_release
+    local once_hit
+    if quick then
+      -- (most rules: run once on the file, they find nothing and read only keys it gives)
+      flag.absent = false
+      once_hit = rule.when(file_view, A, in_range[1])
+      if not once_hit and not flag.absent then goto next_rule end
+    end
+    if any_refused then
+      -- (those a check refused are left out)
+      local refused, all = F.rule_refused, in_range
+      in_range = {}
+      for n = 1, #all do
+        local i = all[n]
+        if not refused[i] then in_range[#in_range + 1] = i end
       end
-      local function alike_set(k)
-        local set = cache[k]
-        if set then return set end
-        set = {}
-        local hd = head_defaults[k]
-        local changes = hc.defaults and hc.defaults[k]
-        local s = fields[k]
-        for _, m in ipairs(F.members) do
-          local i = m.i
-          local known
-          if type(s) == "number" then known = i >= s else known = in_spans(s, i) end
-          if changes then
-            local v
-            if known then v = release_default(cname, k, i, hd) end
-            if same(v, hd) then set[i] = true end
-          elseif known or hd == nil or hd == null then
-            set[i] = true
+    end
+    if #in_range > 0 then
+      local since_i = rule.since_i
+      if not per_release and not quick then
+        flag.absent = false
+        once_hit = rule.when(file_view, A, in_range[1])
+      end
+      if not per_release and flag.absent then
+        -- it read keys the file lacks: the releases where each of them takes this runtime's default see
+        -- what the file view saw
+        if not cache then
+          local per_family = alike_cache[F.members]
+          if not per_family then
+            per_family = setmetatable({}, { __mode = "k" })
+            alike_cache[F.members] = per_family
+          end
+          local per_defaults = per_family[head_defaults]
+          if not per_defaults then
+            per_defaults = {}
+            per_family[head_defaults] = per_defaults
+          end
+          cache = per_defaults[cname]
+          if not cache then
+            cache = { sets = {}, splits = setmetatable({}, { __mode = "k" }) }
+            per_defaults[cname] = cache
           end
         end
-        cache[k] = set
-        return set
-      end
-      for _, rule in ipairs(rules) do
-        local in_range
-        if rule.since_i <= lo and rule.until_i > hi and not any_refused then
-          in_range = live
-        elseif rule.since_i <= hi and rule.until_i > lo then
-          in_range = {}
-          for _, i in ipairs(live) do
-            if not refused[i] and i >= rule.since_i and i < rule.until_i then in_range[#in_range + 1] = i end
+        -- the split of the releases in range by those keys (the same for every adapter that reads them)
+        local keys = flag.keys
+        local key = #keys == 1 and keys[1] or table.concat(keys, "\0")
+        local by_key = cache.splits[in_range]
+        if not by_key then
+          by_key = {}
+          cache.splits[in_range] = by_key
+        end
+        local split = by_key[key]
+        if not split then
+          local same_list, rest_list = {}, {}
+          local sets = {}
+          for j = 1, #keys do
+            local k = keys[j]
+            sets[j] = alike_set(cache.sets, k, head_defaults[k], hc, cname, fields, F.members)
+          end
+          local nsets = #sets
+          for n = 1, #in_range do
+            local i = in_range[n]
+            local alike = true
+            for j = 1, nsets do
+              if not sets[j][i] then alike = false break end
+            end
+            if alike then same_list[#same_list + 1] = i else rest_list[#rest_list + 1] = i end
+          end
+          split = { same_list, rest_list }
+          by_key[key] = split
+        end
+        local same_set, rest = split[1], split[2]
+        if once_hit and #same_set > 0 then
+          if record(F, rule, set_of(same_set), hit_reason(rule, file_view, A, same_set[1], once_hit)) then
+            any_refused = true
           end
         end
-        if in_range and #in_range > 0 then
-          local once_hit
-          if not rule.per_release then
-            flag.absent = false
-            once_hit = rule.when(file_view, A, in_range[1])
+        in_range = rest
+      end
+      if not per_release and not flag.absent then
+        if once_hit then
+          if record(F, rule, set_of(in_range), hit_reason(rule, file_view, A, in_range[1], once_hit)) then
+            any_refused = true
           end
-          local same_set
-          if not rule.per_release and flag.absent then
-            -- it read keys the file lacks: the releases where each of them takes this runtime's default see
-            -- what the file view saw
-            same_set = {}
-            local rest = {}
-            local sets = {}
-            for j, k in ipairs(flag.keys) do sets[j] = alike_set(k) end
-            for _, i in ipairs(in_range) do
-              local alike = true
-              for j = 1, #sets do
-                if not sets[j][i] then alike = false break end
-              end
-              if alike then same_set[#same_set + 1] = i else rest[#rest + 1] = i end
+        end
+      elseif #in_range > 0 then
+        ep = ep or epochs(spec, cname)
+        views = views or {}
+        local by_epoch, order = {}, {}
+        for n = 1, #in_range do
+          local i = in_range[n]
+          local rep = ep[i] or i
+          if rep < since_i then rep = i end
+          local g = by_epoch[rep]
+          if not g then
+            g = { set = {} }
+            by_epoch[rep] = g
+            order[#order + 1] = g
+            local view = views[i]
+            if not view then
+              view = release_view(A, cname, i)
+              views[i] = view
             end
-            if once_hit and #same_set > 0 then
-              local set = {}
-              for _, i in ipairs(same_set) do set[i] = true end
-              record(rule, set, hit_reason(rule, file_view, same_set[1], once_hit))
-            end
-            in_range = rest
+            g.view, g.i = view, i
+            g.hit = rule.when(view, A, i)
           end
-          if not rule.per_release and not flag.absent then
-            if once_hit then
-              local set = {}
-              for _, i in ipairs(in_range) do set[i] = true end
-              record(rule, set, hit_reason(rule, file_view, in_range[1], once_hit))
-            end
-          elseif #in_range > 0 then
-            ep = ep or epochs(spec, cname)
-            local by_epoch = {}
-            for _, i in ipairs(in_range) do
-              local rep = ep[i] or i
-              if rep < rule.since_i then rep = i end
-              local g = by_epoch[rep]
-              if not g then
-                g = { set = {} }
-                by_epoch[rep] = g
-                local view = views[i]
-                if not view then
-                  view = release_view(A, cname, i)
-                  views[i] = view
-                end
-                g.view, g.i = view, i
-                g.hit = rule.when(view, A, i)
-              end
-              g.set[i] = true
-            end
-            for _, g in pairs(by_epoch) do
-              if g.hit then record(rule, g.set, hit_reason(rule, g.view, g.i, g.hit)) end
-            end
-          end
+          g.set[i] = true
+        end
+        for n = 1, #order do
+          local g = order[n]
+          if g.hit and record(F, rule, g.set, hit_reason(rule, g.view, A, g.i, g.hit)) then any_refused = true end
         end
       end
     end
+    ::next_rule::
   end
 end
 
@@ -1181,48 +1712,59 @@ local function lost_settings(A, F, i)
   local plan, cname = F.plan, F.cname
   local fields = H().classes[cname].fields
   local head, d = A.head, A.dict
-  local keys = {}
-  local what = {}
-  for _, k in ipairs(plan.nondefault) do
-    local s = fields[k]
+  local keys, what
+  local nondefault = plan.nondefault
+  local simple = spans_of(cname).simple
+  for n = 1, #nondefault do
+    local k = nondefault[n]
+    local s = simple[k]
     local known
-    if type(s) == "number" then known = i >= s else known = in_spans(s, i) end
+    if s then known = i >= s else known = in_spans(fields[k], i) end
     if not known then
+      if not keys then keys, what = {}, {} end
       keys[#keys + 1] = k
       what[k] = "dropped-setting"
     end
   end
-  for _, k in ipairs(plan.defaults) do
-    if not what[k] and in_spans(fields[k], i) then
+  local defaults = plan.defaults
+  for n = 1, #defaults do
+    local k = defaults[n]
+    if not (what and what[k]) and in_spans(fields[k], i) then
       local rv = release_default(cname, k, i, head.defaults[k])
       if rv == null then rv = nil end
       if F.loading ~= "setattr" and same(rv, head.defaults[k]) then rv = head.values[k] end
       if not same(rv, head.values[k]) then
+        if not keys then keys, what = {}, {} end
         keys[#keys + 1] = k
         what[k] = { "default-changed", rv }
       end
     end
   end
   if F.loading == "setattr" then
-    for _, k in ipairs(plan.setattr) do
-      if not what[k] and in_spans(fields[k], i) then
+    local setattr = plan_setattr(A, plan)
+    for n = 1, #setattr do
+      local k = setattr[n]
+      if not (what and what[k]) and in_spans(fields[k], i) then
         local given = d[k]
         local rv = given
         if rv == nil then rv = release_default(cname, k, i, head.defaults[k]) end
         if rv == null then rv = nil end
         if not same(rv, head.values[k]) then
+          if not keys then keys, what = {}, {} end
           keys[#keys + 1] = k
           what[k] = { given == nil and "default-changed" or "read-differently", rv }
         end
       end
     end
   end
-  if #keys == 0 then
+  if not keys then
     cache[i] = false
     return false
   end
-  local order = plan.order
-  table.sort(keys, function(a, b) return order[a] < order[b] end)
+  if #keys > 1 then
+    local order = plan.order
+    table.sort(keys, function(a, b) return order[a] < order[b] end)
+  end
   keys.what = what
   cache[i] = keys
   return keys
@@ -1232,59 +1774,34 @@ end
 -- with no table per release: F.verdicts[i], F.keys[i].
 local family_id = setmetatable({}, { __mode = "k" })
 local next_family_id = 0
--- only the verdicts: no text, and lost_settings only where nothing else decided
-local function family_verdicts(A, F)
-  local verdicts = {}
-  F.verdicts = verdicts
-  if F.early then
-    for _, m in ipairs(F.members) do verdicts[m.i] = "refused" end
-    return
+-- the verdict of release i: no text, and lost_settings only where nothing else decided
+function verdict_at(A, F, i)
+  if F.early or refused_at(F, i) then return "refused" end
+  if i < F.simple_min then return "changed" end
+  local hits = F.hits
+  for n = 1, #hits do
+    local h = hits[n]
+    if h.verdict == "changed" and h.set[i] then return "changed" end
   end
-  local plan = F.plan
-  local simple_min = math.huge -- a release below the largest since of a nondefault key loses it
-  local slow = false
-  if plan then
-    local fields = H().classes[F.cname].fields
-    local max = 0
-    for _, k in ipairs(plan.nondefault) do
-      local sp = fields[k]
-      if type(sp) == "number" then
-        if sp > max then max = sp end
-      else
-        slow = true
-      end
-    end
-    simple_min = max
-    slow = slow or #plan.defaults > 0 or (F.loading == "setattr" and #plan.setattr > 0)
-  end
-  for _, m in ipairs(F.members) do
-    local i = m.i
-    if F.refused[i] then
-      verdicts[i] = "refused"
-    else
-      local changed = i < simple_min
-      if not changed then
-        for _, h in ipairs(F.hits) do
-          if h.verdict == "changed" and h.set[i] then changed = true break end
-        end
-      end
-      if not changed and slow then changed = lost_settings(A, F, i) and true or false end
-      verdicts[i] = changed and "changed" or "ok"
-    end
-  end
+  if F.slow and lost_settings(A, F, i) then return "changed" end
+  return "ok"
 end
 
-local function family_keys(A, F, spec, verdicts_only)
-  if F.keys or (verdicts_only and F.verdicts) then return end
-  if verdicts_only then return family_verdicts(A, F) end
-  local verdicts, keys = {}, {}
-  F.verdicts, F.keys = verdicts, keys
+local function fid_of(spec)
   local fid = family_id[spec]
   if not fid then
     next_family_id = next_family_id + 1
     fid = tostring(next_family_id)
     family_id[spec] = fid
   end
+  return fid
+end
+
+local function family_keys(A, F, spec)
+  if F.keys then return end
+  local verdicts, keys = {}, {}
+  F.verdicts, F.keys = verdicts, keys
+  local fid = fid_of(spec)
   if F.early then
     for _, m in ipairs(F.members) do
       verdicts[m.i], keys[m.i] = "refused", "refused|" .. F.early
@@ -1334,7 +1851,7 @@ local function family_keys(A, F, spec, verdicts_only)
       end
     end
     if F.loading == "setattr" then
-      for _, k in ipairs(plan.setattr) do
+      for _, k in ipairs(plan_setattr(A, plan)) do
         for _, m in ipairs(F.members) do
           local i = m.i
           if in_spans(fields[k], i) then
@@ -1349,7 +1866,7 @@ local function family_keys(A, F, spec, verdicts_only)
   end
   for _, m in ipairs(F.members) do
     local i = m.i
-    local x = F.refused[i]
+    local x = refused_at(F, i)
     if x then
       verdicts[i] = "refused"
       keys[i] = "refused|" .. x.rule .. ":" .. (x.reason and x.reason.message or "")
@@ -1378,7 +1895,7 @@ end
 -- the verdict of release i (no result made) and the reasons' key by which runs of releases are grouped
 local function family_verdict(A, F, i, with_key)
   if F.early then return "refused", with_key and ("refused|" .. F.early) end
-  local x = F.refused[i]
+  local x = refused_at(F, i)
   if x then
     return "refused", with_key and ("refused|" .. x.rule .. ":" .. (x.reason and x.reason.message or ""))
   end
@@ -1402,47 +1919,56 @@ local function family_verdict(A, F, i, with_key)
 end
 
 local function materialize(A, F, e, i)
-  local res = { target = e.name, kind = "peft", version = e.version, verdict = "ok", reasons = arr(), index = i }
-  local function lz(rule_id, fields)
-    fields.A, fields.i, fields.version = A, i, e.version
-    return lazy(rule_id, fields)
-  end
+  local version = e.version
+  local reasons = setmetatable({}, array_mt)
+  local res = { target = e.name, kind = "peft", version = version, verdict = "ok", reasons = reasons, index = i,
+                notes = nil }
   if F.early then
     res.verdict = "refused"
-    res.reasons[1] = lz(F.early, {})
+    reasons[1] = setmetatable({ rule = F.early, A = A, i = i, version = version }, lazy_reason_mt)
     return res
   end
-  for _, h in ipairs(F.hits) do
-    if h.set[i] then
-      if h.verdict == "note" then
-        res.notes = res.notes or arr()
-        res.notes[#res.notes + 1] = h.reason
-      end
+  local hits = F.hits
+  local nh = #hits
+  for n = 1, nh do
+    local h = hits[n]
+    if h.verdict == "note" and h.set[i] then
+      res.notes = res.notes or arr()
+      res.notes[#res.notes + 1] = h.reason
     end
   end
-  local x = F.refused[i]
+  local x = refused_at(F, i)
   if x then
     res.verdict = "refused"
-    res.reasons[1] = x.reason or lz(x.rule, { key = x.key, cname = x.cname })
+    reasons[1] = x.reason or setmetatable({ rule = x.rule, key = x.key, cname = x.cname, A = A, i = i,
+                                            version = version }, lazy_reason_mt)
     return res
   end
-  local noted = {}
-  for _, h in ipairs(F.hits) do
+  local noted
+  for n = 1, nh do
+    local h = hits[n]
     if h.verdict == "changed" and h.set[i] then
       res.verdict = "changed"
-      res.reasons[#res.reasons + 1] = h.reason
-      if h.reason.setting then noted[h.reason.setting] = true end
+      reasons[#reasons + 1] = h.reason
+      local setting = h.reason.setting
+      if setting then
+        noted = noted or {}
+        noted[setting] = true
+      end
     end
   end
   local l = lost_settings(A, F, i)
   if l then
-    for _, k in ipairs(l) do
-      if not noted[k] then
-        local w = l.what[k]
+    local what, cname = l.what, F.cname
+    for n = 1, #l do
+      local k = l[n]
+      if not (noted and noted[k]) then
+        local w = what[k]
         local rule_id, rv = w, nil
         if type(w) == "table" then rule_id, rv = w[1], w[2] end
         res.verdict = "changed"
-        res.reasons[#res.reasons + 1] = lz(rule_id, { setting = k, cname = F.cname, release_value = rv })
+        reasons[#reasons + 1] = setmetatable({ rule = rule_id, setting = k, cname = cname, release_value = rv, A = A,
+                                               i = i, version = version }, lazy_reason_mt)
       end
     end
   end
@@ -1451,11 +1977,7 @@ end
 
 --- evaluate_release(A, entry) -> { target, version, verdict, reasons [, notes] }
 function evaluate_release(A, e)
-  local results = rawget(A, "results")
-  if not results then
-    results = setmetatable({}, { __mode = "k" })
-    A.results = results
-  end
+  local results = A.results
   local res = results[e]
   if res then return res end
   local F = family_eval(A, e.spec)
@@ -1468,7 +1990,8 @@ end
 -- key that groups releases into runs
 function M.release_verdict(A, e, with_key)
   local F = family_eval(A, e.spec)
-  if with_key and e.spec.based_on == nil then
+  if not with_key then return verdict_at(A, F, e.index or registry.index_of(e)) end
+  if e.spec.based_on == nil then
     family_keys(A, F, e.spec)
     local i = registry.index_of(e)
     return F.verdicts[i], F.keys[i]
@@ -1490,6 +2013,59 @@ local function fill(s, vars)
   end))
 end
 M.fill = fill
+
+-- A text with {name} places, split once (by the pattern fill uses): { text, name, text, ..., text }.
+local function template(s)
+  local parts = {}
+  local i = 1
+  while true do
+    local a, b, name = find(s, "{([%w_]+)}", i)
+    if not a then break end
+    parts[#parts + 1] = s:sub(i, a - 1)
+    parts[#parts + 1] = name
+    i = b + 1
+  end
+  parts[#parts + 1] = s:sub(i)
+  return parts
+end
+
+local function shown_var(k, x)
+  if x == nil then return "{" .. k .. "}" end
+  if type(x) == "number" then
+    local ix = math.tointeger(x)
+    return ix and tostring(ix) or num(x)
+  end
+  return tostring(x)
+end
+
+-- expand(parts, get, ...) -> the text of a template, each {name} replaced as fill does by get(name, ...)
+local function expand(parts, get, a, b, c, d)
+  local n = #parts
+  if n == 1 then return parts[1] end
+  if n == 3 then
+    local k = parts[2]
+    return parts[1] .. shown_var(k, get(k, a, b, c, d)) .. parts[3]
+  end
+  local out = { parts[1] }
+  for j = 2, n, 2 do
+    local k = parts[j]
+    out[j] = shown_var(k, get(k, a, b, c, d))
+    out[j + 1] = parts[j + 1]
+  end
+  return table.concat(out)
+end
+
+-- getters for expand: a table's value; an engine rule's value (its knobs, then {title}, then {what} (the
+-- text its test returned), then the facts)
+local function from_table(k, t) return t[k] end
+local NO_KNOBS = {}
+local function from_facts(k, knobs, title, what, f)
+  local x = knobs[k]
+  if x ~= nil then return x end
+  if k == "title" then return title end
+  if k == "what" and what ~= nil then return what end
+  return f[k]
+end
 
 -- the knobs of an engine: its defaults, then the ones given (checked against the allowed values)
 local function engine_knobs(e, given)
@@ -1531,7 +2107,13 @@ end
 -- rule constructors for engine scripts ------------------------------------------------------------------
 -- An engine rule is { id =, check = function(facts, ctx, A) -> nil | finding | { finding, ... } } where a
 -- finding is { verdict = "refused" | "changed" | "note", message =, fix = }. ctx.knobs holds the engine's
--- options (its defaults, then the ones given), ctx.title its name. These build the common ones from data.
+-- options (its defaults, then the ones given), ctx.title its name, ctx.target its entry (one ctx serves
+-- every adapter: the facts and the adapter view are the check's own arguments). These build the common
+-- ones from data.
+-- A rule may also say what its check needs, so that an adapter that lacks it costs nothing: guard = "name"
+-- (a field of the facts: the check runs only when it is true, or any value but false and nil; it must find
+-- nothing otherwise), and a rule.setting or rule.ignored may be a fact alone (fact = "name": it applies when
+-- that field is true).
 local rule = {}
 M.rule = rule
 
@@ -1542,10 +2124,11 @@ M.finding = finding
 local deferred_reason_mt = {
   __index = function(r, k)
     if k ~= "message" and k ~= "fix" then return nil end
-    local msg, fix = rawget(r, "deferred").render(r)
-    rawset(r, "message", msg)
-    rawset(r, "fix", fix == nil and null or fix)
-    return rawget(r, k)
+    local msg, fix = r.deferred.render(r)
+    if fix == nil then fix = null end
+    r.message, r.fix = msg, fix -- (no __newindex: plain fields from now on)
+    if k == "message" then return msg end
+    return fix
   end,
 }
 local function deferred(verdict, rule_tbl, f, ctx, A, hit)
@@ -1557,26 +2140,61 @@ end
 function rule.peft_type(spec)
   local accept = {}
   for _, t in ipairs(spec.accept or { "LORA" }) do accept[t] = true end
-  local r = { id = spec.id or "peft-type" }
-  function r.check(f, ctx, A)
+  local r = { id = spec.id or "peft-type", verdict = spec.verdict or "refused", pass_hit = false }
+  function r.when(f)
     local pt = f.peft_type
-    if pt and accept[pt] then return nil end
-    return deferred(spec.verdict or "refused", r, f, ctx, A)
+    return not (pt and accept[pt])
   end
+  local only_lora = accept.LORA
+  for t in pairs(accept) do
+    if t ~= "LORA" then only_lora = false end
+  end
+  if only_lora then r.fact = "not_lora" end
+  function r.check(f, ctx, A)
+    if not r.when(f) then return nil end
+    return deferred(r.verdict, r, f, ctx, A)
+  end
+  local error_text = template(spec.error or "{title} loads only LoRA adapters, not {peft_type}")
+  local fix_text = spec.fix and template(spec.fix)
+  r.texts = setmetatable({}, { __mode = "k" })
+  function r.text_key(f) return f.peft_type or "(none)" end
   function r.render(fd)
     local vars = { peft_type = fd.f.peft_type or "(none)", title = fd.ctx.title }
-    return fill(spec.error or "{title} loads only LoRA adapters, not {peft_type}", vars),
-      spec.fix and fill(spec.fix, vars) or "merge the adapter into the base model and serve the merged model"
+    return expand(error_text, from_table, vars),
+      fix_text and expand(fix_text, from_table, vars)
+        or "merge the adapter into the base model and serve the merged model"
   end
   return r
 end
 
---- rule.setting{ id =, when = function(f, ctx) -> bool | text, verdict =, error = text | fn, fix = text | fn }
--- error and fix may use {title} and the facts' fields ({r}, {rank}, ...); a when that returns text adds it
--- as {what}.
+-- a test that is a field of the facts (fact = "dora": the rule applies when facts.dora is true, or any value
+-- but false and nil): the evaluation reads the field, with no call
+local function fact_test(fact)
+  if type(fact) ~= "string" then
+    errors.raise("TypeError", "a rule's fact is the name of a field of the facts, got " .. type(fact))
+  end
+  return function(f) return f[fact] end
+end
+
+--- rule.setting{ id =, when = function(f, ctx, A) -> bool | text (or fact = "name"), verdict =, error = text | fn,
+-- fix = text | fn }: error and fix may use {title} and the facts' fields ({r}, {rank}, ...); a test that
+-- returns text adds it as {what}.
+local function guarded(when, guard)
+  if guard == nil then return when end
+  if type(guard) ~= "string" then
+    errors.raise("TypeError", "a rule's guard is the name of a field of the facts, got " .. type(guard))
+  end
+  return function(f, ctx, A)
+    if not f[guard] then return nil end
+    return when(f, ctx, A)
+  end
+end
+
 function rule.setting(spec)
-  local r = { id = spec.id }
-  local when, verdict = spec.when, spec.verdict or "refused"
+  local verdict = spec.verdict or "refused"
+  local when = spec.fact ~= nil and fact_test(spec.fact) or guarded(spec.when, spec.guard)
+  local r = { id = spec.id, when = when, fact = spec.fact, guard = spec.guard, test = spec.when, verdict = verdict,
+              pass_hit = true }
   function r.check(f, ctx, A)
     local hit = when(f, ctx, A)
     if not hit then return nil end
@@ -1584,14 +2202,35 @@ function rule.setting(spec)
   end
   local plain_error = type(spec.error) == "string" and not spec.error:find("{", 1, true)
   local plain_fix = spec.fix == nil or (type(spec.fix) == "string" and not spec.fix:find("{", 1, true))
+  if plain_error and plain_fix then r.plain, r.plain_fix = spec.error, spec.fix == nil and null or spec.fix end
+  local error_fn = type(spec.error) == "function" and spec.error
+  local error_text = not error_fn and spec.error ~= nil and template(spec.error)
+  local fix_fn = type(spec.fix) == "function" and spec.fix
+  local fix_text = not fix_fn and spec.fix and template(spec.fix)
+  -- texts that use only {what} and {title}: made once per text the test returns (and per engine)
+  if not r.plain and error_text and not fix_fn then
+    local only = true
+    for _, parts in ipairs { error_text, fix_text or {} } do
+      for j = 2, #parts, 2 do
+        if parts[j] ~= "what" and parts[j] ~= "title" then only = false end
+      end
+    end
+    if only then
+      r.texts = setmetatable({}, { __mode = "k" })
+      r.text_key = function(_, hit) return type(hit) == "string" and hit or "" end
+    end
+  end
   function r.render(fd)
     if plain_error and plain_fix then return spec.error, spec.fix end
     local f, ctx, A, hit = fd.f, fd.ctx, fd.A, fd.hit
-    local vars = setmetatable({ title = ctx.title, what = type(hit) == "string" and hit or nil }, { __index = f })
-    for k, v in pairs(ctx.knobs) do vars[k] = v end
-    local msg = type(spec.error) == "function" and spec.error(f, ctx, A, hit) or fill(spec.error, vars)
-    local fix = spec.fix
-    if type(fix) == "function" then fix = fix(f, ctx, A, hit) elseif fix then fix = fill(fix, vars) end
+    local what = type(hit) == "string" and hit or nil
+    local msg
+    if error_fn then msg = error_fn(f, ctx, A, hit) end
+    if not msg then msg = expand(error_text, from_facts, ctx.knobs, ctx.title, what, f) end
+    local fix
+    if fix_fn then fix = fix_fn(f, ctx, A, hit) elseif fix_text then
+      fix = expand(fix_text, from_facts, ctx.knobs, ctx.title, what, f)
+    end
     return msg, fix
   end
   return r
@@ -1601,6 +2240,9 @@ end
 -- refuses a rank above the knob ({r}: the adapter's largest rank, {max}: the knob, {next}: the smallest
 -- allowed value that fits, {flag}: the knob's command-line flag)
 function rule.rank(spec)
+  local error_text = template(spec.error)
+  local fix_text = template(spec.fix or "start {title} with {flag} {next}")
+  local fix_none_text = template(spec.fix_none or "no {flag} value allows rank {r}: retrain at a lower rank")
   return { id = spec.id or "rank-limit", check = function(f, ctx)
     local max = ctx.knobs[spec.knob]
     local r = f.rank
@@ -1612,13 +2254,8 @@ function rule.rank(spec)
     end
     if not knob.values then nxt = r end
     local vars = { r = r, max = max, next = nxt, flag = knob.flag or spec.knob, title = ctx.title }
-    local fix
-    if nxt then
-      fix = fill(spec.fix or "start {title} with {flag} {next}", vars)
-    else
-      fix = fill(spec.fix_none or "no {flag} value allows rank {r}: retrain at a lower rank", vars)
-    end
-    return finding("refused", fill(spec.error, vars), fix)
+    local fix = expand(nxt and fix_text or fix_none_text, from_table, vars)
+    return finding("refused", expand(error_text, from_table, vars), fix)
   end }
 end
 
@@ -1626,7 +2263,7 @@ end
 -- weights must end in an allowed layer name (the adapter name removed, as PEFT saves)
 function rule.tensors(spec)
   local allow = spec.allow
-  return { id = spec.id or "tensor-names", check = function(_, ctx, A)
+  return { id = spec.id or "tensor-names", guard = "weights_kind", check = function(_, ctx, A)
     local w = A.weights
     if not w or w.kind ~= "safetensors" then return nil end
     local bad = {}
@@ -1648,7 +2285,7 @@ end
 
 --- rule.scale(formula): what scale the engine applies; "alpha/r" ignores use_rslora (a change)
 function rule.scale(formula)
-  return { id = "scale", check = function(f)
+  return { id = "scale", guard = "use_rslora", check = function(f)
     if formula ~= "alpha/r" or not f.use_rslora then return nil end
     local r, a = f.r, f.alpha
     local msg, fix = "use_rslora ignored: the scale is lora_alpha/r instead of lora_alpha/sqrt(r)", nil
@@ -1665,24 +2302,32 @@ function rule.scale(formula)
   end }
 end
 
---- rule.ignored{ id =, setting =, when = function(f) -> bool, effect = text }: a setting read by PEFT that
--- the engine does not read (a change)
+--- rule.ignored{ id =, setting =, when = function(f) -> bool (or fact = "name"), effect = text }: a setting
+-- read by PEFT that the engine does not read (a change)
 function rule.ignored(spec)
-  local r = { id = spec.id or (spec.setting .. "-ignored") }
+  local when = spec.fact ~= nil and fact_test(spec.fact) or guarded(spec.when, spec.guard)
+  local r = { id = spec.id or (spec.setting .. "-ignored"), when = when, fact = spec.fact, guard = spec.guard,
+              test = spec.when, verdict = spec.verdict or "changed", pass_hit = false }
   function r.check(f, ctx, A)
-    if not spec.when(f, ctx, A) then return nil end
-    return deferred(spec.verdict or "changed", r, f, ctx, A)
+    if not when(f, ctx, A) then return nil end
+    return deferred(r.verdict, r, f, ctx, A)
+  end
+  local message_text = template(spec.setting .. " ignored: " .. spec.effect)
+  local fix_text = spec.fix and template(spec.fix)
+  if #message_text == 1 and (not fix_text or #fix_text == 1) then
+    r.plain, r.plain_fix = message_text[1], fix_text and fix_text[1] or null
   end
   function r.render(fd)
-    local vars = setmetatable({ title = fd.ctx.title }, { __index = fd.f })
-    return fill(spec.setting .. " ignored: " .. spec.effect, vars), spec.fix and fill(spec.fix, vars) or null
+    local title, f = fd.ctx.title, fd.f
+    return expand(message_text, from_facts, NO_KNOBS, title, nil, f),
+      fix_text and expand(fix_text, from_facts, NO_KNOBS, title, nil, f) or null
   end
   return r
 end
 
 --- rule.weights_format{ allow = { safetensors = true, bin = false }, error =, fix = }
 function rule.weights_format(spec)
-  return { id = spec.id or "weights-format", check = function(f, ctx)
+  return { id = spec.id or "weights-format", guard = "weights_kind", check = function(f, ctx)
     local kind = f.weights_kind
     if not kind or spec.allow[kind] then return nil end
     local vars = { kind = kind, title = ctx.title }
@@ -1693,16 +2338,10 @@ end
 
 -- facts every engine script may test ------------------------------------------------------------------
 
-local PISSA_LIKE = { olora = true, corda = true, loftq = true, lora_ga = true }
 --- init_changes_base(f) -> the init name when the adapter was trained against modified base weights
 -- (PiSSA, OLoRA, CorDA, LoftQ, LoRA-GA: an engine that ignores init_lora_weights serves it on the
--- original ones)
-function M.init_changes_base(f)
-  local init = f.init
-  if type(init) ~= "string" then return nil end
-  if init:match("^pissa") or PISSA_LIKE[init] then return init end
-  return nil
-end
+-- original ones); facts.init_base holds it
+M.init_changes_base = init_changes_base
 
 --- release_reading(A, version) -> the verdict of PEFT `version` on the adapter (for engines that read the
 -- config with a pinned PEFT: LoRAX with 0.4.0, TGI with 0.15.2)
@@ -1715,24 +2354,32 @@ end
 --- rule.pinned_peft{ version =, title = }: the settings the engine's pinned PEFT drops or reads differently
 function rule.pinned_peft(spec)
   local rl = { id = spec.id or "pinned-peft" }
+  local name = "peft " .. spec.version
   function rl.check(_, ctx, A)
-    local e = registry.get("peft " .. spec.version)
+    local e = registry.get(name)
     if not e or M.release_verdict(A, e) == "ok" then return nil end
     local r = evaluate_release(A, e)
     local out = {}
     for _, x in ipairs(r.reasons) do
-      if r.verdict == "refused" or x.setting then
+      if r.verdict == "refused" or rawget(x, "setting") then
         local verdict = r.verdict == "refused" and (spec.refused or "changed") or "changed"
         out[#out + 1] = deferred(verdict, rl, nil, ctx, A, x)
       end
     end
     return out
   end
+  local pattern = "PEFT " .. spec.version:gsub("%.", "%%.") .. " has"
+  local replacement = {}
   function rl.render(fd)
     local x = fd.hit
     if x.setting then
-      local msg = x.message:gsub("PEFT " .. spec.version:gsub("%.", "%%.") .. " has", fd.ctx.title .. "'s PEFT "
-        .. spec.version .. " has")
+      local title = fd.ctx.title
+      local repl = replacement[title]
+      if not repl then
+        repl = title .. "'s PEFT " .. spec.version .. " has"
+        replacement[title] = repl
+      end
+      local msg = x.message:gsub(pattern, repl)
       return msg, spec.fix or null
     end
     return string.format("%s reads the config with PEFT %s, which refuses it: %s", fd.ctx.title, spec.version,
@@ -1751,15 +2398,168 @@ end
 
 local knob_defaults = setmetatable({}, { __mode = "k" })
 
+-- adds a finding (or reason) r to an engine's result: a refusal replaces the changes found so far (only
+-- what stops the load is listed first; the changes go to also), notes go apart
+local function add_finding(res, r, rr)
+  local v = r.verdict
+  if v == "refused" then
+    if res.verdict ~= "refused" then
+      res.verdict = "refused"
+      local keep = res.reasons
+      res.reasons = setmetatable({ rr }, array_mt)
+      res.also = keep
+    else
+      local reasons = res.reasons
+      reasons[#reasons + 1] = rr
+    end
+  elseif v == "changed" then
+    if res.verdict == "ok" then res.verdict = "changed" end
+    if res.verdict == "refused" then
+      local also = res.also
+      if not also then
+        also = setmetatable({}, array_mt)
+        res.also = also
+      end
+      also[#also + 1] = rr
+    else
+      local reasons = res.reasons
+      reasons[#reasons + 1] = rr
+    end
+  elseif v == "note" then
+    local notes = res.notes
+    if not notes then
+      notes = setmetatable({}, array_mt)
+      res.notes = notes
+    end
+    notes[#notes + 1] = rr
+  end
+end
+
+-- an engine's result, made when its rules find something (ctx: the evaluation's)
+local function new_result(ctx)
+  local e = ctx.target
+  return { target = e.name, kind = "engine", title = e.title, verdict = "ok", reasons = setmetatable({}, array_mt),
+           knobs = ctx.knobs, also = nil, notes = nil }
+end
+
+-- a test that hit (rules with when or fact): one finding whose text is made when it is read; returns the
+-- result (made now if it is the first finding)
+local function found(res, rl, f, ctx, A, hit)
+  local d
+  local plain = rl.plain
+  if not rl.pass_hit then hit = nil end
+  if plain then
+    -- (text that needs nothing: the reason itself)
+    d = { verdict = rl.verdict, rule = rl.id, message = plain, fix = rl.plain_fix }
+  elseif rl.text_key then
+    -- (text that depends on one value and the engine: made once per value)
+    local per = rl.texts[ctx]
+    if not per then
+      per = {}
+      rl.texts[ctx] = per
+    end
+    local key = rl.text_key(f, hit)
+    local t = per[key]
+    if not t then
+      local msg, fix = rl.render({ f = f, ctx = ctx, A = A, hit = hit })
+      t = { msg, fix == nil and null or fix }
+      per[key] = t
+    end
+    d = { verdict = rl.verdict, rule = rl.id, message = t[1], fix = t[2] }
+  else
+    d = setmetatable({ verdict = rl.verdict, rule = rl.id, deferred = rl, f = f, ctx = ctx, A = A, hit = hit },
+      deferred_reason_mt)
+  end
+  if not res then
+    -- the first finding: the result made around it
+    local e = ctx.target
+    local v = d.verdict
+    res = { target = e.name, kind = "engine", title = e.title, verdict = "ok", reasons = nil, knobs = ctx.knobs }
+    if v == "refused" or v == "changed" then
+      res.verdict, res.reasons = v, setmetatable({ d }, array_mt)
+      return res
+    end
+    res.reasons = setmetatable({}, array_mt)
+  end
+  add_finding(res, d, d)
+  return res
+end
+
+-- what a check returned (a finding or a list of them); returns the result
+local function found_out(res, rl, out, ctx)
+  if out.verdict then out = { out } end
+  if out[1] then res = res or new_result(ctx) end
+  for oi = 1, #out do
+    local r = out[oi]
+    local rr
+    if rawget(r, "deferred") then
+      rr = r
+    else
+      rr = reason(rl.id, r.message, r.fix, r.extra)
+    end
+    add_finding(res, r, rr)
+  end
+  return res
+end
+
+-- The rules of an engine as one function run(f, ctx, A) -> its result, or nil when they find nothing, made
+-- once per list of rules (the text of a function, loaded): a rule with a fact reads that field, one with a
+-- test (when) calls it (after its guard, if any), any other its check, in the rules' order; no loop, and no
+-- call for a fact. (A long list is run by a loop.)
+local runners = setmetatable({}, { __mode = "k" })
+local function runner_of(rules)
+  local n = #rules
+  local cached = runners[rules]
+  if cached and cached.n == n then return cached.run end
+  local run
+  if n <= 60 then
+    local head, body = { "local R, found, found_out = ...\n" }, {}
+    for k = 1, n do
+      local rl = rules[k]
+      head[#head + 1] = string.format("local r%d = R[%d]\n", k, k)
+      local guard = type(rl.guard) == "string" and rl.guard
+      if type(rl.fact) == "string" then
+        body[#body + 1] = string.format("  h = f[%q] if h then res = found(res, r%d, f, ctx, A, h) end\n", rl.fact, k)
+      elseif rl.when then
+        -- (with a guard, the test without it: the guard is read here)
+        head[#head + 1] = string.format("local w%d = r%d.%s\n", k, k, guard and rl.test and "test" or "when")
+        local call = string.format("h = w%d(f, ctx, A) if h then res = found(res, r%d, f, ctx, A, h) end", k, k)
+        body[#body + 1] = guard and string.format("  if f[%q] then %s end\n", guard, call) or ("  " .. call .. "\n")
+      else
+        head[#head + 1] = string.format("local c%d = r%d.check\n", k, k)
+        local call = string.format("h = c%d(f, ctx, A) if h then res = found_out(res, r%d, h, ctx) end", k, k)
+        body[#body + 1] = guard and string.format("  if f[%q] then %s end\n", guard, call) or ("  " .. call .. "\n")
+      end
+    end
+    local src = table.concat(head) .. "return function(f, ctx, A)\n  local h, res\n" .. table.concat(body)
+      .. "  return res\nend\n"
+    run = assert(load(src, "=(peft check: an engine's rules)", "t"))(rules, found, found_out)
+  else
+    run = function(f, ctx, A)
+      local res
+      for k = 1, n do
+        local rl = rules[k]
+        local when = rl.when
+        if when then
+          local hit = when(f, ctx, A)
+          if hit then res = found(res, rl, f, ctx, A, hit) end
+        else
+          local out = rl.check(f, ctx, A)
+          if out then res = found_out(res, rl, out, ctx) end
+        end
+      end
+      return res
+    end
+  end
+  runners[rules] = { n = n, run = run }
+  return run
+end
+
 --- evaluate_engine(A, entry [, knobs]) -> { target, verdict, reasons }
 local evaluate_engine0
 local function evaluate_engine(A, e, given)
   if given ~= nil then return evaluate_engine0(A, e, given) end
-  local cache = rawget(A, "engine_results")
-  if not cache then
-    cache = {}
-    A.engine_results = cache
-  end
+  local cache = A.engine_results
   local res = cache[e]
   if not res then
     res = evaluate_engine0(A, e)
@@ -1768,71 +2568,44 @@ local function evaluate_engine(A, e, given)
   return res
 end
 
+-- per engine entry: its default options, the function that runs its rules and the list it was made from,
+-- and its ok result with the default options (cached; remade when its list of rules changes)
+local engine_state = setmetatable({}, { __mode = "k" })
+local function state_of(e)
+  local st = engine_state[e]
+  local rules = rules_cache[e.spec] or spec_rules(e.spec)
+  if st and st.rules == rules and st.n == #rules then return st end
+  local knobs = knob_defaults[e] or engine_knobs(e)
+  -- ctx: what a rule is told about the engine (the same for every adapter: the adapter and its facts are
+  -- the rule's own arguments)
+  st = { knobs = knobs, rules = rules, n = #rules, run = runner_of(rules), ok = nil,
+         ctx = { knobs = knobs, title = e.title, target = e } }
+  knob_defaults[e] = knobs
+  engine_state[e] = st
+  return st
+end
+
 function evaluate_engine0(A, e, given)
-  local res = { target = e.name, kind = "engine", title = e.title, verdict = "ok", reasons = arr() }
+  local st = state_of(e)
   local knobs
-  if given == nil then
-    knobs = knob_defaults[e]
-    if not knobs then
-      knobs = engine_knobs(e)
-      knob_defaults[e] = knobs
-    end
-  else
-    knobs = engine_knobs(e, given)
-  end
-  res.knobs = knobs
-  local ctx = { knobs = knobs, title = e.title, adapter = A, target = e }
-  if A.json_error then
-    return refuse(res, reason("invalid-json", A.json_error, "fix the JSON text"))
-  end
-  if not A.is_object then
+  if given == nil then knobs = st.knobs else knobs = engine_knobs(e, given) end
+  if A.json_error or not A.is_object then
+    local res = { target = e.name, kind = "engine", title = e.title, verdict = "ok",
+                  reasons = setmetatable({}, array_mt), knobs = knobs }
+    if A.json_error then return refuse(res, reason("invalid-json", A.json_error, "fix the JSON text")) end
     return refuse(res, reason("not-an-object", "an adapter config must be a JSON object",
       "an adapter_config.json holds one JSON object"))
   end
   local facts = A.facts
-  ctx.facts = facts
-  local rules = spec_rules(e.spec)
-  local one = {}
-  for ri = 1, #rules do
-    local rl = rules[ri]
-    local out = rl.check(facts, ctx, A)
-    if out then
-      if out.verdict then
-        one[1] = out
-        out = one
-      end
-      for oi = 1, #out do
-        local r = out[oi]
-        local rr
-        if rawget(r, "deferred") then
-          rr = r
-        else
-          rr = reason(rl.id, r.message, r.fix, r.extra)
-        end
-        if r.verdict == "refused" then
-          if res.verdict ~= "refused" then
-            res.verdict = "refused"
-            -- a refusal replaces the changes found so far: only what stops the load is listed first
-            local keep = res.reasons
-            res.reasons = arr { rr }
-            res.also = keep
-          else
-            res.reasons[#res.reasons + 1] = rr
-          end
-        elseif r.verdict == "changed" then
-          if res.verdict == "ok" then res.verdict = "changed" end
-          if res.verdict == "refused" then
-            res.also = res.also or arr()
-            res.also[#res.also + 1] = rr
-          else
-            res.reasons[#res.reasons + 1] = rr
-          end
-        elseif r.verdict == "note" then
-          res.notes = res.notes or arr()
-          res.notes[#res.notes + 1] = rr
-        end
-      end
-    end
+  local ctx = given == nil and st.ctx or { knobs = knobs, title = e.title, target = e }
+  local res = st.run(facts, ctx, A)
+  if res then return res end
+  -- nothing found: the engine's ok result, the same for every adapter (with the default options)
+  if given ~= nil then return new_result(ctx) end
+  res = st.ok
+  if not res then
+    res = new_result(ctx)
+    st.ok = res
   end
   return res
 end
@@ -1903,14 +2676,25 @@ function M.parse_target(t)
   return e, knobs
 end
 
-local function result_json(r)
-  local out = { target = r.target, verdict = r.verdict, reasons = arr() }
-  for i, x in ipairs(r.reasons) do
-    local rr = { rule = x.rule, message = x.message, fix = x.fix == nil and null or x.fix }
-    if x.setting then rr.setting = x.setting end
-    if x.keys then rr.keys = x.keys end
-    out.reasons[i] = rr
+-- the reasons of a result as --json writes them (a reason's text is made when read: message first, then the
+-- fields its making may set are plain)
+local function reasons_json(reasons)
+  local out = arr()
+  for i = 1, #reasons do
+    local x = reasons[i]
+    local message = x.message
+    local fix = x.fix
+    local rr = { rule = x.rule, message = message, fix = fix == nil and null or fix, setting = nil, keys = nil }
+    local setting, keys = rawget(x, "setting"), rawget(x, "keys")
+    if setting then rr.setting = setting end
+    if keys then rr.keys = keys end
+    out[i] = rr
   end
+  return out
+end
+
+local function result_json(r)
+  local out = { target = r.target, verdict = r.verdict, reasons = reasons_json(r.reasons) }
   if r.kind == "engine" then
     out.engine = r.title
     local knobs = {}
@@ -1932,38 +2716,177 @@ end
 
 -- the registered releases (not those based on another) summarised as runs of the same verdict and
 -- reasons: { from, to, verdict, reasons (of the first) }; and the oldest that loads the adapter unchanged
-local function release_runs(A, by_verdict)
+-- runs of releases by verdict alone (what the text report shows): a family whose verdicts are refused below
+-- one release, changed below another and ok from there (most) is done in three steps
+local function runs_by_verdict(A)
   local runs, cur, oldest = {}, nil, nil
-  local F, fspec
-  for _, e in ipairs(peft_entries()) do
-    local spec = e.spec
-    if spec.based_on == nil then
-      if spec ~= fspec then
-        F, fspec = family_eval(A, spec), spec
-        family_keys(A, F, spec, by_verdict)
+  local base = peft_entries().base
+  local entries, index, groups = base.entries, base.index, base.groups
+  local verdicts = { base = base }
+  A.base_verdicts = verdicts
+  for g = 1, #groups do
+    local grp = groups[g]
+    local F = family_eval(A, grp.spec)
+    local n, last = grp.first, grp.last
+    local refused_below, changed_below
+    if F.early then
+      refused_below, changed_below = math.huge, math.huge
+    elseif F.first_live and not (F.kw_refused or F.rule_refused or F.changed_hits or F.slow) then
+      refused_below = F.first_live
+      if F.kw_desc and F.kw_newest > refused_below then refused_below = F.kw_newest end
+      changed_below = F.simple_min or math.huge
+    end
+    if refused_below then
+      local at = grp.at
+      for step = 1, 3 do
+        local verdict, upto
+        if step == 1 then
+          verdict, upto = "refused", at[refused_below] or (refused_below < 1 and n or last + 1)
+        elseif step == 2 then
+          verdict, upto = "changed", at[changed_below] or (changed_below < 1 and n or last + 1)
+        else
+          verdict, upto = "ok", last + 1
+        end
+        local from = n
+        if upto > n then n = upto end
+        if n > from then
+          if verdict == "ok" and not oldest then oldest = entries[from] end
+          if cur and cur.key == verdict then
+            cur.to = entries[n - 1]
+          else
+            cur = { key = verdict, from = entries[from], to = entries[n - 1], verdict = verdict }
+            runs[#runs + 1] = cur
+          end
+        end
       end
-      local i = e.index or registry.index_of(e)
-      local verdict = F.verdicts[i]
-      local key = by_verdict and verdict or F.keys[i]
-      if not oldest and verdict == "ok" then oldest = e end
-      if cur and cur.key == key then
-        cur.to = e
-      else
-        cur = { key = key, from = e, to = e, verdict = verdict }
-        runs[#runs + 1] = cur
+    else
+      for m = n, last do
+        local verdict = verdict_at(A, F, index[m])
+        verdicts[m] = verdict
+        local e = entries[m]
+        if not oldest and verdict == "ok" then oldest = e end
+        if cur and cur.key == verdict then
+          cur.to = e
+        else
+          cur = { key = verdict, from = e, to = e, verdict = verdict }
+          runs[#runs + 1] = cur
+        end
       end
     end
   end
   return runs, oldest
 end
 
+-- a run of releases from efrom to eto with this key and verdict: the last run made longer, or a new one
+local function push_run(runs, cur, key, verdict, efrom, eto)
+  if cur and cur.key == key then
+    cur.to = eto
+    return cur
+  end
+  cur = { key = key, from = efrom, to = eto, verdict = verdict }
+  runs[#runs + 1] = cur
+  return cur
+end
+
+-- the first place of group grp whose release is index t or later
+local function place_at(grp, t)
+  if t <= 1 then return grp.first end
+  return grp.at[t] or grp.last + 1
+end
+
+-- runs of releases by verdict and reasons (what --json shows). A family whose verdicts are refused below one
+-- release and otherwise follow the settings it lacks (most) is done by its thresholds; else release by
+-- release, with family_keys.
+local function release_runs(A, by_verdict)
+  if by_verdict then return runs_by_verdict(A) end
+  local runs, cur, oldest = {}, nil, nil
+  local base = peft_entries().base
+  local entries, index, groups = base.entries, base.index, base.groups
+  A.base_verdicts = { base = base }
+  for g = 1, #groups do
+    local grp = groups[g]
+    local spec = grp.spec
+    local F = family_eval(A, spec)
+    local p, last = grp.first, grp.last
+    if F.early then
+      cur = push_run(runs, cur, "refused|" .. F.early, "refused", entries[p], entries[last])
+    elseif F.first_live and not (F.kw_refused or F.rule_refused or F.changed_hits or F.slow) then
+      -- refused where the method is unknown, then where a key is (kwargs)
+      local q = place_at(grp, F.first_live)
+      if q > p then
+        cur = push_run(runs, cur, "refused|" .. UNKNOWN_TYPE.rule .. ":", "refused", entries[p], entries[q - 1])
+        p = q
+      end
+      if F.kw_desc then
+        q = place_at(grp, F.kw_newest)
+        if q > p then
+          cur = push_run(runs, cur, "refused|" .. F.kw_desc.rule .. ":", "refused", entries[p], entries[q - 1])
+          p = q
+        end
+      end
+      -- then changed while it lacks some of its settings (the key counts them), ok from there
+      local sinces = p <= last and F.plan.sinces
+      if p <= last and not sinces then
+        sinces = {}
+        local simple = spans_of(F.cname).simple
+        local nondefault = F.plan.nondefault
+        for n = 1, #nondefault do sinces[n] = simple[nondefault[n]] end
+        table.sort(sinces)
+        F.plan.sinces = sinces
+      end
+      local nsinces = sinces and #sinces or 0
+      local j = 1
+      local fid
+      while p <= last do
+        local i = index[p]
+        while j <= nsinces and sinces[j] <= i do j = j + 1 end
+        local count = nsinces - j + 1
+        q = j <= nsinces and place_at(grp, sinces[j]) or last + 1
+        if count > 0 then
+          fid = fid or fid_of(spec)
+          cur = push_run(runs, cur, "changed|" .. fid .. "|#" .. count, "changed", entries[p], entries[q - 1])
+        else
+          if not oldest then oldest = entries[p] end
+          cur = push_run(runs, cur, "ok", "ok", entries[p], entries[q - 1])
+        end
+        p = q
+      end
+    else
+      family_keys(A, F, spec)
+      local verdicts, keys = F.verdicts, F.keys
+      for m = p, last do
+        local i = index[m]
+        local verdict = verdicts[i]
+        local e = entries[m]
+        if not oldest and verdict == "ok" then oldest = e end
+        cur = push_run(runs, cur, keys[i], verdict, e, e)
+      end
+    end
+  end
+  return runs, oldest
+end
+
+-- the registered engines, in registration order (cached until the registry changes)
+local engines_cache, engines_gen
+local function engine_entries()
+  local gen = registry.gen
+  if engines_cache and engines_gen == gen then return engines_cache end
+  local out = {}
+  for _, e in ipairs(registry.list()) do
+    if e.kind == "engine" then out[#out + 1] = e end
+  end
+  engines_cache, engines_gen = out, gen
+  return out
+end
+
 --- check_adapter(A, targets [, opts]) -> one adapter's results, not yet JSON (entry_json makes that):
 -- { path, config_class, load_error, peft_type, results = { result... } [, runs, oldest] }. With no
 -- targets, runs groups the releases by verdict and reasons (opts.runs_by_verdict: by verdict alone).
 function M.check_adapter(A, targets, opts)
-  local entry = { path = A.label, results = {}, adapter = A }
+  local entry = { path = A.label, results = {}, adapter = A, config_class = nil, load_error = nil, peft_type = nil,
+                  runs = nil, oldest = nil }
   if A.cfg then
-    entry.config_class = A.cfg:get_class().name
+    entry.config_class = A.cls.name
   elseif A.load_error then
     entry.load_error = errors.message(A.load_error)
   end
@@ -1976,14 +2899,20 @@ function M.check_adapter(A, targets, opts)
     if oldest then
       results[#results + 1] = evaluate_release(A, oldest)
     else
-      local last
-      for _, e in ipairs(peft_entries()) do
-        if e.spec.based_on == nil then last = e end
-      end
+      local base = peft_entries().base.entries
+      local last = base[#base]
       if last then results[#results + 1] = evaluate_release(A, last) end
     end
-    for _, e in ipairs(registry.list()) do
-      if e.kind == "engine" then results[#results + 1] = evaluate_engine(A, e) end
+    local engines = engine_entries()
+    local cache = A.engine_results
+    for n = 1, #engines do
+      local e = engines[n]
+      local res = cache[e]
+      if not res then
+        res = evaluate_engine0(A, e)
+        cache[e] = res
+      end
+      results[#results + 1] = res
     end
     return entry
   end
@@ -2009,7 +2938,7 @@ function M.entry_json(entry)
     out.releases = arr()
     for i, c in ipairs(entry.runs) do
       out.releases[i] = { from = c.from.version, to = c.to.version, verdict = c.verdict,
-                          reasons = result_json(evaluate_release(entry.adapter, c.from)).reasons }
+                          reasons = reasons_json(evaluate_release(entry.adapter, c.from).reasons) }
     end
     out.oldest_release = entry.oldest and entry.oldest.version or null
   end

@@ -124,6 +124,7 @@ function M.register(spec)
     by_name[e.name] = e
   end
   generation = generation + 1
+  M.gen = generation
   registry.record(function()
     for _, e in ipairs(new) do
       by_name[e.name] = nil
@@ -132,6 +133,7 @@ function M.register(spec)
       end
     end
     generation = generation + 1
+    M.gen = generation
   end)
   return new
 end
@@ -147,7 +149,9 @@ end
 function M.define(name, parts)
   local e = by_name[name]
   for k in pairs(parts) do
-    if k ~= "rules" then fail("TypeError", "define %s: unknown entry '%s' (a target defines its rules)", name, tostring(k)) end
+    if k ~= "rules" then
+      fail("TypeError", "define %s: unknown entry '%s' (a target defines its rules)", name, tostring(k))
+    end
   end
   local rules = parts.rules
   if type(rules) ~= "table" and type(rules) ~= "function" then
@@ -156,7 +160,6 @@ function M.define(name, parts)
   if rawget(e.spec, "rules") ~= nil then fail("ValueError", "the target %s already has its rules", name) end
   rawset(e.spec, "rules", rules)
   rawset(e.spec, registry.PENDING, nil)
-  generation = generation + 1
   return e
 end
 
@@ -185,8 +188,9 @@ function M.list()
   return out
 end
 
---- generation() -> a number that changes whenever an entry is added or removed
+--- generation() -> a number that changes whenever an entry is added or removed (M.gen holds it too)
 function M.generation() return generation end
+M.gen = generation
 
 function M.get(name) return by_name[name] end
 

@@ -6,18 +6,24 @@ local core, config, errors = peft.core, peft.config, peft.errors
 local paint, json_out, arr, out = cli.paint, cli.json_out, cli.arr, cli.out
 local usage_error = cli.usage_error
 
+local byte = string.byte
+
 -- s without its trailing blanks (a loop from the end: a pattern would backtrack over padded lines)
 local function rstrip(s)
-  local n = #s
+  local b = byte(s, -1)
+  if b ~= 32 and b ~= 9 then return s end
+  local n = #s - 1
   while n > 0 do
-    local b = s:byte(n)
+    b = byte(s, n)
     if b ~= 32 and b ~= 9 then break end
     n = n - 1
   end
-  return n == #s and s or s:sub(1, n)
+  return s:sub(1, n)
 end
 
 local COLOUR = { ok = "green", changed = "yellow", refused = "red" }
+local padded = {} -- width -> target -> the text before its verdict
+local whole_lines = {} -- the table of padded for a width -> target -> a verdict ending the line -> the line
 
 -- the adapters a PATH names: a config file, an adapter directory, or a directory searched for them
 local function each_adapter(path, visit, missing)
@@ -34,7 +40,7 @@ local function each_adapter(path, visit, missing)
     end
     if not any then missing(path, "no " .. config.CONFIG_NAME .. " under it") end
   elseif kind then
-    visit(path)
+    visit(path, true)
   else
     missing(path, "no such file or directory")
   end
@@ -56,21 +62,6 @@ local function reason_lines(r, indent)
   return lines
 end
 
-local function first_line(r)
-  local first = r.reasons[1]
-  if not first then return "" end
-  local line = " " .. first.message
-  if #r.reasons > 1 then line = line .. string.format(" (+%d more)", #r.reasons - 1) end
-  return line
-end
-
-local function fix_of(r)
-  local first = r.reasons[1]
-  local fix = first and first.fix
-  if fix == nil or fix == cli.null then return nil end
-  return fix
-end
-
 -- prints one adapter's entry (from peft.check.check_adapter): with no target named, one line for the PEFT
 -- releases and one per engine; else every reason of every target, each with its fix
 local function print_entry(e, named)
@@ -83,10 +74,26 @@ local function print_entry(e, named)
   end
   lines[1] = paint("bold", head)
   local width = 14
-  for _, t in ipairs(e.results) do
-    if #t.target + 2 > width then width = #t.target + 2 end
+  local results = e.results
+  for n = 1, #results do
+    local w = #results[n].target + 2
+    if w > width then width = w end
   end
   local fmt = "  %-" .. width .. "s %s"
+  -- "  TARGET<blanks to width> ": what string.format(fmt, target, ...) puts before the verdict
+  local pads = padded[width]
+  if not pads then
+    pads = {}
+    padded[width] = pads
+  end
+  local function lead(target)
+    local p = pads[target]
+    if not p then
+      p = string.format("  %-" .. width .. "s ", target)
+      pads[target] = p
+    end
+    return p
+  end
   if not named then
     local others = {}
     for _, run in ipairs(e.runs) do
@@ -108,11 +115,62 @@ local function print_entry(e, named)
     if #others > 0 then
       lines[#lines + 1] = "  " .. string.rep(" ", width + 10) .. paint("dim", table.concat(others, ", "))
     end
-    for _, t in ipairs(e.results) do
+    local words, last_words = {}, {}
+    local fix_mark = paint("cyan", " -- fix: ")
+    local null = cli.null
+    for n = 1, #results do
+      local t = results[n]
       if t.kind == "engine" then
-        local l = string.format(fmt, t.target, verdict_word(t.verdict)) .. first_line(t)
-        local fix = fix_of(t)
-        if fix then l = l .. paint("cyan", " -- fix: ") .. fix end
+        local v = t.verdict
+        local word = words[v]
+        if not word then
+          word = verdict_word(v)
+          words[v] = word
+        end
+        local l
+        local reasons = t.reasons
+        local first = reasons[1]
+        if first then
+          -- (first_line and fix_of, inline)
+          local count = #reasons
+          local fix = first.fix
+          local lt = pads[t.target] or lead(t.target)
+          if fix ~= nil and fix ~= null then
+            if count > 1 then
+              l = lt .. word .. " " .. first.message .. " (+" .. (count - 1) .. " more)" .. fix_mark .. fix
+            else
+              l = lt .. word .. " " .. first.message .. fix_mark .. fix
+            end
+          elseif count > 1 then
+            l = lt .. word .. " " .. first.message .. " (+" .. (count - 1) .. " more)"
+          else
+            l = lt .. word .. " " .. first.message
+          end
+        else
+          -- the verdict ends the line: without its padding (what rstrip leaves of it); the line is the same
+          -- for every adapter (kept per width, target and painted word)
+          local last = last_words[v]
+          if not last then
+            last = rstrip(word)
+            last_words[v] = last
+          end
+          local per = whole_lines[pads]
+          if not per then
+            per = {}
+            whole_lines[pads] = per
+          end
+          local target = t.target
+          local by_word = per[target]
+          if not by_word then
+            by_word = {}
+            per[target] = by_word
+          end
+          l = by_word[last]
+          if not l then
+            l = lead(target) .. last
+            by_word[last] = l
+          end
+        end
         lines[#lines + 1] = l
       end
     end
@@ -129,7 +187,11 @@ local function print_entry(e, named)
       for _, l in ipairs(reason_lines(t, "      ")) do lines[#lines + 1] = l end
     end
   end
-  for i, l in ipairs(lines) do lines[i] = rstrip(l) end
+  for i = 1, #lines do
+    local l = lines[i]
+    local b = byte(l, -1)
+    if b == 32 or b == 9 then lines[i] = rstrip(l) end
+  end
   lines[#lines + 1] = ""
   out.stdout:write(table.concat(lines, "\n"))
 end
@@ -189,8 +251,8 @@ return {
       adapters[#adapters + 1] = { path = p, error = why }
       if not opts.json then out.stderr:write("peft check: ", p, ": ", why, "\n") end
     end
-    local function visit(p)
-      local A = check.adapter(p)
+    local function visit(p, not_dir)
+      local A = check.adapter(p, not_dir)
       local ok, res = pcall(check.check_adapter, A, targets, { runs_by_verdict = not opts.json })
       if not ok then return missing(p, cli.strip_path(errors.message(res), p)) end
       if targets then

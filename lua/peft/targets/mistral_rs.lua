@@ -19,10 +19,13 @@ local peft = require "peft"
 
 peft.define("mistral.rs", {
   rules = function(check)
-    local rule, truthy = check.rule, check.truthy
+    local rule = check.rule
     local merge = "merge the adapter into the base model and serve the merged model"
-    local function refuse(id, when, what)
-      return rule.setting { id = id, when = when, error = "mistral.rs does not support " .. what, fix = merge }
+    -- (test: a field of the facts, or a function of them)
+    local function refuse(id, test, what, guard)
+      local fact = type(test) == "string" and test or nil
+      return rule.setting { id = id, fact = fact, when = not fact and test or nil, guard = guard,
+        error = "mistral.rs does not support " .. what, fix = merge }
     end
     local EXPERTS = { ["gate_up_proj"] = true, ["down_proj"] = true }
     return {
@@ -30,32 +33,33 @@ peft.define("mistral.rs", {
         fix = merge },
       rule.weights_format { allow = { safetensors = true },
         error = "mistral.rs loads exactly one adapter_model.safetensors (no .bin, no shards)" },
-      refuse("dora", function(f) return f.dora end, "DoRA adapters"),
-      refuse("bias", function(f) return f.bias or f.lora_bias or #f.bias_tensors > 0 end, "adapter biases"),
-      refuse("modules_to_save", function(f) return f.modules_to_save or #f.full_tensors > 0 end, "modules_to_save"),
-      refuse("alora", function(f) return f.alora end, "aLoRA (alora_invocation_tokens)"),
-      refuse("qalora", function(f) return f.use_qalora end, "QALoRA (use_qalora)"),
-      refuse("layer_replication", function(f) return truthy(f.layer_replication) end, "layer_replication"),
+      refuse("dora", "dora", "DoRA adapters"),
+      refuse("bias", "any_bias", "adapter biases"),
+      refuse("modules_to_save", "saves_modules", "modules_to_save"),
+      refuse("alora", "alora", "aLoRA (alora_invocation_tokens)"),
+      refuse("qalora", "use_qalora", "QALoRA (use_qalora)"),
+      refuse("layer_replication", "replicates_layers", "layer_replication"),
       refuse("target_parameters", function(f)
-        for _, p in ipairs(f.target_parameters or {}) do
+        local tp = f.target_parameters
+        if not tp then return false end
+        for _, p in ipairs(tp) do
           if not EXPERTS[tostring(p):match("([%w_]+)$") or ""] then return true end
         end
         return false
-      end, "target_parameters other than the experts' gate_up_proj/down_proj"),
-      refuse("bdlora", function(f) return f.use_bdlora end, "BD-LoRA (use_bdlora)"),
-      refuse("arrow", function(f) return f.arrow end, "Arrow routing (arrow_config)"),
-      refuse("monteclora", function(f) return f.monteclora end, "MonteCLoRA (monteclora_config)"),
-      refuse("ensure_weight_tying", function(f) return f.ensure_weight_tying end, "ensure_weight_tying"),
-      refuse("trainable-tokens", function(f) return f.trainable_token_indices ~= nil end, "trainable_token_indices"),
-      refuse("added-tokens", function(f) return f.added_tokens ~= nil end,
-        "adapters that add tokens (added_tokens.json)"),
-      refuse("megatron", function(f) return f.megatron end, "megatron_config"),
-      refuse("init-modifies-base", function(f) return check.init_changes_base(f) end,
+      end, "target_parameters other than the experts' gate_up_proj/down_proj", "target_parameters"),
+      refuse("bdlora", "use_bdlora", "BD-LoRA (use_bdlora)"),
+      refuse("arrow", "arrow", "Arrow routing (arrow_config)"),
+      refuse("monteclora", "monteclora", "MonteCLoRA (monteclora_config)"),
+      refuse("ensure_weight_tying", "ensure_weight_tying", "ensure_weight_tying"),
+      refuse("trainable-tokens", "trainable_token_indices", "trainable_token_indices"),
+      refuse("added-tokens", "added_tokens", "adapters that add tokens (added_tokens.json)"),
+      refuse("megatron", "megatron", "megatron_config"),
+      refuse("init-modifies-base", "init_base",
         "adapters initialised with PiSSA, OLoRA, CorDA, LoftQ or LoRA-GA (init_lora_weights)"),
-      refuse("lm_head", function(f) return #f.targets_head > 0 end, "LoRA on lm_head or the embeddings"),
+      refuse("lm_head", "targets_heads", "LoRA on lm_head or the embeddings"),
       rule.rank { knob = "lora_max_rank", error = "LoRA rank {r} is above the maximum {max}",
         fix = "start mistral.rs with --lora-max-rank {r}" },
-      rule.setting { id = "unused-tensors",
+      rule.setting { id = "unused-tensors", guard = "weights_kind",
         when = function(_, _, A)
           local w = A.weights
           if not w or w.kind ~= "safetensors" then return false end

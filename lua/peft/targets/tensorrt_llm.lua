@@ -29,30 +29,30 @@ peft.define("tensorrt-llm", {
         fix = merge },
       rule.rank { knob = "max_lora_rank", error = "LoRA rank {r} is greater than max_lora_rank {max}",
         fix = "build the engine with --max_lora_rank {r}" },
-      rule.setting { id = "bias", when = function(f) return f.bias ~= nil or f.lora_bias or #f.bias_tensors > 0 end,
+      rule.setting { id = "bias", fact = "any_bias",
         error = "unsupported key: TensorRT-LLM loads no adapter biases",
         fix = "retrain with bias='none', or " .. merge },
-      rule.setting { id = "trainable-tokens", when = function(f) return f.trainable_token_indices ~= nil end,
+      rule.setting { id = "trainable-tokens", fact = "trainable_token_indices",
         error = "unsupported key: trainable_tokens_delta", fix = merge },
-      rule.setting { id = "dora-moe", verdict = "note", when = function(f) return f.dora end,
+      rule.setting { id = "dora-moe", verdict = "note", fact = "dora",
         error = "DoRA is supported except on MoE layers" },
       rule.tensors { allow = { "lora_A.weight", "lora_B.weight", "lora_magnitude_vector" },
         error = "unsupported key: {name}" },
-      rule.setting { id = "modules_to_save",
+      rule.setting { id = "modules_to_save", guard = "modules_to_save",
         when = function(f)
-          for _, m in ipairs(f.modules_to_save or {}) do
+          local mts = f.modules_to_save
+          if not mts then return false end
+          for _, m in ipairs(mts) do
             if not HEADS[tostring(m):match("([%w_]+)$") or ""] then return m end
           end
           return false
         end,
         error = "hf_module {what} is not in supported list", fix = "remove modules_to_save, or " .. merge },
-      rule.ignored { id = "embedding-lora", setting = "lm_head/embed_tokens LoRA",
-        when = function(f) return #f.targets_head > 0 end,
+      rule.ignored { id = "embedding-lora", setting = "lm_head/embed_tokens LoRA", fact = "targets_heads",
         effect = "TensorRT-LLM applies no LoRA to lm_head or the embeddings", fix = merge },
-      rule.ignored { setting = "alpha_pattern", when = function(f) return next(f.alpha_pattern) ~= nil end,
+      rule.ignored { setting = "alpha_pattern", fact = "has_alpha_pattern",
         effect = "every module takes lora_alpha = {alpha}" },
-      rule.ignored { id = "init-modifies-base", setting = "init_lora_weights",
-        when = function(f) return check.init_changes_base(f) end,
+      rule.ignored { id = "init-modifies-base", setting = "init_lora_weights", fact = "init_base",
         effect = "the adapter was trained against base weights its initialisation ({init}) modified; the engine "
           .. "applies it to the original ones",
         fix = "convert it to a plain LoRA (save_pretrained with path_initial_model_for_weight_conversion) first" },

@@ -22,7 +22,7 @@ local peft = require "peft"
 
 peft.define("vllm", {
   rules = function(check)
-    local rule, truthy = check.rule, check.truthy
+    local rule = check.rule
     local merge = "merge the adapter into the base model (peft's merge_and_unload) and serve the merged model"
     return {
       rule.peft_type { accept = { "LORA" },
@@ -30,15 +30,17 @@ peft.define("vllm", {
           .. "(its tensors are 'unsupported LoRA weight')", fix = merge },
       rule.setting { id = "required-fields",
         when = function(_, _, A)
+          local d = A.dict
+          if d.r ~= nil and d.lora_alpha ~= nil and d.target_modules ~= nil then return false end
           local miss = {}
           for _, k in ipairs { "r", "lora_alpha", "target_modules" } do
-            if A.dict[k] == nil then miss[#miss + 1] = k end
+            if d[k] == nil then miss[#miss + 1] = k end
           end
-          return #miss > 0 and table.concat(miss, ", ")
+          return table.concat(miss, ", ")
         end,
         error = "Missing required configuration fields: {what}",
         fix = "write {what} into adapter_config.json (PEFT's save_pretrained always does)" },
-      rule.setting { id = "modules_to_save",
+      rule.setting { id = "modules_to_save", guard = "modules_to_save",
         when = function(f)
           if not f.modules_to_save then return false end
           for _, m in ipairs(f.modules_to_save) do
@@ -48,33 +50,30 @@ peft.define("vllm", {
         end,
         error = "vLLM only supports modules_to_save being None. (newer vLLM allows classifier/score heads only)",
         fix = "remove modules_to_save and the saved copies, or " .. merge },
-      rule.setting { id = "dora", when = function(f) return f.dora end,
-        error = "vLLM does not yet support DoRA.", fix = merge },
+      rule.setting { id = "dora", fact = "dora", error = "vLLM does not yet support DoRA.", fix = merge },
       rule.rank { knob = "max_lora_rank", error = "LoRA rank {r} is greater than max_lora_rank {max}.",
         fix = "start vLLM with --max-lora-rank {next}" },
-      rule.setting { id = "bias",
-        when = function(f) return f.bias ~= nil or f.lora_bias or #f.bias_tensors > 0 end,
-        error = "Adapter bias is not supported.", fix = "retrain with bias='none' and lora_bias=false, or " .. merge },
-      rule.setting { id = "trainable-tokens", when = function(f) return f.trainable_token_indices ~= nil end,
+      rule.setting { id = "bias", fact = "any_bias", error = "Adapter bias is not supported.",
+        fix = "retrain with bias='none' and lora_bias=false, or " .. merge },
+      rule.setting { id = "trainable-tokens", fact = "trainable_token_indices",
         error = "trainable_tokens_delta is unsupported LoRA weight",
         fix = "train the new token embeddings through modules_to_save on a merged model, or " .. merge },
-      rule.setting { id = "added-tokens", when = function(f) return f.added_tokens ~= nil end,
+      rule.setting { id = "added-tokens", fact = "added_tokens",
         error = "the adapter adds {added_tokens} tokens (added_tokens.json): vLLM's LoRA cannot extend the "
           .. "vocabulary", fix = "add the tokens to the base model and its tokenizer, then " .. merge },
-      rule.setting { id = "init-modifies-base",
-        when = function(f) return check.init_changes_base(f) end,
+      rule.setting { id = "init-modifies-base", fact = "init_base",
         error = "init_lora_weights '{what}' trained the adapter against modified base weights: newer vLLM refuses "
           .. "it (older copies serve it on the original weights)",
         fix = "convert it to a plain LoRA (save_pretrained with path_initial_model_for_weight_conversion), or "
           .. merge },
-      rule.setting { id = "alora", when = function(f) return f.alora end,
+      rule.setting { id = "alora", fact = "alora",
         error = "aLoRA adapters (alora_invocation_tokens) are refused by newer vLLM (older copies apply them to "
           .. "every token)", fix = merge },
-      rule.setting { id = "layer_replication", when = function(f) return truthy(f.layer_replication) end,
+      rule.setting { id = "layer_replication", fact = "replicates_layers",
         error = "layer_replication is refused by newer vLLM (older copies ignore it)", fix = merge },
-      rule.setting { id = "bdlora", when = function(f) return f.use_bdlora end,
+      rule.setting { id = "bdlora", fact = "use_bdlora",
         error = "BD-LoRA (use_bdlora) is refused by newer vLLM (older copies ignore it)", fix = merge },
-      rule.setting { id = "qalora", when = function(f) return f.use_qalora end,
+      rule.setting { id = "qalora", fact = "use_qalora",
         error = "QALoRA (use_qalora) is refused by newer vLLM (older copies ignore it)", fix = merge },
       rule.tensors { allow = { "lora_A.weight", "lora_B.weight", "lora_embedding_A", "lora_embedding_B" },
         error = "{name} is unsupported LoRA weight" },
