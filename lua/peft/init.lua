@@ -89,6 +89,7 @@ function M.register_peft_method(spec)
   if type(spec) ~= "table" then
     errors.raise("TypeError", "register_peft_method expects a table, got " .. require("peft.types").kind(spec))
   end
+  if config.lazy then return core.register(spec) end -- (the built-in start-up scripts: trusted)
   local known = REGISTER_ARGS
   for k in pairs(spec) do
     if not known[k] then
@@ -206,7 +207,7 @@ function M.declare_model(spec)
   if type(spec) ~= "table" or type(spec.name) ~= "string" then
     errors.raise("TypeError", "declare_model expects { name = string, prefix = string }")
   end
-  check_model_spec(spec, "declare_model")
+  if not config.lazy then check_model_spec(spec, "declare_model") end -- (built-ins are trusted)
   local m = { kind = "model", name = spec.name, prefix = spec.prefix, [registry.PENDING] = false }
   for k, v in pairs(spec) do m[k] = v end
   setmetatable(m, model_mt)
