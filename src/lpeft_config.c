@@ -23,9 +23,8 @@
  * not a field); rest: nil, or the indices, in field order, of the given
  * fields left for Lua to check (their entry in values is empty).
  *
- * args is read raw unless it has a metatable. nkeys, when the caller knows
- * it (the JSON decoder counts an object's members), spares counting the
- * keys; it must not be less than the true count (more only makes the
+ * args is read raw unless it has a metatable. nkeys, when the caller knows it (the JSON decoder counts an object's members), spares counting
+ * the keys; it must not be less than the true count (more only makes the
  * caller look for keys that are not fields and find none).
  */
 #include "lpeft_config.h"
@@ -43,9 +42,21 @@
 enum { UV_NAMES = 1, UV_DEFAULTS, UV_LITERALS, UV_ARRAY_MT, UV_COUNT = UV_ARRAY_MT };
 
 typedef struct filler {
-  lua_Integer n;
-  unsigned short code[]; /* one per field */
+  lua_Integer n;         /* fields */
+  lua_Integer ndefaults; /* fields with a default */
+  /* code[n]: what each field accepts as it is; then, aligned, the ndefaults
+   * indices (0-based) of the fields with a default, as lua_Integers */
+  unsigned short code[];
 } filler;
+
+/* The bytes code[] takes, rounded up so that the indices after it are aligned. */
+static size_t codes_size(lua_Integer n) {
+  return ((size_t)n * sizeof(unsigned short) + sizeof(lua_Integer) - 1) / sizeof(lua_Integer) * sizeof(lua_Integer);
+}
+
+static lua_Integer *defaults_of(const filler *fl) {
+  return (lua_Integer *)(void *)((char *)fl->code + codes_size(fl->n));
+}
 
 /* The longest set the field pass sorts itself; a longer one goes to the Lua side. */
 #define SET_SORT_MAX 64
@@ -125,6 +136,58 @@ static int dict_ok(lua_State *L, int idx) {
   return 1;
 }
 
+/* The most deeply nested table default copied (deeper ones are refused when
+ * the filler is made). */
+#define COPY_DEPTH_MAX 16
+
+/* Pushes a deep copy of the table at idx: tables without a metatable, or with
+ * the JSON array one (kept), holding anything but userdata and functions
+ * (config_filler has checked), keys and values as they are. */
+static void copy_table(lua_State *L, int idx) {
+  luaL_checkstack(L, 4, "copying a default");
+  idx = lua_absindex(L, idx);
+  lua_Unsigned n = lua_rawlen(L, idx);
+  lua_createtable(L, n > 0x7fff ? 0x7fff : (int)n, 0);
+  int copy = lua_gettop(L);
+  if (lua_getmetatable(L, idx)) lua_setmetatable(L, copy);
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    if (lua_type(L, -1) == LUA_TTABLE) {
+      copy_table(L, -1);
+      lua_replace(L, -2);
+    }
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, copy);
+  }
+}
+
+/* Whether the table at idx can be copied by copy_table (depth: how deep it is). */
+static int copyable(lua_State *L, int idx, int array_mt, int depth) {
+  if (depth > COPY_DEPTH_MAX) return 0;
+  luaL_checkstack(L, 4, "checking a default");
+  idx = lua_absindex(L, idx);
+  if (lua_getmetatable(L, idx)) {
+    int ok = lua_rawequal(L, -1, array_mt);
+    lua_pop(L, 1);
+    if (!ok) return 0;
+  }
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {
+    int t = lua_type(L, -1), kt = lua_type(L, -2);
+    int ok = (kt == LUA_TSTRING || kt == LUA_TNUMBER) &&
+             (t == LUA_TSTRING || t == LUA_TNUMBER || t == LUA_TBOOLEAN ||
+              (t == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) == NULL) ||
+              (t == LUA_TTABLE && copyable(L, -1, array_mt, depth + 1)));
+    lua_pop(L, 1);
+    if (!ok) {
+      lua_pop(L, 1);
+      return 0;
+    }
+  }
+  return 1;
+}
+
 /* Whether the value at the top is what code accepts as it is (field i). */
 static int plain_ok(lua_State *L, int code, lua_Integer i, int literals, int array_mt) {
   int top = lua_gettop(L);
@@ -152,6 +215,21 @@ static int plain_ok(lua_State *L, int code, lua_Integer i, int literals, int arr
   }
 }
 
+/* Takes the value at the top for field i (0-based; its name is just below
+ * it), or leaves the field to the Lua side (bit i of rest). Pops both. */
+static void take(lua_State *L, const filler *fl, lua_Integer i, unsigned char *rest, int literals, int array_mt,
+                 int values) {
+  int code = fl->code[i];
+  if (plain_ok(L, code, i + 1, literals, array_mt)) {
+    lua_rawset(L, values);
+  } else if ((code & FILL_NULLABLE) && lua_islightuserdata(L, -1) && lua_touserdata(L, -1) == NULL) {
+    lua_pop(L, 2); /* null for a nullable field: None, and no default */
+  } else {
+    lua_pop(L, 2);
+    rest[i / 8] |= (unsigned char)(1u << (i % 8));
+  }
+}
+
 static int fill(lua_State *L) {
   const filler *fl = lua_touserdata(L, lua_upvalueindex(1));
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -161,9 +239,18 @@ static int fill(lua_State *L) {
   int raw = !lua_getmetatable(L, 1);
   if (!raw) lua_pop(L, 1);
   for (int uv = 1; uv <= UV_COUNT; uv++) lua_getiuservalue(L, lua_upvalueindex(1), uv); /* 2..5 */
-  enum { NAMES = 2, DEFAULTS, LITERALS, ARRAY_MT, VALUES, GIVEN, REST };
+  enum { NAMES = 2, DEFAULTS, LITERALS, ARRAY_MT, VALUES, BITS };
   /* values, pre-sized for every field */
   lua_createtable(L, 0, fl->n > 0x7fff ? 0x7fff : (int)fl->n);
+  /* given and rest: one bit per field each, in a buffer on the C stack (or,
+   * for a class with very many fields, a userdata meanwhile) */
+  size_t nbytes = ((size_t)fl->n + 7) / 8;
+  unsigned char small[256], *bits = small;
+  if (2 * nbytes > sizeof small) bits = lua_newuserdatauv(L, 2 * nbytes, 0);
+  else lua_pushnil(L);
+  memset(bits, 0, 2 * nbytes);
+  unsigned char *given = bits, *rest = bits + nbytes;
+  lua_Integer nfound = 0;
   if (!known) {
     lua_pushnil(L);
     while (lua_next(L, 1)) {
@@ -171,50 +258,49 @@ static int fill(lua_State *L) {
       nkeys++;
     }
   }
-  /* given: one bit per field, in a buffer on the C stack (or, for a class
-   * with very many fields, a userdata in the given slot meanwhile) */
-  size_t nbytes = ((size_t)fl->n + 7) / 8;
-  unsigned char small[128], *bits = small;
-  if (nbytes > sizeof small) bits = lua_newuserdatauv(L, nbytes, 0);
-  else lua_pushnil(L);
-  memset(bits, 0, nbytes);
-  lua_pushnil(L); /* rest */
-  lua_Integer nfound = 0, nrest = 0;
+  /* each field asked for in turn (a file gives most of its class's fields,
+   * as a rule: cheaper than walking its keys and looking each up) */
   for (lua_Integer i = 0; i < fl->n; i++) {
-    lua_rawgeti(L, NAMES, i + 1); /* name */
+    lua_rawgeti(L, NAMES, i + 1);
     lua_pushvalue(L, -1);
     if (raw) lua_rawget(L, 1);
     else lua_gettable(L, 1); /* may raise: nothing to clean up */
-    if (lua_isnil(L, -1)) { /* not given: the default, if it has one */
-      lua_pop(L, 1);
-      if (lua_rawgeti(L, DEFAULTS, i + 1) == LUA_TNIL) lua_pop(L, 2);
-      else lua_rawset(L, VALUES);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 2);
       continue;
     }
     nfound++;
-    bits[i / 8] |= (unsigned char)(1u << (i % 8));
-    int code = fl->code[i];
-    if (plain_ok(L, code, i + 1, LITERALS, ARRAY_MT)) {
-      lua_rawset(L, VALUES);
-    } else if ((code & FILL_NULLABLE) && lua_islightuserdata(L, -1) && lua_touserdata(L, -1) == NULL) {
-      lua_pop(L, 1);
-      lua_pushnil(L);
-      lua_rawset(L, VALUES);
-    } else {
-      lua_pop(L, 2);
-      if (lua_isnil(L, REST)) {
-        lua_newtable(L);
-        lua_replace(L, REST);
-      }
-      lua_pushinteger(L, i + 1);
-      lua_rawseti(L, REST, ++nrest);
+    given[i / 8] |= (unsigned char)(1u << (i % 8));
+    take(L, fl, i, rest, LITERALS, ARRAY_MT, VALUES);
+  }
+  /* the defaults of the fields not given (a table: each object its own copy) */
+  const lua_Integer *def = defaults_of(fl);
+  for (lua_Integer j = 0; j < fl->ndefaults; j++) {
+    lua_Integer i = def[j];
+    if (given[i / 8] & (1u << (i % 8))) continue;
+    lua_rawgeti(L, NAMES, i + 1);
+    if (lua_rawgeti(L, DEFAULTS, i + 1) == LUA_TTABLE) {
+      copy_table(L, -1);
+      lua_replace(L, -2);
     }
+    lua_rawset(L, VALUES);
   }
   lua_pushvalue(L, VALUES);
-  lua_pushlstring(L, (const char *)bits, nbytes);
+  lua_pushlstring(L, (const char *)given, nbytes);
   lua_pushinteger(L, nfound);
   lua_pushinteger(L, nkeys);
-  lua_pushvalue(L, REST);
+  /* rest: the indices of the fields left to Lua, in field order */
+  lua_Integer nrest = 0;
+  for (size_t b = 0; b < nbytes; b++) {
+    if (rest[b] == 0) continue;
+    for (int k = 0; k < 8; k++) {
+      if (!(rest[b] & (1u << k))) continue;
+      if (nrest == 0) lua_newtable(L);
+      lua_pushinteger(L, (lua_Integer)(b * 8 + (size_t)k) + 1);
+      lua_rawseti(L, -2, ++nrest);
+    }
+  }
+  if (nrest == 0) lua_pushnil(L);
   return 5;
 }
 
@@ -226,7 +312,7 @@ int lpeft_config_filler(lua_State *L) {
   lua_settop(L, 4);
   lua_Integer n = (lua_Integer)lua_rawlen(L, 1);
   luaL_argcheck(L, (lua_Integer)lua_rawlen(L, 2) == n, 2, "one code per name");
-  luaL_argcheck(L, (lua_Unsigned)n <= (((size_t)-1) - sizeof(filler)) / sizeof(unsigned short), 1, "too many fields");
+  luaL_argcheck(L, (lua_Unsigned)n <= (((size_t)-1) / 4 - sizeof(filler)) / sizeof(lua_Integer), 1, "too many fields");
   for (lua_Integer i = 1; i <= n; i++) {
     if (lua_rawgeti(L, 1, i) != LUA_TSTRING) return luaL_argerror(L, 1, "every name must be a string");
     lua_rawgeti(L, 2, i);
@@ -237,12 +323,32 @@ int lpeft_config_filler(lua_State *L) {
       return luaL_argerror(L, 4, "a field with FILL_LITERAL needs its set of literals");
     lua_settop(L, 4);
   }
-  filler *fl = lpeft_udata_new(L, sizeof *fl + (size_t)n * sizeof fl->code[0], UV_COUNT, FILLER_MT, NULL, 0);
+  luaL_getmetatable(L, LPEFT_JSON_ARRAY_MT); /* 5 */
+  lua_pushnil(L);
+  while (lua_next(L, 3)) {
+    if (lua_type(L, -1) == LUA_TTABLE && !copyable(L, -1, 5, 1))
+      return luaL_argerror(L, 3, "a table default must hold only plain values and such tables");
+    if (lua_type(L, -1) == LUA_TUSERDATA || lua_type(L, -1) == LUA_TFUNCTION || lua_type(L, -1) == LUA_TTHREAD)
+      return luaL_argerror(L, 3, "a default must be a plain value or a table of them");
+    lua_pop(L, 1);
+  }
+  lua_settop(L, 4);
+  /* which fields have a default */
+  lua_Integer ndefaults = 0;
+  for (lua_Integer i = 1; i <= n; i++) {
+    if (lua_rawgeti(L, 3, i) != LUA_TNIL) ndefaults++;
+    lua_pop(L, 1);
+  }
+  filler *fl = lpeft_udata_new(L, sizeof *fl + codes_size(n) + (size_t)ndefaults * sizeof(lua_Integer), UV_COUNT,
+                               FILLER_MT, NULL, 0);
   fl->n = n;
-  for (lua_Integer i = 0; i < n; i++) {
+  fl->ndefaults = ndefaults;
+  lua_Integer *def = defaults_of(fl);
+  for (lua_Integer i = 0, j = 0; i < n; i++) {
     lua_rawgeti(L, 2, i + 1);
     fl->code[i] = (unsigned short)lua_tointeger(L, -1);
-    lua_pop(L, 1);
+    if (lua_rawgeti(L, 3, i + 1) != LUA_TNIL) def[j++] = i;
+    lua_pop(L, 2);
   }
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, UV_NAMES);

@@ -341,6 +341,44 @@ describe("the constructor's field pass (core.config_filler)", function()
     assert.are.equal(64, #values.set)
   end)
 
+  it("gives each object its own deep copy of a table default, JSON arrays kept as arrays", function()
+    local default = { modules = arr { "q", "v" }, nested = { depth = { 1, 2 } }, flag = true, none = null }
+    local f = core.config_filler({ "t", "u" }, { F.DICT, 0 }, { default }, {})
+    local a, b = f {}, f {}
+    assert.are.same(default, a.t)
+    assert.are_not.equal(default, a.t)
+    assert.are_not.equal(a.t, b.t)
+    assert.are_not.equal(a.t.nested, b.t.nested)
+    assert.are_not.equal(default.nested.depth, a.t.nested.depth)
+    assert.are.equal(core.json_array_mt, getmetatable(a.t.modules))
+    assert.is_nil(getmetatable(a.t.nested))
+    a.t.nested.depth[1] = 99
+    assert.are.equal(1, b.t.nested.depth[1])
+    assert.are.equal(1, default.nested.depth[1])
+    local given = { x = 1 }
+    assert.are.equal(given, f({ t = given }).t) -- given: taken as it is, no default
+  end)
+
+  it("refuses a table default it cannot copy", function()
+    local function refusal(default)
+      local ok, err = pcall(core.config_filler, { "t" }, { 0 }, { default }, {})
+      assert.is_false(ok)
+      return err
+    end
+    assert.truthy(refusal({ setmetatable({}, {}) }):find("a table default must hold only plain values", 1, true))
+    assert.truthy(refusal({ f = print }):find("a table default must hold only plain values", 1, true))
+    assert.truthy(refusal(print):find("a default must be a plain value", 1, true))
+    local deep = {}
+    local t = deep
+    for _ = 1, 20 do t.x = {}; t = t.x end
+    assert.truthy(refusal(deep):find("a table default must hold only plain values", 1, true))
+  end)
+
+  it("hands back several fields in field order, whatever order args holds them in", function()
+    local _, _, _, _, rest = fill { other = 1, s = 1, d = arr {}, i = "x" }
+    assert.are.same({ 1, 2, 7, 9 }, rest)
+  end)
+
   it("reads args through its metatable, if it has one", function()
     local args = setmetatable({}, { __index = function(_, k) if k == "i" then return 5 end end })
     local values, given, nfound, nkeys = fill(args)

@@ -25,6 +25,7 @@ local core = require "peft.core"
 local errors = require "peft.errors"
 local config = require "peft.config"
 local types = require "peft.types"
+local class = require "peft.config.class"
 
 local M = {}
 
@@ -151,19 +152,20 @@ local function class_for(tbl, opts, warnings)
   return cls, pt
 end
 
--- The names of the fields a file may not set (PEFT's runtime_config),
--- per class.
-local runtime_cache = setmetatable({}, { __mode = "k" })
-local function runtime_fields(cls)
-  local list = runtime_cache[cls]
-  if not list then
-    list = {}
-    for _, f in ipairs(cls.fields) do
-      if f.to_dict == false then list[#list + 1] = f.name end
-    end
-    runtime_cache[cls] = list
+-- What the loader keeps of a class: its check_kwargs (looked up along the
+-- class chain) and the names of the fields a file may not set (PEFT's
+-- runtime_config); made again when a class changes (class.generation).
+local plans = setmetatable({}, { __mode = "k" })
+local function plan_of(cls)
+  local plan = plans[cls]
+  if plan and plan.generation == class.generation then return plan end
+  local skip = {}
+  for _, f in ipairs(cls.fields) do
+    if f.to_dict == false then skip[#skip + 1] = f.name end
   end
-  return list
+  plan = { generation = class.generation, check_kwargs = cls.check_kwargs, skip = skip }
+  plans[cls] = plan
+  return plan
 end
 
 -- Errors raised while the constructor runs get the path from from_dict's
@@ -255,8 +257,9 @@ local function from_table(tbl, opts, how, nkeys)
   end
   -- PEFT runs a class's check_kwargs (OFT's refusal of files older than 0.14)
   -- only when it loads a file, not in from_peft_type
-  local check_kwargs = how.mode == nil and cls.check_kwargs or nil
-  local skip = runtime_fields(cls)
+  local plan = plan_of(cls)
+  local check_kwargs = how.mode == nil and plan.check_kwargs or nil
+  local skip = plan.skip
   local plain = type(check_kwargs) ~= "function" and tbl.runtime_config == nil
   for i = 1, #skip do
     if tbl[skip[i]] ~= nil then plain = false end

@@ -64,11 +64,11 @@ end
 function M.check(cfg, config_path, opts)
   opts = opts or {}
   local path, kind = M.find(config_path, opts.beside)
+  if not path and not opts.base then return nil end
   local problems = {}
   local function problem(fmt, ...) problems[#problems + 1] = string.format(fmt, ...) end
   local report = { problems = problems, path = path }
   if not path then
-    if not opts.base then return nil end
     problem("no %s beside the config", M.WEIGHTS_NAME)
     report.ok = false
     return report

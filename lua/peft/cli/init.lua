@@ -212,7 +212,10 @@ function M.load(path, strict, is_file)
   local warnings, ok, res = peft.capture_warnings(loader.from_pretrained, path,
     { strict = strict, quiet = true }, { is_file = is_file })
   if ok then
-    return { ok = true, cfg = res, warnings = res:warnings(), path = res:source() }
+    local st = rawget(res, config.STATE) -- (what res:warnings() and res:source() read, without the look-ups)
+    local list = {}
+    for i, w in ipairs(st.warnings) do list[i] = w end
+    return { ok = true, cfg = res, warnings = list, path = st.source }
   end
   return { ok = false, error = res, warnings = warnings, path = path }
 end

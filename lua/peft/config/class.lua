@@ -28,6 +28,10 @@ end
 
 local M = {}
 
+-- counts the changes to any class or to Base (a key added or replaced): what
+-- others keep of a class's entries is stale when it moves
+M.generation = 0
+
 local LAZY = setmetatable({}, { __name = "peft.config.lazy" }) -- private key: raw field specs
 
 -- class machinery -------------------------------------------------------
@@ -89,6 +93,7 @@ local method_owner, method_fn = setmetatable({}, { __mode = "k" }), setmetatable
 local function forget_methods()
   method_owner = setmetatable({}, { __mode = "k" })
   method_fn = setmetatable({}, { __mode = "k" })
+  M.generation = M.generation + 1
 end
 
 class_mt.__newindex = function(cls, k, v)
@@ -188,7 +193,8 @@ function M.finish(cls)
     rawset(cls, "object_mt", object_mt)
     -- the constructor's field pass (core.config_filler): values that the
     -- field's type passes through unchanged, and that no further rule looks
-    -- at, are taken in C; a table default is deep-copied per object here
+    -- at, are taken in C, which also puts in the defaults; a table default
+    -- holding a config object is deep-copied per object by the constructor
     local names, codes, defaults, literals, table_defaults, index = {}, {}, {}, {}, {}, {}
     for i, f in ipairs(fields) do
       names[i] = f.name
@@ -199,8 +205,8 @@ function M.finish(cls)
       end
       if f.allows_none then code = code | FILL_NULLABLE end
       codes[i] = code
-      if type(f.default) ~= "table" then
-        defaults[i] = f.default
+      if type(f.default) ~= "table" or common.is_plain(f.default) then
+        defaults[i] = f.default -- (a table is deep-copied for each object by the field pass)
       elseif not field().lazy_default(f) then
         table_defaults[#table_defaults + 1] = i
       end

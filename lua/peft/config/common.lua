@@ -28,6 +28,26 @@ local function deepcopy(v)
 end
 M.deepcopy = deepcopy
 
+--- Whether v is a table of plain values (strings, numbers, booleans, null)
+-- and such tables, JSON arrays included, at most 16 deep: what the field pass
+-- deep-copies in C (core.config_filler).
+function M.is_plain(v, depth)
+  depth = depth or 1
+  if depth > 16 then return false end
+  local mt = getmetatable(v)
+  if mt ~= nil and mt ~= array_mt then return false end
+  for k, x in pairs(v) do
+    local tk, tx = type(k), type(x)
+    if tk ~= "string" and tk ~= "number" then return false end
+    if tx == "table" then
+      if not M.is_plain(x, depth + 1) then return false end
+    elseif tx ~= "string" and tx ~= "number" and tx ~= "boolean" and x ~= null then
+      return false
+    end
+  end
+  return true
+end
+
 -- Whether field i is set in a bit string made by core.config_filler.
 function M.given_bit(given, i)
   local b = string.byte(given, (i - 1) // 8 + 1)
