@@ -85,10 +85,22 @@ end
 -- Runs fn in protected mode; warnings it emits are collected, not printed.
 function M.capture_warnings(fn, ...)
   local list = {}
-  sinks[#sinks + 1] = list
+  local n = #sinks + 1
+  sinks[n] = list
   local res = table.pack(pcall(fn, ...))
-  table.remove(sinks)
+  sinks[n] = nil
   return list, table.unpack(res, 1, res.n)
+end
+
+--- capture_warning1(fn, ...) -> warnings, ok, result: capture_warnings for a
+-- function of one result (without packing what it returns).
+function M.capture_warnings1(fn, ...)
+  local list = {}
+  local n = #sinks + 1
+  sinks[n] = list
+  local ok, res = pcall(fn, ...)
+  sinks[n] = nil
+  return list, ok, res
 end
 
 return M

@@ -39,12 +39,12 @@ end
 -- directory holds name, when the caller knows it (a directory walk's listing) - else a stat.
 local function exists(path) return core.stat(path) ~= nil end
 function M.find(config_path, beside)
-  local dir = dir_of(config_path)
   if beside then
-    if beside(M.WEIGHTS_NAME) then return dir .. "/" .. M.WEIGHTS_NAME, "safetensors" end
-    if beside(M.PICKLE_NAME) then return dir .. "/" .. M.PICKLE_NAME, "bin" end
+    if beside(M.WEIGHTS_NAME) then return dir_of(config_path) .. "/" .. M.WEIGHTS_NAME, "safetensors" end
+    if beside(M.PICKLE_NAME) then return dir_of(config_path) .. "/" .. M.PICKLE_NAME, "bin" end
     return nil
   end
+  local dir = dir_of(config_path)
   local st = dir .. "/" .. M.WEIGHTS_NAME
   if exists(st) then return st, "safetensors" end
   local bin = dir .. "/" .. M.PICKLE_NAME

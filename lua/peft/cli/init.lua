@@ -206,11 +206,14 @@ end
 -- loading helpers ---------------------------------------------------------
 
 local loader -- peft.loader, on first use
+-- (the loader only reads these)
+local LOAD_OPTS = { [true] = { strict = true, quiet = true }, [false] = { strict = false, quiet = true } }
+local LOAD_HOW = { [true] = { is_file = true }, [false] = { is_file = false } }
 -- load(path, strict [, is_file]) -> { ok=, cfg=, warnings=, error= }
 function M.load(path, strict, is_file)
   loader = loader or require "peft.loader"
-  local warnings, ok, res = peft.capture_warnings(loader.from_pretrained, path,
-    { strict = strict, quiet = true }, { is_file = is_file })
+  local warnings, ok, res = errors.capture_warnings1(loader.from_pretrained, path, LOAD_OPTS[strict and true or false],
+    LOAD_HOW[is_file and true or false])
   if ok then
     local st = rawget(res, config.STATE) -- (what res:warnings() and res:source() read, without the look-ups)
     local list = {}

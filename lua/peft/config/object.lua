@@ -99,86 +99,82 @@ local function run_post_init(cls, obj, chk)
   for i = 1, #chain do chain[i](obj, chk) end
 end
 
--- chk.fail_later and chk.fail_value_later (see below)
-local function later(cls, st, with_value)
-  return function(since, fname, message, ...)
-    local text = fmt(message, ...)
-    if not st.lenient then error(value_error(cls, fname, text, with_value, st.values[fname]), 0) end
-    if with_value then text = text .. ", got " .. types.repr(st.values[fname]) end
-    warn_on(cls, st, string.format("%s: %s (a check PEFT added in %s; loaded leniently)", fname, text, since))
-  end
-end
-
 -- The chk handed to post_init. Its functions are called with a dot
--- (chk.fail(field, ...)), so each is a closure over the object's state; they
--- are made on first use, as most post_inits use one or two of them.
-local chk_makers = {
-  --- Raises a ValueError naming the class and field.
-  fail = function(cls, st)
-    return function(fname, message, ...)
+-- (chk.fail(field, ...)). There is one chk per class, made on first use: its
+-- functions read the state of the object whose post_init is running (box.st,
+-- set by construct and put back after, so that a post_init that builds
+-- another object of its class finds its own again). A chk is for use while
+-- post_init runs, not to be kept.
+local function chk_functions(cls, box)
+  -- chk.fail_later and chk.fail_value_later (see below)
+  local function later(with_value)
+    return function(since, fname, message, ...)
+      local st = box.st
+      local text = fmt(message, ...)
+      if not st.lenient then error(value_error(cls, fname, text, with_value, st.values[fname]), 0) end
+      if with_value then text = text .. ", got " .. types.repr(st.values[fname]) end
+      warn_on(cls, st, string.format("%s: %s (a check PEFT added in %s; loaded leniently)", fname, text, since))
+    end
+  end
+  return {
+    --- Raises a ValueError naming the class and field.
+    fail = function(fname, message, ...)
       error(value_error(cls, fname, fmt(message, ...)), 0)
-    end
-  end,
-  --- The same, followed by ", got <the field's current value>".
-  fail_value = function(cls, st)
-    return function(fname, message, ...)
-      error(value_error(cls, fname, fmt(message, ...), true, st.values[fname]), 0)
-    end
-  end,
-  --- fail_later(since, field, message, ...): a check PEFT added in release `since`, which a file
-  -- written before it may fail: fail's error, or, when the object is loaded leniently, a warning
-  -- (post_init goes on: the caller skips what depends on the value). fail_value_later: the same
-  -- with fail_value's error.
-  fail_later = function(cls, st) return later(cls, st, false) end,
-  fail_value_later = function(cls, st) return later(cls, st, true) end,
-  --- Raises a TypeError naming the class and field.
-  type_error = function(cls, st)
-    return function(fname, message, ...)
+    end,
+    --- The same, followed by ", got <the field's current value>".
+    fail_value = function(fname, message, ...)
+      error(value_error(cls, fname, fmt(message, ...), true, box.st.values[fname]), 0)
+    end,
+    --- fail_later(since, field, message, ...): a check PEFT added in release `since`, which a file
+    -- written before it may fail: fail's error, or, when the object is loaded leniently, a warning
+    -- (post_init goes on: the caller skips what depends on the value). fail_value_later: the same
+    -- with fail_value's error.
+    fail_later = later(false),
+    fail_value_later = later(true),
+    --- Raises a TypeError naming the class and field.
+    type_error = function(fname, message, ...)
       local where = fname and (cls.name .. "." .. fname) or cls.name
       error(errors.new("TypeError", where .. ": " .. fmt(message, ...), { class = cls.name, field = fname }), 0)
-    end
-  end,
-  --- Records a warning on the object and emits it (unless quiet).
-  warn = function(cls, st)
-    return function(message, ...) warn_on(cls, st, fmt(message, ...)) end
-  end,
-  --- Whether the caller gave the field (as opposed to the default).
-  given = function(cls, st)
-    return function(fname)
+    end,
+    --- Records a warning on the object and emits it (unless quiet).
+    warn = function(message, ...) warn_on(cls, box.st, fmt(message, ...)) end,
+    --- Whether the caller gave the field (as opposed to the default).
+    given = function(fname)
       local i = cls.field_index[fname]
-      return i ~= nil and given_bit(st.given, i)
-    end
-  end,
-  --- Sets a derived value without the field checks, normalising lists so
-  -- that an empty one is still written as [].
-  set = function(cls, st)
-    return function(fname, v)
+      return i ~= nil and given_bit(box.st.given, i)
+    end,
+    --- Sets a derived value without the field checks, normalising lists so
+    -- that an empty one is still written as [].
+    set = function(fname, v)
       local f = cls.field_map[fname]
       if f and type(v) == "table" and not common.is_config(v) then
         local ok, nv = types.check(f.node, v, field.resolve)
         if ok then v = nv end
       end
-      st.values[fname] = v
-    end
-  end,
-}
+      box.st.values[fname] = v
+    end,
+  }
+end
 
-local CHK_CLS, CHK_ST = {}, {} -- private keys
-local chk_mt = {
-  __index = function(chk, k)
-    local maker = chk_makers[k]
-    if not maker then return nil end
-    local fn = maker(rawget(chk, CHK_CLS), rawget(chk, CHK_ST))
-    rawset(chk, k, fn)
-    return fn
-  end,
-}
+local CHKS = setmetatable({}, { __mode = "k" }) -- class -> { chk, box }
 
-local function make_chk(cls, obj, st)
-  -- loading: whether the object is being loaded from a file; values: the
-  -- field values as they stand; class: the object's class
-  return setmetatable({ [CHK_CLS] = cls, [CHK_ST] = st, loading = st.loading == true, values = st.values,
-                        class = cls }, chk_mt)
+-- Runs cls's post_init chain on obj (state st) with the class's chk.
+local function post_init(cls, obj, st)
+  local kit = CHKS[cls]
+  if not kit then
+    local box = {}
+    -- loading: whether the object is being loaded from a file; values: the field values as
+    -- they stand; class: the object's class
+    kit = { chk = chk_functions(cls, box), box = box }
+    kit.chk.class = cls
+    CHKS[cls] = kit
+  end
+  local chk, box = kit.chk, kit.box
+  local outer_st, outer_values, outer_loading = box.st, chk.values, chk.loading
+  box.st, chk.values, chk.loading = st, st.values, st.loading == true
+  local ok, err = pcall(run_post_init, cls, obj, chk)
+  box.st, chk.values, chk.loading = outer_st, outer_values, outer_loading
+  if not ok then error(err, 0) end
 end
 
 --- construct(cls, args, how) -> object: the constructor itself, for peft's
@@ -193,10 +189,11 @@ end
 -- object, for validate).
 local function construct(cls, args, opts)
   if args == nil then args = {} end
-  if type(args) ~= "table" or getmetatable(args) == array_mt then
+  local amt = type(args) == "table" and (getmetatable(args) or true)
+  if not amt or amt == array_mt then
     errors.raise("TypeError", cls.name .. " expects a table of fields, got " .. types.kind(args), nil, 3)
   end
-  if common.is_config(args) then args = args:to_dict() end
+  if amt ~= true and common.is_config(args) then args = args:to_dict() end
   -- the plain fields are taken and checked in C; the rest (lists, dicts,
   -- enums, bounded numbers, nested configs, values of the wrong type) are
   -- checked here in field order, so the first bad field is the one reported
@@ -220,7 +217,7 @@ local function construct(cls, args, opts)
                loading = opts.loading, lenient = opts.lenient }
   local obj = M.instantiate(cls, st)
   local fields = cls.fields
-  local table_defaults = cls.table_defaults
+  local table_defaults = cls.table_defaults -- (those the field pass does not copy)
   for j = 1, #table_defaults do
     local i = table_defaults[j]
     if not given_bit(given, i) then
@@ -235,7 +232,7 @@ local function construct(cls, args, opts)
       values[name] = check_field(cls, f, args[name], st)
     end
   end
-  run_post_init(cls, obj, make_chk(cls, obj, st))
+  post_init(cls, obj, st)
   return obj
 end
 
