@@ -476,6 +476,59 @@ static int offset_cmp(const void *a, const void *b, void *block) {
   return strcmp(blk + *(const size_t *)a + 1, blk + *(const size_t *)b + 1);
 }
 
+/* A name's first 8 bytes as a big-endian number (zeros past its end): keys
+ * in the order strcmp gives the names, but for names alike in those bytes. */
+typedef struct sort_key {
+  uint64_t head;
+  size_t off;
+} sort_key;
+
+static int key_less(const sort_key *a, const sort_key *b, const char *blk) {
+  if (a->head != b->head) return a->head < b->head;
+  /* alike in 8 bytes: two names of 8 bytes or more (a directory holds no two
+   * names alike) */
+  return strcmp(blk + a->off + 1 + 8, blk + b->off + 1 + 8) < 0;
+}
+
+/* Sorts ls's offsets by name: a merge sort on the keys above (a large
+ * directory sorts in a fraction of qsort's time: most comparisons are one
+ * integer comparison, inline). Returns ENOMEM when the keys cannot be had
+ * (the caller sorts with qsort then). */
+static int sort_by_name(listing *ls) {
+  size_t n = ls->n;
+  if (n > ((size_t)-1) / (2 * sizeof(sort_key))) return ENOMEM;
+  sort_key *k = malloc(2 * n * sizeof *k);
+  if (k == NULL) return ENOMEM;
+  sort_key *tmp = k + n;
+  for (size_t i = 0; i < n; i++) {
+    const unsigned char *name = (const unsigned char *)ls->block + ls->offsets[i] + 1;
+    uint64_t h = 0;
+    int j = 0;
+    for (; j < 8 && name[j]; j++) h = (h << 8) | name[j];
+    h <<= 8 * (8 - j);
+    k[i].head = h;
+    k[i].off = ls->offsets[i];
+  }
+  /* bottom-up: runs of 1, 2, 4, ... merged from k into tmp, then swapped */
+  sort_key *src = k, *dst = tmp;
+  for (size_t width = 1; width < n; width *= 2) {
+    for (size_t lo = 0; lo < n; lo += 2 * width) {
+      size_t mid = lo + width < n ? lo + width : n;
+      size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+      size_t a = lo, b = mid, o = lo;
+      while (a < mid && b < hi) dst[o++] = key_less(&src[b], &src[a], ls->block) ? src[b++] : src[a++];
+      while (a < mid) dst[o++] = src[a++];
+      while (b < hi) dst[o++] = src[b++];
+    }
+    sort_key *t = src;
+    src = dst;
+    dst = t;
+  }
+  for (size_t i = 0; i < n; i++) ls->offsets[i] = src[i].off;
+  free(k);
+  return 0;
+}
+
 /* Reads a directory's entries, sorted by name, into ls (which must be
  * empty). Returns 0, minus the errno value when the directory cannot be
  * opened, or the errno value of a failed read (ENOMEM when an allocation
@@ -535,7 +588,7 @@ static int listing_fill(listing *ls, const char *path) {
     listing_free(ls);
     return e;
   }
-  if (ls->n > 1) qsort_r(ls->offsets, ls->n, sizeof *ls->offsets, offset_cmp, ls->block);
+  if (ls->n > 1 && sort_by_name(ls) != 0) qsort_r(ls->offsets, ls->n, sizeof *ls->offsets, offset_cmp, ls->block);
   return 0;
 }
 
