@@ -26,6 +26,7 @@ local errors = require "peft.errors"
 local config = require "peft.config"
 local types = require "peft.types"
 local class = require "peft.config.class"
+local registry = require "peft.registry"
 
 local M = {}
 
@@ -39,7 +40,6 @@ end
 -- method is added or an extension rolled back)
 local registered, registered_key
 local function registered_types()
-  local registry = require "peft.registry"
   local key = registry.generation .. ":" .. core.method_count()
   if key ~= registered_key then
     registered = {}
@@ -108,9 +108,18 @@ local function unknown_type_hint(pt)
   return hint
 end
 
+-- peft_type -> class, for the types found so far (a registration adds, only a
+-- roll-back takes away: kept while registry.generation stays)
+local found, found_generation = {}, nil
+
 --- Picks the class for a decoded config table. Returns cls, peft_type.
 local function class_for(tbl, opts, warnings)
   local pt = tbl.peft_type
+  if found_generation ~= registry.generation then
+    found, found_generation = {}, registry.generation
+  elseif found[pt] then
+    return found[pt], pt
+  end
   if pt == nil then
     local foreign = foreign_format(tbl)
     if foreign then fail(opts, "ValueError", foreign, { field = "peft_type" }) end
@@ -149,6 +158,7 @@ local function class_for(tbl, opts, warnings)
     fail(opts, "ValueError", "PeftType " .. pt .. " has no registered method (an extension adds one with"
       .. " register_peft_method; 'peft types' lists those registered)", { field = "peft_type" })
   end
+  found[pt] = cls
   return cls, pt
 end
 

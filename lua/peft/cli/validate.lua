@@ -74,12 +74,14 @@ return {
       if not p then return missing(a, nil, err) end
       each_config(p, visit, missing)
     end
+    local wopts = {} -- weights.check's options (the same beside for a whole walk)
     local function check(p, is_file, beside)
       local r = cli.load(p, opts.strict, is_file)
       local status
       local w
       if r.ok and not opts["no-weights"] then
-        local okw, res = pcall(weights.check, r.cfg, r.path, { beside = beside })
+        if wopts.beside ~= beside then wopts = { beside = beside } end
+        local okw, res = pcall(weights.check, r.cfg, r.path, wopts)
         if okw then w = res else w = { ok = false, problems = { errors.message(res) } } end
       end
       if not r.ok or (w and not w.ok) then
