@@ -6,7 +6,7 @@
  * back to Lua for the full check.
  *
  *   fill = config_filler(names, codes, defaults, literals)
- *   values, given, nfound, nkeys, rest = fill(args [, nkeys])
+ *   values, given, nfound, nkeys, rest = fill(args [, nkeys [, adopt]])
  *
  * names: the class's field names in order; codes: per field, the FILL_*
  * bits of what it accepts as it is (lpeft_config.h); defaults: field index
@@ -22,6 +22,12 @@
  * nkeys: how many keys args holds (more than nfound: args has a key that is
  * not a field); rest: nil, or the indices, in field order, of the given
  * fields left for Lua to check (their entry in values is empty).
+ *
+ * adopt: args (a table without a metatable that the caller owns, such as
+ * one just decoded) becomes values: its fields' values are left in it (a
+ * set's sorted copy put in, a null for a nullable field taken out), the
+ * defaults put in; its keys that are not fields stay (for the caller to take
+ * out), and so do the values of the fields in rest until Lua checks them.
  *
  * args is read raw unless it has a metatable. nkeys, when the caller knows it (the JSON decoder counts an object's members), spares counting
  * the keys; it must not be less than the true count (more only makes the
@@ -218,12 +224,19 @@ static int plain_ok(lua_State *L, int code, lua_Integer i, int literals, int arr
 /* Takes the value at the top for field i (0-based; its name is just below
  * it), or leaves the field to the Lua side (bit i of rest). Pops both. */
 static void take(lua_State *L, const filler *fl, lua_Integer i, unsigned char *rest, int literals, int array_mt,
-                 int values) {
+                 int values, int adopt) {
   int code = fl->code[i];
   if (plain_ok(L, code, i + 1, literals, array_mt)) {
-    lua_rawset(L, values);
+    lua_rawset(L, values); /* (adopted: the same value, or a set's sorted copy) */
   } else if ((code & FILL_NULLABLE) && lua_islightuserdata(L, -1) && lua_touserdata(L, -1) == NULL) {
-    lua_pop(L, 2); /* null for a nullable field: None, and no default */
+    /* null for a nullable field: None, and no default */
+    if (adopt) {
+      lua_pop(L, 1);
+      lua_pushnil(L);
+      lua_rawset(L, values);
+    } else {
+      lua_pop(L, 2);
+    }
   } else {
     lua_pop(L, 2);
     rest[i / 8] |= (unsigned char)(1u << (i % 8));
@@ -235,13 +248,16 @@ static int fill(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
   int known = lua_isinteger(L, 2);
   lua_Integer nkeys = known ? lua_tointeger(L, 2) : 0;
+  int adopt = lua_toboolean(L, 3);
   lua_settop(L, 1);
   int raw = !lua_getmetatable(L, 1);
   if (!raw) lua_pop(L, 1);
+  luaL_argcheck(L, raw || !adopt, 1, "a table with a metatable cannot be adopted");
   for (int uv = 1; uv <= UV_COUNT; uv++) lua_getiuservalue(L, lua_upvalueindex(1), uv); /* 2..5 */
   enum { NAMES = 2, DEFAULTS, LITERALS, ARRAY_MT, VALUES, BITS };
-  /* values, pre-sized for every field */
-  lua_createtable(L, 0, fl->n > 0x7fff ? 0x7fff : (int)fl->n);
+  /* values: args itself when adopted, else a new table pre-sized for every field */
+  if (adopt) lua_pushvalue(L, 1);
+  else lua_createtable(L, 0, fl->n > 0x7fff ? 0x7fff : (int)fl->n);
   /* given and rest: one bit per field each, in a buffer on the C stack (or,
    * for a class with very many fields, a userdata meanwhile) */
   size_t nbytes = ((size_t)fl->n + 7) / 8;
@@ -271,7 +287,7 @@ static int fill(lua_State *L) {
     }
     nfound++;
     given[i / 8] |= (unsigned char)(1u << (i % 8));
-    take(L, fl, i, rest, LITERALS, ARRAY_MT, VALUES);
+    take(L, fl, i, rest, LITERALS, ARRAY_MT, VALUES, adopt);
   }
   /* the defaults of the fields not given (a table: each object its own copy) */
   const lua_Integer *def = defaults_of(fl);

@@ -23,6 +23,7 @@ typedef struct lreader {
   lua_State *L;
   int depth;
   lua_Integer top_members; /* members of the outermost object, repeated keys included; -1 otherwise */
+  int room;                /* slots the outermost object gets besides its members */
 } lreader;
 
 /* Sets the n key/value pairs above stack index t into the table at t, and
@@ -57,7 +58,7 @@ static const char *on_member(void *ud, int is_object, size_t index) {
   } else if (index % OBJECT_BATCH == 0) {
     int t = lua_gettop(L) - 2 * OBJECT_BATCH;
     if (index == OBJECT_BATCH) {
-      lua_createtable(L, 0, 2 * OBJECT_BATCH);
+      lua_createtable(L, 0, 2 * OBJECT_BATCH + (((lreader *)ud)->depth == 1 ? ((lreader *)ud)->room : 0));
       lua_replace(L, t);
     }
     flush_members(L, t, OBJECT_BATCH);
@@ -73,7 +74,7 @@ static const char *on_end(void *ud, int is_object, size_t count) {
     int rest = (int)(count % OBJECT_BATCH);
     int t = lua_gettop(L) - 2 * rest;
     if (count < OBJECT_BATCH) {
-      lua_createtable(L, 0, rest);
+      lua_createtable(L, 0, rest + (r->depth == 0 ? r->room : 0));
       lua_replace(L, t);
     }
     flush_members(L, t, rest);
@@ -124,14 +125,18 @@ static const char *on_literal(void *ud, peft_json_literal which) {
 static const peft_json_handler lua_handler = {on_begin, on_end, on_member, on_string, on_number, on_literal};
 
 /* json_decode(text) -> value | nil, message, line, column;
- * json_decode_counted(text) -> value, members (of a top-level object; nil for
- * another value) | nil, message, line, column: the loader's, which hands the
- * count to the constructor's field pass. */
+ * json_decode_counted(text [, room]) -> value, members (of a top-level object;
+ * nil for another value) | nil, message, line, column: the loader's, which
+ * hands the count to the constructor's field pass; room: slots the top-level
+ * object is made with besides its members (the defaults the constructor adds
+ * to it in place; at most 4096). */
 static int decode(lua_State *L, int counted) {
   size_t len;
   const char *s = luaL_checklstring(L, 1, &len);
+  lua_Integer room = counted ? luaL_optinteger(L, 2, 0) : 0;
+  luaL_argcheck(L, room >= 0 && room <= 4096, 2, "room must be 0 to 4096");
   lua_settop(L, 1);
-  lreader r = {L, 0, -1};
+  lreader r = {L, 0, -1, (int)room};
   peft_json_error err;
   if (peft_json_parse(s, len, PEFT_JSON_PYTHON, LPEFT_JSON_MAX_DEPTH, &lua_handler, &r, &err) != 0) {
     if (err.oom) return luaL_error(L, "not enough memory");

@@ -379,6 +379,29 @@ describe("the constructor's field pass (core.config_filler)", function()
     assert.are.same({ 1, 2, 7, 9 }, rest)
   end)
 
+  it("adopts args as values when asked: defaults put in, nulls taken out, sets sorted, the rest left", function()
+    local args = { s = null, set = arr { "b", "a" }, d = { x = 1 }, i = "x", extra = true }
+    local values, given, nfound, nkeys, rest = fill(args, nil, true)
+    assert.are.equal(args, values)
+    assert.is_nil(values.s) -- a nullable field's null: None
+    assert.are.same({ "a", "b" }, values.set)
+    assert.are.equal(core.json_array_mt, getmetatable(values.set))
+    assert.are.same({ x = 1 }, values.d)
+    assert.are.equal("x", values.i) -- left for Lua to check (and replace)
+    assert.are.same({ 2 }, rest)
+    assert.are.equal(0, values.other) -- a default put in
+    assert.is_true(values.extra) -- not a field: the caller takes it out
+    assert.are.equal(4, nfound)
+    assert.are.equal(5, nkeys)
+    assert.are.same({ s = true, set = true, d = true, i = true }, given_names(given))
+    local copy = { s = "x" }
+    assert.are_not.equal(copy, (fill(copy))) -- not asked: a new table
+    assert.is_nil(copy.i) -- and args left as it was
+    local ok, err = pcall(fill, setmetatable({}, {}), nil, true)
+    assert.is_false(ok)
+    assert.truthy(err:find("cannot be adopted", 1, true))
+  end)
+
   it("reads args through its metatable, if it has one", function()
     local args = setmetatable({}, { __index = function(_, k) if k == "i" then return 5 end end })
     local values, given, nfound, nkeys = fill(args)

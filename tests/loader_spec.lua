@@ -36,6 +36,40 @@ describe("from_pretrained", function()
     assert.are.equal(dir .. "/adapter_config.json", cfg:source())
   end)
 
+  it("keeps only fields in a loaded object's values: unknown keys apart, nulls as None, defaults in", function()
+    local text = '{"peft_type": "LORA", "r": 4, "target_modules": ["v", "q", "v"], "layers_pattern": null,'
+      .. ' "merge_weights": true, "zzz": [1]}'
+    local _, cfg = quiet(peft.PeftConfig.from_json, text)
+    local values = rawget(cfg, peft.config.STATE).values
+    assert.is_nil(rawget(values, "merge_weights"))
+    assert.is_nil(rawget(values, "zzz"))
+    assert.is_nil(cfg.layers_pattern)
+    assert.are.same({ "q", "v" }, cfg.target_modules)
+    assert.are.equal(8, cfg.lora_alpha) -- a default
+    assert.are.same({}, cfg.rank_pattern) -- a table default, the object's own
+    local seen = {}
+    for k in pairs(cfg) do seen[#seen + 1] = k end
+    assert.are.equal(#peft.LoraConfig.fields, #seen)
+    local d = cfg:to_dict()
+    assert.is_true(d.merge_weights)
+    assert.are.same({ 1 }, d.zzz)
+    local _, other = quiet(peft.PeftConfig.from_json, text)
+    other.rank_pattern.x = 2
+    assert.is_nil(cfg.rank_pattern.x)
+  end)
+
+  it("decodes with room for the defaults, within bounds", function()
+    local core = peft.core
+    local v, n = core.json_decode_counted('{"a": 1, "b": [2]}', 32)
+    assert.are.same({ a = 1, b = { 2 } }, v)
+    assert.are.equal(2, n)
+    for _, bad in ipairs { -1, 4097 } do
+      local ok, err = pcall(core.json_decode_counted, "{}", bad)
+      assert.is_false(ok)
+      assert.truthy(err:find("room must be 0 to 4096", 1, true))
+    end
+  end)
+
   it("builds through get_peft_config and from_peft_type as well", function()
     local cfg = peft.get_peft_config { peft_type = "IA3", fan_in_fan_out = true }
     assert.are.equal("IA3Config", cfg:get_class().name)

@@ -242,9 +242,11 @@ local function report_unknown(cls, unknown, opts, warnings, at_top, how, newer)
   warn(opts, warnings, msg .. "; kept as they are and written back on save")
 end
 
--- from_table(tbl, opts, how [, nkeys]): from_dict, and nkeys (from the JSON
--- decoder) is how many keys tbl holds, when known
-local function from_table(tbl, opts, how, nkeys)
+-- from_table(tbl, opts, how [, nkeys [, owned]]): from_dict, and nkeys (from the
+-- JSON decoder) is how many keys tbl holds, when known; owned: tbl was just
+-- decoded and nobody else holds it (the constructor may make it the object's
+-- values table)
+local function from_table(tbl, opts, how, nkeys, owned)
   if type(tbl) ~= "table" or getmetatable(tbl) == core.json_array_mt then
     fail(opts, "ValueError", "an adapter config must be a JSON object, got " .. types.kind(tbl))
   end
@@ -281,6 +283,7 @@ local function from_table(tbl, opts, how, nkeys)
     local extra = {}
     args = tbl
     new_opts = { extra = extra, quiet = opts.quiet, loading = true, nkeys = nkeys, lenient = opts.lenient,
+                 adopt = owned,
                  keep_unknown = function(unknown)
                    for _, k in ipairs(unknown) do
                      check_key(k, opts, false)
@@ -346,6 +349,10 @@ function M.from_dict(tbl, opts, how, nkeys)
   return from_table(tbl, opts or {}, how or {}, nkeys)
 end
 
+-- the slots the decoded object is made with besides its members: the
+-- defaults the constructor puts in it (a file names most fields of its class)
+local ROOM = 32
+
 --- from_json(text [, opts]) -> config
 function M.from_json(text, opts, how)
   opts = opts or {}
@@ -359,14 +366,14 @@ function M.from_json(text, opts, how)
   if text:match("^%s*$") then
     fail(opts, "JSONDecodeError", "the file is empty" .. (#text > 0 and " (only white space)" or ""))
   end
-  local value, nkeys, line, col = core.json_decode_counted(text)
+  local value, nkeys, line, col = core.json_decode_counted(text, ROOM)
   if value == nil then
     local msg = nkeys
     local truncated = msg:find("end of the input", 1, true) or msg:find("unterminated", 1, true)
     fail(opts, "JSONDecodeError", "invalid JSON at " .. msg .. (truncated and " (is the file truncated?)" or ""),
       { line = line, column = col })
   end
-  return from_table(value, opts, how or {}, nkeys)
+  return from_table(value, opts, how or {}, nkeys, true)
 end
 
 --- Resolves a path to the adapter_config.json it names.

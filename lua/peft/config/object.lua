@@ -183,7 +183,8 @@ end
 -- how.keep_unknown: called with the list of keys of args that are not fields,
 -- instead of raising (the loader's, which puts them in how.extra);
 -- how.nkeys: how many keys args holds, when the caller knows (see
--- core.config_filler); how.checked: the caller has left out every key that
+-- core.config_filler); how.adopt: args (a plain table the caller owns and
+-- gives up, such as one just decoded) becomes the object's values table; how.checked: the caller has left out every key that
 -- is not a field; how.loading: the values come from a file; how.lenient:
 -- the checks post_init makes with chk.fail_later warn instead (kept by the
 -- object, for validate).
@@ -197,7 +198,8 @@ local function construct(cls, args, opts)
   -- the plain fields are taken and checked in C; the rest (lists, dicts,
   -- enums, bounded numbers, nested configs, values of the wrong type) are
   -- checked here in field order, so the first bad field is the one reported
-  local values, given, nfound, nkeys, rest = cls.fill(args, opts.nkeys)
+  local adopt = opts.adopt and amt == true
+  local values, given, nfound, nkeys, rest = cls.fill(args, opts.nkeys, adopt)
   if nkeys ~= nfound and not opts.checked then -- (checked: the loader has sorted the keys)
     local map = cls.field_map
     local keep = opts.keep_unknown
@@ -207,6 +209,9 @@ local function construct(cls, args, opts)
         if not map[k] then unknown[#unknown + 1] = k end
       end
       keep(unknown)
+      if adopt then -- (args is values: only fields stay)
+        for i = 1, #unknown do args[unknown[i]] = nil end
+      end
     else
       for k in pairs(args) do
         if not map[k] then error(unknown_field(cls, k, "got an unknown field"), 3) end
