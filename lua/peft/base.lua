@@ -19,7 +19,8 @@ M.PeftConfig = config.declare {
   } end,
   post_init = function(self, chk)
     local cls = chk.class
-    local tt = self.task_type
+    local values = chk.values -- (read raw: a None field is not there; see peft.rules)
+    local tt = rawget(values, "task_type")
     if tt ~= nil and not core.task_index(tt) then
       local hint = ""
       if type(tt) == "string" and core.task_index(tt:upper()) then
@@ -32,7 +33,7 @@ M.PeftConfig = config.declare {
     end
     local pt = cls.peft_type
     if pt and self.peft_type ~= pt then chk.set("peft_type", pt) end
-    if self.peft_version == nil then chk.set("peft_version", config.PEFT_VERSION) end
+    if rawget(values, "peft_version") == nil then chk.set("peft_version", config.PEFT_VERSION) end
   end,
 }
 

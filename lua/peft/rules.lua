@@ -17,7 +17,7 @@ local REGEX_FIELDS = { "layers_to_transform", "layers_pattern" }
 -- everything else (config objects included) is true.
 function M.truthy(v)
   if v == nil or v == null or v == false or v == 0 or v == "" then return false end
-  if type(v) == "table" then return config.is_config(v) or next(v) ~= nil end
+  if type(v) == "table" then return next(v) ~= nil end -- (a config object holds its state: true)
   return true
 end
 
@@ -38,11 +38,20 @@ end
 
 --- When target_modules is a string (a regex), each of the fields (default:
 -- layers_to_transform, then layers_pattern) must be null.
+-- A field of the object a rule looks at: read raw from chk.values while post_init
+-- runs (a field that is None is not there; a raw read spares the look-up the
+-- object makes for it), else from self.
+local function get(self, chk, k)
+  local values = chk.values
+  if values then return rawget(values, k) end
+  return self[k]
+end
+
 function M.regex_excludes_layers(self, chk, fields)
-  local tm = self.target_modules
+  local tm = get(self, chk, "target_modules")
   if type(tm) ~= "string" then return end
   for _, field in ipairs(fields or REGEX_FIELDS) do
-    if self[field] ~= nil then
+    if get(self, chk, field) ~= nil then
       chk.fail_value(field, "must be null when target_modules is a regular expression (%s)", require("peft.types").repr(tm))
     end
   end
@@ -50,7 +59,7 @@ end
 
 --- A layers_pattern (a non-empty string or list) needs layers_to_transform.
 function M.pattern_needs_layers(self, chk)
-  if M.truthy(self.layers_pattern) and self.layers_to_transform == nil then
+  if M.truthy(get(self, chk, "layers_pattern")) and get(self, chk, "layers_to_transform") == nil then
     chk.fail_value("layers_pattern", "needs layers_to_transform to be set as well")
   end
 end

@@ -276,8 +276,9 @@ peft.define("LoraConfig", {
     -- is refused by the type check. ensure_weight_tying only resets two
     -- attributes of PEFT's object that are not fields (nothing to do here).
     local init = self.init_lora_weights
+    local values = chk.values -- (None fields read raw: see peft.rules)
     rules.layer_selection(self, chk)
-    if self.use_dora and rules.truthy(self.megatron_config) then
+    if self.use_dora and rules.truthy(rawget(values, "megatron_config")) then
       chk.fail_value("use_dora", "must be false when megatron_config is set (DoRA does not support Megatron layers)")
     end
 
@@ -285,22 +286,22 @@ peft.define("LoraConfig", {
     -- (one chain, as in PEFT: only the first matching case applies).
     -- PEFT also requires scipy for 'loftq': a Python package check, skipped.
     if init == "loftq" then
-      if not rules.truthy(self.loftq_config) then
+      if not rules.truthy(rawget(values, "loftq_config")) then
         chk.fail_value("loftq_config", "must be given (non-empty) when init_lora_weights is 'loftq'")
       end
       -- a LoftQConfig object was already turned into a plain dict
-    elseif rules.truthy(self.loftq_config) then
+    elseif rules.truthy(rawget(values, "loftq_config")) then
       chk.set("loftq_config", {})
       chk.warn("loftq_config is ignored and cleared: init_lora_weights is %s, not 'loftq'", repr(init))
-    elseif init == "eva" and self.eva_config == nil then
+    elseif init == "eva" and rawget(values, "eva_config") == nil then
       chk.warn("init_lora_weights is 'eva' but eva_config is not given; using the default EvaConfig")
       chk.set("eva_config", peft.EvaConfig.new({}):to_dict())
-    elseif init ~= "eva" and self.eva_config ~= nil then
+    elseif init ~= "eva" and rawget(values, "eva_config") ~= nil then
       chk.warn("eva_config is ignored: init_lora_weights is %s, not 'eva'", repr(init))
-    elseif init == "corda" and self.corda_config == nil then
+    elseif init == "corda" and rawget(values, "corda_config") == nil then
       chk.warn("init_lora_weights is 'corda' but corda_config is not given; using the default CordaConfig")
       chk.set("corda_config", peft.CordaConfig.new({}):to_dict())
-    elseif init ~= "corda" and self.corda_config ~= nil then
+    elseif init ~= "corda" and rawget(values, "corda_config") ~= nil then
       chk.warn("corda_config is ignored: init_lora_weights is %s, not 'corda'", repr(init))
     end
 
@@ -313,7 +314,7 @@ peft.define("LoraConfig", {
       end
     end
 
-    if self.alora_invocation_tokens ~= nil and self.task_type ~= "CAUSAL_LM" then
+    if rawget(values, "alora_invocation_tokens") ~= nil and self.task_type ~= "CAUSAL_LM" then
       chk.warn("alora_invocation_tokens (aLoRA) is only supported with task_type 'CAUSAL_LM', got %s",
         repr(self.task_type))
     end
