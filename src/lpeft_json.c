@@ -26,6 +26,20 @@ typedef struct lreader {
   int room;                /* slots the outermost object gets besides its members */
 } lreader;
 
+/* Array items are gathered the same way, so that an array (a list of target
+ * modules) is made at its final size too. */
+#define ARRAY_BATCH 32
+
+/* Sets the n items above stack index t into the table at t as items
+ * first..first+n-1, and pops them. */
+static void flush_items(lua_State *L, int t, int n, lua_Integer first) {
+  for (int i = 0; i < n; i++) {
+    lua_pushvalue(L, t + 1 + i);
+    lua_rawseti(L, t, first + i);
+  }
+  lua_settop(L, t);
+}
+
 /* Sets the n key/value pairs above stack index t into the table at t, and
  * pops them. */
 static void flush_members(lua_State *L, int t, int n) {
@@ -40,21 +54,24 @@ static void flush_members(lua_State *L, int t, int n) {
 static const char *on_begin(void *ud, int is_object) {
   lreader *r = ud;
   lua_State *L = r->L;
-  if (!lua_checkstack(L, is_object ? 2 * OBJECT_BATCH + 4 : 4)) return "nesting too deep";
+  if (!lua_checkstack(L, is_object ? 2 * OBJECT_BATCH + 4 : ARRAY_BATCH + 4)) return "nesting too deep";
   r->depth++;
-  if (is_object) {
-    lua_pushnil(L); /* the table's slot: made at the first flush */
-  } else {
-    lua_newtable(L);
-    luaL_setmetatable(L, LPEFT_JSON_ARRAY_MT);
-  }
+  lua_pushnil(L); /* the table's slot: made at the first flush */
   return NULL;
 }
 
 static const char *on_member(void *ud, int is_object, size_t index) {
   lua_State *L = ((lreader *)ud)->L;
   if (!is_object) {
-    lua_rawseti(L, -2, (lua_Integer)index);
+    if (index % ARRAY_BATCH == 0) {
+      int t = lua_gettop(L) - ARRAY_BATCH;
+      if (index == ARRAY_BATCH) {
+        lua_createtable(L, 2 * ARRAY_BATCH, 0);
+        luaL_setmetatable(L, LPEFT_JSON_ARRAY_MT);
+        lua_replace(L, t);
+      }
+      flush_items(L, t, ARRAY_BATCH, (lua_Integer)(index - ARRAY_BATCH + 1));
+    }
   } else if (index % OBJECT_BATCH == 0) {
     int t = lua_gettop(L) - 2 * OBJECT_BATCH;
     if (index == OBJECT_BATCH) {
@@ -79,6 +96,15 @@ static const char *on_end(void *ud, int is_object, size_t count) {
     }
     flush_members(L, t, rest);
     if (r->depth == 0) r->top_members = (lua_Integer)count;
+  } else {
+    int rest = (int)(count % ARRAY_BATCH);
+    int t = lua_gettop(L) - rest;
+    if (count < ARRAY_BATCH) {
+      lua_createtable(L, rest, 0);
+      luaL_setmetatable(L, LPEFT_JSON_ARRAY_MT);
+      lua_replace(L, t);
+    }
+    flush_items(L, t, rest, (lua_Integer)(count - (size_t)rest + 1));
   }
   return NULL;
 }

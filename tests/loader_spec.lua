@@ -58,6 +58,32 @@ describe("from_pretrained", function()
     assert.is_nil(cfg.rank_pattern.x)
   end)
 
+  it("decodes arrays of every size around its batch, nested and inside large objects", function()
+    local core = peft.core
+    for _, n in ipairs { 0, 1, 2, 31, 32, 33, 63, 64, 65, 100 } do
+      local items = {}
+      for i = 1, n do items[i] = tostring(i) end
+      local text = "[" .. table.concat(items, ",") .. "]"
+      local v = core.json_decode(text)
+      assert.are.equal(core.json_array_mt, getmetatable(v))
+      assert.are.equal(n, #v)
+      for i = 1, n do assert.are.equal(i, v[i]) end
+      assert.are.equal(text, (core.json_encode(v, nil):gsub(" ", "")))
+      -- nested: an array of arrays, and an array as the last member of a 40-member object
+      local nested = core.json_decode("[" .. text .. ", [" .. text .. "], " .. text .. "]")
+      assert.are.equal(3, #nested)
+      assert.are.equal(n, #nested[1])
+      assert.are.equal(n, #nested[2][1])
+      local members = {}
+      for i = 1, 40 do members[i] = string.format('"k%d": %d', i, i) end
+      members[#members + 1] = '"list": ' .. text
+      local obj = core.json_decode("{" .. table.concat(members, ", ") .. "}")
+      assert.are.equal(40, obj.k40)
+      assert.are.equal(n, #obj.list)
+      if n > 0 then assert.are.equal(n, obj.list[n]) end
+    end
+  end)
+
   it("decodes with room for the defaults, within bounds", function()
     local core = peft.core
     local v, n = core.json_decode_counted('{"a": 1, "b": [2]}', 32)
