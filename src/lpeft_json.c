@@ -2,6 +2,7 @@
 #include "lpeft_json.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,12 +20,79 @@
  * two). They are set in order, so a repeated key keeps its last value. */
 #define OBJECT_BATCH 32
 
+/* Short strings seen lately, per Lua state: the same keys ("peft_type",
+ * "target_modules") and values ("LORA", "q_proj") come back file after file,
+ * and pushing one from here skips the hashing and interning of
+ * lua_pushlstring. A slot holds a string's bytes; the string itself is item
+ * slot + 1 of the cache's user value (so the collector keeps it). */
+#define SCACHE_SLOTS 256
+#define SCACHE_LEN 24
+#define SCACHE_MT "peft.json.strings"
+
+typedef struct scache {
+  unsigned char len[SCACHE_SLOTS]; /* 0: empty */
+  char bytes[SCACHE_SLOTS][SCACHE_LEN];
+} scache;
+
+static const char SCACHE_KEY = 0; /* its registry key: the address */
+
 typedef struct lreader {
   lua_State *L;
   int depth;
   lua_Integer top_members; /* members of the outermost object, repeated keys included; -1 otherwise */
   int room;                /* slots the outermost object gets besides its members */
+  scache *sc;              /* the state's cache of short strings */
+  int sc_strings;          /* the stack index of its strings */
 } lreader;
+
+/* The slot of a string of 1 to SCACHE_LEN bytes: its first and last eight
+ * bytes (overlapping when shorter), mixed. */
+static unsigned scache_slot(const char *p, size_t len) {
+  uint64_t a = 0, b = 0;
+  size_t n = len < 8 ? len : 8;
+  memcpy(&a, p, n);
+  memcpy(&b, p + len - n, n);
+  uint64_t h = (a * 0x9E3779B97F4A7C15u) ^ (b * 0xC2B2AE3D27D4EB4Fu) ^ (uint64_t)len;
+  return (unsigned)(h >> 56) % SCACHE_SLOTS;
+}
+
+/* Pushes the string p[0..len) (not escaped), from the cache when it holds it. */
+static void push_short(lreader *r, const char *p, size_t len) {
+  lua_State *L = r->L;
+  scache *sc = r->sc;
+  if (len == 0 || len > SCACHE_LEN) {
+    lua_pushlstring(L, p, len);
+    return;
+  }
+  unsigned i = scache_slot(p, len);
+  if (sc->len[i] == len && memcmp(sc->bytes[i], p, len) == 0) {
+    lua_rawgeti(L, r->sc_strings, (lua_Integer)i + 1);
+    return;
+  }
+  lua_pushlstring(L, p, len);
+  lua_pushvalue(L, -1);
+  lua_rawseti(L, r->sc_strings, (lua_Integer)i + 1); /* (the table is made at full size: no allocation) */
+  sc->len[i] = (unsigned char)len;
+  memcpy(sc->bytes[i], p, len);
+}
+
+/* Pushes the state's string cache (made on first use) and its strings table;
+ * returns the cache. */
+static scache *push_scache(lua_State *L) {
+  scache *sc;
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &SCACHE_KEY) == LUA_TUSERDATA) {
+    sc = lua_touserdata(L, -1);
+  } else {
+    lua_pop(L, 1);
+    sc = lpeft_udata_new(L, sizeof *sc, 1, SCACHE_MT, NULL, 0);
+    lua_createtable(L, SCACHE_SLOTS, 0);
+    lua_setiuservalue(L, -2, 1);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &SCACHE_KEY);
+  }
+  lua_getiuservalue(L, -1, 1);
+  return sc;
+}
 
 /* Array items are gathered the same way, so that an array (a list of target
  * modules) is made at its final size too. */
@@ -113,7 +181,7 @@ static const char *on_string(void *ud, const peft_json_string *s, int is_key) {
   lua_State *L = ((lreader *)ud)->L;
   (void)is_key;
   if (!s->escaped) {
-    lua_pushlstring(L, s->raw, s->len);
+    push_short(ud, s->raw, s->len);
   } else {
     luaL_Buffer b;
     char *p = luaL_buffinitsize(L, &b, s->len);
@@ -162,7 +230,8 @@ static int decode(lua_State *L, int counted) {
   lua_Integer room = counted ? luaL_optinteger(L, 2, 0) : 0;
   luaL_argcheck(L, room >= 0 && room <= 4096, 2, "room must be 0 to 4096");
   lua_settop(L, 1);
-  lreader r = {L, 0, -1, (int)room};
+  lreader r = {L, 0, -1, (int)room, NULL, 3};
+  r.sc = push_scache(L); /* 2, 3 */
   peft_json_error err;
   if (peft_json_parse(s, len, PEFT_JSON_PYTHON, LPEFT_JSON_MAX_DEPTH, &lua_handler, &r, &err) != 0) {
     if (err.oom) return luaL_error(L, "not enough memory");

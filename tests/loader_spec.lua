@@ -84,6 +84,36 @@ describe("from_pretrained", function()
     end
   end)
 
+  it("decodes short strings right however they collide in its cache of recent strings", function()
+    local core = peft.core
+    -- many distinct keys and values, of every length around the cache's limit (24 bytes), alike
+    -- in their first and last bytes, some with a NUL inside (escaped in JSON: not cached) or
+    -- empty; decoded twice (the second time from the cache) and compared with what was written
+    local members, expect = {}, {}
+    for i = 1, 700 do
+      local len = i % 30
+      local body = string.format("%d", i)
+      local k = ("k" .. body .. string.rep("x", 30)):sub(1, math.max(len, #body + 1))
+      local v = ("v" .. string.rep("y", 30)):sub(1, len) .. (i % 7 == 0 and "\\u0000" or "") .. body
+      members[#members + 1] = string.format('"%s": "%s"', k, v)
+      expect[k] = (v:gsub("\\u0000", "\0"))
+    end
+    local text = "{" .. table.concat(members, ", ") .. "}"
+    for _ = 1, 2 do
+      local obj = core.json_decode(text)
+      local n = 0
+      for k, v in pairs(obj) do
+        n = n + 1
+        assert.are.equal(expect[k], v, k)
+      end
+      local want = 0
+      for _ in pairs(expect) do want = want + 1 end
+      assert.are.equal(want, n)
+    end
+    local a = core.json_decode('["abcdefgh12345678", "abcdefgh87654321", "abcdefgh12345678", ""]')
+    assert.are.same({ "abcdefgh12345678", "abcdefgh87654321", "abcdefgh12345678", "" }, a)
+  end)
+
   it("decodes with room for the defaults, within bounds", function()
     local core = peft.core
     local v, n = core.json_decode_counted('{"a": 1, "b": [2]}', 32)
