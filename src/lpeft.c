@@ -561,7 +561,7 @@ int luaopen_peft_core(lua_State *L) {
   static const struct { const char *name; int bit; } fill[] = {
     {"STR", FILL_STR}, {"NUMBER", FILL_NUMBER}, {"INT", FILL_INT}, {"BOOL", FILL_BOOL},
     {"NULLABLE", FILL_NULLABLE}, {"STR_LIST", FILL_STR_LIST}, {"SORTED", FILL_SORTED}, {"DICT", FILL_DICT},
-    {"LITERAL", FILL_LITERAL}};
+    {"LITERAL", FILL_LITERAL}, {"EMPTY_DICT", FILL_EMPTY_DICT}};
   lua_createtable(L, 0, (int)(sizeof fill / sizeof fill[0]));
   for (size_t i = 0; i < sizeof fill / sizeof fill[0]; i++) {
     lua_pushinteger(L, fill[i].bit);

@@ -215,6 +215,18 @@ static int plain_ok(lua_State *L, int code, lua_Integer i, int literals, int arr
     case LUA_TTABLE:
       if (code & FILL_STR_LIST) return string_list_ok(L, top, code & FILL_SORTED, array_mt);
       if (code & FILL_DICT) return dict_ok(L, top);
+      if (code & FILL_EMPTY_DICT) {
+        if (lua_getmetatable(L, top)) {
+          lua_pop(L, 1);
+          return 0;
+        }
+        lua_pushnil(L);
+        if (lua_next(L, top)) {
+          lua_pop(L, 2);
+          return 0;
+        }
+        return 1;
+      }
       return 0;
     default:
       return 0;

@@ -17,7 +17,8 @@ enum {
   FILL_SORTED = 64,    /* ... kept as a set: one not strictly ascending is sorted, repeats dropped */
   FILL_DICT = 128,     /* a table without metatable whose keys are strings */
   FILL_LITERAL = 256,  /* a string in the field's set of literals */
-  FILL_ALL = 511
+  FILL_EMPTY_DICT = 512, /* an empty table without metatable (a nested config's defaults, kept as a dict) */
+  FILL_ALL = 1023
 };
 
 int lpeft_config_filler(lua_State *L); /* config_filler(names, codes, defaults, literals) -> fill */

@@ -359,6 +359,19 @@ describe("the constructor's field pass (core.config_filler)", function()
     assert.are.equal(given, f({ t = given }).t) -- given: taken as it is, no default
   end)
 
+  it("takes an empty plain table for EMPTY_DICT, and hands back any other", function()
+    local f = core.config_filler({ "nested" }, { F.EMPTY_DICT }, {}, {})
+    local empty = {}
+    local values, _, _, _, rest = f { nested = empty }
+    assert.are.equal(empty, values.nested)
+    assert.is_nil(rest)
+    for _, v in ipairs { { x = 1 }, { 1 }, setmetatable({}, {}), arr {}, "x" } do
+      values, _, _, _, rest = f { nested = v }
+      assert.are.same({ 1 }, rest)
+      assert.is_nil(rawget(values, "nested"))
+    end
+  end)
+
   it("refuses a table default it cannot copy", function()
     local function refusal(default)
       local ok, err = pcall(core.config_filler, { "t" }, { 0 }, { default }, {})

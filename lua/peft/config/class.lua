@@ -145,6 +145,7 @@ end
 
 
 local FILL_NULLABLE = core.FILL.NULLABLE -- null passes
+local FILL_EMPTY_DICT = core.FILL.EMPTY_DICT -- {} for a nested config kept as a dict passes
 
 -- The heavy part of a declaration: the field list (the parent's, in order,
 -- with redeclared ones replaced in place), the field map and the metatable
@@ -202,6 +203,8 @@ function M.finish(cls)
       local code = 0
       if not (f.min or f.max or f.gt or f.lt or f.check or f.nested) then
         code, literals[i] = types().accepted_as_is(f.node, f.set)
+      elseif field().empty_ok(f) then
+        code = FILL_EMPTY_DICT
       end
       if f.allows_none then code = code | FILL_NULLABLE end
       codes[i] = code

@@ -72,6 +72,19 @@ end
 
 local EMPTY_OK = setmetatable({}, { __mode = "k" }) -- helper class -> its defaults are valid
 
+--- empty_ok(f) -> whether an empty dict given for field f is taken as it is: f holds a
+-- nested helper config kept as a dict (PEFT's loftq_config = {}) whose class accepts its
+-- defaults (found out now, once per class, if no value has shown it yet).
+local function empty_ok(f)
+  if not f.nested or f.convert or f.check or f.min or f.max or f.gt or f.lt then return false end
+  local cls = classes[f.nested]
+  if not cls then return false end
+  if EMPTY_OK[cls] == nil then
+    EMPTY_OK[cls] = pcall(cls.new, {}, { quiet = true })
+  end
+  return EMPTY_OK[cls]
+end
+
 -- Converts a value given for a nested helper-config field: a table becomes
 -- a checked object of that class when the field converts (PEFT builds the
 -- dataclass), else it is checked and kept as a plain table.
@@ -114,7 +127,7 @@ local function check_field(cls, f, v, st)
   -- an empty dict for a nested config kept as a dict (PEFT's default
   -- loftq_config) whose class has been seen to accept it
   if f.nested and not f.convert and not f.check and type(v) == "table" and next(v) == nil and getmetatable(v) == nil
-    and EMPTY_OK[classes[f.nested]] then
+    and EMPTY_OK[classes[f.nested]] == true then
     return v
   end
   if v == nil or v == null then
@@ -308,5 +321,6 @@ M.warn_on = warn_on
 M.check = check_field
 M.normalise = normalise_field
 M.lazy_default = lazy_default
+M.empty_ok = empty_ok
 
 return M
