@@ -2016,6 +2016,8 @@ M.fill = fill
 
 -- A text with {name} places, split once (by the pattern fill uses): { text, name, text, ..., text }.
 local function template(s)
+  -- (most texts have no place: a plain search, where the pattern would be tried at every byte)
+  if not find(s, "{", 1, true) then return { s } end
   local parts = {}
   local i = 1
   while true do
