@@ -2204,13 +2204,16 @@ function rule.setting(spec)
   end
   local plain_error = type(spec.error) == "string" and not spec.error:find("{", 1, true)
   local plain_fix = spec.fix == nil or (type(spec.fix) == "string" and not spec.fix:find("{", 1, true))
-  if plain_error and plain_fix then r.plain, r.plain_fix = spec.error, spec.fix == nil and null or spec.fix end
+  -- (text that needs nothing: one reason for every adapter it applies to)
+  if plain_error and plain_fix then
+    r.reason = { verdict = verdict, rule = r.id, message = spec.error, fix = spec.fix == nil and null or spec.fix }
+  end
   local error_fn = type(spec.error) == "function" and spec.error
   local error_text = not error_fn and spec.error ~= nil and template(spec.error)
   local fix_fn = type(spec.fix) == "function" and spec.fix
   local fix_text = not fix_fn and spec.fix and template(spec.fix)
   -- texts that use only {what} and {title}: made once per text the test returns (and per engine)
-  if not r.plain and error_text and not fix_fn then
+  if not r.reason and error_text and not fix_fn then
     local only = true
     for _, parts in ipairs { error_text, fix_text or {} } do
       for j = 2, #parts, 2 do
@@ -2317,7 +2320,7 @@ function rule.ignored(spec)
   local message_text = template(spec.setting .. " ignored: " .. spec.effect)
   local fix_text = spec.fix and template(spec.fix)
   if #message_text == 1 and (not fix_text or #fix_text == 1) then
-    r.plain, r.plain_fix = message_text[1], fix_text and fix_text[1] or null
+    r.reason = { verdict = r.verdict, rule = r.id, message = message_text[1], fix = fix_text and fix_text[1] or null }
   end
   function r.render(fd)
     local title, f = fd.ctx.title, fd.f
@@ -2444,45 +2447,68 @@ local function new_result(ctx)
            knobs = ctx.knobs, also = nil, notes = nil }
 end
 
+-- Results shared by adapters (an engine's result with one finding whose text is the same for every adapter:
+-- kept per engine and reason, see found): copied before a finding is added to them.
+local shared_results = setmetatable({}, { __mode = "k" })
+local function own_result(res)
+  if not shared_results[res] then return res end
+  local function copy(list) return list and setmetatable({ table.unpack(list) }, array_mt) end
+  return { target = res.target, kind = res.kind, title = res.title, verdict = res.verdict, reasons = copy(res.reasons),
+           knobs = res.knobs, also = copy(res.also), notes = copy(res.notes) }
+end
+
 -- a test that hit (rules with when or fact): one finding whose text is made when it is read; returns the
 -- result (made now if it is the first finding)
 local function found(res, rl, f, ctx, A, hit)
-  local d
-  local plain = rl.plain
-  if not rl.pass_hit then hit = nil end
-  if plain then
-    -- (text that needs nothing: the reason itself)
-    d = { verdict = rl.verdict, rule = rl.id, message = plain, fix = rl.plain_fix }
-  elseif rl.text_key then
-    -- (text that depends on one value and the engine: made once per value)
-    local per = rl.texts[ctx]
-    if not per then
-      per = {}
-      rl.texts[ctx] = per
+  -- (text that needs nothing: the rule's own reason, the same for every adapter)
+  local d = rl.reason
+  local shared = true
+  if d == nil then
+    if not rl.pass_hit then hit = nil end
+    if rl.text_key then
+      -- (text that depends on one value and the engine: the reason made once per value)
+      local per = rl.texts[ctx]
+      if not per then
+        per = {}
+        rl.texts[ctx] = per
+      end
+      local key = rl.text_key(f, hit)
+      d = per[key]
+      if not d then
+        local msg, fix = rl.render({ f = f, ctx = ctx, A = A, hit = hit })
+        d = { verdict = rl.verdict, rule = rl.id, message = msg, fix = fix == nil and null or fix }
+        per[key] = d
+      end
+    else
+      d = setmetatable({ verdict = rl.verdict, rule = rl.id, deferred = rl, f = f, ctx = ctx, A = A, hit = hit },
+        deferred_reason_mt)
+      shared = false
     end
-    local key = rl.text_key(f, hit)
-    local t = per[key]
-    if not t then
-      local msg, fix = rl.render({ f = f, ctx = ctx, A = A, hit = hit })
-      t = { msg, fix == nil and null or fix }
-      per[key] = t
-    end
-    d = { verdict = rl.verdict, rule = rl.id, message = t[1], fix = t[2] }
-  else
-    d = setmetatable({ verdict = rl.verdict, rule = rl.id, deferred = rl, f = f, ctx = ctx, A = A, hit = hit },
-      deferred_reason_mt)
   end
   if not res then
-    -- the first finding: the result made around it
+    -- the first finding: the result made around it (with a shared reason and the engine's own options, the
+    -- same for every adapter it is the first finding of: kept)
+    local singles = shared and ctx.singles
+    if singles then
+      res = singles[d]
+      if res then return res end
+    end
     local e = ctx.target
     local v = d.verdict
     res = { target = e.name, kind = "engine", title = e.title, verdict = "ok", reasons = nil, knobs = ctx.knobs }
     if v == "refused" or v == "changed" then
       res.verdict, res.reasons = v, setmetatable({ d }, array_mt)
-      return res
+    else
+      res.reasons = setmetatable({}, array_mt)
+      add_finding(res, d, d)
     end
-    res.reasons = setmetatable({}, array_mt)
+    if singles then
+      singles[d] = res
+      shared_results[res] = true
+    end
+    return res
   end
+  res = own_result(res)
   add_finding(res, d, d)
   return res
 end
@@ -2490,7 +2516,7 @@ end
 -- what a check returned (a finding or a list of them); returns the result
 local function found_out(res, rl, out, ctx)
   if out.verdict then out = { out } end
-  if out[1] then res = res or new_result(ctx) end
+  if out[1] then res = res and own_result(res) or new_result(ctx) end
   for oi = 1, #out do
     local r = out[oi]
     local rr
@@ -2579,12 +2605,19 @@ local function state_of(e)
   if st and st.rules == rules and st.n == #rules then return st end
   local knobs = knob_defaults[e] or engine_knobs(e)
   -- ctx: what a rule is told about the engine (the same for every adapter: the adapter and its facts are
-  -- the rule's own arguments)
+  -- the rule's own arguments); singles: the results with one finding kept (see found)
   st = { knobs = knobs, rules = rules, n = #rules, run = runner_of(rules), ok = nil,
-         ctx = { knobs = knobs, title = e.title, target = e } }
+         ctx = { knobs = knobs, title = e.title, target = e, singles = {} } }
   knob_defaults[e] = knobs
   engine_state[e] = st
   return st
+end
+
+-- nothing found: the engine's ok result, the same for every adapter (with the default options)
+local function ok_result(st)
+  local res = new_result(st.ctx)
+  st.ok = res
+  return res
 end
 
 function evaluate_engine0(A, e, given)
@@ -2598,18 +2631,9 @@ function evaluate_engine0(A, e, given)
     return refuse(res, reason("not-an-object", "an adapter config must be a JSON object",
       "an adapter_config.json holds one JSON object"))
   end
-  local facts = A.facts
-  local ctx = given == nil and st.ctx or { knobs = knobs, title = e.title, target = e }
-  local res = st.run(facts, ctx, A)
-  if res then return res end
-  -- nothing found: the engine's ok result, the same for every adapter (with the default options)
-  if given ~= nil then return new_result(ctx) end
-  res = st.ok
-  if not res then
-    res = new_result(ctx)
-    st.ok = res
-  end
-  return res
+  if given == nil then return st.run(A.facts, st.ctx, A) or st.ok or ok_result(st) end
+  local ctx = { knobs = knobs, title = e.title, target = e }
+  return st.run(A.facts, ctx, A) or new_result(ctx)
 end
 M.evaluate_engine = evaluate_engine
 
@@ -2868,17 +2892,18 @@ local function release_runs(A, by_verdict)
   return runs, oldest
 end
 
--- the registered engines, in registration order (cached until the registry changes)
-local engines_cache, engines_gen
+-- the registered engines, in registration order, and their states (state_of, filled as they are first run)
+-- (cached until the registry changes)
+local engines_cache, engines_states, engines_gen
 local function engine_entries()
   local gen = registry.gen
-  if engines_cache and engines_gen == gen then return engines_cache end
+  if engines_cache and engines_gen == gen then return engines_cache, engines_states end
   local out = {}
   for _, e in ipairs(registry.list()) do
     if e.kind == "engine" then out[#out + 1] = e end
   end
-  engines_cache, engines_gen = out, gen
-  return out
+  engines_cache, engines_states, engines_gen = out, {}, gen
+  return out, engines_states
 end
 
 --- check_adapter(A, targets [, opts]) -> one adapter's results, not yet JSON (entry_json makes that):
@@ -2905,13 +2930,26 @@ function M.check_adapter(A, targets, opts)
       local last = base[#base]
       if last then results[#results + 1] = evaluate_release(A, last) end
     end
-    local engines = engine_entries()
+    -- (evaluate_engine0 inline, with the engines' states kept beside their list)
+    local engines, states = engine_entries()
     local cache = A.engine_results
+    local valid = not A.json_error and A.is_object
+    local facts
     for n = 1, #engines do
       local e = engines[n]
       local res = cache[e]
       if not res then
-        res = evaluate_engine0(A, e)
+        if valid then
+          local st = states[n]
+          if not st or st.n ~= #st.rules then
+            st = state_of(e)
+            states[n] = st
+          end
+          facts = facts or A.facts
+          res = st.run(facts, st.ctx, A) or st.ok or ok_result(st)
+        else
+          res = evaluate_engine0(A, e)
+        end
         cache[e] = res
       end
       results[#results + 1] = res
