@@ -1918,37 +1918,36 @@ local function family_verdict(A, F, i, with_key)
   return "changed", parts and ("changed|" .. table.concat(parts, ";"))
 end
 
+-- per entry: its result when it loads the adapter unchanged with nothing to note (the same for every adapter)
+local ok_results = setmetatable({}, { __mode = "k" })
+
 local function materialize(A, F, e, i)
   local version = e.version
-  local reasons = setmetatable({}, array_mt)
-  local res = { target = e.name, kind = "peft", version = version, verdict = "ok", reasons = reasons, index = i,
-                notes = nil }
   if F.early then
-    res.verdict = "refused"
-    reasons[1] = setmetatable({ rule = F.early, A = A, i = i, version = version }, lazy_reason_mt)
-    return res
+    return { target = e.name, kind = "peft", version = version, verdict = "refused", index = i, notes = nil,
+             reasons = arr { setmetatable({ rule = F.early, A = A, i = i, version = version }, lazy_reason_mt) } }
   end
   local hits = F.hits
   local nh = #hits
+  local notes
   for n = 1, nh do
     local h = hits[n]
     if h.verdict == "note" and h.set[i] then
-      res.notes = res.notes or arr()
-      res.notes[#res.notes + 1] = h.reason
+      notes = notes or arr()
+      notes[#notes + 1] = h.reason
     end
   end
   local x = refused_at(F, i)
   if x then
-    res.verdict = "refused"
-    reasons[1] = x.reason or setmetatable({ rule = x.rule, key = x.key, cname = x.cname, A = A, i = i,
-                                            version = version }, lazy_reason_mt)
-    return res
+    return { target = e.name, kind = "peft", version = version, verdict = "refused", index = i, notes = notes,
+             reasons = arr { x.reason or setmetatable({ rule = x.rule, key = x.key, cname = x.cname, A = A, i = i,
+                                                        version = version }, lazy_reason_mt) } }
   end
-  local noted
+  local reasons, noted
   for n = 1, nh do
     local h = hits[n]
     if h.verdict == "changed" and h.set[i] then
-      res.verdict = "changed"
+      reasons = reasons or arr()
       reasons[#reasons + 1] = h.reason
       local setting = h.reason.setting
       if setting then
@@ -1957,7 +1956,8 @@ local function materialize(A, F, e, i)
       end
     end
   end
-  local l = lost_settings(A, F, i)
+  -- (no setting is lost where verdict_at finds none without looking)
+  local l = (F.slow or i < F.simple_min) and lost_settings(A, F, i)
   if l then
     local what, cname = l.what, F.cname
     for n = 1, #l do
@@ -1966,11 +1966,20 @@ local function materialize(A, F, e, i)
         local w = what[k]
         local rule_id, rv = w, nil
         if type(w) == "table" then rule_id, rv = w[1], w[2] end
-        res.verdict = "changed"
+        reasons = reasons or arr()
         reasons[#reasons + 1] = setmetatable({ rule = rule_id, setting = k, cname = cname, release_value = rv, A = A,
                                                i = i, version = version }, lazy_reason_mt)
       end
     end
+  end
+  if reasons or notes then
+    return { target = e.name, kind = "peft", version = version, verdict = reasons and "changed" or "ok", index = i,
+             notes = notes, reasons = reasons or arr() }
+  end
+  local res = ok_results[e]
+  if not res then
+    res = { target = e.name, kind = "peft", version = version, verdict = "ok", reasons = arr(), index = i, notes = nil }
+    ok_results[e] = res
   end
   return res
 end
