@@ -2025,16 +2025,21 @@ M.fill = fill
 
 -- A text with {name} places, split once (by the pattern fill uses): { text, name, text, ..., text }.
 local function template(s)
-  -- (most texts have no place: a plain search, where the pattern would be tried at every byte)
-  if not find(s, "{", 1, true) then return { s } end
   local parts = {}
-  local i = 1
+  local i, at = 1, 1
   while true do
-    local a, b, name = find(s, "{([%w_]+)}", i)
+    -- (each '{' found by a plain search, the pattern tried there: unanchored, it would be tried at every byte)
+    local a = find(s, "{", at, true)
     if not a then break end
-    parts[#parts + 1] = s:sub(i, a - 1)
-    parts[#parts + 1] = name
-    i = b + 1
+    local _, b, name = find(s, "^{([%w_]+)}", a)
+    if b then
+      parts[#parts + 1] = s:sub(i, a - 1)
+      parts[#parts + 1] = name
+      i = b + 1
+      at = i
+    else
+      at = a + 1
+    end
   end
   parts[#parts + 1] = s:sub(i)
   return parts
