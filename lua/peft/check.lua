@@ -337,7 +337,11 @@ local class_info = setmetatable({}, { __mode = "k" })
 local function info_of(cls)
   local ci = class_info[cls]
   if ci then return ci end
-  ci = { names = {}, defaults = {}, is_name = {}, order = {}, filled = {} }
+  -- (kind: field -> 1 for a setting, 2 for metadata; table_default: the fields whose default is a table;
+  -- filled_mt: the metatable of a reading whose missing fields read their defaults)
+  ci = { names = {}, defaults = {}, is_name = {}, order = {}, filled = {}, kind = {}, table_default = {},
+         filled_mt = nil }
+  local filled_defaults = {}
   for _, f in ipairs(cls.fields) do
     if f.to_dict ~= false then
       local def = f.default
@@ -347,9 +351,15 @@ local function info_of(cls)
       ci.defaults[f.name] = def
       ci.is_name[f.name] = true
       ci.order[f.name] = n
-      if def ~= nil and def ~= null then ci.filled[#ci.filled + 1] = f.name end
+      ci.kind[f.name] = METADATA[f.name] and 2 or 1
+      if type(def) == "table" then ci.table_default[f.name] = true end
+      if def ~= nil and def ~= null then
+        ci.filled[#ci.filled + 1] = f.name
+        filled_defaults[f.name] = def
+      end
     end
   end
+  ci.filled_mt = { __index = filled_defaults }
   class_info[cls] = ci
   return ci
 end
@@ -366,10 +376,11 @@ function getters.head(A)
     -- settings away from their defaults are found on the way (a field the object does not hold is at its
     -- default).
     local d = rawget(A.cfg, config.STATE).values
-    local is_name = ci.is_name
+    local kind, table_default = ci.kind, ci.table_default
     local nondefault, held_null
     for k, v in next, d do
-      if is_name[k] then
+      local kd = kind[k]
+      if kd then
         if v == null then
           held_null = held_null or {}
           held_null[k] = true
@@ -377,20 +388,31 @@ function getters.head(A)
         else
           values[k] = v
         end
-        if not METADATA[k] then
-          local dv = defaults[k]
-          if v ~= dv and (type(v) ~= "table" or not same(v, dv)) then
-            nondefault = nondefault or {}
-            nondefault[#nondefault + 1] = k
-          end
+        -- (a value differs from its default unless both are tables that same finds alike)
+        if kd == 1 and v ~= defaults[k] and not (table_default[k] and type(v) == "table" and same(v, defaults[k])) then
+          nondefault = nondefault or {}
+          nondefault[#nondefault + 1] = k
         end
       end
     end
-    -- the fields the object does not hold read their defaults (but those it holds as None)
-    local filled = ci.filled
-    for n = 1, #filled do
-      local k = filled[n]
-      if values[k] == nil and not (held_null and held_null[k]) then values[k] = defaults[k] end
+    -- the fields the object does not hold read their defaults (but those it holds as None): through the
+    -- class's metatable, unless it holds as None one whose default is not None
+    local filled_mt = ci.filled_mt
+    local shadowed = false
+    if held_null then
+      local filled_defaults = filled_mt.__index
+      for k in next, held_null do
+        if filled_defaults[k] ~= nil then shadowed = true end
+      end
+    end
+    if shadowed then
+      local filled = ci.filled
+      for n = 1, #filled do
+        local k = filled[n]
+        if values[k] == nil and not held_null[k] then values[k] = defaults[k] end
+      end
+    else
+      setmetatable(values, filled_mt)
     end
     if nondefault then
       -- (in field order: an insertion sort, the list is short)
