@@ -822,31 +822,64 @@ local function spec_rules(spec)
 end
 M.spec_rules = spec_rules
 
--- the rules of a release family that apply to config class cname, since/until as indices (cached)
+-- the rules of a release family that apply to config class cname, since/until as indices (cached). The
+-- family's rules are indexed by class once (again if its list grows): each class's list is then a merge.
 local prepared = setmetatable({}, { __mode = "k" })
 local function release_rules(spec, cname)
   local p = prepared[spec]
   if not p then
-    p = {}
+    p = { lists = {}, index = nil }
     prepared[spec] = p
   end
-  local list = p[cname]
+  local list = p.lists[cname]
   if list then return list end
-  list = {}
-  for _, rule in ipairs(spec_rules(spec)) do
-    local applies = not rule.classes
-    for _, c in ipairs(rule.classes or {}) do
-      if c == cname then applies = true end
+  local rules = spec_rules(spec)
+  local idx = p.index
+  if not idx or idx.n ~= #rules then
+    -- any: the places of the rules for every class; by_class: class -> the places of its own; prepared: place ->
+    -- the rule with its indices (made when a class first needs it)
+    idx = { n = #rules, any = {}, by_class = {}, prepared = {} }
+    for pos, rule in ipairs(rules) do
+      local classes = rule.classes
+      if not classes then
+        idx.any[#idx.any + 1] = pos
+      else
+        for _, c in ipairs(classes) do
+          local l = idx.by_class[c]
+          if not l then
+            l = {}
+            idx.by_class[c] = l
+          end
+          if l[#l] ~= pos then l[#l + 1] = pos end -- (a class named twice: once)
+        end
+      end
     end
-    if applies then
-      local q = {}
+    p.index = idx
+  end
+  list = {}
+  local any, own, ready = idx.any, idx.by_class[cname] or {}, idx.prepared
+  local a, b = 1, 1
+  while a <= #any or b <= #own do
+    local pos
+    if b > #own or (a <= #any and any[a] < own[b]) then
+      pos = any[a]
+      a = a + 1
+    else
+      pos = own[b]
+      b = b + 1
+    end
+    local q = ready[pos]
+    if not q then
+      local rule = rules[pos]
+      q = {}
       for k, v in pairs(rule) do q[k] = v end
       q.since_i = rule.since and release_index(rule.since) or 1
       q.until_i = rule["until"] and release_index(rule["until"]) or math.huge
-      list[#list + 1] = q
+      ready[pos] = q
     end
+    list[#list + 1] = q
   end
-  p[cname] = list
+  p.lists[cname] = list
   return list
 end
 
