@@ -23,7 +23,7 @@ end
 
 local COLOUR = { ok = "green", changed = "yellow", refused = "red" }
 local padded = {} -- width -> target -> the text before its verdict
-local whole_lines = {} -- the table of padded for a width -> target -> a verdict ending the line -> the line
+local whole_lines = {} -- the table of padded for a width -> a verdict ending the line -> target -> the line
 -- per width: indent (what comes before the other releases' runs), and per painted "ok": the oldest release's
 -- entry -> the peft line
 local width_lines = {}
@@ -123,7 +123,7 @@ local function print_entry(e, named)
         .. " " .. run.verdict
     end
   end
-  local words, last_words = {}, {}
+  local words, ending = {}, {} -- (verdict -> its painted word; -> the lines it ends, by target)
   local ok_word = verdict_word("ok")
   words.ok = ok_word
   local wl = width_lines[width]
@@ -186,27 +186,27 @@ local function print_entry(e, named)
         if b == 32 or b == 9 then l = rstrip(l) end
       else
         -- the verdict ends the line: without its padding (what rstrip leaves of it); the line is the same
-        -- for every adapter (kept per width, target and painted word)
-        local last = last_words[v]
-        if not last then
-          last = rstrip(words[v] or verdict_word(v))
-          last_words[v] = last
-        end
-        local per = whole_lines[pads]
-        if not per then
-          per = {}
-          whole_lines[pads] = per
+        -- for every adapter (kept per width, painted word and target)
+        local by_target = ending[v]
+        if not by_target then
+          local last = rstrip(words[v] or verdict_word(v))
+          local per = whole_lines[pads]
+          if not per then
+            per = {}
+            whole_lines[pads] = per
+          end
+          by_target = per[last]
+          if not by_target then
+            by_target = {}
+            per[last] = by_target
+          end
+          ending[v] = by_target
         end
         local target = t.target
-        local by_word = per[target]
-        if not by_word then
-          by_word = {}
-          per[target] = by_word
-        end
-        l = by_word[last]
+        l = by_target[target]
         if not l then
-          l = lead(target) .. last
-          by_word[last] = l
+          l = lead(target) .. rstrip(words[v] or verdict_word(v))
+          by_target[target] = l
         end
       end
       lines[#lines + 1] = l
