@@ -457,7 +457,25 @@ function getters.order(A)
 end
 
 -- the weights beside the config: { path, kind = "safetensors" | "bin", tensors = {...}, error }
-function getters.weights(A)
+-- (with A.run, a table the adapters of one run share, what lies beside the configs of one directory is looked
+-- up once in the run: see M.adapter)
+local function beside(A, what, find)
+  local run = A.run
+  if not run then return find(A) end
+  local per = run[what]
+  if not per then
+    per = {}
+    run[what] = per
+  end
+  local v = per[A.dir]
+  if v == nil then
+    v = find(A) or false
+    per[A.dir] = v
+  end
+  return v or nil
+end
+
+local function find_weights(A)
   if not A.path then return nil end
   local weights = require "peft.weights"
   local path, kind = weights.find(A.path)
@@ -474,9 +492,10 @@ function getters.weights(A)
   end
   return w
 end
+function getters.weights(A) return beside(A, "weights", find_weights) end
 
 -- added tokens: from added_tokens.json beside the adapter, or trained embedding rows
-function getters.added_tokens(A)
+local function find_added_tokens(A)
   if not A.dir then return nil end
   local p = A.dir .. "/added_tokens.json"
   if core.stat(p) ~= "file" then return nil end
@@ -488,6 +507,7 @@ function getters.added_tokens(A)
   if n == 0 then return nil end
   return { count = n, path = p }
 end
+function getters.added_tokens(A) return beside(A, "added_tokens", find_added_tokens) end
 
 -- facts engines look at ----------------------------------------------------------------------------------
 -- The facts of an adapter (A.facts): its settings as this runtime reads them (peft_type, r, alpha,
@@ -653,7 +673,8 @@ local function new_view()
   -- (every field it gets named, so that its table is made at its size)
   return setmetatable({
     fams = {}, plan = nil, results = {}, engine_results = {},
-    path = nil, dir = nil, label = nil, text = nil, dict = nil, json_error = nil, json_line = nil, json_col = nil,
+    path = nil, dir = nil, run = nil, label = nil, text = nil, dict = nil, json_error = nil, json_line = nil,
+    json_col = nil,
     is_object = nil, cfg = nil, load_error = nil, pt = nil,
     cls = nil, head = nil, order = nil, weights = nil, added_tokens = nil, facts = nil, nondefault = nil,
     file_view = nil, base_verdicts = nil, oldest_from = nil,
@@ -682,10 +703,13 @@ local function from_text(A, text, file)
   return A
 end
 
---- adapter(src [, not_dir]) -> the adapter view: src is a path (a directory or the config file), or a config
--- object; not_dir: the caller found src is there and is not a directory (its file is src itself)
-function M.adapter(src, not_dir)
+--- adapter(src [, not_dir [, run]]) -> the adapter view: src is a path (a directory or the config file), or a
+-- config object; not_dir: the caller found src is there and is not a directory (its file is src itself); run: a
+-- table the caller hands every adapter of one run (the weights and added tokens beside the configs of a
+-- directory are then looked for once)
+function M.adapter(src, not_dir, run)
   local A = new_view()
+  A.run = run or false
   if config.is_config(src) then
     A.cfg = src
     A.path = src:source() or false

@@ -271,8 +271,9 @@ return {
       adapters[#adapters + 1] = { path = p, error = why }
       if not opts.json then out.stderr:write("peft check: ", p, ": ", why, "\n") end
     end
+    local run = {} -- (what lies beside the configs, looked for once per directory)
     local function visit(p, not_dir)
-      local A = check.adapter(p, not_dir)
+      local A = check.adapter(p, not_dir, run)
       local ok, res = pcall(check.check_adapter, A, targets, { runs_by_verdict = not opts.json })
       if not ok then return missing(p, cli.strip_path(errors.message(res), p)) end
       if targets then
