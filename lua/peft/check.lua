@@ -670,9 +670,13 @@ local function dir_of(path) return path:match("^(.*)/[^/]*$") or "." end
 -- the adapter view of a config's text; file: the path it was read from (for messages and the weights
 -- beside it), or nil
 local function new_view()
-  -- (every field it gets named, so that its table is made at its size)
+  -- (every field it gets named, so that its table is made at its size; the tables keyed by target are made
+  -- with room for the built-in ones likewise: a constructor's named fields size it, their nil values are
+  -- not stored)
   return setmetatable({
-    fams = {}, plan = nil, results = {}, engine_results = {},
+    fams = { f1 = nil, f2 = nil, f3 = nil, f4 = nil }, plan = nil,
+    results = { r1 = nil, r2 = nil, r3 = nil, r4 = nil },
+    engine_results = { e1 = nil, e2 = nil, e3 = nil, e4 = nil, e5 = nil, e6 = nil, e7 = nil, e8 = nil, e9 = nil },
     path = nil, dir = nil, run = nil, label = nil, text = nil, dict = nil, json_error = nil, json_line = nil,
     json_col = nil,
     is_object = nil, cfg = nil, load_error = nil, pt = nil,
