@@ -337,7 +337,11 @@ local class_info = setmetatable({}, { __mode = "k" })
 local function info_of(cls)
   local ci = class_info[cls]
   if ci then return ci end
-  ci = { names = {}, defaults = {}, is_name = {}, order = {}, filled = {} }
+  -- (kind: field -> 1 for a setting, 2 for metadata; table_default: the fields whose default is a table;
+  -- filled_mt: the metatable of a reading whose missing fields read their defaults)
+  ci = { names = {}, defaults = {}, is_name = {}, order = {}, filled = {}, kind = {}, table_default = {},
+         filled_mt = nil }
+  local filled_defaults = {}
   for _, f in ipairs(cls.fields) do
     if f.to_dict ~= false then
       local def = f.default
@@ -347,9 +351,15 @@ local function info_of(cls)
       ci.defaults[f.name] = def
       ci.is_name[f.name] = true
       ci.order[f.name] = n
-      if def ~= nil and def ~= null then ci.filled[#ci.filled + 1] = f.name end
+      ci.kind[f.name] = METADATA[f.name] and 2 or 1
+      if type(def) == "table" then ci.table_default[f.name] = true end
+      if def ~= nil and def ~= null then
+        ci.filled[#ci.filled + 1] = f.name
+        filled_defaults[f.name] = def
+      end
     end
   end
+  ci.filled_mt = { __index = filled_defaults }
   class_info[cls] = ci
   return ci
 end
@@ -366,10 +376,11 @@ function getters.head(A)
     -- settings away from their defaults are found on the way (a field the object does not hold is at its
     -- default).
     local d = rawget(A.cfg, config.STATE).values
-    local is_name = ci.is_name
+    local kind, table_default = ci.kind, ci.table_default
     local nondefault, held_null
     for k, v in next, d do
-      if is_name[k] then
+      local kd = kind[k]
+      if kd then
         if v == null then
           held_null = held_null or {}
           held_null[k] = true
@@ -377,20 +388,31 @@ function getters.head(A)
         else
           values[k] = v
         end
-        if not METADATA[k] then
-          local dv = defaults[k]
-          if v ~= dv and (type(v) ~= "table" or not same(v, dv)) then
-            nondefault = nondefault or {}
-            nondefault[#nondefault + 1] = k
-          end
+        -- (a value differs from its default unless both are tables that same finds alike)
+        if kd == 1 and v ~= defaults[k] and not (table_default[k] and type(v) == "table" and same(v, defaults[k])) then
+          nondefault = nondefault or {}
+          nondefault[#nondefault + 1] = k
         end
       end
     end
-    -- the fields the object does not hold read their defaults (but those it holds as None)
-    local filled = ci.filled
-    for n = 1, #filled do
-      local k = filled[n]
-      if values[k] == nil and not (held_null and held_null[k]) then values[k] = defaults[k] end
+    -- the fields the object does not hold read their defaults (but those it holds as None): through the
+    -- class's metatable, unless it holds as None one whose default is not None
+    local filled_mt = ci.filled_mt
+    local shadowed = false
+    if held_null then
+      local filled_defaults = filled_mt.__index
+      for k in next, held_null do
+        if filled_defaults[k] ~= nil then shadowed = true end
+      end
+    end
+    if shadowed then
+      local filled = ci.filled
+      for n = 1, #filled do
+        local k = filled[n]
+        if values[k] == nil and not held_null[k] then values[k] = defaults[k] end
+      end
+    else
+      setmetatable(values, filled_mt)
     end
     if nondefault then
       -- (in field order: an insertion sort, the list is short)
@@ -435,7 +457,25 @@ function getters.order(A)
 end
 
 -- the weights beside the config: { path, kind = "safetensors" | "bin", tensors = {...}, error }
-function getters.weights(A)
+-- (with A.run, a table the adapters of one run share, what lies beside the configs of one directory is looked
+-- up once in the run: see M.adapter)
+local function beside(A, what, find)
+  local run = A.run
+  if not run then return find(A) end
+  local per = run[what]
+  if not per then
+    per = {}
+    run[what] = per
+  end
+  local v = per[A.dir]
+  if v == nil then
+    v = find(A) or false
+    per[A.dir] = v
+  end
+  return v or nil
+end
+
+local function find_weights(A)
   if not A.path then return nil end
   local weights = require "peft.weights"
   local path, kind = weights.find(A.path)
@@ -452,9 +492,10 @@ function getters.weights(A)
   end
   return w
 end
+function getters.weights(A) return beside(A, "weights", find_weights) end
 
 -- added tokens: from added_tokens.json beside the adapter, or trained embedding rows
-function getters.added_tokens(A)
+local function find_added_tokens(A)
   if not A.dir then return nil end
   local p = A.dir .. "/added_tokens.json"
   if core.stat(p) ~= "file" then return nil end
@@ -466,6 +507,7 @@ function getters.added_tokens(A)
   if n == 0 then return nil end
   return { count = n, path = p }
 end
+function getters.added_tokens(A) return beside(A, "added_tokens", find_added_tokens) end
 
 -- facts engines look at ----------------------------------------------------------------------------------
 -- The facts of an adapter (A.facts): its settings as this runtime reads them (peft_type, r, alpha,
@@ -628,10 +670,15 @@ local function dir_of(path) return path:match("^(.*)/[^/]*$") or "." end
 -- the adapter view of a config's text; file: the path it was read from (for messages and the weights
 -- beside it), or nil
 local function new_view()
-  -- (every field it gets named, so that its table is made at its size)
+  -- (every field it gets named, so that its table is made at its size; the tables keyed by target are made
+  -- with room for the built-in ones likewise: a constructor's named fields size it, their nil values are
+  -- not stored)
   return setmetatable({
-    fams = {}, plan = nil, results = {}, engine_results = {},
-    path = nil, dir = nil, label = nil, text = nil, dict = nil, json_error = nil, json_line = nil, json_col = nil,
+    fams = { f1 = nil, f2 = nil, f3 = nil, f4 = nil }, plan = nil,
+    results = { r1 = nil, r2 = nil, r3 = nil, r4 = nil },
+    engine_results = { e1 = nil, e2 = nil, e3 = nil, e4 = nil, e5 = nil, e6 = nil, e7 = nil, e8 = nil, e9 = nil },
+    path = nil, dir = nil, run = nil, label = nil, text = nil, dict = nil, json_error = nil, json_line = nil,
+    json_col = nil,
     is_object = nil, cfg = nil, load_error = nil, pt = nil,
     cls = nil, head = nil, order = nil, weights = nil, added_tokens = nil, facts = nil, nondefault = nil,
     file_view = nil, base_verdicts = nil, oldest_from = nil,
@@ -660,10 +707,13 @@ local function from_text(A, text, file)
   return A
 end
 
---- adapter(src [, not_dir]) -> the adapter view: src is a path (a directory or the config file), or a config
--- object; not_dir: the caller found src is there and is not a directory (its file is src itself)
-function M.adapter(src, not_dir)
+--- adapter(src [, not_dir [, run]]) -> the adapter view: src is a path (a directory or the config file), or a
+-- config object; not_dir: the caller found src is there and is not a directory (its file is src itself); run: a
+-- table the caller hands every adapter of one run (the weights and added tokens beside the configs of a
+-- directory are then looked for once)
+function M.adapter(src, not_dir, run)
   local A = new_view()
+  A.run = run or false
   if config.is_config(src) then
     A.cfg = src
     A.path = src:source() or false
@@ -800,31 +850,64 @@ local function spec_rules(spec)
 end
 M.spec_rules = spec_rules
 
--- the rules of a release family that apply to config class cname, since/until as indices (cached)
+-- the rules of a release family that apply to config class cname, since/until as indices (cached). The
+-- family's rules are indexed by class once (again if its list grows): each class's list is then a merge.
 local prepared = setmetatable({}, { __mode = "k" })
 local function release_rules(spec, cname)
   local p = prepared[spec]
   if not p then
-    p = {}
+    p = { lists = {}, index = nil }
     prepared[spec] = p
   end
-  local list = p[cname]
+  local list = p.lists[cname]
   if list then return list end
-  list = {}
-  for _, rule in ipairs(spec_rules(spec)) do
-    local applies = not rule.classes
-    for _, c in ipairs(rule.classes or {}) do
-      if c == cname then applies = true end
+  local rules = spec_rules(spec)
+  local idx = p.index
+  if not idx or idx.n ~= #rules then
+    -- any: the places of the rules for every class; by_class: class -> the places of its own; prepared: place ->
+    -- the rule with its indices (made when a class first needs it)
+    idx = { n = #rules, any = {}, by_class = {}, prepared = {} }
+    for pos, rule in ipairs(rules) do
+      local classes = rule.classes
+      if not classes then
+        idx.any[#idx.any + 1] = pos
+      else
+        for _, c in ipairs(classes) do
+          local l = idx.by_class[c]
+          if not l then
+            l = {}
+            idx.by_class[c] = l
+          end
+          if l[#l] ~= pos then l[#l + 1] = pos end -- (a class named twice: once)
+        end
+      end
     end
-    if applies then
-      local q = {}
+    p.index = idx
+  end
+  list = {}
+  local any, own, ready = idx.any, idx.by_class[cname] or {}, idx.prepared
+  local a, b = 1, 1
+  while a <= #any or b <= #own do
+    local pos
+    if b > #own or (a <= #any and any[a] < own[b]) then
+      pos = any[a]
+      a = a + 1
+    else
+      pos = own[b]
+      b = b + 1
+    end
+    local q = ready[pos]
+    if not q then
+      local rule = rules[pos]
+      q = {}
       for k, v in pairs(rule) do q[k] = v end
       q.since_i = rule.since and release_index(rule.since) or 1
       q.until_i = rule["until"] and release_index(rule["until"]) or math.huge
-      list[#list + 1] = q
+      ready[pos] = q
     end
+    list[#list + 1] = q
   end
-  p[cname] = list
+  p.lists[cname] = list
   return list
 end
 
@@ -1918,37 +2001,36 @@ local function family_verdict(A, F, i, with_key)
   return "changed", parts and ("changed|" .. table.concat(parts, ";"))
 end
 
+-- per entry: its result when it loads the adapter unchanged with nothing to note (the same for every adapter)
+local ok_results = setmetatable({}, { __mode = "k" })
+
 local function materialize(A, F, e, i)
   local version = e.version
-  local reasons = setmetatable({}, array_mt)
-  local res = { target = e.name, kind = "peft", version = version, verdict = "ok", reasons = reasons, index = i,
-                notes = nil }
   if F.early then
-    res.verdict = "refused"
-    reasons[1] = setmetatable({ rule = F.early, A = A, i = i, version = version }, lazy_reason_mt)
-    return res
+    return { target = e.name, kind = "peft", version = version, verdict = "refused", index = i, notes = nil,
+             reasons = arr { setmetatable({ rule = F.early, A = A, i = i, version = version }, lazy_reason_mt) } }
   end
   local hits = F.hits
   local nh = #hits
+  local notes
   for n = 1, nh do
     local h = hits[n]
     if h.verdict == "note" and h.set[i] then
-      res.notes = res.notes or arr()
-      res.notes[#res.notes + 1] = h.reason
+      notes = notes or arr()
+      notes[#notes + 1] = h.reason
     end
   end
   local x = refused_at(F, i)
   if x then
-    res.verdict = "refused"
-    reasons[1] = x.reason or setmetatable({ rule = x.rule, key = x.key, cname = x.cname, A = A, i = i,
-                                            version = version }, lazy_reason_mt)
-    return res
+    return { target = e.name, kind = "peft", version = version, verdict = "refused", index = i, notes = notes,
+             reasons = arr { x.reason or setmetatable({ rule = x.rule, key = x.key, cname = x.cname, A = A, i = i,
+                                                        version = version }, lazy_reason_mt) } }
   end
-  local noted
+  local reasons, noted
   for n = 1, nh do
     local h = hits[n]
     if h.verdict == "changed" and h.set[i] then
-      res.verdict = "changed"
+      reasons = reasons or arr()
       reasons[#reasons + 1] = h.reason
       local setting = h.reason.setting
       if setting then
@@ -1957,7 +2039,8 @@ local function materialize(A, F, e, i)
       end
     end
   end
-  local l = lost_settings(A, F, i)
+  -- (no setting is lost where verdict_at finds none without looking)
+  local l = (F.slow or i < F.simple_min) and lost_settings(A, F, i)
   if l then
     local what, cname = l.what, F.cname
     for n = 1, #l do
@@ -1966,11 +2049,20 @@ local function materialize(A, F, e, i)
         local w = what[k]
         local rule_id, rv = w, nil
         if type(w) == "table" then rule_id, rv = w[1], w[2] end
-        res.verdict = "changed"
+        reasons = reasons or arr()
         reasons[#reasons + 1] = setmetatable({ rule = rule_id, setting = k, cname = cname, release_value = rv, A = A,
                                                i = i, version = version }, lazy_reason_mt)
       end
     end
+  end
+  if reasons or notes then
+    return { target = e.name, kind = "peft", version = version, verdict = reasons and "changed" or "ok", index = i,
+             notes = notes, reasons = reasons or arr() }
+  end
+  local res = ok_results[e]
+  if not res then
+    res = { target = e.name, kind = "peft", version = version, verdict = "ok", reasons = arr(), index = i, notes = nil }
+    ok_results[e] = res
   end
   return res
 end
@@ -2017,13 +2109,20 @@ M.fill = fill
 -- A text with {name} places, split once (by the pattern fill uses): { text, name, text, ..., text }.
 local function template(s)
   local parts = {}
-  local i = 1
+  local i, at = 1, 1
   while true do
-    local a, b, name = find(s, "{([%w_]+)}", i)
+    -- (each '{' found by a plain search, the pattern tried there: unanchored, it would be tried at every byte)
+    local a = find(s, "{", at, true)
     if not a then break end
-    parts[#parts + 1] = s:sub(i, a - 1)
-    parts[#parts + 1] = name
-    i = b + 1
+    local _, b, name = find(s, "^{([%w_]+)}", a)
+    if b then
+      parts[#parts + 1] = s:sub(i, a - 1)
+      parts[#parts + 1] = name
+      i = b + 1
+      at = i
+    else
+      at = a + 1
+    end
   end
   parts[#parts + 1] = s:sub(i)
   return parts
@@ -2202,13 +2301,16 @@ function rule.setting(spec)
   end
   local plain_error = type(spec.error) == "string" and not spec.error:find("{", 1, true)
   local plain_fix = spec.fix == nil or (type(spec.fix) == "string" and not spec.fix:find("{", 1, true))
-  if plain_error and plain_fix then r.plain, r.plain_fix = spec.error, spec.fix == nil and null or spec.fix end
+  -- (text that needs nothing: one reason for every adapter it applies to)
+  if plain_error and plain_fix then
+    r.reason = { verdict = verdict, rule = r.id, message = spec.error, fix = spec.fix == nil and null or spec.fix }
+  end
   local error_fn = type(spec.error) == "function" and spec.error
   local error_text = not error_fn and spec.error ~= nil and template(spec.error)
   local fix_fn = type(spec.fix) == "function" and spec.fix
   local fix_text = not fix_fn and spec.fix and template(spec.fix)
   -- texts that use only {what} and {title}: made once per text the test returns (and per engine)
-  if not r.plain and error_text and not fix_fn then
+  if not r.reason and error_text and not fix_fn then
     local only = true
     for _, parts in ipairs { error_text, fix_text or {} } do
       for j = 2, #parts, 2 do
@@ -2315,7 +2417,7 @@ function rule.ignored(spec)
   local message_text = template(spec.setting .. " ignored: " .. spec.effect)
   local fix_text = spec.fix and template(spec.fix)
   if #message_text == 1 and (not fix_text or #fix_text == 1) then
-    r.plain, r.plain_fix = message_text[1], fix_text and fix_text[1] or null
+    r.reason = { verdict = r.verdict, rule = r.id, message = message_text[1], fix = fix_text and fix_text[1] or null }
   end
   function r.render(fd)
     local title, f = fd.ctx.title, fd.f
@@ -2442,45 +2544,68 @@ local function new_result(ctx)
            knobs = ctx.knobs, also = nil, notes = nil }
 end
 
+-- Results shared by adapters (an engine's result with one finding whose text is the same for every adapter:
+-- kept per engine and reason, see found): copied before a finding is added to them.
+local shared_results = setmetatable({}, { __mode = "k" })
+local function own_result(res)
+  if not shared_results[res] then return res end
+  local function copy(list) return list and setmetatable({ table.unpack(list) }, array_mt) end
+  return { target = res.target, kind = res.kind, title = res.title, verdict = res.verdict, reasons = copy(res.reasons),
+           knobs = res.knobs, also = copy(res.also), notes = copy(res.notes) }
+end
+
 -- a test that hit (rules with when or fact): one finding whose text is made when it is read; returns the
 -- result (made now if it is the first finding)
 local function found(res, rl, f, ctx, A, hit)
-  local d
-  local plain = rl.plain
-  if not rl.pass_hit then hit = nil end
-  if plain then
-    -- (text that needs nothing: the reason itself)
-    d = { verdict = rl.verdict, rule = rl.id, message = plain, fix = rl.plain_fix }
-  elseif rl.text_key then
-    -- (text that depends on one value and the engine: made once per value)
-    local per = rl.texts[ctx]
-    if not per then
-      per = {}
-      rl.texts[ctx] = per
+  -- (text that needs nothing: the rule's own reason, the same for every adapter)
+  local d = rl.reason
+  local shared = true
+  if d == nil then
+    if not rl.pass_hit then hit = nil end
+    if rl.text_key then
+      -- (text that depends on one value and the engine: the reason made once per value)
+      local per = rl.texts[ctx]
+      if not per then
+        per = {}
+        rl.texts[ctx] = per
+      end
+      local key = rl.text_key(f, hit)
+      d = per[key]
+      if not d then
+        local msg, fix = rl.render({ f = f, ctx = ctx, A = A, hit = hit })
+        d = { verdict = rl.verdict, rule = rl.id, message = msg, fix = fix == nil and null or fix }
+        per[key] = d
+      end
+    else
+      d = setmetatable({ verdict = rl.verdict, rule = rl.id, deferred = rl, f = f, ctx = ctx, A = A, hit = hit },
+        deferred_reason_mt)
+      shared = false
     end
-    local key = rl.text_key(f, hit)
-    local t = per[key]
-    if not t then
-      local msg, fix = rl.render({ f = f, ctx = ctx, A = A, hit = hit })
-      t = { msg, fix == nil and null or fix }
-      per[key] = t
-    end
-    d = { verdict = rl.verdict, rule = rl.id, message = t[1], fix = t[2] }
-  else
-    d = setmetatable({ verdict = rl.verdict, rule = rl.id, deferred = rl, f = f, ctx = ctx, A = A, hit = hit },
-      deferred_reason_mt)
   end
   if not res then
-    -- the first finding: the result made around it
+    -- the first finding: the result made around it (with a shared reason and the engine's own options, the
+    -- same for every adapter it is the first finding of: kept)
+    local singles = shared and ctx.singles
+    if singles then
+      res = singles[d]
+      if res then return res end
+    end
     local e = ctx.target
     local v = d.verdict
     res = { target = e.name, kind = "engine", title = e.title, verdict = "ok", reasons = nil, knobs = ctx.knobs }
     if v == "refused" or v == "changed" then
       res.verdict, res.reasons = v, setmetatable({ d }, array_mt)
-      return res
+    else
+      res.reasons = setmetatable({}, array_mt)
+      add_finding(res, d, d)
     end
-    res.reasons = setmetatable({}, array_mt)
+    if singles then
+      singles[d] = res
+      shared_results[res] = true
+    end
+    return res
   end
+  res = own_result(res)
   add_finding(res, d, d)
   return res
 end
@@ -2488,7 +2613,7 @@ end
 -- what a check returned (a finding or a list of them); returns the result
 local function found_out(res, rl, out, ctx)
   if out.verdict then out = { out } end
-  if out[1] then res = res or new_result(ctx) end
+  if out[1] then res = res and own_result(res) or new_result(ctx) end
   for oi = 1, #out do
     local r = out[oi]
     local rr
@@ -2577,12 +2702,19 @@ local function state_of(e)
   if st and st.rules == rules and st.n == #rules then return st end
   local knobs = knob_defaults[e] or engine_knobs(e)
   -- ctx: what a rule is told about the engine (the same for every adapter: the adapter and its facts are
-  -- the rule's own arguments)
+  -- the rule's own arguments); singles: the results with one finding kept (see found)
   st = { knobs = knobs, rules = rules, n = #rules, run = runner_of(rules), ok = nil,
-         ctx = { knobs = knobs, title = e.title, target = e } }
+         ctx = { knobs = knobs, title = e.title, target = e, singles = {} } }
   knob_defaults[e] = knobs
   engine_state[e] = st
   return st
+end
+
+-- nothing found: the engine's ok result, the same for every adapter (with the default options)
+local function ok_result(st)
+  local res = new_result(st.ctx)
+  st.ok = res
+  return res
 end
 
 function evaluate_engine0(A, e, given)
@@ -2596,18 +2728,9 @@ function evaluate_engine0(A, e, given)
     return refuse(res, reason("not-an-object", "an adapter config must be a JSON object",
       "an adapter_config.json holds one JSON object"))
   end
-  local facts = A.facts
-  local ctx = given == nil and st.ctx or { knobs = knobs, title = e.title, target = e }
-  local res = st.run(facts, ctx, A)
-  if res then return res end
-  -- nothing found: the engine's ok result, the same for every adapter (with the default options)
-  if given ~= nil then return new_result(ctx) end
-  res = st.ok
-  if not res then
-    res = new_result(ctx)
-    st.ok = res
-  end
-  return res
+  if given == nil then return st.run(A.facts, st.ctx, A) or st.ok or ok_result(st) end
+  local ctx = { knobs = knobs, title = e.title, target = e }
+  return st.run(A.facts, ctx, A) or new_result(ctx)
 end
 M.evaluate_engine = evaluate_engine
 
@@ -2866,17 +2989,18 @@ local function release_runs(A, by_verdict)
   return runs, oldest
 end
 
--- the registered engines, in registration order (cached until the registry changes)
-local engines_cache, engines_gen
+-- the registered engines, in registration order, and their states (state_of, filled as they are first run)
+-- (cached until the registry changes)
+local engines_cache, engines_states, engines_gen
 local function engine_entries()
   local gen = registry.gen
-  if engines_cache and engines_gen == gen then return engines_cache end
+  if engines_cache and engines_gen == gen then return engines_cache, engines_states end
   local out = {}
   for _, e in ipairs(registry.list()) do
     if e.kind == "engine" then out[#out + 1] = e end
   end
-  engines_cache, engines_gen = out, gen
-  return out
+  engines_cache, engines_states, engines_gen = out, {}, gen
+  return out, engines_states
 end
 
 --- check_adapter(A, targets [, opts]) -> one adapter's results, not yet JSON (entry_json makes that):
@@ -2903,13 +3027,26 @@ function M.check_adapter(A, targets, opts)
       local last = base[#base]
       if last then results[#results + 1] = evaluate_release(A, last) end
     end
-    local engines = engine_entries()
+    -- (evaluate_engine0 inline, with the engines' states kept beside their list)
+    local engines, states = engine_entries()
     local cache = A.engine_results
+    local valid = not A.json_error and A.is_object
+    local facts
     for n = 1, #engines do
       local e = engines[n]
       local res = cache[e]
       if not res then
-        res = evaluate_engine0(A, e)
+        if valid then
+          local st = states[n]
+          if not st or st.n ~= #st.rules then
+            st = state_of(e)
+            states[n] = st
+          end
+          facts = facts or A.facts
+          res = st.run(facts, st.ctx, A) or st.ok or ok_result(st)
+        else
+          res = evaluate_engine0(A, e)
+        end
         cache[e] = res
       end
       results[#results + 1] = res

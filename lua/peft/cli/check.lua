@@ -23,7 +23,10 @@ end
 
 local COLOUR = { ok = "green", changed = "yellow", refused = "red" }
 local padded = {} -- width -> target -> the text before its verdict
-local whole_lines = {} -- the table of padded for a width -> target -> a verdict ending the line -> the line
+local whole_lines = {} -- the table of padded for a width -> a verdict ending the line -> target -> the line
+-- per width: indent (what comes before the other releases' runs), and per painted "ok": the oldest release's
+-- entry -> the peft line
+local width_lines = {}
 
 -- the adapters a PATH names: a config file, an adapter directory, or a directory searched for them
 local function each_adapter(path, visit, missing)
@@ -72,7 +75,7 @@ local function print_entry(e, named)
   elseif e.load_error then
     head = head .. "  (this runtime: " .. cli.strip_path(e.load_error, e.path) .. ")"
   end
-  lines[1] = paint("bold", head)
+  lines[1] = rstrip(paint("bold", head))
   local width = 14
   local results = e.results
   for n = 1, #results do
@@ -94,87 +97,7 @@ local function print_entry(e, named)
     end
     return p
   end
-  if not named then
-    local others = {}
-    for _, run in ipairs(e.runs) do
-      if run.from ~= e.oldest then
-        others[#others + 1] = (run.from == run.to and run.from.version or (run.from.version .. "-" .. run.to.version))
-          .. " " .. run.verdict
-      end
-    end
-    local line
-    if e.oldest then
-      line = string.format(fmt, "peft", verdict_word("ok")) .. " from " .. e.oldest.version
-        .. " (the oldest release that loads it unchanged)"
-    else
-      local r = e.results[1]
-      line = string.format(fmt, "peft", verdict_word(r.verdict)) .. " no release loads it unchanged"
-        .. (r and r.reasons[1] and ("; " .. r.target .. ": " .. r.reasons[1].message) or "")
-    end
-    lines[#lines + 1] = line
-    if #others > 0 then
-      lines[#lines + 1] = "  " .. string.rep(" ", width + 10) .. paint("dim", table.concat(others, ", "))
-    end
-    local words, last_words = {}, {}
-    local fix_mark = paint("cyan", " -- fix: ")
-    local null = cli.null
-    for n = 1, #results do
-      local t = results[n]
-      if t.kind == "engine" then
-        local v = t.verdict
-        local word = words[v]
-        if not word then
-          word = verdict_word(v)
-          words[v] = word
-        end
-        local l
-        local reasons = t.reasons
-        local first = reasons[1]
-        if first then
-          -- (first_line and fix_of, inline)
-          local count = #reasons
-          local fix = first.fix
-          local lt = pads[t.target] or lead(t.target)
-          if fix ~= nil and fix ~= null then
-            if count > 1 then
-              l = lt .. word .. " " .. first.message .. " (+" .. (count - 1) .. " more)" .. fix_mark .. fix
-            else
-              l = lt .. word .. " " .. first.message .. fix_mark .. fix
-            end
-          elseif count > 1 then
-            l = lt .. word .. " " .. first.message .. " (+" .. (count - 1) .. " more)"
-          else
-            l = lt .. word .. " " .. first.message
-          end
-        else
-          -- the verdict ends the line: without its padding (what rstrip leaves of it); the line is the same
-          -- for every adapter (kept per width, target and painted word)
-          local last = last_words[v]
-          if not last then
-            last = rstrip(word)
-            last_words[v] = last
-          end
-          local per = whole_lines[pads]
-          if not per then
-            per = {}
-            whole_lines[pads] = per
-          end
-          local target = t.target
-          local by_word = per[target]
-          if not by_word then
-            by_word = {}
-            per[target] = by_word
-          end
-          l = by_word[last]
-          if not l then
-            l = lead(target) .. last
-            by_word[last] = l
-          end
-        end
-        lines[#lines + 1] = l
-      end
-    end
-  else
+  if named then
     for _, t in ipairs(e.results) do
       local knob_text
       if t.kind == "engine" and t.knobs and next(t.knobs) then
@@ -186,11 +109,108 @@ local function print_entry(e, named)
         .. (knob_text and paint("dim", " (" .. knob_text .. ")") or "")
       for _, l in ipairs(reason_lines(t, "      ")) do lines[#lines + 1] = l end
     end
+    for i = 2, #lines do lines[i] = rstrip(lines[i]) end
+    lines[#lines + 1] = ""
+    out.stdout:write(table.concat(lines, "\n"))
+    return
   end
-  for i = 1, #lines do
-    local l = lines[i]
-    local b = byte(l, -1)
-    if b == 32 or b == 9 then lines[i] = rstrip(l) end
+  -- (every line is made without trailing blanks: those that end in a reason's text are stripped as they are
+  -- made, the others never have them)
+  local others = {}
+  for _, run in ipairs(e.runs) do
+    if run.from ~= e.oldest then
+      others[#others + 1] = (run.from == run.to and run.from.version or (run.from.version .. "-" .. run.to.version))
+        .. " " .. run.verdict
+    end
+  end
+  local words, ending = {}, {} -- (verdict -> its painted word; -> the lines it ends, by target)
+  local ok_word = verdict_word("ok")
+  words.ok = ok_word
+  local wl = width_lines[width]
+  if not wl then
+    wl = { indent = "  " .. string.rep(" ", width + 10) }
+    width_lines[width] = wl
+  end
+  local oldest = e.oldest
+  if oldest then
+    -- (the same for every adapter whose oldest release it is, at this width and painted so)
+    local per = wl[ok_word]
+    if not per then
+      per = {}
+      wl[ok_word] = per
+    end
+    local line = per[oldest]
+    if not line then
+      line = string.format(fmt, "peft", ok_word) .. " from " .. oldest.version
+        .. " (the oldest release that loads it unchanged)"
+      per[oldest] = line
+    end
+    lines[2] = line
+  else
+    local r = e.results[1]
+    lines[2] = rstrip(string.format(fmt, "peft", verdict_word(r.verdict)) .. " no release loads it unchanged"
+      .. (r and r.reasons[1] and ("; " .. r.target .. ": " .. r.reasons[1].message) or ""))
+  end
+  if #others > 0 then lines[3] = wl.indent .. paint("dim", table.concat(others, ", ")) end
+  local fix_mark = paint("cyan", " -- fix: ")
+  local null = cli.null
+  for n = 1, #results do
+    local t = results[n]
+    if t.kind == "engine" then
+      local v = t.verdict
+      local l
+      local reasons = t.reasons
+      local first = reasons[1]
+      if first then
+        local word = words[v]
+        if not word then
+          word = verdict_word(v)
+          words[v] = word
+        end
+        -- (first_line and fix_of, inline)
+        local count = #reasons
+        local fix = first.fix
+        local lt = pads[t.target] or lead(t.target)
+        if fix ~= nil and fix ~= null then
+          if count > 1 then
+            l = lt .. word .. " " .. first.message .. " (+" .. (count - 1) .. " more)" .. fix_mark .. fix
+          else
+            l = lt .. word .. " " .. first.message .. fix_mark .. fix
+          end
+        elseif count > 1 then
+          l = lt .. word .. " " .. first.message .. " (+" .. (count - 1) .. " more)"
+        else
+          l = lt .. word .. " " .. first.message
+        end
+        local b = byte(l, -1)
+        if b == 32 or b == 9 then l = rstrip(l) end
+      else
+        -- the verdict ends the line: without its padding (what rstrip leaves of it); the line is the same
+        -- for every adapter (kept per width, painted word and target)
+        local by_target = ending[v]
+        if not by_target then
+          local last = rstrip(words[v] or verdict_word(v))
+          local per = whole_lines[pads]
+          if not per then
+            per = {}
+            whole_lines[pads] = per
+          end
+          by_target = per[last]
+          if not by_target then
+            by_target = {}
+            per[last] = by_target
+          end
+          ending[v] = by_target
+        end
+        local target = t.target
+        l = by_target[target]
+        if not l then
+          l = lead(target) .. rstrip(words[v] or verdict_word(v))
+          by_target[target] = l
+        end
+      end
+      lines[#lines + 1] = l
+    end
   end
   lines[#lines + 1] = ""
   out.stdout:write(table.concat(lines, "\n"))
@@ -251,8 +271,9 @@ return {
       adapters[#adapters + 1] = { path = p, error = why }
       if not opts.json then out.stderr:write("peft check: ", p, ": ", why, "\n") end
     end
+    local run = {} -- (what lies beside the configs, looked for once per directory)
     local function visit(p, not_dir)
-      local A = check.adapter(p, not_dir)
+      local A = check.adapter(p, not_dir, run)
       local ok, res = pcall(check.check_adapter, A, targets, { runs_by_verdict = not opts.json })
       if not ok then return missing(p, cli.strip_path(errors.message(res), p)) end
       if targets then
