@@ -120,7 +120,7 @@ end
 -- much garbage, and the generational collector, fed this mix, lets the heap grow to about twice
 -- its steady size before its first major collection. A full collection after every few
 -- definitions modules (a fraction of a millisecond each) keeps the peak near the steady size.
-local LOADS_PER_COLLECTION = 8
+local LOADS_PER_COLLECTION = 16
 local loads = 0
 
 function M.load_pending(cls)
