@@ -287,8 +287,9 @@ static int fill(lua_State *L) {
     }
   }
   /* each field asked for in turn (a file gives most of its class's fields,
-   * as a rule: cheaper than walking its keys and looking each up) */
-  for (lua_Integer i = 0; i < fl->n; i++) {
+   * as a rule: cheaper than walking its keys and looking each up), until
+   * every key of a raw args has been found a field */
+  for (lua_Integer i = 0; i < fl->n && !(raw && nfound == nkeys); i++) {
     lua_rawgeti(L, NAMES, i + 1);
     lua_pushvalue(L, -1);
     if (raw) lua_rawget(L, 1);

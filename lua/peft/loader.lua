@@ -242,6 +242,18 @@ local function report_unknown(cls, unknown, opts, warnings, at_top, how, newer)
   warn(opts, warnings, msg .. "; kept as they are and written back on save")
 end
 
+-- The constructor's keep_unknown for a file's table (new_opts: what from_table
+-- hands the constructor): the keys that are not fields are kept, and reported.
+local function keep_unknown(unknown, new_opts)
+  local opts, tbl, extra = new_opts.load_opts, new_opts.tbl, new_opts.extra
+  for _, k in ipairs(unknown) do
+    check_key(k, opts, false)
+    extra[k] = tbl[k]
+  end
+  report_unknown(new_opts.cls, unknown, opts, new_opts.warnings, false, new_opts.how,
+    config.newer_than_runtime(tbl.peft_version))
+end
+
 -- from_table(tbl, opts, how [, nkeys [, owned]]): from_dict, and nkeys (from the
 -- JSON decoder) is how many keys tbl holds, when known; owned: tbl was just
 -- decoded and nobody else holds it (the constructor may make it the object's
@@ -279,19 +291,12 @@ local function from_table(tbl, opts, how, nkeys, owned)
   local args, new_opts
   if plain then
     -- the common case: the table goes to the constructor as it is, which
-    -- hands back the keys that are not fields (kept, and written on save)
-    local extra = {}
+    -- hands back the keys that are not fields (kept, and written on save:
+    -- see keep_unknown, which reads the rest of new_opts)
     args = tbl
-    new_opts = { extra = extra, quiet = opts.quiet, loading = true, nkeys = nkeys, lenient = opts.lenient,
-                 adopt = owned,
-                 keep_unknown = function(unknown)
-                   for _, k in ipairs(unknown) do
-                     check_key(k, opts, false)
-                     extra[k] = tbl[k]
-                   end
-                   report_unknown(cls, unknown, opts, warnings, false, how,
-                     config.newer_than_runtime(tbl.peft_version))
-                 end }
+    new_opts = { extra = {}, quiet = opts.quiet, loading = true, nkeys = nkeys, lenient = opts.lenient,
+                 adopt = owned, keep_unknown = keep_unknown, load_opts = opts, tbl = tbl, cls = cls,
+                 warnings = warnings, how = how }
   else
     -- one pass: the fields the file may set, and the keys the class does
     -- not know (kept); runtime-only fields are left out

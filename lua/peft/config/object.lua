@@ -180,8 +180,8 @@ end
 --- construct(cls, args, how) -> object: the constructor itself, for peft's
 -- own callers. how.quiet: record warnings on the object without emitting
 -- them; how.extra: unknown keys to keep (written back by to_dict);
--- how.keep_unknown: called with the list of keys of args that are not fields,
--- instead of raising (the loader's, which puts them in how.extra);
+-- how.keep_unknown: called with the list of keys of args that are not fields
+-- and how, instead of raising (the loader's, which puts them in how.extra);
 -- how.nkeys: how many keys args holds, when the caller knows (see
 -- core.config_filler); how.adopt: args (a plain table the caller owns and
 -- gives up, such as one just decoded) becomes the object's values table; how.checked: the caller has left out every key that
@@ -208,7 +208,7 @@ local function construct(cls, args, opts)
       for k in pairs(args) do
         if not map[k] then unknown[#unknown + 1] = k end
       end
-      keep(unknown)
+      keep(unknown, opts)
       if adopt then -- (args is values: only fields stay)
         for i = 1, #unknown do args[unknown[i]] = nil end
       end
