@@ -58,6 +58,28 @@ describe("from_pretrained", function()
     assert.is_nil(cfg.rank_pattern.x)
   end)
 
+  it("keeps each object's warnings and unknown keys its own (none: a shared empty table nothing may fill)", function()
+    local common = require "peft.config.common"
+    local _, plain = quiet(peft.PeftConfig.from_json, '{"peft_type": "LORA"}')
+    local _, odd = quiet(peft.PeftConfig.from_json, '{"peft_type": "LORA", "zzz": 1}')
+    local _, other = quiet(peft.PeftConfig.from_json, '{"peft_type": "LORA", "yyy": 2}')
+    assert.are.same({}, plain:warnings())
+    assert.are.equal(1, #odd:warnings())
+    assert.are.equal(1, #other:warnings())
+    assert.truthy(odd:warnings()[1]:find("'zzz'", 1, true))
+    assert.truthy(other:warnings()[1]:find("'yyy'", 1, true))
+    assert.are.same({ zzz = 1 }, odd:extra())
+    assert.are.same({}, plain:extra())
+    -- a warning made after loading (a nested config's unknown key) goes to that object alone
+    plain.eva_config = { rho = 2.0, bogus = 1 }
+    assert.are.equal(1, #plain:warnings())
+    local _, fresh = quiet(peft.PeftConfig.from_json, '{"peft_type": "LORA"}')
+    assert.are.same({}, fresh:warnings())
+    assert.is_nil(next(common.NO_WARNINGS))
+    assert.is_nil(next(common.NO_EXTRA))
+    assert.has_error(function() common.NO_WARNINGS[1] = "x" end)
+  end)
+
   it("decodes arrays of every size around its batch, nested and inside large objects", function()
     local core = peft.core
     for _, n in ipairs { 0, 1, 2, 31, 32, 33, 63, 64, 65, 100 } do

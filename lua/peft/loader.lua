@@ -245,7 +245,8 @@ end
 -- The constructor's keep_unknown for a file's table (new_opts: what from_table
 -- hands the constructor): the keys that are not fields are kept, and reported.
 local function keep_unknown(unknown, new_opts)
-  local opts, tbl, extra = new_opts.load_opts, new_opts.tbl, new_opts.extra
+  local opts, tbl, extra = new_opts.load_opts, new_opts.tbl, {}
+  new_opts.extra = extra
   for _, k in ipairs(unknown) do
     check_key(k, opts, false)
     extra[k] = tbl[k]
@@ -294,7 +295,7 @@ local function from_table(tbl, opts, how, nkeys, owned)
     -- hands back the keys that are not fields (kept, and written on save:
     -- see keep_unknown, which reads the rest of new_opts)
     args = tbl
-    new_opts = { extra = {}, quiet = opts.quiet, loading = true, nkeys = nkeys, lenient = opts.lenient,
+    new_opts = { extra = nil, quiet = opts.quiet, loading = true, nkeys = nkeys, lenient = opts.lenient,
                  adopt = owned, keep_unknown = keep_unknown, load_opts = opts, tbl = tbl, cls = cls,
                  warnings = warnings, how = how }
   else
@@ -343,7 +344,11 @@ local function from_table(tbl, opts, how, nkeys, owned)
     error(res, 0)
   end
   local st = rawget(res, config.STATE)
-  for i = #warnings, 1, -1 do table.insert(st.warnings, 1, warnings[i]) end
+  if #warnings > 0 then
+    -- the loader's warnings come first
+    for _, w in ipairs(st.warnings) do warnings[#warnings + 1] = w end
+    st.warnings = warnings
+  end
   st.source = opts.path
   return res
 end

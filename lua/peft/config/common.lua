@@ -10,6 +10,14 @@ local null = core.null
 
 M.STATE = setmetatable({}, { __name = "peft.config.state" }) -- private key of an object's state
 
+-- The warnings and unknown keys of an object that has none (most): one shared empty table
+-- each, which nothing may add to (an object gets its own table with its first warning).
+local function frozen(what)
+  return setmetatable({}, { __newindex = function() error("peft.config: " .. what .. " is shared", 2) end })
+end
+M.NO_WARNINGS = frozen("the empty list of warnings")
+M.NO_EXTRA = frozen("the empty table of unknown keys")
+
 --- Whether v is a config object.
 function M.is_config(v)
   if type(v) ~= "table" then return false end

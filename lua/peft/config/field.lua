@@ -117,7 +117,14 @@ end
 -- without a state, only emits it.
 local function warn_on(cls, st, message)
   local m = cls.name .. ": " .. message
-  if st then st.warnings[#st.warnings + 1] = m end
+  if st then
+    local list = st.warnings
+    if list == common.NO_WARNINGS then
+      list = {}
+      st.warnings = list
+    end
+    list[#list + 1] = m
+  end
   if not (st and st.quiet) then errors.warn(m) end
 end
 

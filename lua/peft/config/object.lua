@@ -13,6 +13,7 @@ local M = {}
 
 local array_mt = core.json_array_mt
 local STATE = common.STATE
+local NO_WARNINGS, NO_EXTRA = common.NO_WARNINGS, common.NO_EXTRA
 local deepcopy, given_bit, fmt = common.deepcopy, common.given_bit, common.fmt
 local find_method, unknown_field = class.find_method, class.unknown_field
 local check_field, value_error, warn_on = field.check, field.value_error, field.warn_on
@@ -218,7 +219,7 @@ local function construct(cls, args, opts)
       end
     end
   end
-  local st = { values = values, given = given, warnings = {}, extra = opts.extra or {}, quiet = opts.quiet,
+  local st = { values = values, given = given, warnings = NO_WARNINGS, extra = opts.extra or NO_EXTRA, quiet = opts.quiet,
                loading = opts.loading, lenient = opts.lenient }
   local obj = M.instantiate(cls, st)
   local fields = cls.fields
