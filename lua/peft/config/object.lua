@@ -82,21 +82,20 @@ end
 
 -- building objects ------------------------------------------------------
 
-local POST_INIT_CHAIN = setmetatable({}, { __mode = "k" }) -- class -> its post_init functions, root first
-
-local function run_post_init(cls, obj, chk)
-  local chain = POST_INIT_CHAIN[cls]
-  if not chain then
-    chain = {}
-    local c = cls
-    while c do
-      local pi = rawget(c, "post_init")
-      if pi then table.insert(chain, 1, pi) end
-      if not rawget(c, "inherit_post_init") then break end
-      c = rawget(c, "parent")
-    end
-    POST_INIT_CHAIN[cls] = chain
+-- cls's post_init functions, root first
+local function post_init_chain(cls)
+  local chain = {}
+  local c = cls
+  while c do
+    local pi = rawget(c, "post_init")
+    if pi then table.insert(chain, 1, pi) end
+    if not rawget(c, "inherit_post_init") then break end
+    c = rawget(c, "parent")
   end
+  return chain
+end
+
+local function run_chain(chain, obj, chk)
   for i = 1, #chain do chain[i](obj, chk) end
 end
 
@@ -157,23 +156,23 @@ local function chk_functions(cls, box)
   }
 end
 
-local CHKS = setmetatable({}, { __mode = "k" }) -- class -> { chk, box }
+local KITS = setmetatable({}, { __mode = "k" }) -- class -> { chk, box, chain }
 
 -- Runs cls's post_init chain on obj (state st) with the class's chk.
 local function post_init(cls, obj, st)
-  local kit = CHKS[cls]
+  local kit = KITS[cls]
   if not kit then
     local box = {}
     -- loading: whether the object is being loaded from a file; values: the field values as
     -- they stand; class: the object's class
-    kit = { chk = chk_functions(cls, box), box = box }
+    kit = { chk = chk_functions(cls, box), box = box, chain = post_init_chain(cls) }
     kit.chk.class = cls
-    CHKS[cls] = kit
+    KITS[cls] = kit
   end
   local chk, box = kit.chk, kit.box
   local outer_st, outer_values, outer_loading = box.st, chk.values, chk.loading
   box.st, chk.values, chk.loading = st, st.values, st.loading == true
-  local ok, err = pcall(run_post_init, cls, obj, chk)
+  local ok, err = pcall(run_chain, kit.chain, obj, chk)
   box.st, chk.values, chk.loading = outer_st, outer_values, outer_loading
   if not ok then error(err, 0) end
 end
