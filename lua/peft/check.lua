@@ -130,7 +130,8 @@ local function same(a, b)
     if (ma == nil or ma == array_mt) and (mb == nil or mb == array_mt) then return true end -- two empty containers
   end
   if equal_plain(a, b, 0) then return true end
-  -- two lists of names (target_modules, ...): compared as sets, as canon does, without their texts
+  -- two lists of names (target_modules, ...): compared as sets, as canon does, without their texts (one
+  -- table: a name of a is true until b has it too, then false)
   if getmetatable(a) == array_mt and getmetatable(b) == array_mt then
     local set, distinct = {}, 0
     for n = 1, #a do
@@ -141,13 +142,13 @@ local function same(a, b)
         distinct = distinct + 1
       end
     end
-    local seen = {}
     for n = 1, #b do
       local y = b[n]
       if type(y) ~= "string" then return canon(a) == canon(b) end
-      if not set[y] then return false end
-      if not seen[y] then
-        seen[y] = true
+      local s = set[y]
+      if s == nil then return false end
+      if s then
+        set[y] = false
         distinct = distinct - 1
       end
     end
