@@ -373,11 +373,12 @@ function M.from_json(text, opts, how)
   if #text > limit then
     fail(opts, "ValueError", string.format("the config has %d bytes, more than the limit of %d", #text, limit))
   end
-  if text:match("^%s*$") then
-    fail(opts, "JSONDecodeError", "the file is empty" .. (#text > 0 and " (only white space)" or ""))
-  end
   local value, nkeys, line, col = core.json_decode_counted(text, ROOM)
   if value == nil then
+    -- (an empty text is told apart only once the decoder has refused it)
+    if text:match("^%s*$") then
+      fail(opts, "JSONDecodeError", "the file is empty" .. (#text > 0 and " (only white space)" or ""))
+    end
     local msg = nkeys
     local truncated = msg:find("end of the input", 1, true) or msg:find("unterminated", 1, true)
     fail(opts, "JSONDecodeError", "invalid JSON at " .. msg .. (truncated and " (is the file truncated?)" or ""),

@@ -79,7 +79,8 @@ return {
       local r = cli.load(p, opts.strict, is_file)
       local status
       local w
-      if r.ok and not opts["no-weights"] then
+      -- (from a walk, beside tells at once whether there are weights to check: most often not)
+      if r.ok and not opts["no-weights"] and (not beside or weights.find(r.path, beside)) then
         if wopts.beside ~= beside then wopts = { beside = beside } end
         local okw, res = pcall(weights.check, r.cfg, r.path, wopts)
         if okw then w = res else w = { ok = false, problems = { errors.message(res) } } end
