@@ -146,6 +146,29 @@ describe("config objects", function()
     peft.registry.rollback(mark)
   end)
 
+  it("hand each post_init the chk of its own object, when it builds another of its class", function()
+    local mark = peft.registry.mark()
+    local X
+    X = peft.config.declare { name = "NestSpecConfig", parent = peft.IA3Config, fields = {
+      { "depth", "int", 0, "how deep" }, { "bad", "bool", false, "fail" } },
+      post_init = function(self, chk)
+        if self.bad then chk.fail("bad", "asked to fail") end
+        if self.depth > 0 then
+          local inner = X { depth = self.depth - 1 } -- built inside, and fine
+          assert(inner.depth == self.depth - 1)
+          local ok = pcall(X, { bad = true }) -- built inside, and refused
+          assert(not ok)
+        end
+        chk.warn("depth %d", self.depth) -- still this object's
+        assert(chk.values.depth == self.depth)
+      end }
+    local outer = X { depth = 2 }
+    assert.are.same({ "NestSpecConfig: depth 2" }, outer:warnings())
+    local inner = X { depth = 0 }
+    assert.are.same({ "NestSpecConfig: depth 0" }, inner:warnings())
+    peft.registry.rollback(mark)
+  end)
+
   it("know which fields were given, null included, in post_init (chk.given) and after (was_given)", function()
     local mark = peft.registry.mark() -- the classes declared here go at the end
     local seen = {}
