@@ -332,32 +332,29 @@ end
 
 -- HEAD's reading: { values = field -> value, defaults = field -> default, names = the fields in order
 -- [, nondefault = the fields away from their defaults, in order] }
--- per class: the fields to_dict writes, in order, and their defaults (weak: a rolled-back class goes);
--- is_name and order (field -> its place) for them, filled: those whose default is not None
+-- per class (weak: a rolled-back class goes): the fields to_dict writes, in order (names), their defaults
+-- (defaults: to_dict's text of a config-object default), order (field -> its place), kind (field -> SETTING,
+-- METADATA_FIELD, or TABLE_SETTING: a setting whose default is a table, which `same` may find alike with
+-- another), filled_mt (the metatable of a reading whose missing fields read their defaults, when they are
+-- not None) and keys (per history class, see key_info)
+local SETTING, METADATA_FIELD, TABLE_SETTING = 1, 2, 3
 local class_info = setmetatable({}, { __mode = "k" })
 local function info_of(cls)
   local ci = class_info[cls]
   if ci then return ci end
-  -- (kind: field -> 1 for a setting, 2 for metadata; table_default: the fields whose default is a table;
-  -- filled_mt: the metatable of a reading whose missing fields read their defaults)
-  ci = { names = {}, defaults = {}, is_name = {}, order = {}, filled = {}, kind = {}, table_default = {},
-         filled_mt = nil }
-  local filled_defaults = {}
+  ci = { names = {}, defaults = {}, order = {}, kind = {}, filled_mt = nil, keys = {} }
+  local names, defaults, order, kind = ci.names, ci.defaults, ci.order, ci.kind
+  local filled_defaults = {} -- (the defaults that are not None)
   for _, f in ipairs(cls.fields) do
     if f.to_dict ~= false then
-      local def = f.default
+      local name, def = f.name, f.default
       if config.is_config(def) then def = def:to_dict() end
-      local n = #ci.names + 1
-      ci.names[n] = f.name
-      ci.defaults[f.name] = def
-      ci.is_name[f.name] = true
-      ci.order[f.name] = n
-      ci.kind[f.name] = METADATA[f.name] and 2 or 1
-      if type(def) == "table" then ci.table_default[f.name] = true end
-      if def ~= nil and def ~= null then
-        ci.filled[#ci.filled + 1] = f.name
-        filled_defaults[f.name] = def
-      end
+      local n = #names + 1
+      names[n] = name
+      defaults[name] = def
+      order[name] = n
+      kind[name] = METADATA[name] and METADATA_FIELD or type(def) == "table" and TABLE_SETTING or SETTING
+      if def ~= nil and def ~= null then filled_defaults[name] = def end
     end
   end
   ci.filled_mt = { __index = filled_defaults }
@@ -365,21 +362,42 @@ local function info_of(cls)
   return ci
 end
 
+-- per this runtime's class and history class cname: key -> one number for what the pass over a file's keys
+-- asks (file_view_of): 2 * the first release whose class has it (0 when some release removed it, NOWHERE
+-- when no release has it), + 1 when it is one of this runtime's settings (a field to_dict writes, not
+-- metadata). A key in neither is not there.
+local NOWHERE = 1 << 40
+local NO_CLASS = {}
+local function key_info(ci, cname)
+  ci = ci or NO_CLASS
+  local keys = ci.keys[cname]
+  if keys then return keys end
+  keys = {}
+  local hc = H().classes[cname]
+  for k, sp in pairs(hc and hc.fields or {}) do
+    keys[k] = type(sp) == "number" and 2 * sp or 0
+  end
+  for k, kd in pairs(ci.kind or {}) do
+    if kd ~= METADATA_FIELD then keys[k] = (keys[k] or 2 * NOWHERE) + 1 end
+  end
+  ci.keys[cname] = keys
+  return keys
+end
+NO_CLASS.keys = {}
+
 function getters.head(A)
   local cls = A.cls
   if not cls then return { values = {}, defaults = {}, names = {} } end
   local ci = info_of(cls)
-  local out = { values = {}, defaults = ci.defaults, names = ci.names }
-  local values, defaults = out.values, ci.defaults
+  local defaults = ci.defaults
   if A.cfg then
-    -- the object's own values (None is nil), not a copy; a field it does not hold (None, or a config-object
-    -- default not read yet) reads as the class's default (to_dict's text of it: the same value). The
-    -- settings away from their defaults are found on the way (a field the object does not hold is at its
-    -- default).
-    local d = rawget(A.cfg, config.STATE).values
-    local kind, table_default = ci.kind, ci.table_default
-    local nondefault, held_null
-    for k, v in next, d do
+    -- the object's values (None is nil); a field it does not hold (None, or a config-object default not read
+    -- yet) reads as the class's default (to_dict's text of it: the same value). The settings away from their
+    -- defaults are found on the way (a field the object does not hold is at its default).
+    local held = rawget(A.cfg, config.STATE).values
+    local kind = ci.kind
+    local values, nondefault, held_null = {}, nil, nil
+    for k, v in next, held do
       local kd = kind[k]
       if kd then
         if v == null then
@@ -389,8 +407,9 @@ function getters.head(A)
         else
           values[k] = v
         end
+        local dv = defaults[k]
         -- (a value differs from its default unless both are tables that same finds alike)
-        if kd == 1 and v ~= defaults[k] and not (table_default[k] and type(v) == "table" and same(v, defaults[k])) then
+        if kd ~= METADATA_FIELD and v ~= dv and not (kd == TABLE_SETTING and type(v) == "table" and same(v, dv)) then
           nondefault = nondefault or {}
           nondefault[#nondefault + 1] = k
         end
@@ -399,18 +418,16 @@ function getters.head(A)
     -- the fields the object does not hold read their defaults (but those it holds as None): through the
     -- class's metatable, unless it holds as None one whose default is not None
     local filled_mt = ci.filled_mt
+    local filled_defaults = filled_mt.__index
     local shadowed = false
     if held_null then
-      local filled_defaults = filled_mt.__index
       for k in next, held_null do
         if filled_defaults[k] ~= nil then shadowed = true end
       end
     end
     if shadowed then
-      local filled = ci.filled
-      for n = 1, #filled do
-        local k = filled[n]
-        if values[k] == nil and not held_null[k] then values[k] = defaults[k] end
+      for k, dv in next, filled_defaults do
+        if values[k] == nil and not held_null[k] then values[k] = dv end
       end
     else
       setmetatable(values, filled_mt)
@@ -429,10 +446,11 @@ function getters.head(A)
         nondefault[m + 1] = k
       end
     end
-    out.nondefault = nondefault or {}
-    out.order = ci.order
-    return out
+    return { values = values, defaults = defaults, names = ci.names,
+             nondefault = nondefault or {}, order = ci.order }
   end
+  local values = {}
+  local out = { values = values, defaults = defaults, names = ci.names }
   -- when this runtime cannot read the file, only the keys the file gives count as its settings (unless
   -- it refused only a value's type, which PEFT takes as it is)
   local full = M.field_level_error(A.load_error)
@@ -1491,8 +1509,8 @@ local function refused_at(F, i)
 end
 
 -- The file as the release's checks see it (the same in every release of a family for the keys the file
--- gives): a table of the file's values, whose missing keys read as this runtime's defaults; flag records
--- them (absent: whether a check read one since it was reset; keys: which). Once per adapter.
+-- gives): the file's values, read in place, and for the keys it lacks this runtime's defaults; flag records
+-- those (absent: whether a check read one since it was reset; keys: which). Once per adapter.
 --   In the same pass over the file's keys: the keys of this runtime's fields (not metadata) whose value it
 -- reads otherwise (read_otherwise, for releases that set attributes); the newest of the releases that first
 -- have them (kwargs releases below it refuse the file; math.huge when a key is in no release), and whether
@@ -1502,38 +1520,41 @@ function file_view_of(A, cname)
   local fv = rawget(A, "file_view")
   if fv then return fv end
   local d = A.dict
-  local head_defaults = A.head.defaults
+  local head = A.head
+  local head_defaults, values = head.defaults, head.values
   local flag = { absent = false, keys = {} }
   local view = {}
-  local sc = spans_of(cname)
-  local simple, complex_field = sc.simple, sc.complex
+  local keys = key_info(A.cls and info_of(A.cls), cname)
   local newest, complex = 0, false
-  local head = A.head
-  local values, order = head.values, head.order or plan_of(A, cname, (history or H()).classes[cname], d).order
   local read_otherwise = {}
   for k, v in next, d do
-    if v ~= null then
-      view[k] = v
-      if order[k] and not METADATA[k] then
+    local c = keys[k]
+    if c == nil then
+      newest = NOWHERE
+    else
+      local since = c >> 1
+      if since == 0 then
+        complex = true
+      elseif since > newest then
+        newest = since
+      end
+      if c & 1 == 1 and v ~= null then
         local hv = values[k]
         if v ~= hv and (type(v) ~= "table" or not same(v, hv)) then read_otherwise[#read_otherwise + 1] = k end
       end
     end
-    local sp = simple[k]
-    if sp then
-      if sp > newest then newest = sp end
-    elseif complex_field[k] then
-      complex = true
-    else
-      newest = math.huge
-    end
   end
+  if newest == NOWHERE then newest = math.huge end
   -- (a key every release reads as this runtime's default when the file lacks it is not recorded: the
   -- view is right for every release there)
   local alike = always_alike(cname, head_defaults)
   setmetatable(view, { __index = function(_, k)
-    if d[k] == null then return nil end
-    local v = head_defaults[k]
+    local v = d[k]
+    if v ~= nil then
+      if v == null then return nil end
+      return v
+    end
+    v = head_defaults[k]
     if not alike[k] then
       local keys = flag.keys
       if not flag.absent then
