@@ -282,16 +282,16 @@ local function release_default(cname, f, i, fallback)
   return v
 end
 
--- per config class of peft.history: simple[field] = the first release with it (when it was never removed),
--- complex[field] = true for the others (cached)
+-- per config class of peft.history: simple[field] = the first release with it (when it was never removed)
+-- (cached)
 local spans_cache = {}
 local function spans_of(cname)
   local sc = spans_cache[cname]
   if sc then return sc end
   local hc = H().classes[cname]
-  sc = { simple = {}, complex = {} }
+  sc = { simple = {} }
   for k, sp in pairs(hc and hc.fields or {}) do
-    if type(sp) == "number" then sc.simple[k] = sp else sc.complex[k] = true end
+    if type(sp) == "number" then sc.simple[k] = sp end
   end
   spans_cache[cname] = sc
   return sc
