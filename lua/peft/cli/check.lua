@@ -76,7 +76,7 @@ local function style_of(width, ok_word)
   st = {
     width = width,
     pads = {}, -- target -> "  TARGET<blanks to width> ": what the column format puts before the verdict
-    oldest = {}, -- the oldest release's entry -> the peft line
+    oldest = {}, -- the oldest release's entry -> the peft line (each line kept here ends in its newline)
     -- the other releases' runs, a tree by each run's from, to and verdict, a path per list of runs; .line at
     -- its end (false: no line). A few dozen lists of runs cover a corpus.
     runs = {},
@@ -91,8 +91,9 @@ local function style_of(width, ok_word)
   return st
 end
 
--- an engine's line in the summary: its verdict and first reason, with that reason's fix (made without
--- trailing blanks: a line that ends in a reason's text is stripped, the verdict alone is put unpadded)
+-- an engine's line in the summary, with its newline: its verdict and first reason, with that reason's fix
+-- (made without trailing blanks: a line that ends in a reason's text is stripped, the verdict alone is put
+-- unpadded)
 local function engine_line(t, st)
   local v = t.verdict
   local words = st.words
@@ -109,19 +110,19 @@ local function engine_line(t, st)
   end
   local reasons = t.reasons
   local first = reasons[1]
-  if not first then return lt .. rstrip(word) end
+  if not first then return lt .. rstrip(word) .. "\n" end
   local count = #reasons
   local more = count > 1 and (" (+" .. (count - 1) .. " more)") or ""
   local fix = first.fix
   if fix == nil or fix == cli.null then
-    return rstrip(lt .. word .. " " .. first.message .. more)
+    return rstrip(lt .. word .. " " .. first.message .. more) .. "\n"
   end
   -- (one concatenation: each would copy the line so far)
-  return rstrip(lt .. word .. " " .. first.message .. more .. st.fix_mark .. fix)
+  return rstrip(lt .. word .. " " .. first.message .. more .. st.fix_mark .. fix) .. "\n"
 end
 
 -- the line of the other releases' runs (those not starting at the oldest that loads the adapter unchanged),
--- or false when there are none
+-- with its newline, or false when there are none
 local function others_line(st, runs, oldest)
   local node = st.runs
   for n = 1, #runs do
@@ -155,23 +156,26 @@ local function others_line(st, runs, oldest)
           .. " " .. run.verdict
       end
     end
-    line = #parts > 0 and (st.indent .. paint("dim", table.concat(parts, ", ")))
+    line = #parts > 0 and (st.indent .. paint("dim", table.concat(parts, ", ")) .. "\n")
     node.line = line
   end
   return line
 end
 
+-- the pieces of a summary, written in one call (one list for every adapter: its first n are the summary's)
+local pieces = {}
+local unpack = table.unpack
+
 -- prints one adapter's entry (from peft.check.check_adapter): with no target named, one line for the PEFT
 -- releases and one per engine; else every reason of every target, each with its fix
 local function print_entry(e, named)
-  local lines = {}
   local head = e.path
   if e.config_class then
     head = head .. "  (" .. e.config_class .. ")"
   elseif e.load_error then
     head = head .. "  (this runtime: " .. cli.strip_path(e.load_error, e.path) .. ")"
   end
-  lines[1] = rstrip(paint("bold", head))
+  head = rstrip(paint("bold", head))
   local width = 14
   local results = e.results
   for n = 1, #results do
@@ -179,6 +183,7 @@ local function print_entry(e, named)
     if w > width then width = w end
   end
   if named then
+    local lines = { head }
     local fmt = "  %-" .. width .. "s %s"
     for _, t in ipairs(e.results) do
       local knob_text
@@ -196,39 +201,46 @@ local function print_entry(e, named)
     out.stdout:write(table.concat(lines, "\n"))
     return
   end
+  -- the head, then lines that end in their newline (most of them kept, see style_of), written as they are:
+  -- joined, each would be copied once more
   local ok_word = verdict_word("ok")
   local st = style_of(width, ok_word)
   local oldest = e.oldest
+  local peft_line
   if oldest then
-    local line = st.oldest[oldest]
-    if not line then
-      line = string.format("  %-" .. width .. "s %s", "peft", ok_word) .. " from " .. oldest.version
-        .. " (the oldest release that loads it unchanged)"
-      st.oldest[oldest] = line
+    peft_line = st.oldest[oldest]
+    if not peft_line then
+      peft_line = string.format("  %-" .. width .. "s %s", "peft", ok_word) .. " from " .. oldest.version
+        .. " (the oldest release that loads it unchanged)\n"
+      st.oldest[oldest] = peft_line
     end
-    lines[2] = line
   else
     local r = e.results[1]
-    lines[2] = rstrip(string.format("  %-" .. width .. "s %s", "peft", verdict_word(r.verdict))
+    peft_line = rstrip(string.format("  %-" .. width .. "s %s", "peft", verdict_word(r.verdict))
       .. " no release loads it unchanged" .. (r and r.reasons[1] and ("; " .. r.target .. ": "
-      .. r.reasons[1].message) or ""))
+      .. r.reasons[1].message) or "")) .. "\n"
   end
+  pieces[1], pieces[2], pieces[3] = head, "\n", peft_line
+  local n = 3
   local others = others_line(st, e.runs, oldest)
-  if others then lines[3] = others end
+  if others then
+    n = 4
+    pieces[4] = others
+  end
   local by_result = st.results
-  for n = 1, #results do
-    local t = results[n]
+  for i = 1, #results do
+    local t = results[i]
     if t.kind == "engine" then
       local l = by_result[t]
       if not l then
         l = engine_line(t, st)
         by_result[t] = l
       end
-      lines[#lines + 1] = l
+      n = n + 1
+      pieces[n] = l
     end
   end
-  lines[#lines + 1] = ""
-  out.stdout:write(table.concat(lines, "\n"))
+  out.stdout:write(unpack(pieces, 1, n))
 end
 
 return {
