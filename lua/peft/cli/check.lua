@@ -22,11 +22,10 @@ local function rstrip(s)
 end
 
 local COLOUR = { ok = "green", changed = "yellow", refused = "red" }
-local padded = {} -- width -> target -> the text before its verdict
-local whole_lines = {} -- the table of padded for a width -> a verdict ending the line -> target -> the line
--- per width: indent (what comes before the other releases' runs), and per painted "ok": the oldest release's
--- entry -> the peft line
-local width_lines = {}
+-- The summary's lines that adapters share, per width and painting (keyed by the painted "ok": colour is
+-- decided per run of the command, and one process may run it more than once). Each is keyed by what it is
+-- made of, never by the registry's state: an entry's version, a result's contents never change.
+local styles = {} -- width -> painted "ok" -> the lines and their parts (see style_of)
 
 -- the adapters a PATH names: a config file, an adapter directory, or a directory searched for them
 local function each_adapter(path, visit, missing)
@@ -65,39 +64,127 @@ local function reason_lines(r, indent)
   return lines
 end
 
+-- the summary's shared lines for a column width, with colour as it now is (made on first use, see styles)
+local function style_of(width, ok_word)
+  local by_paint = styles[width]
+  if not by_paint then
+    by_paint = {}
+    styles[width] = by_paint
+  end
+  local st = by_paint[ok_word]
+  if st then return st end
+  st = {
+    width = width,
+    pads = {}, -- target -> "  TARGET<blanks to width> ": what the column format puts before the verdict
+    oldest = {}, -- the oldest release's entry -> the peft line (each line kept here ends in its newline)
+    -- the other releases' runs, a tree by each run's from, to and verdict, a path per list of runs; .line at
+    -- its end (false: no line). A few dozen lists of runs cover a corpus.
+    runs = {},
+    -- an engine's result -> its line: most results are shared by the adapters they apply to (an engine's ok
+    -- result, one whose only reason has the same text for every adapter: see peft.check's found)
+    results = setmetatable({}, { __mode = "k" }),
+    indent = "  " .. string.rep(" ", width + 10), -- (what comes before the other releases' runs)
+    fix_mark = paint("cyan", " -- fix: "),
+    words = { ok = ok_word }, -- verdict -> its painted word
+  }
+  by_paint[ok_word] = st
+  return st
+end
+
+-- an engine's line in the summary, with its newline: its verdict and first reason, with that reason's fix
+-- (made without trailing blanks: a line that ends in a reason's text is stripped, the verdict alone is put
+-- unpadded)
+local function engine_line(t, st)
+  local v = t.verdict
+  local words = st.words
+  local word = words[v]
+  if not word then
+    word = verdict_word(v)
+    words[v] = word
+  end
+  local target = t.target
+  local lt = st.pads[target]
+  if not lt then
+    lt = string.format("  %-" .. st.width .. "s ", target)
+    st.pads[target] = lt
+  end
+  local reasons = t.reasons
+  local first = reasons[1]
+  if not first then return lt .. rstrip(word) .. "\n" end
+  local count = #reasons
+  local more = count > 1 and (" (+" .. (count - 1) .. " more)") or ""
+  local fix = first.fix
+  if fix == nil or fix == cli.null then
+    return rstrip(lt .. word .. " " .. first.message .. more) .. "\n"
+  end
+  -- (one concatenation: each would copy the line so far)
+  return rstrip(lt .. word .. " " .. first.message .. more .. st.fix_mark .. fix) .. "\n"
+end
+
+-- the line of the other releases' runs (those not starting at the oldest that loads the adapter unchanged),
+-- with its newline, or false when there are none
+local function others_line(st, runs, oldest)
+  local node = st.runs
+  for n = 1, #runs do
+    local run = runs[n]
+    local from = run.from
+    if from ~= oldest then
+      local by_to = node[from]
+      if not by_to then
+        by_to = {}
+        node[from] = by_to
+      end
+      local by_verdict = by_to[run.to]
+      if not by_verdict then
+        by_verdict = {}
+        by_to[run.to] = by_verdict
+      end
+      local nxt = by_verdict[run.verdict]
+      if not nxt then
+        nxt = {}
+        by_verdict[run.verdict] = nxt
+      end
+      node = nxt
+    end
+  end
+  local line = node.line
+  if line == nil then
+    local parts = {}
+    for _, run in ipairs(runs) do
+      if run.from ~= oldest then
+        parts[#parts + 1] = (run.from == run.to and run.from.version or (run.from.version .. "-" .. run.to.version))
+          .. " " .. run.verdict
+      end
+    end
+    line = #parts > 0 and (st.indent .. paint("dim", table.concat(parts, ", ")) .. "\n")
+    node.line = line
+  end
+  return line
+end
+
+-- the pieces of a summary, written in one call (one list for every adapter: its first n are the summary's)
+local pieces = {}
+local unpack = table.unpack
+
 -- prints one adapter's entry (from peft.check.check_adapter): with no target named, one line for the PEFT
 -- releases and one per engine; else every reason of every target, each with its fix
 local function print_entry(e, named)
-  local lines = {}
   local head = e.path
   if e.config_class then
     head = head .. "  (" .. e.config_class .. ")"
   elseif e.load_error then
     head = head .. "  (this runtime: " .. cli.strip_path(e.load_error, e.path) .. ")"
   end
-  lines[1] = rstrip(paint("bold", head))
+  head = rstrip(paint("bold", head))
   local width = 14
   local results = e.results
   for n = 1, #results do
     local w = #results[n].target + 2
     if w > width then width = w end
   end
-  local fmt = "  %-" .. width .. "s %s"
-  -- "  TARGET<blanks to width> ": what string.format(fmt, target, ...) puts before the verdict
-  local pads = padded[width]
-  if not pads then
-    pads = {}
-    padded[width] = pads
-  end
-  local function lead(target)
-    local p = pads[target]
-    if not p then
-      p = string.format("  %-" .. width .. "s ", target)
-      pads[target] = p
-    end
-    return p
-  end
   if named then
+    local lines = { head }
+    local fmt = "  %-" .. width .. "s %s"
     for _, t in ipairs(e.results) do
       local knob_text
       if t.kind == "engine" and t.knobs and next(t.knobs) then
@@ -114,106 +201,46 @@ local function print_entry(e, named)
     out.stdout:write(table.concat(lines, "\n"))
     return
   end
-  -- (every line is made without trailing blanks: those that end in a reason's text are stripped as they are
-  -- made, the others never have them)
-  local others = {}
-  for _, run in ipairs(e.runs) do
-    if run.from ~= e.oldest then
-      others[#others + 1] = (run.from == run.to and run.from.version or (run.from.version .. "-" .. run.to.version))
-        .. " " .. run.verdict
-    end
-  end
-  local words, ending = {}, {} -- (verdict -> its painted word; -> the lines it ends, by target)
+  -- the head, then lines that end in their newline (most of them kept, see style_of), written as they are:
+  -- joined, each would be copied once more
   local ok_word = verdict_word("ok")
-  words.ok = ok_word
-  local wl = width_lines[width]
-  if not wl then
-    wl = { indent = "  " .. string.rep(" ", width + 10) }
-    width_lines[width] = wl
-  end
+  local st = style_of(width, ok_word)
   local oldest = e.oldest
+  local peft_line
   if oldest then
-    -- (the same for every adapter whose oldest release it is, at this width and painted so)
-    local per = wl[ok_word]
-    if not per then
-      per = {}
-      wl[ok_word] = per
+    peft_line = st.oldest[oldest]
+    if not peft_line then
+      peft_line = string.format("  %-" .. width .. "s %s", "peft", ok_word) .. " from " .. oldest.version
+        .. " (the oldest release that loads it unchanged)\n"
+      st.oldest[oldest] = peft_line
     end
-    local line = per[oldest]
-    if not line then
-      line = string.format(fmt, "peft", ok_word) .. " from " .. oldest.version
-        .. " (the oldest release that loads it unchanged)"
-      per[oldest] = line
-    end
-    lines[2] = line
   else
     local r = e.results[1]
-    lines[2] = rstrip(string.format(fmt, "peft", verdict_word(r.verdict)) .. " no release loads it unchanged"
-      .. (r and r.reasons[1] and ("; " .. r.target .. ": " .. r.reasons[1].message) or ""))
+    peft_line = rstrip(string.format("  %-" .. width .. "s %s", "peft", verdict_word(r.verdict))
+      .. " no release loads it unchanged" .. (r and r.reasons[1] and ("; " .. r.target .. ": "
+      .. r.reasons[1].message) or "")) .. "\n"
   end
-  if #others > 0 then lines[3] = wl.indent .. paint("dim", table.concat(others, ", ")) end
-  local fix_mark = paint("cyan", " -- fix: ")
-  local null = cli.null
-  for n = 1, #results do
-    local t = results[n]
+  pieces[1], pieces[2], pieces[3] = head, "\n", peft_line
+  local n = 3
+  local others = others_line(st, e.runs, oldest)
+  if others then
+    n = 4
+    pieces[4] = others
+  end
+  local by_result = st.results
+  for i = 1, #results do
+    local t = results[i]
     if t.kind == "engine" then
-      local v = t.verdict
-      local l
-      local reasons = t.reasons
-      local first = reasons[1]
-      if first then
-        local word = words[v]
-        if not word then
-          word = verdict_word(v)
-          words[v] = word
-        end
-        -- (first_line and fix_of, inline)
-        local count = #reasons
-        local fix = first.fix
-        local lt = pads[t.target] or lead(t.target)
-        if fix ~= nil and fix ~= null then
-          if count > 1 then
-            l = lt .. word .. " " .. first.message .. " (+" .. (count - 1) .. " more)" .. fix_mark .. fix
-          else
-            l = lt .. word .. " " .. first.message .. fix_mark .. fix
-          end
-        elseif count > 1 then
-          l = lt .. word .. " " .. first.message .. " (+" .. (count - 1) .. " more)"
-        else
-          l = lt .. word .. " " .. first.message
-        end
-        local b = byte(l, -1)
-        if b == 32 or b == 9 then l = rstrip(l) end
-      else
-        -- the verdict ends the line: without its padding (what rstrip leaves of it); the line is the same
-        -- for every adapter (kept per width, painted word and target)
-        local by_target = ending[v]
-        if not by_target then
-          local last = rstrip(words[v] or verdict_word(v))
-          local per = whole_lines[pads]
-          if not per then
-            per = {}
-            whole_lines[pads] = per
-          end
-          by_target = per[last]
-          if not by_target then
-            by_target = {}
-            per[last] = by_target
-          end
-          ending[v] = by_target
-        end
-        local target = t.target
-        l = by_target[target]
-        if not l then
-          l = lead(target) .. rstrip(words[v] or verdict_word(v))
-          by_target[target] = l
-        end
+      local l = by_result[t]
+      if not l then
+        l = engine_line(t, st)
+        by_result[t] = l
       end
-      lines[#lines + 1] = l
+      n = n + 1
+      pieces[n] = l
     end
   end
-  lines[#lines + 1] = ""
-  out.stdout:write(table.concat(lines, "\n"))
+  out.stdout:write(unpack(pieces, 1, n))
 end
 
 return {

@@ -20,10 +20,14 @@ peft.define("tgi", {
     local merge = "merge the adapter into the base model and serve the merged model"
     local LAYERS = { q_proj = true, k_proj = true, v_proj = true, o_proj = true, gate_proj = true, up_proj = true,
                      down_proj = true, qkv_proj = true, c_proj = true, c_fc = true, c_attn = true }
+    -- module name -> whether TGI ignores it, found once per name (a corpus has few names)
+    local ignored = {}
+    for name in pairs(LAYERS) do ignored[name] = false end
     local function unsupported(t)
-      if LAYERS[t] then return false end -- (a plain layer name: the common case)
       local last = tostring(t):match("([%w_]+)$") or ""
-      return not LAYERS[last] and last ~= "lm_head"
+      local v = not LAYERS[last] and last ~= "lm_head"
+      if type(t) == "string" then ignored[t] = v end
+      return v
     end
     local function unsupported_targets(f)
       local tm = f.target_modules
@@ -31,7 +35,9 @@ peft.define("tgi", {
       local out
       for n = 1, #tm do
         local t = tm[n]
-        if unsupported(t) then
+        local v = ignored[t]
+        if v == nil then v = unsupported(t) end
+        if v then
           out = out or {}
           out[#out + 1] = t
         end
