@@ -2362,25 +2362,40 @@ end
 
 --- rule.rank{ knob = "max_lora_rank", values = { ... } (the allowed knob values), error =, fix = }:
 -- refuses a rank above the knob ({r}: the adapter's largest rank, {max}: the knob, {next}: the smallest
--- allowed value that fits, {flag}: the knob's command-line flag)
+-- allowed value that fits, {flag}: the knob's command-line flag). Its test returns the rank, and its text
+-- depends on nothing else but the engine: made once per rank and engine (see found).
 function rule.rank(spec)
   local error_text = template(spec.error)
   local fix_text = template(spec.fix or "start {title} with {flag} {next}")
   local fix_none_text = template(spec.fix_none or "no {flag} value allows rank {r}: retrain at a lower rank")
-  return { id = spec.id or "rank-limit", check = function(f, ctx)
+  local r = { id = spec.id or "rank-limit", verdict = "refused", pass_hit = true }
+  function r.when(f, ctx)
     local max = ctx.knobs[spec.knob]
-    local r = f.rank
-    if type(max) ~= "number" or type(r) ~= "number" or r <= max then return nil end
+    local rank = f.rank
+    if type(max) ~= "number" or type(rank) ~= "number" or rank <= max then return nil end
+    return rank
+  end
+  function r.check(f, ctx, A)
+    local hit = r.when(f, ctx)
+    if not hit then return nil end
+    return deferred(r.verdict, r, f, ctx, A, hit)
+  end
+  r.texts = setmetatable({}, { __mode = "k" })
+  -- (a rank that is NaN cannot be a key: its text is "nan")
+  function r.text_key(_, rank) return rank == rank and rank or "nan" end
+  function r.render(fd)
+    local ctx, rank = fd.ctx, fd.hit
     local knob = (ctx.target.spec.knobs or {})[spec.knob] or {}
     local nxt
     for _, v in ipairs(knob.values or {}) do
-      if v >= r and (not nxt or v < nxt) then nxt = v end
+      if v >= rank and (not nxt or v < nxt) then nxt = v end
     end
-    if not knob.values then nxt = r end
-    local vars = { r = r, max = max, next = nxt, flag = knob.flag or spec.knob, title = ctx.title }
-    local fix = expand(nxt and fix_text or fix_none_text, from_table, vars)
-    return finding("refused", expand(error_text, from_table, vars), fix)
-  end }
+    if not knob.values then nxt = rank end
+    local vars = { r = rank, max = ctx.knobs[spec.knob], next = nxt, flag = knob.flag or spec.knob,
+                   title = ctx.title }
+    return expand(error_text, from_table, vars), expand(nxt and fix_text or fix_none_text, from_table, vars)
+  end
+  return r
 end
 
 --- rule.tensors{ allow = { "lora_A.weight", ... }, error = "{name} ...", fix = }: every tensor of the
