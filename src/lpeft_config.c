@@ -148,8 +148,11 @@ static int dict_ok(lua_State *L, int idx) {
 
 /* Pushes a deep copy of the table at idx: tables without a metatable, or with
  * the JSON array one (kept), holding anything but userdata and functions
- * (config_filler has checked), keys and values as they are. */
-static void copy_table(lua_State *L, int idx) {
+ * (config_filler has checked), keys and values as they are. depth: how deep
+ * it is; a default changed since it was checked (made deeper, or to refer to
+ * itself) raises rather than recursing without end. */
+static void copy_table(lua_State *L, int idx, int depth) {
+  if (depth > COPY_DEPTH_MAX) luaL_error(L, "a table default is nested too deep (or holds itself)");
   luaL_checkstack(L, 4, "copying a default");
   idx = lua_absindex(L, idx);
   lua_Unsigned n = lua_rawlen(L, idx);
@@ -159,7 +162,7 @@ static void copy_table(lua_State *L, int idx) {
   lua_pushnil(L);
   while (lua_next(L, idx)) {
     if (lua_type(L, -1) == LUA_TTABLE) {
-      copy_table(L, -1);
+      copy_table(L, -1, depth + 1);
       lua_replace(L, -2);
     }
     lua_pushvalue(L, -2);
@@ -309,7 +312,7 @@ static int fill(lua_State *L) {
     if (given[i / 8] & (1u << (i % 8))) continue;
     lua_rawgeti(L, NAMES, i + 1);
     if (lua_rawgeti(L, DEFAULTS, i + 1) == LUA_TTABLE) {
-      copy_table(L, -1);
+      copy_table(L, -1, 1);
       lua_replace(L, -2);
     }
     lua_rawset(L, VALUES);

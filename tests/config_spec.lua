@@ -395,6 +395,17 @@ describe("the constructor's field pass (core.config_filler)", function()
     end
   end)
 
+  it("raises, not recurses without end, on a default changed since to hold itself", function()
+    local default = { inner = {} }
+    local f = core.config_filler({ "t" }, { F.DICT }, { default }, {})
+    default.inner.again = default -- after the check the filler made
+    local ok, err = pcall(f, {})
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("nested too deep (or holds itself)", 1, true))
+    default.inner.again = nil
+    assert.are.same(default, (f {}).t)
+  end)
+
   it("refuses a table default it cannot copy", function()
     local function refusal(default)
       local ok, err = pcall(core.config_filler, { "t" }, { 0 }, { default }, {})
