@@ -485,8 +485,10 @@ typedef struct sort_key {
 
 static int key_less(const sort_key *a, const sort_key *b, const char *blk) {
   if (a->head != b->head) return a->head < b->head;
-  /* alike in 8 bytes: two names of 8 bytes or more (a directory holds no two
-   * names alike) */
+  /* alike in 8 bytes: two names of 8 bytes or more, compared on from there;
+   * or one shorter name twice (a directory lists none, but nothing is read
+   * past a name's end even then) */
+  if ((a->head & 0xff) == 0) return 0;
   return strcmp(blk + a->off + 1 + 8, blk + b->off + 1 + 8) < 0;
 }
 

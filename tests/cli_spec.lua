@@ -258,6 +258,25 @@ describe("peft COMMAND", function()
       assert.truthy(msg:find("Not a directory", 1, true))
     end)
 
+    it("listdir and walk_files: names in byte order, however alike their first eight bytes", function()
+      local core = peft.core
+      local root = helpers.tmpdir()
+      local names = { "abcdefgh", "abcdefgh0", "abcdefgh1", "abcdefgha", "abcdefg", "abcdefgi", "b", "a",
+                      "abcdefgh\xc3\xa9", "\xc3\xa9t\xc3\xa9", "ABCDEFGHIJ", "abcdefghij2", "abcdefghij10", "z" }
+      for i = 1, 300 do names[#names + 1] = string.format("n%07d-%d", (i * 7919) % 1000, i) end
+      for _, n in ipairs(names) do helpers.write(root .. "/" .. n, "") end
+      local want = {}
+      for i, n in ipairs(names) do want[i] = n end
+      table.sort(want, function(x, y) -- byte order, as strcmp
+        for i = 1, math.min(#x, #y) do
+          local a, b = x:byte(i), y:byte(i)
+          if a ~= b then return a < b end
+        end
+        return #x < #y
+      end)
+      assert.are.same(want, (core.listdir(root)))
+    end)
+
     it("walk_files: beside(name) says what the directory of the file just given holds", function()
       local core = peft.core
       local root = helpers.tmpdir()
