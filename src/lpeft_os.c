@@ -538,6 +538,9 @@ static int sort_by_name(listing *ls) {
  * getdents64 into a stack buffer (opendir would malloc a buffer per
  * directory, which fragments the heap over a walk of many directories).
  * No Lua here, so nothing raises while the descriptor is open. */
+/* What a large directory's block of names and its offsets grow to at once. */
+#define LISTING_LARGE (256 * 1024)
+
 static int listing_fill(listing *ls, const char *path) {
   int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return -errno;
@@ -564,8 +567,13 @@ static int listing_fill(listing *ls, const char *path) {
       if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
       size_t len = strlen(de->d_name) + 2; /* type byte and NUL */
       if (used + len > cap) {
-        /* the first block is sized to what this read returned */
+        /* the first block is sized to what this read returned; a directory
+         * that needs more is large, and its block goes to LISTING_LARGE at
+         * once: a block that size is mapped on its own, so it grows without
+         * being copied and its pages are touched only as they are filled (a
+         * page fault is the dearest part of listing a large directory) */
         size_t nc = cap ? cap * 2 : (size_t)got;
+        if (cap && nc < LISTING_LARGE) nc = LISTING_LARGE;
         while (nc < used + len) nc *= 2;
         char *nb = realloc(ls->block, nc);
         if (nb == NULL) { e = ENOMEM; break; }
@@ -574,6 +582,7 @@ static int listing_fill(listing *ls, const char *path) {
       }
       if (ls->n == ncap) {
         size_t nc = ncap ? ncap * 2 : 16;
+        if (nc > 2048 && nc * sizeof *ls->offsets < LISTING_LARGE) nc = LISTING_LARGE / sizeof *ls->offsets;
         size_t *no = realloc(ls->offsets, nc * sizeof *no);
         if (no == NULL) { e = ENOMEM; break; }
         ls->offsets = no;
