@@ -157,13 +157,13 @@ $(BUILD)/ptydrive: tests/c/ptydrive.c | $(DEPS_STAMP)
 	$(CC) $(CFLAGS) $(WARN) -o $@ $< -lutil
 
 # allocation-failure test: the C core's allocations are wrapped at link time
-$(BUILD)/test_alloc: tests/c/test_alloc.c $(LIB_OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LUA_LIBS) $(PCRE_LIBS) -lm \
+$(BUILD)/test_alloc: tests/c/test_alloc.c tests/c/fail_alloc.h $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -Itests/c -o $@ $< $(LIB_OBJ) $(LUA_LIBS) $(PCRE_LIBS) -lm \
 	  -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
 
 # the same for what issue 14 added to the C API
-$(BUILD)/test_alloc_capi: tests/c/test_alloc_capi.c $(LIB_OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LUA_LIBS) $(PCRE_LIBS) -lm \
+$(BUILD)/test_alloc_capi: tests/c/test_alloc_capi.c tests/c/fail_alloc.h tests/c/st_file.h $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -Itests/c -o $@ $< $(LIB_OBJ) $(LUA_LIBS) $(PCRE_LIBS) -lm \
 	  -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup
 
 # the executable's allocator; its malloc and calloc calls are wrapped to make them fail
@@ -176,7 +176,7 @@ $(BUILD)/test_cxx: tests/c/test_cxx.cpp tests/c/ctest.h $(HEADERS) $(BUILD)/libp
 	  -Wl,-rpath,$(abspath $(BUILD))
 
 # threads: one runtime each (run under Helgrind by tests/threads_spec.lua)
-$(BUILD)/test_threads: tests/c/test_threads.c tests/c/ctest.h $(LIB_OBJ)
+$(BUILD)/test_threads: tests/c/test_threads.c tests/c/ctest.h tests/c/st_file.h $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -Itests/c -o $@ $< $(LIB_OBJ) $(LUA_LIBS) $(PCRE_LIBS) -lm -lpthread
 
 # a host that exports lua_* functions of its own (that abort), then loads libpeft.so
@@ -184,7 +184,7 @@ $(BUILD)/test_host_symbols: tests/c/test_host_symbols.c tests/c/ctest.h $(BUILD)
 	$(CC) $(CFLAGS) $(WARN) -std=c11 -D_POSIX_C_SOURCE=200809L -Isrc -Itests/c -rdynamic -o $@ $< -ldl \
 	  -DPEFT_LIBRARY='"$(abspath $(BUILD))/libpeft.so"'
 
-$(BUILD)/test_%: tests/c/test_%.c tests/c/ctest.h $(LIB_OBJ)
+$(BUILD)/test_%: tests/c/test_%.c tests/c/ctest.h tests/c/st_file.h $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -Itests/c -o $@ $< $(LIB_OBJ) $(LUA_LIBS) $(PCRE_LIBS) -lm
 
 $(BUILD)/benchrun: scripts/benchrun.c | $(DEPS_STAMP)

@@ -20,42 +20,8 @@
 
 #include "peft.h"
 
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t m);
-void *__real_realloc(void *p, size_t n);
-char *__real_strdup(const char *s);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t m);
-void *__wrap_realloc(void *p, size_t n);
-char *__wrap_strdup(const char *s);
-
-static long counter = 0, fail_at = 0; /* 0: never fail */
-static int failed_once = 0;
-
-static int should_fail(void) {
-  counter++;
-  if (fail_at > 0 && counter >= fail_at) {
-    failed_once = 1;
-    return 1;
-  }
-  return 0;
-}
-
-void *__wrap_malloc(size_t n) { return should_fail() ? NULL : __real_malloc(n); }
-void *__wrap_calloc(size_t n, size_t m) { return should_fail() ? NULL : __real_calloc(n, m); }
-void *__wrap_realloc(void *p, size_t n) { return should_fail() ? NULL : __real_realloc(p, n); }
-char *__wrap_strdup(const char *s) { return should_fail() ? NULL : __real_strdup(s); }
-
-static void *lalloc(void *ud, void *ptr, size_t osize, size_t nsize) {
-  (void)ud;
-  if (nsize == 0) {
-    free(ptr);
-    return NULL;
-  }
-  if (ptr != NULL && nsize <= osize) return __real_realloc(ptr, nsize);
-  if (should_fail()) return NULL;
-  return __real_realloc(ptr, nsize);
-}
+#include "fail_alloc.h"
+#include "st_file.h"
 
 static char dir[] = "/tmp/peft-oom-capi-XXXXXX";
 static char model_dir[96];
@@ -65,19 +31,11 @@ static void write_model(void) {
   snprintf(model_dir, sizeof model_dir, "%s/model", dir);
   mkdir(model_dir, 0755);
   snprintf(path, sizeof path, "%s/model.safetensors", model_dir);
-  const char *header =
-      "{\"model.layers.0.self_attn.q_proj.weight\": {\"dtype\": \"F32\", \"shape\": [16, 16], \"data_offsets\": [0, "
-      "1024]}, \"model.layers.0.self_attn.v_proj.weight\": {\"dtype\": \"F32\", \"shape\": [8, 16], "
-      "\"data_offsets\": [1024, 1536]}}";
-  FILE *f = fopen(path, "wb");
-  if (f == NULL) return;
-  size_t len = strlen(header);
-  unsigned char le[8];
-  for (int i = 0; i < 8; i++) le[i] = (unsigned char)((unsigned long long)len >> (8 * i));
-  fwrite(le, 1, 8, f);
-  fwrite(header, 1, len, f);
-  fclose(f);
-  if (truncate(path, (off_t)(8 + len + 1536)) != 0) perror("truncate");
+  write_st_file(path,
+                "{\"model.layers.0.self_attn.q_proj.weight\": {\"dtype\": \"F32\", \"shape\": [16, 16], \"data_offsets\": "
+                "[0, 1024]}, \"model.layers.0.self_attn.v_proj.weight\": {\"dtype\": \"F32\", \"shape\": [8, 16], "
+                "\"data_offsets\": [1024, 1536]}}",
+                1536);
 }
 
 /* an outcome: 0 the step worked, 1 it failed with a clean MemoryError, -1 anything else */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ctest.h"
+#include "st_file.h"
 #include "peft.h"
 
 static peft_runtime *rt;
@@ -44,15 +45,8 @@ static void write_safetensors(const char *path, const char *const *names, const 
                            i ? ", " : "", names[i], shape, offset, offset + elems * 4);
     offset += elems * 4;
   }
-  at += (size_t)snprintf(header + at, sizeof header - at, "}");
-  FILE *f = fopen(path, "wb");
-  if (f == NULL) return;
-  unsigned char len[8];
-  for (int i = 0; i < 8; i++) len[i] = (unsigned char)((unsigned long long)at >> (8 * i));
-  fwrite(len, 1, 8, f);
-  fwrite(header, 1, at, f);
-  fclose(f);
-  if (truncate(path, (off_t)(8 + at + offset)) != 0) perror("truncate");
+  snprintf(header + at, sizeof header - at, "}");
+  write_st_file(path, header, offset);
 }
 
 /* a one-layer Llama-style model: vocab 100, hidden 64, k/v 32, MLP 128 */

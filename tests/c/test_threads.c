@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ctest.h"
+#include "st_file.h"
 #include "peft.h"
 
 static char dir[] = "/tmp/peft-threads-XXXXXX";
@@ -89,19 +90,11 @@ static void write_model(void) {
   snprintf(path, sizeof path, "%s/model", dir);
   mkdir(path, 0755);
   snprintf(path, sizeof path, "%s/model/model.safetensors", dir);
-  const char *header =
-      "{\"model.layers.0.self_attn.q_proj.weight\": {\"dtype\": \"F32\", \"shape\": [64, 64], \"data_offsets\": [0, "
-      "16384]}, \"model.layers.0.self_attn.v_proj.weight\": {\"dtype\": \"F32\", \"shape\": [32, 64], "
-      "\"data_offsets\": [16384, 24576]}}";
-  FILE *f = fopen(path, "wb");
-  if (f == NULL) return;
-  size_t len = strlen(header);
-  unsigned char le[8];
-  for (int i = 0; i < 8; i++) le[i] = (unsigned char)((unsigned long long)len >> (8 * i));
-  fwrite(le, 1, 8, f);
-  fwrite(header, 1, len, f);
-  fclose(f);
-  if (truncate(path, (off_t)(8 + len + 24576)) != 0) perror("truncate");
+  write_st_file(path,
+                "{\"model.layers.0.self_attn.q_proj.weight\": {\"dtype\": \"F32\", \"shape\": [64, 64], \"data_offsets\": "
+                "[0, 16384]}, \"model.layers.0.self_attn.v_proj.weight\": {\"dtype\": \"F32\", \"shape\": [32, 64], "
+                "\"data_offsets\": [16384, 24576]}}",
+                24576);
 }
 
 TEST(threads_with_a_runtime_each) {
