@@ -598,4 +598,15 @@ describe("LoraConfig value types (decided per field from what PEFT's code does w
     local err = helpers.error_of(peft.LoraConfig, { lora_alpha = "16" })
     assert.are.equal('LoraConfig.lora_alpha: expected a number, got "16"', err.message)
   end)
+
+  it("refuses a lora_dropout that is no number with PEFT's TypeError (LoRA and AdaLoRA)", function()
+    for cls, args in pairs { LoraConfig = {}, AdaLoraConfig = { total_step = 10 } } do
+      for _, v in ipairs { peft.null, "0.1" } do
+        args.lora_dropout = v
+        local err = helpers.error_of(peft[cls], args)
+        assert.are.equal("TypeError", err.kind)
+        assert.truthy(err.message:find(cls .. ".lora_dropout: expected a number", 1, true), err.message)
+      end
+    end
+  end)
 end)

@@ -215,7 +215,8 @@ peft.define("LoraConfig", {
     F.exclude_modules,
     { "lora_alpha", "int", 8, "Scaling numerator: the update is multiplied by lora_alpha / r.",
       number = true },
-    { "lora_dropout", "float", 0.0, "Dropout probability on the input of the LoRA branch." },
+    -- (a value that is no number: PEFT fails comparing it with 0.0 when it builds the layer, a TypeError)
+    { "lora_dropout", "float", 0.0, "Dropout probability on the input of the LoRA branch.", type_error = true },
     F.fan_in_fan_out,
     { "bias", "Literal['none', 'all', 'lora_only']", "none",
       "Which biases to train: none, all, or only those of the adapted layers." },
