@@ -27,6 +27,16 @@ local COLOUR = { ok = "green", changed = "yellow", refused = "red" }
 -- made of, never by the registry's state: an entry's version, a result's contents never change.
 local styles = {} -- width -> painted "ok" -> the lines and their parts (see style_of)
 
+-- t[k], made an empty table first if it is not there
+local function child(t, k)
+  local c = t[k]
+  if c == nil then
+    c = {}
+    t[k] = c
+  end
+  return c
+end
+
 -- the adapters a PATH names: a config file, an adapter directory, or a directory searched for them
 local function each_adapter(path, visit, missing)
   local kind = core.stat(path)
@@ -66,11 +76,7 @@ end
 
 -- the summary's shared lines for a column width, with colour as it now is (made on first use, see styles)
 local function style_of(width, ok_word)
-  local by_paint = styles[width]
-  if not by_paint then
-    by_paint = {}
-    styles[width] = by_paint
-  end
+  local by_paint = child(styles, width)
   local st = by_paint[ok_word]
   if st then return st end
   st = {
@@ -129,22 +135,7 @@ local function others_line(st, runs, oldest)
     local run = runs[n]
     local from = run.from
     if from ~= oldest then
-      local by_to = node[from]
-      if not by_to then
-        by_to = {}
-        node[from] = by_to
-      end
-      local by_verdict = by_to[run.to]
-      if not by_verdict then
-        by_verdict = {}
-        by_to[run.to] = by_verdict
-      end
-      local nxt = by_verdict[run.verdict]
-      if not nxt then
-        nxt = {}
-        by_verdict[run.verdict] = nxt
-      end
-      node = nxt
+      node = child(child(child(node, from), run.to), run.verdict)
     end
   end
   local line = node.line
