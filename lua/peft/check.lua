@@ -557,17 +557,20 @@ local function init_changes_base_of(init)
 end
 local function init_changes_base(f) return init_changes_base_of(f.init) end
 
--- whether a target module name is an embedding or the output layer (ends in lm_head, embed_tokens, wte,
--- embed_out or output)
+-- target module name -> whether it is an embedding or the output layer (ends in lm_head, embed_tokens, wte,
+-- embed_out or output), found once per name (the adapters of a run name few modules)
 local byte, find = string.byte, string.find
-local function is_head_target(t)
+local head_target = setmetatable({}, { __index = function(known, t)
   local b = byte(t, -1)
-  if b == 100 then return find(t, "lm_head", -7, true) ~= nil end -- d
-  if b == 115 then return find(t, "embed_tokens", -12, true) ~= nil end -- s
-  if b == 101 then return find(t, "wte", -3, true) ~= nil end -- e
-  if b == 116 then return find(t, "embed_out", -9, true) ~= nil or find(t, "output", -6, true) ~= nil end -- t
-  return false
-end
+  local v = false
+  if b == 100 then v = find(t, "lm_head", -7, true) ~= nil -- d
+  elseif b == 115 then v = find(t, "embed_tokens", -12, true) ~= nil -- s
+  elseif b == 101 then v = find(t, "wte", -3, true) ~= nil -- e
+  elseif b == 116 then v = find(t, "embed_out", -9, true) ~= nil or find(t, "output", -6, true) ~= nil -- t
+  end
+  known[t] = v
+  return v
+end })
 
 -- the tensors of the weights by kind: { magnitudes, full_tensors, bias_tensors, other_tensors (names),
 -- tensor_rank, embedding_rows }
@@ -639,7 +642,7 @@ function getters.facts(A)
   if type(tm) == "table" then
     for n = 1, #tm do
       local t = tm[n]
-      if type(t) == "string" and is_head_target(t) then targets_head[#targets_head + 1] = t end
+      if type(t) == "string" and head_target[t] then targets_head[#targets_head + 1] = t end
     end
   end
   -- the weights: tables of their tensor names by kind (one empty table for them all when there are none)
