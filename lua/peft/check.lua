@@ -2678,21 +2678,21 @@ local function runner_of(rules)
   if cached and cached.n == n then return cached.run end
   local run
   if n <= 60 then
+    -- (a rule is read from R where it hit, not made a local: less text to compile)
     local head, body = { "local R, found, found_out = ...\n" }, {}
     for k = 1, n do
       local rl = rules[k]
-      head[#head + 1] = string.format("local r%d = R[%d]\n", k, k)
       local guard = type(rl.guard) == "string" and rl.guard
       if type(rl.fact) == "string" then
-        body[#body + 1] = string.format("  h = f[%q] if h then res = found(res, r%d, f, ctx, A, h) end\n", rl.fact, k)
+        body[#body + 1] = string.format("  h = f[%q] if h then res = found(res, R[%d], f, ctx, A, h) end\n", rl.fact, k)
       elseif rl.when then
         -- (with a guard, the test without it: the guard is read here)
-        head[#head + 1] = string.format("local w%d = r%d.%s\n", k, k, guard and rl.test and "test" or "when")
-        local call = string.format("h = w%d(f, ctx, A) if h then res = found(res, r%d, f, ctx, A, h) end", k, k)
+        head[#head + 1] = string.format("local w%d = R[%d].%s\n", k, k, guard and rl.test and "test" or "when")
+        local call = string.format("h = w%d(f, ctx, A) if h then res = found(res, R[%d], f, ctx, A, h) end", k, k)
         body[#body + 1] = guard and string.format("  if f[%q] then %s end\n", guard, call) or ("  " .. call .. "\n")
       else
-        head[#head + 1] = string.format("local c%d = r%d.check\n", k, k)
-        local call = string.format("h = c%d(f, ctx, A) if h then res = found_out(res, r%d, h, ctx) end", k, k)
+        head[#head + 1] = string.format("local c%d = R[%d].check\n", k, k)
+        local call = string.format("h = c%d(f, ctx, A) if h then res = found_out(res, R[%d], h, ctx) end", k, k)
         body[#body + 1] = guard and string.format("  if f[%q] then %s end\n", guard, call) or ("  " .. call .. "\n")
       end
     end
