@@ -2584,14 +2584,55 @@ local function new_result(ctx)
            knobs = ctx.knobs, also = nil, notes = nil }
 end
 
--- Results shared by adapters (an engine's result with one finding whose text is the same for every adapter:
--- kept per engine and reason, see found): copied before a finding is added to them.
-local shared_results = setmetatable({}, { __mode = "k" })
-local function own_result(res)
-  if not shared_results[res] then return res end
+-- Results shared by adapters: an engine's result with its own options whose findings are all reasons shared
+-- by adapters (their text the same for every adapter they apply to) depends on those reasons alone, so it is
+-- made once per list of them: ctx.singles holds those of one finding (reason -> result), ctx.shared each one's
+-- extensions by one more shared reason (result -> reason -> result). (Kept as long as the engine's state: a
+-- weak table would be traversed again and again, its results leading to its other keys.) A shared result is
+-- copied before a finding of an adapter's own is added to it.
+local function own_result(res, ctx)
+  local shared = ctx.shared
+  if not (shared and shared[res]) then return res end
   local function copy(list) return list and setmetatable({ table.unpack(list) }, array_mt) end
   return { target = res.target, kind = res.kind, title = res.title, verdict = res.verdict, reasons = copy(res.reasons),
            knobs = res.knobs, also = copy(res.also), notes = copy(res.notes) }
+end
+
+-- res (nil: no finding yet) with the finding d added, d its own reason (shared: the same for every adapter it
+-- applies to); returns the result
+local function with_reason(res, d, ctx, shared)
+  local ext
+  if shared then
+    if res then
+      local by_result = ctx.shared
+      ext = by_result and by_result[res]
+    else
+      ext = ctx.singles
+    end
+    if ext then
+      local kept = ext[d]
+      if kept then return kept end
+    end
+  end
+  if res then
+    res = own_result(res, ctx)
+    add_finding(res, d, d)
+  else
+    local e = ctx.target
+    local v = d.verdict
+    res = { target = e.name, kind = "engine", title = e.title, verdict = "ok", reasons = nil, knobs = ctx.knobs }
+    if v == "refused" or v == "changed" then
+      res.verdict, res.reasons = v, setmetatable({ d }, array_mt)
+    else
+      res.reasons = setmetatable({}, array_mt)
+      add_finding(res, d, d)
+    end
+  end
+  if ext then
+    ext[d] = res
+    ctx.shared[res] = {}
+  end
+  return res
 end
 
 -- a test that hit (rules with when or fact): one finding whose text is made when it is read; returns the
@@ -2622,38 +2663,17 @@ local function found(res, rl, f, ctx, A, hit)
       shared = false
     end
   end
-  if not res then
-    -- the first finding: the result made around it (with a shared reason and the engine's own options, the
-    -- same for every adapter it is the first finding of: kept)
-    local singles = shared and ctx.singles
-    if singles then
-      res = singles[d]
-      if res then return res end
-    end
-    local e = ctx.target
-    local v = d.verdict
-    res = { target = e.name, kind = "engine", title = e.title, verdict = "ok", reasons = nil, knobs = ctx.knobs }
-    if v == "refused" or v == "changed" then
-      res.verdict, res.reasons = v, setmetatable({ d }, array_mt)
-    else
-      res.reasons = setmetatable({}, array_mt)
-      add_finding(res, d, d)
-    end
-    if singles then
-      singles[d] = res
-      shared_results[res] = true
-    end
-    return res
-  end
-  res = own_result(res)
-  add_finding(res, d, d)
-  return res
+  return with_reason(res, d, ctx, shared)
 end
 
 -- what a check returned (a finding or a list of them); returns the result
 local function found_out(res, rl, out, ctx)
   if out.verdict then out = { out } end
-  if out[1] then res = res and own_result(res) or new_result(ctx) end
+  if rl.shared_out then
+    for oi = 1, #out do res = with_reason(res, out[oi], ctx, true) end
+    return res
+  end
+  if out[1] then res = res and own_result(res, ctx) or new_result(ctx) end
   for oi = 1, #out do
     local r = out[oi]
     local rr
@@ -2742,9 +2762,9 @@ local function state_of(e)
   if st and st.rules == rules and st.n == #rules then return st end
   local knobs = knob_defaults[e] or engine_knobs(e)
   -- ctx: what a rule is told about the engine (the same for every adapter: the adapter and its facts are
-  -- the rule's own arguments); singles: the results with one finding kept (see found)
+  -- the rule's own arguments); singles, shared: the results shared by adapters (see own_result)
   st = { knobs = knobs, rules = rules, n = #rules, run = runner_of(rules), ok = nil,
-         ctx = { knobs = knobs, title = e.title, target = e, singles = {} } }
+         ctx = { knobs = knobs, title = e.title, target = e, singles = {}, shared = {} } }
   knob_defaults[e] = knobs
   engine_state[e] = st
   return st
@@ -2776,19 +2796,30 @@ M.evaluate_engine = evaluate_engine
 
 --- rule.engine{ name = "llama.cpp" }: everything another engine says about the adapter (Ollama applies
 -- adapters with llama.cpp)
+-- Its findings are made once per result of the other engine (and options of this one): a result shared by
+-- adapters gives the same list, whose findings found_out adds as shared reasons (shared_out).
 function rule.engine(spec)
-  local r = { id = spec.id or spec.name }
+  local r = { id = spec.id or spec.name, shared_out = true }
+  local outs = setmetatable({}, { __mode = "k" }) -- ctx -> the other engine's result -> the findings
   function r.check(_, ctx, A)
     local e = registry.get(spec.name)
     if not e then return nil end
     local res = evaluate_engine(A, e)
     if res.verdict == "ok" then return nil end
-    local out = {}
+    local per = outs[ctx]
+    if not per then
+      per = setmetatable({}, { __mode = "k" })
+      outs[ctx] = per
+    end
+    local out = per[res]
+    if out then return out end
+    out = {}
     for _, x in ipairs(res.reasons) do
-      local dx = deferred(res.verdict, r, nil, ctx, A, x)
+      local dx = deferred(res.verdict, r, nil, ctx, nil, x)
       dx.rule = spec.name .. ":" .. x.rule
       out[#out + 1] = dx
     end
+    per[res] = out
     return out
   end
   function r.render(fd) return fd.hit.message, fd.hit.fix end
