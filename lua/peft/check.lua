@@ -995,14 +995,19 @@ local function oldest_ok_from(A, i)
   return e
 end
 
-function oldest_ok_from0(A, i, base)
-  local entries, index = base.entries, base.index
-  -- the verdicts of the releases (release_runs keeps them, by their place in base)
+-- the verdicts of the releases found so far, by their place in base (release_runs keeps them)
+local function base_verdicts(A, base)
   local verdicts = A.base_verdicts
   if not verdicts or verdicts.base ~= base then
     verdicts = { base = base }
     A.base_verdicts = verdicts
   end
+  return verdicts
+end
+
+function oldest_ok_from0(A, i, base)
+  local entries, index = base.entries, base.index
+  local verdicts = base_verdicts(A, base)
   for n = 1, #entries do
     if index[n] >= i then
       local v = verdicts[n]
@@ -2874,69 +2879,6 @@ local function result_json(r)
   return out
 end
 
--- the registered releases (not those based on another) summarised as runs of the same verdict and
--- reasons: { from, to, verdict, reasons (of the first) }; and the oldest that loads the adapter unchanged
--- runs of releases by verdict alone (what the text report shows): a family whose verdicts are refused below
--- one release, changed below another and ok from there (most) is done in three steps
-local function runs_by_verdict(A)
-  local runs, cur, oldest = {}, nil, nil
-  local base = peft_entries().base
-  local entries, index, groups = base.entries, base.index, base.groups
-  local verdicts = { base = base }
-  A.base_verdicts = verdicts
-  for g = 1, #groups do
-    local grp = groups[g]
-    local F = family_eval(A, grp.spec)
-    local n, last = grp.first, grp.last
-    local refused_below, changed_below
-    if F.early then
-      refused_below, changed_below = math.huge, math.huge
-    elseif F.first_live and not (F.kw_refused or F.rule_refused or F.changed_hits or F.slow) then
-      refused_below = F.first_live
-      if F.kw_desc and F.kw_newest > refused_below then refused_below = F.kw_newest end
-      changed_below = F.simple_min or math.huge
-    end
-    if refused_below then
-      local at = grp.at
-      for step = 1, 3 do
-        local verdict, upto
-        if step == 1 then
-          verdict, upto = "refused", at[refused_below] or (refused_below < 1 and n or last + 1)
-        elseif step == 2 then
-          verdict, upto = "changed", at[changed_below] or (changed_below < 1 and n or last + 1)
-        else
-          verdict, upto = "ok", last + 1
-        end
-        local from = n
-        if upto > n then n = upto end
-        if n > from then
-          if verdict == "ok" and not oldest then oldest = entries[from] end
-          if cur and cur.key == verdict then
-            cur.to = entries[n - 1]
-          else
-            cur = { key = verdict, from = entries[from], to = entries[n - 1], verdict = verdict }
-            runs[#runs + 1] = cur
-          end
-        end
-      end
-    else
-      for m = n, last do
-        local verdict = verdict_at(A, F, index[m])
-        verdicts[m] = verdict
-        local e = entries[m]
-        if not oldest and verdict == "ok" then oldest = e end
-        if cur and cur.key == verdict then
-          cur.to = e
-        else
-          cur = { key = verdict, from = e, to = e, verdict = verdict }
-          runs[#runs + 1] = cur
-        end
-      end
-    end
-  end
-  return runs, oldest
-end
-
 -- a run of releases from efrom to eto with this key and verdict: the last run made longer, or a new one
 local function push_run(runs, cur, key, verdict, efrom, eto)
   if cur and cur.key == key then
@@ -2954,6 +2896,54 @@ local function place_at(grp, t)
   return grp.at[t] or grp.last + 1
 end
 
+-- the registered releases (not those based on another) summarised as runs of the same verdict and
+-- reasons: { from, to, verdict, reasons (of the first) }; and the oldest that loads the adapter unchanged
+-- runs of releases by verdict alone (what the text report shows): a family whose verdicts are refused below
+-- one release, changed below another and ok from there (most) is done by those two places
+local function runs_by_verdict(A)
+  local runs, cur, oldest = {}, nil, nil
+  local base = peft_entries().base
+  local entries, index, groups = base.entries, base.index, base.groups
+  local verdicts -- (those found release by release, kept for oldest_ok_from)
+  for g = 1, #groups do
+    local grp = groups[g]
+    local F = family_eval(A, grp.spec)
+    local p, last = grp.first, grp.last
+    if F.early then
+      cur = push_run(runs, cur, "refused", "refused", entries[p], entries[last])
+    elseif F.first_live and not (F.kw_refused or F.rule_refused or F.changed_hits or F.slow) then
+      -- refused below the first release that has the method (and with kwargs knows every key), changed below
+      -- the newest first release of the settings it holds away from their defaults
+      local t = F.first_live
+      if F.kw_desc and F.kw_newest > t then t = F.kw_newest end
+      local q = place_at(grp, t)
+      if q > p then
+        cur = push_run(runs, cur, "refused", "refused", entries[p], entries[q - 1])
+        p = q
+      end
+      q = place_at(grp, F.simple_min or math.huge)
+      if q > p then
+        cur = push_run(runs, cur, "changed", "changed", entries[p], entries[q - 1])
+        p = q
+      end
+      if p <= last then
+        if not oldest then oldest = entries[p] end
+        cur = push_run(runs, cur, "ok", "ok", entries[p], entries[last])
+      end
+    else
+      verdicts = verdicts or base_verdicts(A, base)
+      for m = p, last do
+        local verdict = verdict_at(A, F, index[m])
+        verdicts[m] = verdict
+        local e = entries[m]
+        if not oldest and verdict == "ok" then oldest = e end
+        cur = push_run(runs, cur, verdict, verdict, e, e)
+      end
+    end
+  end
+  return runs, oldest
+end
+
 -- runs of releases by verdict and reasons (what --json shows). A family whose verdicts are refused below one
 -- release and otherwise follow the settings it lacks (most) is done by its thresholds; else release by
 -- release, with family_keys.
@@ -2962,7 +2952,6 @@ local function release_runs(A, by_verdict)
   local runs, cur, oldest = {}, nil, nil
   local base = peft_entries().base
   local entries, index, groups = base.entries, base.index, base.groups
-  A.base_verdicts = { base = base }
   for g = 1, #groups do
     local grp = groups[g]
     local spec = grp.spec
