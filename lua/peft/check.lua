@@ -367,6 +367,8 @@ end
 -- when no release has it), + 1 when it is one of this runtime's settings (a field to_dict writes, not
 -- metadata). A key in neither is not there.
 local NOWHERE = 1 << 40
+-- (a shared empty list, for lists most adapters leave empty: never handed out, never added to)
+local NO_KEYS = setmetatable({}, { __newindex = function() error("peft.check: the empty key list is shared", 2) end })
 local NO_CLASS = {}
 local function key_info(ci, cname)
   ci = ci or NO_CLASS
@@ -1267,11 +1269,14 @@ local function plan_of(A, cname, hc, d)
     head.order = order
   end
   -- (the fields whose default changed are few: in field order)
-  local changed_defaults = {}
+  local changed_defaults = NO_KEYS
   local hdef = hc.defaults
   if hdef then
     for k in next, hdef do
-      if order[k] and d[k] == nil and not METADATA[k] then changed_defaults[#changed_defaults + 1] = k end
+      if order[k] and d[k] == nil and not METADATA[k] then
+        if changed_defaults == NO_KEYS then changed_defaults = {} end
+        changed_defaults[#changed_defaults + 1] = k
+      end
     end
     if #changed_defaults > 1 then table.sort(changed_defaults, function(a, b) return order[a] < order[b] end) end
   end
@@ -1336,15 +1341,21 @@ local function plan_setattr(A, plan)
   local d = A.dict
   local order = plan.order
   -- keys the file gives (this runtime's fields, not metadata) that it reads otherwise (found by the pass
-  -- of file_view_of)
-  list = {}
+  -- of file_view_of), then keys it lacks that this runtime reads away from the default (most files have
+  -- neither: one shared empty list)
+  list = NO_KEYS
   local given = file_view_of(A, plan.cname).read_otherwise
-  for n = 1, #given do list[n] = given[n] end
-  -- keys it lacks that this runtime reads away from the default
+  if given then
+    list = {}
+    for n = 1, #given do list[n] = given[n] end
+  end
   local nondefault = plan.nondefault
   for n = 1, #nondefault do
     local k = nondefault[n]
-    if d[k] == nil then list[#list + 1] = k end
+    if d[k] == nil then
+      if list == NO_KEYS then list = {} end
+      list[#list + 1] = k
+    end
   end
   if #list > 1 then table.sort(list, function(a, b) return order[a] < order[b] end) end
   plan.setattr = list
@@ -1514,10 +1525,12 @@ local function refused_at(F, i)
 end
 
 -- The file as the release's checks see it (the same in every release of a family for the keys the file
--- gives): the file's values, read in place, and for the keys it lacks this runtime's defaults; flag records
--- those (absent: whether a check read one since it was reset; keys: which). Once per adapter.
+-- gives): the file's values, read in place, and for the keys it lacks this runtime's defaults. Once per
+-- adapter: { view, absent, keys, newest, complex, read_otherwise }, the view's metatable too (one table
+-- fewer), which records the keys read that the file lacks (absent: whether a check read one since it was
+-- reset; keys: which, made when first needed).
 --   In the same pass over the file's keys: the keys of this runtime's fields (not metadata) whose value it
--- reads otherwise (read_otherwise, for releases that set attributes); the newest of the releases that first
+-- reads otherwise (read_otherwise, for releases that set attributes; nil when none); the newest of the releases that first
 -- have them (kwargs releases below it refuse the file; math.huge when a key is in no release), and whether
 -- one of them was removed in some release (complex), for the file's class cname (the same for every
 -- family).
@@ -1527,11 +1540,10 @@ function file_view_of(A, cname)
   local d = A.dict
   local head = A.head
   local head_defaults, values = head.defaults, head.values
-  local flag = { absent = false, keys = {} }
   local view = {}
   local keys = key_info(A.cls and info_of(A.cls), cname)
   local newest, complex = 0, false
-  local read_otherwise = {}
+  local read_otherwise
   for k, v in next, d do
     local c = keys[k]
     if c == nil then
@@ -1545,7 +1557,10 @@ function file_view_of(A, cname)
       end
       if c & 1 == 1 and v ~= null then
         local hv = values[k]
-        if v ~= hv and (type(v) ~= "table" or not same(v, hv)) then read_otherwise[#read_otherwise + 1] = k end
+        if v ~= hv and (type(v) ~= "table" or not same(v, hv)) then
+          read_otherwise = read_otherwise or {}
+          read_otherwise[#read_otherwise + 1] = k
+        end
       end
     end
   end
@@ -1553,7 +1568,9 @@ function file_view_of(A, cname)
   -- (a key every release reads as this runtime's default when the file lacks it is not recorded: the
   -- view is right for every release there)
   local alike = always_alike(cname, head_defaults)
-  setmetatable(view, { __index = function(_, k)
+  fv = { __index = nil, view = view, absent = false, keys = nil, newest = newest, complex = complex,
+         read_otherwise = read_otherwise }
+  fv.__index = function(_, k)
     local v = d[k]
     if v ~= nil then
       if v == null then return nil end
@@ -1561,17 +1578,22 @@ function file_view_of(A, cname)
     end
     v = head_defaults[k]
     if not alike[k] then
-      local keys = flag.keys
-      if not flag.absent then
-        flag.absent = true
-        for j = #keys, 1, -1 do keys[j] = nil end
+      local keys = fv.keys
+      if not fv.absent then
+        fv.absent = true
+        if keys then
+          for j = #keys, 1, -1 do keys[j] = nil end
+        else
+          keys = {}
+          fv.keys = keys
+        end
       end
       keys[#keys + 1] = k
     end
     if v == null then return nil end
     return v
-  end })
-  fv = { view = view, flag = flag, newest = newest, complex = complex, read_otherwise = read_otherwise }
+  end
+  setmetatable(view, fv)
   A.file_view = fv
   return fv
 end
@@ -1653,7 +1675,7 @@ function evaluate_shape(A, spec, F, live, cname, hc, fields)
   local nrules = #rules
   if nrules == 0 then return end
   local fv = file_view_of(A, cname)
-  local file_view, flag = fv.view, fv.flag
+  local file_view, flag = fv.view, fv -- (fv records the keys a check read that the file lacks)
   local ep, views, cache
   local any_refused = false
   local head_defaults = A.head.defaults
