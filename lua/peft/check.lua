@@ -1220,7 +1220,8 @@ end
 local evaluate_shape
 local UNKNOWN_TYPE = { rule = "unknown-peft-type" }
 local NO_HITS = setmetatable({}, { __newindex = function() error("peft.check: the empty hit list is shared", 2) end })
--- (per family, its members list holds per peft_type the releases that have it and those that do not)
+-- (per family, its members list holds per spans of a method (peft.history's types) the releases that have it
+-- and those that do not)
 -- per family: per config class: per field, the releases where a file that lacks it reads this runtime's
 -- default there (the same for every adapter)
 local alike_cache = setmetatable({}, { __mode = "k" })
@@ -1401,21 +1402,22 @@ function family_eval(A, spec, members)
   end
   local h = history or H()
   local t = h.types[pt]
-  -- which of the family's releases have the method (the same for every adapter of that peft_type)
+  -- which of the family's releases have the method (the same for every method with the same releases: by
+  -- its spans, false for an unknown one)
   local per = members.splits
   if not per then
     per = {}
     members.splits = per
   end
-  local split = per[pt]
+  local ts = t and t[1] or false
+  local split = per[ts]
   if not split then
     split = { live = {}, unknown = {} }
-    local ts = t and t[1]
     local prefix = true -- (the unknown ones all come before the live ones)
     for _, m in ipairs(members) do
       local i = m.i
       local known
-      if type(ts) == "number" then known = i >= ts else known = ts ~= nil and in_spans(ts, i) end
+      if type(ts) == "number" then known = i >= ts else known = ts and in_spans(ts, i) end
       if known then
         split.live[#split.live + 1] = i
       else
@@ -1424,7 +1426,7 @@ function family_eval(A, spec, members)
       end
     end
     if prefix then split.first_live = split.live[1] or math.huge end
-    per[pt] = split
+    per[ts] = split
   end
   local live = split.live
   if live[1] == nil then
