@@ -367,6 +367,8 @@ end
 -- when no release has it), + 1 when it is one of this runtime's settings (a field to_dict writes, not
 -- metadata). A key in neither is not there.
 local NOWHERE = 1 << 40
+-- (a shared empty list, for lists most adapters leave empty: never handed out, never added to)
+local NO_KEYS = setmetatable({}, { __newindex = function() error("peft.check: the empty key list is shared", 2) end })
 local NO_CLASS = {}
 local function key_info(ci, cname)
   ci = ci or NO_CLASS
@@ -998,14 +1000,19 @@ local function oldest_ok_from(A, i)
   return e
 end
 
-function oldest_ok_from0(A, i, base)
-  local entries, index = base.entries, base.index
-  -- the verdicts of the releases (release_runs keeps them, by their place in base)
+-- the verdicts of the releases found so far, by their place in base (release_runs keeps them)
+local function base_verdicts(A, base)
   local verdicts = A.base_verdicts
   if not verdicts or verdicts.base ~= base then
     verdicts = { base = base }
     A.base_verdicts = verdicts
   end
+  return verdicts
+end
+
+function oldest_ok_from0(A, i, base)
+  local entries, index = base.entries, base.index
+  local verdicts = base_verdicts(A, base)
   for n = 1, #entries do
     if index[n] >= i then
       local v = verdicts[n]
@@ -1216,7 +1223,8 @@ end
 local evaluate_shape
 local UNKNOWN_TYPE = { rule = "unknown-peft-type" }
 local NO_HITS = setmetatable({}, { __newindex = function() error("peft.check: the empty hit list is shared", 2) end })
--- (per family, its members list holds per peft_type the releases that have it and those that do not)
+-- (per family, its members list holds per spans of a method (peft.history's types) the releases that have it
+-- and those that do not)
 -- per family: per config class: per field, the releases where a file that lacks it reads this runtime's
 -- default there (the same for every adapter)
 local alike_cache = setmetatable({}, { __mode = "k" })
@@ -1265,11 +1273,14 @@ local function plan_of(A, cname, hc, d)
     head.order = order
   end
   -- (the fields whose default changed are few: in field order)
-  local changed_defaults = {}
+  local changed_defaults = NO_KEYS
   local hdef = hc.defaults
   if hdef then
     for k in next, hdef do
-      if order[k] and d[k] == nil and not METADATA[k] then changed_defaults[#changed_defaults + 1] = k end
+      if order[k] and d[k] == nil and not METADATA[k] then
+        if changed_defaults == NO_KEYS then changed_defaults = {} end
+        changed_defaults[#changed_defaults + 1] = k
+      end
     end
     if #changed_defaults > 1 then table.sort(changed_defaults, function(a, b) return order[a] < order[b] end) end
   end
@@ -1334,15 +1345,21 @@ local function plan_setattr(A, plan)
   local d = A.dict
   local order = plan.order
   -- keys the file gives (this runtime's fields, not metadata) that it reads otherwise (found by the pass
-  -- of file_view_of)
-  list = {}
+  -- of file_view_of), then keys it lacks that this runtime reads away from the default (most files have
+  -- neither: one shared empty list)
+  list = NO_KEYS
   local given = file_view_of(A, plan.cname).read_otherwise
-  for n = 1, #given do list[n] = given[n] end
-  -- keys it lacks that this runtime reads away from the default
+  if given then
+    list = {}
+    for n = 1, #given do list[n] = given[n] end
+  end
   local nondefault = plan.nondefault
   for n = 1, #nondefault do
     local k = nondefault[n]
-    if d[k] == nil then list[#list + 1] = k end
+    if d[k] == nil then
+      if list == NO_KEYS then list = {} end
+      list[#list + 1] = k
+    end
   end
   if #list > 1 then table.sort(list, function(a, b) return order[a] < order[b] end) end
   plan.setattr = list
@@ -1388,21 +1405,22 @@ function family_eval(A, spec, members)
   end
   local h = history or H()
   local t = h.types[pt]
-  -- which of the family's releases have the method (the same for every adapter of that peft_type)
+  -- which of the family's releases have the method (the same for every method with the same releases: by
+  -- its spans, false for an unknown one)
   local per = members.splits
   if not per then
     per = {}
     members.splits = per
   end
-  local split = per[pt]
+  local ts = t and t[1] or false
+  local split = per[ts]
   if not split then
     split = { live = {}, unknown = {} }
-    local ts = t and t[1]
     local prefix = true -- (the unknown ones all come before the live ones)
     for _, m in ipairs(members) do
       local i = m.i
       local known
-      if type(ts) == "number" then known = i >= ts else known = ts ~= nil and in_spans(ts, i) end
+      if type(ts) == "number" then known = i >= ts else known = ts and in_spans(ts, i) end
       if known then
         split.live[#split.live + 1] = i
       else
@@ -1411,7 +1429,7 @@ function family_eval(A, spec, members)
       end
     end
     if prefix then split.first_live = split.live[1] or math.huge end
-    per[pt] = split
+    per[ts] = split
   end
   local live = split.live
   if live[1] == nil then
@@ -1512,10 +1530,12 @@ local function refused_at(F, i)
 end
 
 -- The file as the release's checks see it (the same in every release of a family for the keys the file
--- gives): the file's values, read in place, and for the keys it lacks this runtime's defaults; flag records
--- those (absent: whether a check read one since it was reset; keys: which). Once per adapter.
+-- gives): the file's values, read in place, and for the keys it lacks this runtime's defaults. Once per
+-- adapter: { view, absent, keys, newest, complex, read_otherwise }, the view's metatable too (one table
+-- fewer), which records the keys read that the file lacks (absent: whether a check read one since it was
+-- reset; keys: which, made when first needed).
 --   In the same pass over the file's keys: the keys of this runtime's fields (not metadata) whose value it
--- reads otherwise (read_otherwise, for releases that set attributes); the newest of the releases that first
+-- reads otherwise (read_otherwise, for releases that set attributes; nil when none); the newest of the releases that first
 -- have them (kwargs releases below it refuse the file; math.huge when a key is in no release), and whether
 -- one of them was removed in some release (complex), for the file's class cname (the same for every
 -- family).
@@ -1525,11 +1545,10 @@ function file_view_of(A, cname)
   local d = A.dict
   local head = A.head
   local head_defaults, values = head.defaults, head.values
-  local flag = { absent = false, keys = {} }
   local view = {}
   local keys = key_info(A.cls and info_of(A.cls), cname)
   local newest, complex = 0, false
-  local read_otherwise = {}
+  local read_otherwise
   for k, v in next, d do
     local c = keys[k]
     if c == nil then
@@ -1543,7 +1562,10 @@ function file_view_of(A, cname)
       end
       if c & 1 == 1 and v ~= null then
         local hv = values[k]
-        if v ~= hv and (type(v) ~= "table" or not same(v, hv)) then read_otherwise[#read_otherwise + 1] = k end
+        if v ~= hv and (type(v) ~= "table" or not same(v, hv)) then
+          read_otherwise = read_otherwise or {}
+          read_otherwise[#read_otherwise + 1] = k
+        end
       end
     end
   end
@@ -1551,7 +1573,9 @@ function file_view_of(A, cname)
   -- (a key every release reads as this runtime's default when the file lacks it is not recorded: the
   -- view is right for every release there)
   local alike = always_alike(cname, head_defaults)
-  setmetatable(view, { __index = function(_, k)
+  fv = { __index = nil, view = view, absent = false, keys = nil, newest = newest, complex = complex,
+         read_otherwise = read_otherwise }
+  fv.__index = function(_, k)
     local v = d[k]
     if v ~= nil then
       if v == null then return nil end
@@ -1559,17 +1583,22 @@ function file_view_of(A, cname)
     end
     v = head_defaults[k]
     if not alike[k] then
-      local keys = flag.keys
-      if not flag.absent then
-        flag.absent = true
-        for j = #keys, 1, -1 do keys[j] = nil end
+      local keys = fv.keys
+      if not fv.absent then
+        fv.absent = true
+        if keys then
+          for j = #keys, 1, -1 do keys[j] = nil end
+        else
+          keys = {}
+          fv.keys = keys
+        end
       end
       keys[#keys + 1] = k
     end
     if v == null then return nil end
     return v
-  end })
-  fv = { view = view, flag = flag, newest = newest, complex = complex, read_otherwise = read_otherwise }
+  end
+  setmetatable(view, fv)
   A.file_view = fv
   return fv
 end
@@ -1651,7 +1680,7 @@ function evaluate_shape(A, spec, F, live, cname, hc, fields)
   local nrules = #rules
   if nrules == 0 then return end
   local fv = file_view_of(A, cname)
-  local file_view, flag = fv.view, fv.flag
+  local file_view, flag = fv.view, fv -- (fv records the keys a check read that the file lacks)
   local ep, views, cache
   local any_refused = false
   local head_defaults = A.head.defaults
@@ -2908,69 +2937,6 @@ local function result_json(r)
   return out
 end
 
--- the registered releases (not those based on another) summarised as runs of the same verdict and
--- reasons: { from, to, verdict, reasons (of the first) }; and the oldest that loads the adapter unchanged
--- runs of releases by verdict alone (what the text report shows): a family whose verdicts are refused below
--- one release, changed below another and ok from there (most) is done in three steps
-local function runs_by_verdict(A)
-  local runs, cur, oldest = {}, nil, nil
-  local base = peft_entries().base
-  local entries, index, groups = base.entries, base.index, base.groups
-  local verdicts = { base = base }
-  A.base_verdicts = verdicts
-  for g = 1, #groups do
-    local grp = groups[g]
-    local F = family_eval(A, grp.spec)
-    local n, last = grp.first, grp.last
-    local refused_below, changed_below
-    if F.early then
-      refused_below, changed_below = math.huge, math.huge
-    elseif F.first_live and not (F.kw_refused or F.rule_refused or F.changed_hits or F.slow) then
-      refused_below = F.first_live
-      if F.kw_desc and F.kw_newest > refused_below then refused_below = F.kw_newest end
-      changed_below = F.simple_min or math.huge
-    end
-    if refused_below then
-      local at = grp.at
-      for step = 1, 3 do
-        local verdict, upto
-        if step == 1 then
-          verdict, upto = "refused", at[refused_below] or (refused_below < 1 and n or last + 1)
-        elseif step == 2 then
-          verdict, upto = "changed", at[changed_below] or (changed_below < 1 and n or last + 1)
-        else
-          verdict, upto = "ok", last + 1
-        end
-        local from = n
-        if upto > n then n = upto end
-        if n > from then
-          if verdict == "ok" and not oldest then oldest = entries[from] end
-          if cur and cur.key == verdict then
-            cur.to = entries[n - 1]
-          else
-            cur = { key = verdict, from = entries[from], to = entries[n - 1], verdict = verdict }
-            runs[#runs + 1] = cur
-          end
-        end
-      end
-    else
-      for m = n, last do
-        local verdict = verdict_at(A, F, index[m])
-        verdicts[m] = verdict
-        local e = entries[m]
-        if not oldest and verdict == "ok" then oldest = e end
-        if cur and cur.key == verdict then
-          cur.to = e
-        else
-          cur = { key = verdict, from = e, to = e, verdict = verdict }
-          runs[#runs + 1] = cur
-        end
-      end
-    end
-  end
-  return runs, oldest
-end
-
 -- a run of releases from efrom to eto with this key and verdict: the last run made longer, or a new one
 local function push_run(runs, cur, key, verdict, efrom, eto)
   if cur and cur.key == key then
@@ -2988,6 +2954,54 @@ local function place_at(grp, t)
   return grp.at[t] or grp.last + 1
 end
 
+-- the registered releases (not those based on another) summarised as runs of the same verdict and
+-- reasons: { from, to, verdict, reasons (of the first) }; and the oldest that loads the adapter unchanged
+-- runs of releases by verdict alone (what the text report shows): a family whose verdicts are refused below
+-- one release, changed below another and ok from there (most) is done by those two places
+local function runs_by_verdict(A)
+  local runs, cur, oldest = {}, nil, nil
+  local base = peft_entries().base
+  local entries, index, groups = base.entries, base.index, base.groups
+  local verdicts -- (those found release by release, kept for oldest_ok_from)
+  for g = 1, #groups do
+    local grp = groups[g]
+    local F = family_eval(A, grp.spec)
+    local p, last = grp.first, grp.last
+    if F.early then
+      cur = push_run(runs, cur, "refused", "refused", entries[p], entries[last])
+    elseif F.first_live and not (F.kw_refused or F.rule_refused or F.changed_hits or F.slow) then
+      -- refused below the first release that has the method (and with kwargs knows every key), changed below
+      -- the newest first release of the settings it holds away from their defaults
+      local t = F.first_live
+      if F.kw_desc and F.kw_newest > t then t = F.kw_newest end
+      local q = place_at(grp, t)
+      if q > p then
+        cur = push_run(runs, cur, "refused", "refused", entries[p], entries[q - 1])
+        p = q
+      end
+      q = place_at(grp, F.simple_min or math.huge)
+      if q > p then
+        cur = push_run(runs, cur, "changed", "changed", entries[p], entries[q - 1])
+        p = q
+      end
+      if p <= last then
+        if not oldest then oldest = entries[p] end
+        cur = push_run(runs, cur, "ok", "ok", entries[p], entries[last])
+      end
+    else
+      verdicts = verdicts or base_verdicts(A, base)
+      for m = p, last do
+        local verdict = verdict_at(A, F, index[m])
+        verdicts[m] = verdict
+        local e = entries[m]
+        if not oldest and verdict == "ok" then oldest = e end
+        cur = push_run(runs, cur, verdict, verdict, e, e)
+      end
+    end
+  end
+  return runs, oldest
+end
+
 -- runs of releases by verdict and reasons (what --json shows). A family whose verdicts are refused below one
 -- release and otherwise follow the settings it lacks (most) is done by its thresholds; else release by
 -- release, with family_keys.
@@ -2996,7 +3010,6 @@ local function release_runs(A, by_verdict)
   local runs, cur, oldest = {}, nil, nil
   local base = peft_entries().base
   local entries, index, groups = base.entries, base.index, base.groups
-  A.base_verdicts = { base = base }
   for g = 1, #groups do
     local grp = groups[g]
     local spec = grp.spec
