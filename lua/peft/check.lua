@@ -1535,10 +1535,10 @@ end
 -- fewer), which records the keys read that the file lacks (absent: whether a check read one since it was
 -- reset; keys: which, made when first needed).
 --   In the same pass over the file's keys: the keys of this runtime's fields (not metadata) whose value it
--- reads otherwise (read_otherwise, for releases that set attributes; nil when none); the newest of the releases that first
--- have them (kwargs releases below it refuse the file; math.huge when a key is in no release), and whether
--- one of them was removed in some release (complex), for the file's class cname (the same for every
--- family).
+-- reads otherwise (read_otherwise, for releases that set attributes; nil when none); the newest of the
+-- releases that first have them (kwargs releases below it refuse the file; math.huge when a key is in no
+-- release), and whether one of them was removed in some release (complex), for the file's class cname (the
+-- same for every family).
 function file_view_of(A, cname)
   local fv = rawget(A, "file_view")
   if fv then return fv end
@@ -2733,7 +2733,8 @@ local function runner_of(rules)
       local rl = rules[k]
       local guard = type(rl.guard) == "string" and rl.guard
       if type(rl.fact) == "string" then
-        body[#body + 1] = string.format("  h = f[%q] if h then res = found(res, R[%d], f, ctx, A, h) end\n", rl.fact, k)
+        body[#body + 1] = string.format("  h = f[%q] if h then res = found(res, R[%d], f, ctx, A, h) end\n",
+          rl.fact, k)
       elseif rl.when then
         -- (with a guard, the test without it: the guard is read here)
         head[#head + 1] = string.format("local w%d = R[%d].%s\n", k, k, guard and rl.test and "test" or "when")
