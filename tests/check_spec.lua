@@ -672,6 +672,69 @@ peft.register_target {
         when = function() end })):find("a rule's guard is the name of a field of the facts, got table", 1, true))
     end)
 
+    it("shares an engine's result between adapters only while every finding's text is the same for them", function()
+      local tmp = helpers.tmpdir()
+      helpers.write(tmp .. "/sharestack.lua", [[
+peft.register_target {
+  kind = "engine", name = "sharestack", title = "Share stack",
+  rules = function(check)
+    return {
+      check.rule.setting { id = "dora", fact = "dora", error = "no DoRA" },
+      check.rule.setting { id = "rank-pattern", fact = "has_rank_pattern", error = "no rank_pattern" },
+      { id = "big-rank", check = function(f)
+          if f.r > 8 then return check.finding("refused", "r = " .. f.r .. " is above 8", "retrain at r = 8") end
+        end },
+    }
+  end,
+}
+]])
+      local dirs = {
+        adapter(tmp .. "/a1", lora { use_dora = true }),
+        adapter(tmp .. "/a2", lora { use_dora = true, rank_pattern = { q_proj = 4 } }),
+        adapter(tmp .. "/a3", lora { use_dora = true, r = 16 }),
+        adapter(tmp .. "/a4", lora { use_dora = true }),
+        adapter(tmp .. "/a5", lora { use_dora = true, rank_pattern = { q_proj = 4 } }),
+      }
+      local function rules_of(t)
+        local out = {}
+        for i, x in ipairs(t.reasons) do out[i] = x.rule .. ": " .. x.message end
+        return out
+      end
+      local want = {
+        { "dora: no DoRA" },
+        { "dora: no DoRA", "rank-pattern: no rank_pattern" },
+        { "dora: no DoRA", "big-rank: r = 16 is above 8" },
+        { "dora: no DoRA" }, -- (not what a later adapter added to the same first finding)
+        { "dora: no DoRA", "rank-pattern: no rank_pattern" },
+      }
+      local args = { "check", "--engine", "sharestack", "--json" }
+      for _, d in ipairs(dirs) do args[#args + 1] = d end
+      local r = run(args, { env = { PEFT_PATH = tmp } })
+      assert.are.equal("", r.err)
+      local out = decode(r.out).adapters
+      for i = 1, #dirs do
+        assert.are.equal("refused", out[i].targets[1].verdict)
+        assert.are.same(want[i], rules_of(out[i].targets[1]))
+      end
+      -- the text summary, in one process, line by line
+      args = { "check" }
+      for _, d in ipairs(dirs) do args[#args + 1] = d end
+      r = run(args, { env = { PEFT_PATH = tmp } })
+      local lines = {}
+      for l in r.out:gmatch("  sharestack[^\n]*") do lines[#lines + 1] = l end
+      assert.are.equal(5, #lines)
+      assert.truthy(lines[1]:find("refused  no DoRA$"))
+      assert.truthy(lines[2]:find("refused  no DoRA (+1 more)", 1, true))
+      assert.truthy(lines[3]:find("refused  no DoRA (+1 more)", 1, true))
+      assert.truthy(lines[4]:find("refused  no DoRA$"))
+      -- Ollama's result comes from llama.cpp's: the same for the same llama.cpp result, its own otherwise
+      local ollama = {}
+      for l in r.out:gmatch("  ollama[^\n]*") do ollama[#ollama + 1] = l end
+      assert.are.equal(5, #ollama)
+      assert.are.equal(ollama[1], ollama[4])
+      assert.are.equal(ollama[2], ollama[5])
+    end)
+
     it("gives engine rules what several of them test, made once per adapter", function()
       local tmp = helpers.tmpdir()
       local f = check.adapter(adapter(tmp .. "/a", lora { bias = "all", init_lora_weights = "pissa_niter_4",
