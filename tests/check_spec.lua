@@ -101,8 +101,10 @@ describe("peft check", function()
       assert.is_true(same_text / texts >= 0.98)
     end)
 
+    -- releases-methods.json: every method's default config as PEFT HEAD writes it (no peft_version), BONE, an
+    -- unknown peft_type and one with a case slip, against every release (1645/1645 on the first run)
     for _, name in ipairs { "releases-corpus.json", "releases-crafted.json", "releases-edge.json",
-                            "releases-probe.json" } do
+                            "releases-probe.json", "releases-methods.json" } do
       it("agrees with every recorded pair of " .. name .. ", refusal texts included", function()
         local total, agreed, texts, same_text, bad = agree(name)
         assert.is_true(total > 1000)
