@@ -28,6 +28,15 @@ local null = core.null
 local array_mt = core.json_array_mt
 local function arr(t) return setmetatable(t or {}, array_mt) end
 
+-- t[k] made an empty table (weak-keyed with weak) and returned: `t[k] or made(t, k)` is the table a cache
+-- keeps per key, made on first use
+local WEAK_KEYS = { __mode = "k" }
+local function made(t, k, weak)
+  local c = weak and setmetatable({}, WEAK_KEYS) or {}
+  t[k] = c
+  return c
+end
+
 local history
 local function H()
   history = history or require "peft.history"
@@ -483,11 +492,7 @@ end
 local function beside(A, what, find)
   local run = A.run
   if not run then return find(A) end
-  local per = run[what]
-  if not per then
-    per = {}
-    run[what] = per
-  end
+  local per = run[what] or made(run, what)
   local v = per[A.dir]
   if v == nil then
     v = find(A) or false
@@ -897,11 +902,7 @@ local function release_rules(spec, cname)
         idx.any[#idx.any + 1] = pos
       else
         for _, c in ipairs(classes) do
-          local l = idx.by_class[c]
-          if not l then
-            l = {}
-            idx.by_class[c] = l
-          end
+          local l = idx.by_class[c] or made(idx.by_class, c)
           if l[#l] ~= pos then l[#l + 1] = pos end -- (a class named twice: once)
         end
       end
@@ -1297,11 +1298,7 @@ end
 -- None), found for each field when first asked
 local alike_fields = setmetatable({}, { __mode = "k" })
 local function always_alike(cname, head_defaults)
-  local per = alike_fields[head_defaults]
-  if not per then
-    per = {}
-    alike_fields[head_defaults] = per
-  end
+  local per = alike_fields[head_defaults] or made(alike_fields, head_defaults)
   local set = per[cname]
   if set then return set end
   local hc = H().classes[cname]
@@ -1390,11 +1387,7 @@ function family_eval(A, spec, members)
   end
   if early then
     -- (the same for every adapter: one per family and reason)
-    local shared = members.early
-    if not shared then
-      shared = {}
-      members.early = shared
-    end
+    local shared = members.early or made(members, "early")
     F = shared[early]
     if not F then
       F = { members = members, hits = NO_HITS, loading = spec.loading, early = early }
@@ -1407,11 +1400,7 @@ function family_eval(A, spec, members)
   local t = h.types[pt]
   -- which of the family's releases have the method (the same for every method with the same releases: by
   -- its spans, false for an unknown one)
-  local per = members.splits
-  if not per then
-    per = {}
-    members.splits = per
-  end
+  local per = members.splits or made(members, "splits")
   local ts = t and t[1] or false
   local split = per[ts]
   if not split then
@@ -1474,11 +1463,7 @@ function family_eval(A, spec, members)
       end
     else
       -- the releases left: the same list for every adapter whose newest key is the same
-      local per_live = kw_live_cache[live]
-      if not per_live then
-        per_live = {}
-        kw_live_cache[live] = per_live
-      end
+      local per_live = kw_live_cache[live] or made(kw_live_cache, live)
       still = per_live[newest]
       if not still then
         still = {}
@@ -1651,11 +1636,7 @@ local function record(F, rule, set, r)
     if verdict == "changed" then F.changed_hits = true end
     return false
   end
-  local refused = F.rule_refused
-  if not refused then
-    refused = {}
-    F.rule_refused = refused
-  end
+  local refused = F.rule_refused or made(F, "rule_refused")
   local x = { rule = rule.id, reason = r }
   for i in pairs(set) do
     if not refused[i] then refused[i] = x end
@@ -1686,11 +1667,7 @@ function evaluate_shape(A, spec, F, live, cname, hc, fields)
   local head_defaults = A.head.defaults
   -- the rules whose range meets live, each with the releases of live in its range: { rule, range, ... }
   -- (the same for every adapter with these releases live)
-  local per_live = steps_cache[live]
-  if not per_live then
-    per_live = setmetatable({}, { __mode = "k" })
-    steps_cache[live] = per_live
-  end
+  local per_live = steps_cache[live] or made(steps_cache, live, true)
   local steps = per_live[rules]
   if not steps then
     steps = {}
@@ -1745,16 +1722,8 @@ function evaluate_shape(A, spec, F, live, cname, hc, fields)
         -- it read keys the file lacks: the releases where each of them takes this runtime's default see
         -- what the file view saw
         if not cache then
-          local per_family = alike_cache[F.members]
-          if not per_family then
-            per_family = setmetatable({}, { __mode = "k" })
-            alike_cache[F.members] = per_family
-          end
-          local per_defaults = per_family[head_defaults]
-          if not per_defaults then
-            per_defaults = {}
-            per_family[head_defaults] = per_defaults
-          end
+          local per_family = alike_cache[F.members] or made(alike_cache, F.members, true)
+          local per_defaults = per_family[head_defaults] or made(per_family, head_defaults)
           cache = per_defaults[cname]
           if not cache then
             cache = { sets = {}, splits = setmetatable({}, { __mode = "k" }) }
@@ -2674,11 +2643,7 @@ local function found(res, rl, f, ctx, A, hit)
     if not rl.pass_hit then hit = nil end
     if rl.text_key then
       -- (text that depends on one value and the engine: the reason made once per value)
-      local per = rl.texts[ctx]
-      if not per then
-        per = {}
-        rl.texts[ctx] = per
-      end
+      local per = rl.texts[ctx] or made(rl.texts, ctx)
       local key = rl.text_key(f, hit)
       d = per[key]
       if not d then
@@ -2836,11 +2801,7 @@ function rule.engine(spec)
     if not e then return nil end
     local res = evaluate_engine(A, e)
     if res.verdict == "ok" then return nil end
-    local per = outs[ctx]
-    if not per then
-      per = setmetatable({}, { __mode = "k" })
-      outs[ctx] = per
-    end
+    local per = outs[ctx] or made(outs, ctx, true)
     local out = per[res]
     if out then return out end
     out = {}
