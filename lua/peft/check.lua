@@ -37,6 +37,12 @@ local function made(t, k, weak)
   return c
 end
 
+-- an empty list shared by whatever would otherwise make an empty one of its own: never added to (an error
+-- names what it stands for)
+local function shared_empty(what)
+  return setmetatable({}, { __newindex = function() error("peft.check: the empty " .. what .. " is shared", 2) end })
+end
+
 local history
 local function H()
   history = history or require "peft.history"
@@ -376,8 +382,8 @@ end
 -- when no release has it), + 1 when it is one of this runtime's settings (a field to_dict writes, not
 -- metadata). A key in neither is not there.
 local NOWHERE = 1 << 40
--- (a shared empty list, for lists most adapters leave empty: never handed out, never added to)
-local NO_KEYS = setmetatable({}, { __newindex = function() error("peft.check: the empty key list is shared", 2) end })
+-- (for the lists most adapters leave empty: never handed out)
+local NO_KEYS = shared_empty("key list")
 local NO_CLASS = {}
 local function key_info(ci, cname)
   ci = ci or NO_CLASS
@@ -1223,7 +1229,7 @@ end
 -- the result is asked for (evaluate_release), their text when it is read.
 local evaluate_shape
 local UNKNOWN_TYPE = { rule = "unknown-peft-type" }
-local NO_HITS = setmetatable({}, { __newindex = function() error("peft.check: the empty hit list is shared", 2) end })
+local NO_HITS = shared_empty("hit list")
 -- (per family, its members list holds per spans of a method (peft.history's types) the releases that have it
 -- and those that do not)
 -- per family: per config class: per field, the releases where a file that lacks it reads this runtime's
