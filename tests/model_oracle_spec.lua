@@ -11,9 +11,14 @@ local DIR = "tests/fixtures/model_oracle/"
 -- (260/261 on the first run, the one a BONE case as below) and hand-written cases through the
 -- loader's paths (unknown keys, nulls, empty dicts, repeated set items, table defaults), which
 -- found lora_dropout null refused as a ValueError where PEFT raises a TypeError (now its class);
--- heldout4: a fourth stream (seed 9, 171/172 on the first run, the one a BONE case as below)
+-- heldout4: a fourth stream (seed 9, 171/172 on the first run, the one a BONE case as below);
+-- heldout5: a fifth (seed 10, 87/87 on the first run); h5-review: hand-written cases for what the
+-- review of the model side touched (num_virtual_tokens of every type in the three prompt-learning
+-- methods, lora_dropout that is no number, the init chain's ignored sub-configs, AdaLoRA's and
+-- IA3's checks, save_projection false), which found a negative num_virtual_tokens built by prompt
+-- tuning where torch refuses the embedding (now refused as torch does)
 local FILES = { "dev", "h1-lora-family", "h2-projections", "h3-prompt-special", "h4-newer", "heldout", "heldout2",
-                "heldout3", "heldout4" }
+                "heldout3", "heldout4", "heldout5", "h5-review" }
 
 -- Cases whose recorded answer comes from the oracle's environment, not from PEFT itself; each
 -- still gives the verdict named here (so this list cannot go stale silently).
@@ -31,6 +36,15 @@ local KNOWN = {
   ["heldout-bone-llama-0527-random"] = "refusal differs",
   ["heldout3-bone-llama-0261-random"] = "refusal differs",
   ["heldout4-bone-gpt2-0179-random"] = "refusal differs",
+  -- num_virtual_tokens true: Python's bool is an int, so PEFT builds one virtual token (prompt
+  -- tuning, p-tuning) or fails inside torch.empty (prefix tuning); our loader refuses a bool where
+  -- the field is an integer, as it does for every integer field
+  ["h5-prompt_tuning-nvt-true-llama"] = "we refuse where PEFT builds",
+  ["h5-prompt_tuning-nvt-true-gpt2"] = "we refuse where PEFT builds",
+  ["h5-p_tuning-nvt-true-llama"] = "we refuse where PEFT builds",
+  ["h5-p_tuning-nvt-true-gpt2"] = "we refuse where PEFT builds",
+  ["h5-prefix_tuning-nvt-true-llama"] = "refusal differs",
+  ["h5-prefix_tuning-nvt-true-gpt2"] = "refusal differs",
 }
 
 describe("get_peft_model and save_pretrained agree with PEFT", function()

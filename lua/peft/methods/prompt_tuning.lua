@@ -68,7 +68,8 @@ end
 peft.define("PromptEmbedding", {
   encoder = function(cfg, ctx)
     local d = ctx.dims
-    return { t.plain("embedding.weight", { tokens(cfg, d), d.token_dim }) }
+    -- (torch refuses a negative count when it makes the embedding)
+    return { t.plain("embedding.weight", t.check_dims { tokens(cfg, d), d.token_dim }) }
   end,
   saved_prompt = function(cfg, ctx)
     local d = ctx.dims
