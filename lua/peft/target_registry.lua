@@ -23,11 +23,10 @@
 local errors = require "peft.errors"
 local registry = require "peft.registry"
 
-local M = {}
+local M = { gen = 0 } -- gen: changes whenever the registry does (for caches built over it; see generation)
 
 local entries = {} -- in registration order
 local by_name = {} -- name -> entry
-local generation = 0 -- changes whenever the registry does (for caches built over it)
 
 local KINDS = { peft = true, engine = true }
 local LOADING = { none = true, setattr = true, kwargs = true, drop = true }
@@ -123,8 +122,7 @@ function M.register(spec)
     entries[#entries + 1] = e
     by_name[e.name] = e
   end
-  generation = generation + 1
-  M.gen = generation
+  M.gen = M.gen + 1
   registry.record(function()
     for _, e in ipairs(new) do
       by_name[e.name] = nil
@@ -132,8 +130,7 @@ function M.register(spec)
         if entries[i] == e then table.remove(entries, i) break end
       end
     end
-    generation = generation + 1
-    M.gen = generation
+    M.gen = M.gen + 1
   end)
   return new
 end
@@ -188,9 +185,9 @@ function M.list()
   return out
 end
 
---- generation() -> a number that changes whenever an entry is added or removed (M.gen holds it too)
-function M.generation() return generation end
-M.gen = generation
+--- generation() -> a number that changes whenever an entry is added or removed; M.gen holds it (read
+-- as a field where caches built over the registry test it often)
+function M.generation() return M.gen end
 
 function M.get(name) return by_name[name] end
 
