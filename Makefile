@@ -143,7 +143,8 @@ $(BUILD)/hosts/%/lpeft_host.o: src/lpeft_host.c $(HEADERS) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) -std=c11 -fPIC -Isrc $(shell pkg-config --cflags lua$*) -c $< -o $@
 
-$(BUILD)/hosts/%/peft/cmod.so: $(BUILD)/hosts/%/lpeft_host.o $(BUILD)/pic/libpeft-private.o
+# (DIR: hosts/5.1, hosts/5.3, or rock-5.x for LuaRocks, whose object is built below)
+$(BUILD)/%/peft/cmod.so: $(BUILD)/%/lpeft_host.o $(BUILD)/pic/libpeft-private.o
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $^ $(PCRE_LIBS) -lm
 
@@ -214,10 +215,6 @@ rock:
 $(BUILD)/rock-%/lpeft_host.o: src/lpeft_host.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) -std=c11 -fPIC -Isrc $(if $(ROCK_LUA_INCDIR),-I$(ROCK_LUA_INCDIR)) -c $< -o $@
-
-$(BUILD)/rock-%/peft/cmod.so: $(BUILD)/rock-%/lpeft_host.o $(BUILD)/pic/libpeft-private.o
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -shared -o $@ $^ $(PCRE_LIBS) -lm
 
 rock-install:
 	@test -n "$(INST_LIBDIR)" && test -n "$(INST_LUADIR)" || \
