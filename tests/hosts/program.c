@@ -65,6 +65,16 @@ static long find_method(const char *key) {
   return i;
 }
 
+/* "LABEL: CLASS r=.. lora_alpha=.. target_modules=.." (no newline) */
+static void print_lora(const char *label, peft_config *cfg) {
+  printf("%s: %s r=", label, peft_config_class(cfg));
+  print_int(cfg, "r");
+  printf(" lora_alpha=");
+  print_int(cfg, "lora_alpha");
+  printf(" target_modules=");
+  print_list(cfg, "target_modules");
+}
+
 int main(int argc, char **argv) {
   if (argc != 3) {
     fprintf(stderr, "usage: program FIXTURES WORK\n");
@@ -110,23 +120,13 @@ int main(int argc, char **argv) {
       " \"task_type\": \"CAUSAL_LM\"}",
       &err);
   if (built == NULL) die("peft_config_new");
-  printf("built: %s r=", peft_config_class(built));
-  print_int(built, "r");
-  printf(" lora_alpha=");
-  print_int(built, "lora_alpha");
-  printf(" target_modules=");
-  print_list(built, "target_modules");
+  print_lora("built", built);
   printf("\n");
   snprintf(path, sizeof path, "%s/built", work);
   if (peft_config_save(built, path, &err) != 0) die("peft_config_save");
   peft_config *back = peft_config_load(rt, path, 0, &err);
   if (back == NULL) die("peft_config_load");
-  printf("loaded back: %s r=", peft_config_class(back));
-  print_int(back, "r");
-  printf(" lora_alpha=");
-  print_int(back, "lora_alpha");
-  printf(" target_modules=");
-  print_list(back, "target_modules");
+  print_lora("loaded back", back);
   char *a = peft_config_to_json(built, &err), *b = peft_config_to_json(back, &err);
   if (a == NULL || b == NULL) die("peft_config_to_json");
   printf(" task=%s same_json=%s\n", peft_config_task_type(back), strcmp(a, b) == 0 ? "true" : "false");
