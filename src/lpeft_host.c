@@ -47,9 +47,10 @@ typedef struct box {
   void *p;
 } box;
 
-/* Memory the C API handed over (a text, a plan, a tensor map), held by a
+/* Memory the C API hands over (a text, a plan, a tensor map), held by a
  * userdata while it is copied into Lua values: when a push raises (out of
- * memory), the collector frees it. */
+ * memory), the collector frees it. The holder is made before the call that
+ * hands the memory over, as new_box is, so that no raise finds it unheld. */
 #define OWNED "peft.cmod.owned"
 typedef struct owned {
   void *p;
@@ -63,14 +64,13 @@ static int owned_gc(lua_State *L) {
   return 0;
 }
 
-/* Pushes a holder of p (released by release) and returns it. */
-static owned *hold(lua_State *L, void *p, void (*release)(void *)) {
+/* Pushes an empty holder (p set by the caller, released by release). */
+static owned *hold(lua_State *L, void (*release)(void *)) {
   owned *o = lua_newuserdata(L, sizeof *o);
   o->p = NULL;
   o->release = release;
   luaL_getmetatable(L, OWNED);
   lua_setmetatable(L, -2);
-  o->p = p;
   return o;
 }
 
@@ -374,11 +374,10 @@ static int l_warnings(lua_State *L) {
   return 1;
 }
 
-/* Pushes a malloc'd text the API returned (and frees it), or fails. */
-static int push_text(lua_State *L, char *text, const peft_error *err) {
-  if (text == NULL) return fail(L, err);
-  owned *o = hold(L, text, peft_free);
-  lua_pushstring(L, text);
+/* Pushes the malloc'd text o holds (and frees it), or fails. */
+static int push_text(lua_State *L, owned *o, const peft_error *err) {
+  if (o->p == NULL) return fail(L, err);
+  lua_pushstring(L, o->p);
   release_held(L, o, -2);
   return 1;
 }
@@ -386,7 +385,9 @@ static int push_text(lua_State *L, char *text, const peft_error *err) {
 static int l_to_json(lua_State *L) {
   peft_config *cfg = check_handle(L, 1, CONFIG);
   peft_error err;
-  return push_text(L, peft_config_to_json(cfg, &err), &err);
+  owned *o = hold(L, peft_free);
+  o->p = peft_config_to_json(cfg, &err);
+  return push_text(L, o, &err);
 }
 
 static int l_save(lua_State *L) {
@@ -416,7 +417,9 @@ static int l_check(lua_State *L) {
     }
   }
   peft_error err;
-  return push_text(L, peft_check(rt, path, targets, n, &err), &err);
+  owned *o = hold(L, peft_free);
+  o->p = peft_check(rt, path, targets, n, &err);
+  return push_text(L, o, &err);
 }
 
 /* --- the model side ------------------------------------------------------- */
@@ -491,9 +494,9 @@ static int l_plan(lua_State *L) {
   peft_config *cfg = check_handle(L, 2, CONFIG);
   const char *adapter = luaL_optstring(L, 3, NULL);
   peft_error err;
-  peft_plan *p = peft_plan_new(m, cfg, adapter, &err);
+  owned *o = hold(L, release_plan);
+  peft_plan *p = o->p = peft_plan_new(m, cfg, adapter, &err);
   if (p == NULL) return fail(L, &err);
-  owned *o = hold(L, p, release_plan);
   lua_newtable(L);
   lua_pushstring(L, peft_plan_class(p));
   lua_setfield(L, -2, "class_name");
@@ -523,9 +526,10 @@ static int l_plan(lua_State *L) {
   return 1;
 }
 
-static int push_owners(lua_State *L, peft_tensor_map *map, const peft_error *err) {
+/* Pushes the owners listed in the tensor map held holds (and frees it), or fails. */
+static int push_owners(lua_State *L, owned *held, const peft_error *err) {
+  peft_tensor_map *map = held->p;
   if (map == NULL) return fail(L, err);
-  owned *held = hold(L, map, release_map);
   size_t n = peft_tensor_map_count(map);
   lua_createtable(L, (int)n, 0);
   for (size_t i = 0; i < n; i++) {
@@ -555,7 +559,9 @@ static int l_tensors_file(lua_State *L) {
   const char *path = luaL_checkstring(L, 2);
   const char *adapter = luaL_optstring(L, 3, NULL);
   peft_error err;
-  return push_owners(L, peft_tensor_map_file(rt, path, adapter, &err), &err);
+  owned *o = hold(L, release_map);
+  o->p = peft_tensor_map_file(rt, path, adapter, &err);
+  return push_owners(L, o, &err);
 }
 
 /* tensors_names(rt, names [, method [, adapter]]) */
@@ -573,7 +579,9 @@ static int l_tensors_names(lua_State *L) {
     if (names[i] == NULL) return luaL_argerror(L, 2, "names are strings");
   }
   peft_error err;
-  return push_owners(L, peft_tensor_map_names(rt, names, n, method, adapter, &err), &err);
+  owned *o = hold(L, release_map);
+  o->p = peft_tensor_map_names(rt, names, n, method, adapter, &err);
+  return push_owners(L, o, &err);
 }
 
 static const luaL_Reg funcs[] = {
