@@ -111,6 +111,20 @@ static void push_opt_string(lua_State *L, const char *s) {
   else lua_pushnil(L);
 }
 
+/* Reads the n entries of the list at idx into out as strings (a number is
+ * converted, as lua_tostring does), raising argerror(idx, msg) at any other
+ * value. Pushes a table of the strings, which keeps them alive: a number's
+ * string is held by nothing else. */
+static void check_strings(lua_State *L, int idx, const char **out, size_t n, const char *msg) {
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_rawgeti(L, idx, (int)i + 1);
+    out[i] = lua_tostring(L, -1);
+    if (out[i] == NULL) luaL_argerror(L, idx, msg);
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+}
+
 /* --- runtime ----------------------------------------------------------- */
 
 static int l_open(lua_State *L) {
@@ -409,12 +423,7 @@ static int l_check(lua_State *L) {
     luaL_checktype(L, 3, LUA_TTABLE);
     n = lpeft_rawlen(L, 3);
     if (n > 64) return luaL_argerror(L, 3, "more than 64 targets");
-    for (size_t i = 0; i < n; i++) {
-      lua_rawgeti(L, 3, (int)i + 1);
-      targets[i] = lua_tostring(L, -1); /* kept alive by the table */
-      lua_pop(L, 1);
-      if (targets[i] == NULL) return luaL_argerror(L, 3, "targets are strings");
-    }
+    check_strings(L, 3, targets, n, "targets are strings");
   }
   peft_error err;
   owned *o = hold(L, peft_free);
@@ -572,12 +581,7 @@ static int l_tensors_names(lua_State *L) {
   const char *adapter = luaL_optstring(L, 4, NULL);
   size_t n = lpeft_rawlen(L, 2);
   const char **names = lua_newuserdata(L, (n ? n : 1) * sizeof *names);
-  for (size_t i = 0; i < n; i++) {
-    lua_rawgeti(L, 2, (int)i + 1);
-    names[i] = lua_tostring(L, -1);
-    lua_pop(L, 1);
-    if (names[i] == NULL) return luaL_argerror(L, 2, "names are strings");
-  }
+  check_strings(L, 2, names, n, "names are strings");
   peft_error err;
   owned *o = hold(L, release_map);
   o->p = peft_tensor_map_names(rt, names, n, method, adapter, &err);
