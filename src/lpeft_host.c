@@ -278,10 +278,10 @@ static int push_value(lua_State *L, const peft_value *v) {
       return 2;
     case PEFT_VALUE_INT:
       lua_pushliteral(L, "int");
-      lua_pushnumber(L, (lua_Number)v->integer);
 #if LUA_VERSION_NUM >= 503
-      lua_pop(L, 1);
       lua_pushinteger(L, (lua_Integer)v->integer);
+#else
+      lua_pushnumber(L, (lua_Number)v->integer);
 #endif
       return 2;
     case PEFT_VALUE_FLOAT:
