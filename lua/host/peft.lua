@@ -256,10 +256,7 @@ end
 M.errors = {
   new = new_error,
   is_error = function(v) return getmetatable(v) == error_mt end,
-  message = function(v)
-    if getmetatable(v) == error_mt then return tostring(v) end
-    return tostring(v)
-  end,
+  message = function(v) return tostring(v) end,
 }
 
 -- a backend result: the values, or a raised error value
