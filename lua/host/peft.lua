@@ -304,20 +304,21 @@ end
 local function enum(title, list)
   local set = {}
   for _, m in ipairs(list) do set[m] = true end
+  local function unknown(k)
+    return "unknown " .. title .. " member '" .. tostring(k) .. "'" .. (type(k) == "string" and suggest(k, list) or "")
+  end
   local e = {}
   for i, m in ipairs(list) do e[i] = m end -- (# and ipairs: declaration order)
   return setmetatable(e, {
     __index = function(_, k)
       if set[k] then return k end
-      error(new_error("AttributeError", "unknown " .. title .. " member '" .. tostring(k) .. "'"
-        .. (type(k) == "string" and suggest(k, list) or "")), 2)
+      error(new_error("AttributeError", unknown(k)), 2)
     end,
     __newindex = function() error(new_error("TypeError", title .. " is read-only"), 2) end,
     -- PeftType("X") -> "X" | nil, message
     __call = function(_, k)
       if set[k] then return k end
-      return nil, "unknown " .. title .. " member '" .. tostring(k) .. "'"
-        .. (type(k) == "string" and suggest(k, list) or "")
+      return nil, unknown(k)
     end,
     __tostring = function() return title end,
     __name = title,
