@@ -114,6 +114,8 @@ local function utf8_char(c)
     0x80 + math.floor(c / 0x40) % 0x40, 0x80 + c % 0x40)
 end
 
+local UNESCAPES = { b = "\b", f = "\f", n = "\n", r = "\r", t = "\t" }
+
 -- decodes the JSON text libpeft writes (valid by construction); null inside containers is peft.null
 local function decode(s)
   local pos = 1
@@ -144,8 +146,7 @@ local function decode(s)
         end
         out[#out + 1] = utf8_char(c)
       else
-        local map = { b = "\b", f = "\f", n = "\n", r = "\r", t = "\t" }
-        out[#out + 1] = map[e] or e
+        out[#out + 1] = UNESCAPES[e] or e
         pos = b + 2
       end
     end
