@@ -437,6 +437,12 @@ local function field_list(obj)
   return fs
 end
 
+local function field_named(obj, name)
+  for _, f in ipairs(field_list(obj)) do
+    if f.name == name then return f end
+  end
+end
+
 config_mt.__index = function(obj, k)
   local m = methods[k]
   if m then return m end
@@ -449,10 +455,8 @@ config_mt.__index = function(obj, k)
 end
 
 config_mt.__newindex = function(obj, k, v)
-  local hint
-  for _, f in ipairs(field_list(obj)) do
-    if f.name == k and f.type and f.type:find("dict") and not f.type:find("list") then hint = "dict" end
-  end
+  local f = field_named(obj, k)
+  local hint = f and f.type and f.type:find("dict") and not f.type:find("list") and "dict" or nil
   check(B.set_json(handle(obj), k, encode(v, hint)))
   rawset(obj, FIELDS, nil)
 end
@@ -477,10 +481,8 @@ function methods.fields(obj)
 end
 
 function methods.was_given(obj, name)
-  for _, f in ipairs(field_list(obj)) do
-    if f.name == name then return f.given end
-  end
-  return false
+  local f = field_named(obj, name)
+  return f ~= nil and f.given
 end
 
 --- cfg:to_dict(): what PEFT writes, as a table (None as peft.null)
