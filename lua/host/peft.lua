@@ -486,10 +486,7 @@ function methods.was_given(obj, name)
 end
 
 --- cfg:to_dict(): what PEFT writes, as a table (None as peft.null)
-function methods.to_dict(obj)
-  local d = decode(check(B.to_json(handle(obj))))
-  return d
-end
+function methods.to_dict(obj) return decode(methods.to_json(obj)) end
 
 function methods.to_json(obj) return (check(B.to_json(handle(obj)))) end
 
