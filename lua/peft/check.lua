@@ -1739,11 +1739,7 @@ function evaluate_shape(A, spec, F, live, cname, hc, fields)
         -- the split of the releases in range by those keys (the same for every adapter that reads them)
         local keys = flag.keys
         local key = #keys == 1 and keys[1] or table.concat(keys, "\0")
-        local by_key = cache.splits[in_range]
-        if not by_key then
-          by_key = {}
-          cache.splits[in_range] = by_key
-        end
+        local by_key = cache.splits[in_range] or made(cache.splits, in_range)
         local split = by_key[key]
         if not split then
           local same_list, rest_list = {}, {}
@@ -1814,11 +1810,7 @@ end
 -- The settings release i of family F loses: a list of { key, rule, release_value }, in field order
 -- (cached per release), or false.
 local function lost_settings(A, F, i)
-  local cache = F.lost
-  if not cache then
-    cache = {}
-    F.lost = cache
-  end
+  local cache = F.lost or made(F, "lost")
   local l = cache[i]
   if l ~= nil then return l end
   local plan, cname = F.plan, F.cname
@@ -1936,11 +1928,7 @@ local function family_keys(A, F, spec)
     local cname, head, d = F.cname, A.head, A.dict
     local added = {}
     local function add(i, k)
-      local a = added[i]
-      if not a then
-        a = {}
-        added[i] = a
-      end
+      local a = added[i] or made(added, i)
       if not a[k] then
         a[k] = true
         extra[i] = (extra[i] or "") .. k .. ";"
