@@ -297,19 +297,18 @@ local function release_default(cname, f, i, fallback)
   return v
 end
 
--- per config class of peft.history: simple[field] = the first release with it (when it was never removed)
--- (cached)
-local spans_cache = {}
-local function spans_of(cname)
-  local sc = spans_cache[cname]
-  if sc then return sc end
+-- per config class of peft.history: field -> the first release with it, for the fields never removed (cached)
+local simple_cache = {}
+local function simple_spans(cname)
+  local simple = simple_cache[cname]
+  if simple then return simple end
   local hc = H().classes[cname]
-  sc = { simple = {} }
+  simple = {}
   for k, sp in pairs(hc and hc.fields or {}) do
-    if type(sp) == "number" then sc.simple[k] = sp end
+    if type(sp) == "number" then simple[k] = sp end
   end
-  spans_cache[cname] = sc
-  return sc
+  simple_cache[cname] = simple
+  return simple
 end
 
 -- the adapter ----------------------------------------------------------------------------------------
@@ -1488,7 +1487,7 @@ function family_eval(A, spec, members)
     local slow = false
     max = 0
     local nondefault = plan.nondefault
-    local simple = spans_of(cname).simple
+    local simple = simple_spans(cname)
     for n = 1, #nondefault do
       local sp = simple[nondefault[n]]
       if sp then
@@ -1818,7 +1817,7 @@ local function lost_settings(A, F, i)
   local head, d = A.head, A.dict
   local keys, what
   local nondefault = plan.nondefault
-  local simple = spans_of(cname).simple
+  local simple = simple_spans(cname)
   for n = 1, #nondefault do
     local k = nondefault[n]
     local s = simple[k]
@@ -2991,7 +2990,7 @@ local function release_runs(A, by_verdict)
       local sinces = p <= last and F.plan.sinces
       if p <= last and not sinces then
         sinces = {}
-        local simple = spans_of(F.cname).simple
+        local simple = simple_spans(F.cname)
         local nondefault = F.plan.nondefault
         for n = 1, #nondefault do sinces[n] = simple[nondefault[n]] end
         table.sort(sinces)
