@@ -465,14 +465,11 @@ function getters.head(A)
     return { values = values, defaults = defaults, names = ci.names,
              nondefault = nondefault or {}, order = ci.order }
   end
-  local values = {}
-  local out = { values = values, defaults = defaults, names = ci.names }
   -- when this runtime cannot read the file, only the keys the file gives count as its settings (unless
   -- it refused only a value's type, which PEFT takes as it is)
   local full = M.field_level_error(A.load_error)
   local d = A.dict or {}
-  local names = {}
-  out.names = names
+  local values, names = {}, {}
   for _, name in ipairs(ci.names) do
     local v = d[name]
     if full or v ~= nil then
@@ -484,7 +481,7 @@ function getters.head(A)
       values[name] = defaults[name]
     end
   end
-  return out
+  return { values = values, defaults = defaults, names = names }
 end
 
 function getters.order(A)
