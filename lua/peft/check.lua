@@ -383,7 +383,7 @@ end
 local NOWHERE = 1 << 40
 -- (for the lists most adapters leave empty: never handed out)
 local NO_KEYS = shared_empty("key list")
-local NO_CLASS = {}
+local NO_CLASS = { keys = {} }
 local function key_info(ci, cname)
   ci = ci or NO_CLASS
   local keys = ci.keys[cname]
@@ -399,7 +399,6 @@ local function key_info(ci, cname)
   ci.keys[cname] = keys
   return keys
 end
-NO_CLASS.keys = {}
 
 function getters.head(A)
   local cls = A.cls
