@@ -985,22 +985,7 @@ local lazy_reason_mt = {
 
 local evaluate_release
 
--- the oldest registered release at or after index i that loads the adapter unchanged: its entry, or nil
-local verdict_at, family_eval, oldest_ok_from0
-local function oldest_ok_from(A, i)
-  local base = peft_entries().base
-  local memo = A.oldest_from
-  if memo and memo.base == base then
-    local e = memo[i]
-    if e ~= nil then return e or nil end
-  else
-    memo = { base = base }
-    A.oldest_from = memo
-  end
-  local e = oldest_ok_from0(A, i, base)
-  memo[i] = e or false
-  return e
-end
+local verdict_at, family_eval
 
 -- the verdicts of the releases found so far, by their place in base (release_runs keeps them)
 local function base_verdicts(A, base)
@@ -1012,7 +997,8 @@ local function base_verdicts(A, base)
   return verdicts
 end
 
-function oldest_ok_from0(A, i, base)
+-- (oldest_ok_from's search, release by release)
+local function oldest_ok_from0(A, i, base)
   local entries, index = base.entries, base.index
   local verdicts = base_verdicts(A, base)
   for n = 1, #entries do
@@ -1026,6 +1012,22 @@ function oldest_ok_from0(A, i, base)
     end
   end
   return nil
+end
+
+-- the oldest registered release at or after index i that loads the adapter unchanged: its entry, or nil
+local function oldest_ok_from(A, i)
+  local base = peft_entries().base
+  local memo = A.oldest_from
+  if memo and memo.base == base then
+    local e = memo[i]
+    if e ~= nil then return e or nil end
+  else
+    memo = { base = base }
+    A.oldest_from = memo
+  end
+  local e = oldest_ok_from0(A, i, base)
+  memo[i] = e or false
+  return e
 end
 
 local function use_release_fix(A, i, what)
