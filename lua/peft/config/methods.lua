@@ -157,8 +157,8 @@ function Base.diff(self, other)
   end
   local ocls = other:get_class()
   local ost = rawget(other, STATE)
-  local ofields = {}
-  for _, f in ipairs(written_fields(ocls)) do ofields[f.name] = f end
+  local owritten, ofields = written_fields(ocls), {}
+  for _, f in ipairs(owritten) do ofields[f.name] = f end
   local seen = {}
   for _, f in ipairs(written_fields(cls)) do
     seen[f.name] = true
@@ -173,7 +173,7 @@ function Base.diff(self, other)
       end
     end
   end
-  for _, f in ipairs(written_fields(ocls)) do
+  for _, f in ipairs(owritten) do
     if not seen[f.name] then
       out[#out + 1] = { name = f.name, other = ost.values[f.name], default = f.default, only = "other" }
     end
