@@ -97,23 +97,32 @@ local function style_of(width, ok_word)
   return st
 end
 
--- an engine's line in the summary, with its newline: its verdict and first reason, with that reason's fix
--- (made without trailing blanks: a line that ends in a reason's text is stripped, the verdict alone is put
--- unpadded)
-local function engine_line(t, st)
-  local v = t.verdict
-  local words = st.words
-  local word = words[v]
-  if not word then
-    word = verdict_word(v)
-    words[v] = word
-  end
-  local target = t.target
+-- "  TARGET<blanks to width> ": what the column format puts before the verdict (kept in st.pads)
+local function pad_of(st, target)
   local lt = st.pads[target]
   if not lt then
     lt = string.format("  %-" .. st.width .. "s ", target)
     st.pads[target] = lt
   end
+  return lt
+end
+
+-- a verdict's painted word (kept in st.words)
+local function word_of(st, v)
+  local word = st.words[v]
+  if not word then
+    word = verdict_word(v)
+    st.words[v] = word
+  end
+  return word
+end
+
+-- an engine's line in the summary, with its newline: its verdict and first reason, with that reason's fix
+-- (made without trailing blanks: a line that ends in a reason's text is stripped, the verdict alone is put
+-- unpadded)
+local function engine_line(t, st)
+  local word = word_of(st, t.verdict)
+  local lt = pad_of(st, t.target)
   local reasons = t.reasons
   local first = reasons[1]
   if not first then return lt .. rstrip(word) .. "\n" end
@@ -201,15 +210,14 @@ local function print_entry(e, named)
   if oldest then
     peft_line = st.oldest[oldest]
     if not peft_line then
-      peft_line = string.format("  %-" .. width .. "s %s", "peft", ok_word) .. " from " .. oldest.version
+      peft_line = pad_of(st, "peft") .. ok_word .. " from " .. oldest.version
         .. " (the oldest release that loads it unchanged)\n"
       st.oldest[oldest] = peft_line
     end
   else
     local r = e.results[1]
-    peft_line = rstrip(string.format("  %-" .. width .. "s %s", "peft", verdict_word(r.verdict))
-      .. " no release loads it unchanged" .. (r and r.reasons[1] and ("; " .. r.target .. ": "
-      .. r.reasons[1].message) or "")) .. "\n"
+    peft_line = rstrip(pad_of(st, "peft") .. word_of(st, r.verdict) .. " no release loads it unchanged"
+      .. (r and r.reasons[1] and ("; " .. r.target .. ": " .. r.reasons[1].message) or "")) .. "\n"
   end
   pieces[1], pieces[2], pieces[3] = head, "\n", peft_line
   local n = 3
