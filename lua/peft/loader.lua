@@ -36,19 +36,6 @@ local function peft_types()
   return core.types()
 end
 
--- the PeftTypes of the registered methods, in registration order (made again when a
--- method is added or an extension rolled back)
-local registered, registered_key
-local function registered_types()
-  local key = registry.generation .. ":" .. core.method_count()
-  if key ~= registered_key then
-    registered = {}
-    for i = 1, core.method_count() do registered[i] = core.method_at(i).peft_type end
-    registered_key = key
-  end
-  return registered
-end
-
 local function fail(opts, kind, message, extra)
   extra = extra or {}
   extra.path = extra.path or opts.path
@@ -85,7 +72,7 @@ end
 
 -- where the valid peft_type values are listed (instead of all of them on one line)
 local function types_pointer()
-  local n = #registered_types()
+  local n = core.method_count()
   return string.format("a PeftType member such as LORA or IA3 ('peft types' or peft.PeftType lists the %d"
     .. " registered ones)", n)
 end
