@@ -81,7 +81,7 @@ end
 -- stay the same (the same unknown types come back file after file)
 local type_hints, type_hints_key = {}, nil
 local function unknown_type_hint(pt)
-  local key = require("peft.registry").generation .. ":" .. core.type_count()
+  local key = registry.generation .. ":" .. core.type_count()
   if key ~= type_hints_key then type_hints, type_hints_key = {}, key end
   local hint = type_hints[pt]
   if not hint then
