@@ -280,11 +280,11 @@ local function normalise_field(cls, spec, position)
     -- int -> float, Optional[int] -> Optional[float] (float takes integers too)
     check_type = f.type:gsub("%f[%w]int%f[^%w]", "float")
   end
-  f.node = types.parse(check_type or f.type)
-  check_annotation(cls, f.name, f.type, types.parse(f.type))
+  f.node = types.parse(check_type or f.type) -- (what values are checked against)
+  local declared = check_type and types.parse(f.type) or f.node
+  check_annotation(cls, f.name, f.type, declared)
   -- an integer size, count or seed: what PEFT's model code needs
-  f.integer_only = not f.number and not f.whole
-    and types.describe(types.parse(f.type)):find("integer", 1, true) ~= nil
+  f.integer_only = not f.number and not f.whole and types.describe(declared):find("integer", 1, true) ~= nil
   if f.whole then
     local check = f.check
     f.check = function(v)
