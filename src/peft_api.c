@@ -631,10 +631,8 @@ static void cache_config(lua_State *L, peft_config *cfg) {
 static int load_config(lua_State *L) {
   load_call *c = lua_touserdata(L, 1);
   if (c->method || c->is_new) {
-    if (c->method) lua_pushstring(L, c->method);
-    else lua_pushnil(L);
-    if (c->data) lua_pushstring(L, c->data);
-    else lua_pushnil(L);
+    lua_pushstring(L, c->method); /* NULL pushes nil */
+    lua_pushstring(L, c->data);
     call_capi(L, "new", 2, 1);
   } else {
     lua_rawgeti(L, LUA_REGISTRYINDEX, c->cfg->rt->peft_ref);
@@ -1092,8 +1090,7 @@ static int make_plan(lua_State *L) {
   peft_plan *p = c->plan;
   lua_rawgeti(L, LUA_REGISTRYINDEX, c->model->ref);
   push_obj(L, c->cfg);
-  if (c->adapter) lua_pushstring(L, c->adapter);
-  else lua_pushnil(L);
+  lua_pushstring(L, c->adapter); /* NULL pushes nil */
   call_capi(L, "plan", 3, 7);
   int base = lua_gettop(L) - 6;
   p->cls = arena_str(L, &p->strings, base);
@@ -1173,8 +1170,7 @@ static int map_tensors(lua_State *L) {
   map_call *c = lua_touserdata(L, 1);
   if (c->path) {
     lua_pushstring(L, c->path);
-    if (c->adapter) lua_pushstring(L, c->adapter);
-    else lua_pushnil(L);
+    lua_pushstring(L, c->adapter); /* NULL pushes nil */
     call_capi(L, "tensor_map_file", 2, 1);
   } else {
     lua_createtable(L, c->count > 1000000 ? 1000000 : (int)c->count, 0);
@@ -1183,10 +1179,8 @@ static int map_tensors(lua_State *L) {
       lua_pushstring(L, c->names[i]);
       lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
-    if (c->method) lua_pushstring(L, c->method);
-    else lua_pushnil(L);
-    if (c->adapter) lua_pushstring(L, c->adapter);
-    else lua_pushnil(L);
+    lua_pushstring(L, c->method); /* NULL pushes nil */
+    lua_pushstring(L, c->adapter);
     call_capi(L, "tensor_map_names", 3, 1);
   }
   copy_records(L, -1, sizeof(peft_tensor_owner), &c->map->owners, &c->map->n, fill_owner, &c->map->strings);
