@@ -593,8 +593,8 @@ typedef struct load_call {
   size_t len;
   const char *name;
   int flags;
-  const char *method; /* peft_config_new */
-  int is_new;
+  const char *method; /* NULL: PEFT's get_peft_config */
+  int is_new;         /* peft_config_new: method and data, either may be NULL */
 } load_call;
 
 /* Caches class, types and warnings of the config on top of the stack. */
@@ -630,7 +630,7 @@ static void cache_config(lua_State *L, peft_config *cfg) {
 
 static int load_config(lua_State *L) {
   load_call *c = lua_touserdata(L, 1);
-  if (c->method || c->is_new) {
+  if (c->is_new) {
     lua_pushstring(L, c->method); /* NULL pushes nil */
     lua_pushstring(L, c->data);
     call_capi(L, "new", 2, 1);
