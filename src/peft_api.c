@@ -679,7 +679,7 @@ static peft_config *load(peft_runtime *rt, load_call *c, peft_error *err) {
 peft_config *peft_config_load(peft_runtime *rt, const char *path, int flags, peft_error *err) {
   NEED(rt, "peft_config_load", "runtime", NULL);
   NEED(path, "peft_config_load", "path", NULL);
-  load_call c = {NULL, path, NULL, 0, NULL, flags, NULL, 0};
+  load_call c = {.path = path, .flags = flags};
   return load(rt, &c, err);
 }
 
@@ -692,13 +692,13 @@ peft_config *peft_config_load_buffer(peft_runtime *rt, const char *data, size_t 
                    name ? ": " : "", len, rt->max_config);
     return NULL;
   }
-  load_call c = {NULL, NULL, data ? data : "", len, name, flags, NULL, 0};
+  load_call c = {.data = data ? data : "", .len = len, .name = name, .flags = flags};
   return load(rt, &c, err);
 }
 
 peft_config *peft_config_new(peft_runtime *rt, const char *method, const char *fields_json, peft_error *err) {
   NEED(rt, "peft_config_new", "runtime", NULL);
-  load_call c = {NULL, NULL, fields_json, 0, NULL, 0, method, 1};
+  load_call c = {.data = fields_json, .method = method, .is_new = 1};
   return load(rt, &c, err);
 }
 
@@ -855,7 +855,7 @@ int peft_config_get(peft_config *cfg, const char *field, peft_value *out, peft_e
   NEED(cfg, "peft_config_get", "config", -1);
   NEED(field, "peft_config_get", "field", -1);
   NEED(out, "peft_config_get", "out", -1);
-  field_call c = {cfg, field, NULL, out, NULL, NULL, NULL, 0};
+  field_call c = {.cfg = cfg, .field = field, .out = out};
   return protect(cfg->rt->L, get_field, &c, err);
 }
 
@@ -881,7 +881,7 @@ int peft_config_item(peft_config *cfg, const char *field, const size_t *path, si
   NEED(field, "peft_config_item", "field", -1);
   NEED(out, "peft_config_item", "out", -1);
   NEED(path != NULL || depth == 0, "peft_config_item", "path", -1);
-  field_call c = {cfg, field, NULL, out, NULL, NULL, path, depth};
+  field_call c = {.cfg = cfg, .field = field, .out = out, .path = path, .depth = depth};
   return protect(cfg->rt->L, get_item, &c, err);
 }
 
@@ -899,7 +899,7 @@ int peft_config_fields(peft_config *cfg, const peft_field_info **fields, size_t 
   NEED(cfg, "peft_config_fields", "config", -1);
   NEED(fields, "peft_config_fields", "fields", -1);
   NEED(count, "peft_config_fields", "count", -1);
-  field_call c = {cfg, NULL, NULL, NULL, NULL, NULL, NULL, 0};
+  field_call c = {.cfg = cfg};
   if (protect(cfg->rt->L, get_fields, &c, err) != 0) {
     forget_fields(cfg);
     *fields = NULL;
@@ -935,7 +935,7 @@ int peft_config_set_json(peft_config *cfg, const char *field, const char *json, 
   NEED(cfg, "peft_config_set_json", "config", -1);
   NEED(field, "peft_config_set_json", "field", -1);
   NEED(json, "peft_config_set_json", "json", -1);
-  field_call c = {cfg, field, json, NULL, NULL, NULL, NULL, 0};
+  field_call c = {.cfg = cfg, .field = field, .json = json};
   return protect(cfg->rt->L, set_field, &c, err);
 }
 
@@ -953,7 +953,7 @@ static int validate(lua_State *L) {
 
 int peft_config_validate(peft_config *cfg, peft_error *err) {
   NEED(cfg, "peft_config_validate", "config", -1);
-  field_call c = {cfg, NULL, NULL, NULL, NULL, NULL, NULL, 0};
+  field_call c = {.cfg = cfg};
   return protect(cfg->rt->L, validate, &c, err);
 }
 
@@ -973,7 +973,7 @@ static int to_json(lua_State *L) {
 
 char *peft_config_to_json(peft_config *cfg, peft_error *err) {
   NEED(cfg, "peft_config_to_json", "config", NULL);
-  field_call c = {cfg, NULL, NULL, NULL, NULL, NULL, NULL, 0};
+  field_call c = {.cfg = cfg};
   if (protect(cfg->rt->L, to_json, &c, err) != 0) {
     free(c.text);
     return NULL;
@@ -994,7 +994,7 @@ static int save(lua_State *L) {
 int peft_config_save(peft_config *cfg, const char *dir, peft_error *err) {
   NEED(cfg, "peft_config_save", "config", -1);
   NEED(dir, "peft_config_save", "dir", -1);
-  field_call c = {cfg, NULL, NULL, NULL, dir, NULL, NULL, 0};
+  field_call c = {.cfg = cfg, .dir = dir};
   return protect(cfg->rt->L, save, &c, err);
 }
 
@@ -1203,7 +1203,7 @@ static peft_tensor_map *tensor_map(peft_runtime *rt, map_call *c, peft_error *er
 peft_tensor_map *peft_tensor_map_file(peft_runtime *rt, const char *path, const char *adapter, peft_error *err) {
   NEED(rt, "peft_tensor_map_file", "runtime", NULL);
   NEED(path, "peft_tensor_map_file", "path", NULL);
-  map_call c = {path, NULL, 0, NULL, adapter, NULL};
+  map_call c = {.path = path, .adapter = adapter};
   return tensor_map(rt, &c, err);
 }
 
@@ -1211,7 +1211,7 @@ peft_tensor_map *peft_tensor_map_names(peft_runtime *rt, const char *const *name
                                        const char *adapter, peft_error *err) {
   NEED(rt, "peft_tensor_map_names", "runtime", NULL);
   NEED(names != NULL || count == 0, "peft_tensor_map_names", "names", NULL);
-  map_call c = {NULL, names, count, method, adapter, NULL};
+  map_call c = {.names = names, .count = count, .method = method, .adapter = adapter};
   return tensor_map(rt, &c, err);
 }
 
