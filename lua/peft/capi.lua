@@ -156,16 +156,22 @@ function M.class_of(key, which)
   return m and m[which or "config_cls"] or nil
 end
 
+-- the JSON object in text; a JSONDecodeError "invalid JSON for <what>: ..." or a TypeError "<expects>, got
+-- <kind>" otherwise
+local function json_object(text, what, expects)
+  local v, msg = core.json_decode(text)
+  if v == nil then errors.raise("JSONDecodeError", "invalid JSON for " .. what .. ": " .. msg) end
+  if type(v) ~= "table" or getmetatable(v) == array_mt then
+    errors.raise("TypeError", expects .. ", got " .. require("peft.types").kind(v))
+  end
+  return v
+end
+
 --- new(method, fields_json) -> config: the constructor on the fields; method nil: PEFT's
 -- get_peft_config (the class from the fields' peft_type)
 function M.new(key, text)
   if key == nil then
-    local v, msg = core.json_decode(text or "{}")
-    if v == nil then errors.raise("JSONDecodeError", "invalid JSON for get_peft_config: " .. msg) end
-    if type(v) ~= "table" or getmetatable(v) == array_mt then
-      errors.raise("TypeError", "get_peft_config expects a JSON object, got " .. require("peft.types").kind(v))
-    end
-    return peft.get_peft_config(v)
+    return peft.get_peft_config(json_object(text or "{}", "get_peft_config", "get_peft_config expects a JSON object"))
   end
   local cls = M.class_of(key)
   if not cls then
@@ -176,11 +182,7 @@ function M.new(key, text)
   end
   local fields = {}
   if text ~= nil then
-    local v, msg = core.json_decode(text)
-    if v == nil then errors.raise("JSONDecodeError", "invalid JSON for the fields of " .. cls.name .. ": " .. msg) end
-    if type(v) ~= "table" or getmetatable(v) == array_mt then
-      errors.raise("TypeError", cls.name .. " expects a JSON object of fields, got " .. require("peft.types").kind(v))
-    end
+    local v = json_object(text, "the fields of " .. cls.name, cls.name .. " expects a JSON object of fields")
     for k, x in pairs(v) do
       if x ~= null then fields[k] = x end
     end
