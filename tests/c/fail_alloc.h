@@ -9,6 +9,7 @@
 #ifndef FAIL_ALLOC_H
 #define FAIL_ALLOC_H
 
+#include <stdio.h>
 #include <stdlib.h>
 
 void *__real_malloc(size_t n);
@@ -47,6 +48,37 @@ static void *lalloc(void *ud, void *ptr, size_t osize, size_t nsize) {
   if (ptr != NULL && nsize <= osize) return __real_realloc(ptr, nsize);
   if (should_fail()) return NULL;
   return __real_realloc(ptr, nsize);
+}
+
+/* The step of the sampling: argv[1], else PEFT_ALLOC_STEP, else 1. */
+static long alloc_step(int argc, char **argv) {
+  const char *env = getenv("PEFT_ALLOC_STEP");
+  long step = argc > 1 ? atol(argv[1]) : env ? atol(env) : 1;
+  return step < 1 ? 1 : step;
+}
+
+/* Runs scenario(arg) with the K-th allocation failing, for K = first,
+ * first + step, ... until a run completes (every allocation was tried).
+ * scenario returns 0 (it worked), 1 (the failure was reported cleanly) or
+ * -1 (a wrong outcome, printed as "not ok" with total, the allocations of a
+ * clean run). Returns the wrong outcomes; *runs: the runs made. */
+static long fail_in_turn(int (*scenario)(void *), void *arg, long first, long step, long total, long *runs) {
+  long bad = 0;
+  *runs = 0;
+  for (long k = first;; k += step) {
+    counter = 0;
+    fail_at = k;
+    failed_once = 0;
+    int r = scenario(arg);
+    fail_at = 0;
+    ++*runs;
+    if (r < 0) {
+      bad++;
+      printf("not ok - failing allocation %ld of %ld gave a wrong outcome\n", k, total);
+    }
+    if (!failed_once) break;
+  }
+  return bad;
 }
 
 #endif

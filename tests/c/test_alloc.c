@@ -34,7 +34,8 @@ static char dir[64];
 
 /* One run; returns 0 when everything succeeded, 1 when an injected failure
  * was reported cleanly, -1 on a wrong outcome. */
-static int scenario(void) {
+static int scenario(void *unused) {
+  (void)unused;
   peft_error err;
   peft_runtime *rt = peft_open_with(lalloc, NULL, &err);
   if (rt == NULL) return err.status == PEFT_ENOMEM ? 1 : (fprintf(stderr, "open: %s\n", err.message), -1);
@@ -78,9 +79,7 @@ done:
 }
 
 int main(int argc, char **argv) {
-  const char *env = getenv("PEFT_ALLOC_STEP");
-  long step = argc > 1 ? atol(argv[1]) : env ? atol(env) : 1;
-  if (step < 1) step = 1;
+  long step = alloc_step(argc, argv);
   const char *off_env = getenv("PEFT_ALLOC_OFFSET");
   long offset = argc > 2 ? atol(argv[2]) : off_env ? atol(off_env) : 1 + (long)getpid() % step;
   if (offset < 1 || offset > step) offset = 1;
@@ -88,25 +87,12 @@ int main(int argc, char **argv) {
   /* a clean run first: how many allocations there are */
   counter = 0;
   fail_at = 0;
-  if (scenario() != 0) {
+  if (scenario(NULL) != 0) {
     printf("not ok - the scenario fails without injected failures\n# test_alloc: 0 passed, 1 failed\n");
     return 1;
   }
-  long total = counter;
-  long checked = 0, bad = 0;
-  for (long k = offset;; k += step) {
-    counter = 0;
-    fail_at = k;
-    failed_once = 0;
-    int r = scenario();
-    checked++;
-    if (r < 0) {
-      bad++;
-      printf("not ok - failing allocation %ld of %ld gave a wrong outcome\n", k, total);
-    }
-    if (!failed_once) break; /* the run completed: every allocation was tried */
-  }
-  fail_at = 0;
+  long total = counter, checked;
+  long bad = fail_in_turn(scenario, NULL, offset, step, total, &checked);
   char cmd[96];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   if (system(cmd) != 0) bad++;

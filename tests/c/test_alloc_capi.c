@@ -46,7 +46,8 @@ static int outcome(int ok, const peft_error *err, const char *what) {
   return -1;
 }
 
-static int scenario(peft_runtime *rt) {
+static int scenario(void *arg) {
+  peft_runtime *rt = arg;
   peft_error err;
   peft_config *cfg = NULL;
   peft_model *model = NULL;
@@ -85,9 +86,7 @@ done:
 }
 
 int main(int argc, char **argv) {
-  const char *env = getenv("PEFT_ALLOC_STEP");
-  long step = argc > 1 ? atol(argv[1]) : env ? atol(env) : 1;
-  if (step < 1) step = 1;
+  long step = alloc_step(argc, argv);
   if (mkdtemp(dir) == NULL) {
     perror("mkdtemp");
     return 1;
@@ -105,22 +104,9 @@ int main(int argc, char **argv) {
     printf("not ok - the scenario fails without injected failures\n# test_alloc_capi: 0 passed, 1 failed\n");
     return 1;
   }
-  long total = counter, checked = 0, bad = 0;
-  for (long k = 1;; k += step) {
-    counter = 0;
-    fail_at = k;
-    failed_once = 0;
-    int r = scenario(rt);
-    fail_at = 0;
-    checked++;
-    if (r < 0) {
-      bad++;
-      printf("not ok - failing allocation %ld of %ld gave a wrong outcome\n", k, total);
-    }
-    if (!failed_once) break;
-  }
+  long total = counter, checked;
+  long bad = fail_in_turn(scenario, rt, 1, step, total, &checked);
   /* the runtime still works */
-  fail_at = 0;
   if (scenario(rt) != 0) {
     bad++;
     printf("not ok - the runtime no longer works after the failures\n");
