@@ -586,6 +586,9 @@ struct peft_config {
   size_t nfields;
 };
 
+/* Pushes the config's Lua object. */
+static void push_obj(lua_State *L, peft_config *cfg) { lua_rawgeti(L, LUA_REGISTRYINDEX, cfg->ref); }
+
 typedef struct load_call {
   peft_config *cfg;
   const char *path;
@@ -741,7 +744,7 @@ typedef struct is_a_call {
 
 static int config_is_a(lua_State *L) {
   is_a_call *c = lua_touserdata(L, 1);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, c->cfg->ref);
+  push_obj(L, c->cfg);
   lua_pushstring(L, c->name);
   call_capi(L, "is_a", 2, 1);
   c->yes = lua_toboolean(L, -1);
@@ -765,8 +768,6 @@ typedef struct field_call {
   const size_t *path;
   size_t depth;
 } field_call;
-
-static void push_obj(lua_State *L, peft_config *cfg) { lua_rawgeti(L, LUA_REGISTRYINDEX, cfg->ref); }
 
 /* A copy of the string at idx (its length too: a NUL inside stays) in *slot,
  * freeing what was there. Raises when out of memory (the slot is the
