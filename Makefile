@@ -240,9 +240,11 @@ ctest: $(CTESTS)
 
 # the specs run lua5.4 on $(BUILD)/lib/peft/core.so and install $(BUILD) into
 # scratch prefixes (PEFT_MAKE_BUILD): the normal build comes first
-# every allocation of the allocation-failure test in turn (make test samples them; CI runs this)
-test-alloc: $(BUILD)/test_alloc
+# every allocation of the allocation-failure tests in turn (make test samples them; CI runs this;
+# test_alloc_capi's cold pass, a runtime opened for each run, takes every seventh)
+test-alloc: $(BUILD)/test_alloc $(BUILD)/test_alloc_capi
 	@PEFT_ALLOC_STEP=1 PEFT_ALLOC_OFFSET=1 ./$(BUILD)/test_alloc
+	@PEFT_ALLOC_STEP=1 ./$(BUILD)/test_alloc_capi
 
 test: all $(CTESTS) $(SPEC_TOOLS)
 	@BUILD=$(BUILD) PEFT_MAKE_BUILD=$(BUILD) ./scripts/run-tests

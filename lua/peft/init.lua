@@ -235,7 +235,7 @@ function M.define(name, parts)
   check_model_spec(parts, "define " .. name)
   for k, v in pairs(parts) do rawset(m, k, v) end
   rawset(m, "layer_name_set", nil)
-  rawset(m, registry.PENDING, nil)
+  rawset(m, registry.PENDING, false)
   return m
 end
 

@@ -107,11 +107,15 @@ end
 
 --- pending(module, names): the classes (model classes, targets) named are defined by module,
 -- loaded when one of them is first used.
+local waiting = {} -- module -> the classes (model classes, targets) it defines
 function M.pending(module, names)
+  local list = waiting[module] or {}
+  waiting[module] = list
   for _, name in ipairs(names) do
     local cls = definable(name)
     if not cls then error("pending definitions for an undeclared class " .. tostring(name), 2) end
     rawset(cls, M.PENDING, module)
+    list[#list + 1] = cls
   end
 end
 
@@ -123,14 +127,42 @@ end
 local LOADS_PER_COLLECTION = 16
 local loads = 0
 
+-- A definitions module that fails part-way (out of memory, say) leaves no class half defined:
+-- the classes it defines get back what they held before (define keeps the slots it empties,
+-- PENDING among them, so that putting them back allocates nothing when memory has run out),
+-- and the next use loads it again. (A definitions part only defines: see scripts/embed-lua.)
+local function contents(t)
+  local copy = {}
+  for k, v in next, t do copy[k] = v end
+  return copy
+end
+
+local function restore(t, copy)
+  local k = next(t)
+  while k ~= nil do
+    local after = next(t, k)
+    if copy[k] == nil then rawset(t, k, nil) end
+    k = after
+  end
+  for k2, v in next, copy do rawset(t, k2, v) end
+end
+
 function M.load_pending(cls)
   local module = rawget(cls, M.PENDING)
   if not module then return end
-  require(module)
-  if rawget(cls, M.PENDING) then
-    rawset(cls, M.PENDING, nil)
-    error(string.format("%s: the definitions module %s does not define it", tostring(cls.name), module), 0)
+  local defined = waiting[module] or { cls }
+  local before = {}
+  for i, c in ipairs(defined) do before[i] = contents(c) end
+  local ok, err = pcall(require, module)
+  if ok and rawget(cls, M.PENDING) then
+    ok, err = false, string.format("%s: the definitions module %s does not define it", tostring(cls.name), module)
+    package.loaded[module] = nil
   end
+  if not ok then
+    for i, c in ipairs(defined) do restore(c, before[i]) end
+    error(err, 0)
+  end
+  waiting[module] = nil
   loads = loads + 1
   if loads % LOADS_PER_COLLECTION == 0 then collectgarbage() end
 end

@@ -156,7 +156,7 @@ function M.define(name, parts)
   end
   if rawget(e.spec, "rules") ~= nil then fail("ValueError", "the target %s already has its rules", name) end
   rawset(e.spec, "rules", rules)
-  rawset(e.spec, registry.PENDING, nil)
+  rawset(e.spec, registry.PENDING, false)
   return e
 end
 

@@ -2,10 +2,14 @@
  * test_alloc_capi.c - fails the K-th allocation, for every K until a run
  * completes, inside what issue 14 added to the C API: a config from JSON
  * fields, items of a list and a dict, the field list, a base model, a plan,
- * tensor names. One runtime serves every run (opened before counting starts:
- * test_alloc covers start-up): each failure must come back as a clean
- * MemoryError, nothing may leak (the leak checkers see it), and the runtime
- * must still work afterwards.
+ * tensor names. Each failure must come back as a clean MemoryError, nothing
+ * may leak (the leak checkers see it), and the runtime must still work
+ * afterwards. Two passes: warm, one runtime for every run (opened before
+ * counting starts: test_alloc covers start-up), its first clean run having
+ * loaded what the calls load on first use; and cold, a fresh runtime for
+ * each run, so that the failures also meet those first loads (the C API's
+ * Lua side, the definitions of the classes, the model side), sampled seven
+ * times more sparsely (a run opens a runtime).
  *
  * Allocations counted: the Lua state's (a custom lua_Alloc) and the C
  * core's (malloc/calloc/realloc/strdup wrapped at link time).
@@ -85,6 +89,28 @@ done:
   return rc;
 }
 
+/* scenario on a fresh runtime (opened with no failure), then again with no
+ * failure on the same runtime, which must still work */
+static int cold_scenario(void *arg) {
+  (void)arg;
+  long k = fail_at;
+  fail_at = 0;
+  peft_error err;
+  peft_runtime *rt = peft_open_with(lalloc, NULL, &err);
+  if (rt == NULL) return -1;
+  counter = 0;
+  fail_at = k;
+  failed_once = 0;
+  int rc = scenario(rt);
+  fail_at = 0;
+  if (rc >= 0 && scenario(rt) != 0) {
+    printf("# the runtime no longer works after failing allocation %ld\n", k);
+    rc = -1;
+  }
+  peft_close(rt);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   long step = alloc_step(argc, argv);
   if (mkdtemp(dir) == NULL) {
@@ -112,11 +138,28 @@ int main(int argc, char **argv) {
     printf("not ok - the runtime no longer works after the failures\n");
   }
   peft_close(rt);
+  /* cold: the allocations of a first run on a fresh runtime */
+  rt = peft_open_with(lalloc, NULL, &err);
+  if (rt == NULL) {
+    printf("not ok - peft_open: %s\n# test_alloc_capi: 0 passed, 1 failed\n", err.message);
+    return 1;
+  }
+  counter = 0;
+  int cold_clean = scenario(rt);
+  long cold_total = counter, cold_checked;
+  peft_close(rt);
+  long cold_bad = cold_clean != 0;
+  if (cold_bad) printf("not ok - the scenario fails on a fresh runtime without injected failures\n");
+  else cold_bad = fail_in_turn(cold_scenario, NULL, 1, 7 * step, cold_total, &cold_checked);
   char cmd[96];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   if (system(cmd) != 0) bad++;
-  printf("%s - %ld allocations in the new API calls, each failed in turn (step %ld): %ld runs\n", bad ? "not ok" : "ok",
-         total, step, checked);
-  printf("# test_alloc_capi: %d passed, %d failed\n", bad ? 0 : 1, bad ? 1 : 0);
-  return bad ? 1 : 0;
+  printf("%s - %ld allocations in the new API calls on a warm runtime, each failed in turn (step %ld): %ld runs\n",
+         bad ? "not ok" : "ok", total, step, checked);
+  if (!cold_clean)
+    printf("%s - %ld allocations in their first calls on a fresh runtime, failed in turn (step %ld): %ld runs\n",
+           cold_bad ? "not ok" : "ok", cold_total, 7 * step, cold_checked);
+  int failed = (bad != 0) + (cold_bad != 0);
+  printf("# test_alloc_capi: %d passed, %d failed\n", 2 - failed, failed);
+  return failed ? 1 : 0;
 }

@@ -15,8 +15,12 @@ end
 local methods_loaded = false
 local function load_methods()
   if not methods_loaded then
-    methods_loaded = true
-    require "peft.config.methods"
+    methods_loaded = true -- (first: the module uses classes)
+    local ok, err = pcall(require, "peft.config.methods")
+    if not ok then
+      methods_loaded = false -- (out of memory, say: the next use loads it again)
+      error(err, 0)
+    end
   end
 end
 -- peft.types is not needed at start-up: it is loaded on first use
@@ -156,11 +160,13 @@ local FILL_EMPTY_DICT = core.FILL.EMPTY_DICT -- {} for a nested config kept as a
 
 function M.finish(cls)
   local specs = rawget(cls, LAZY)
-  if specs == nil then return cls end
+  if not specs then return cls end
   load_methods() -- a finished class makes objects: they need their methods
-  rawset(cls, LAZY, nil)
   local name, parent = cls.name, rawget(cls, "parent")
+  -- (made before the class changes, and the class changed inside the protected call: when memory
+  -- runs out, a raise outside it finds the class as it was)
   local ok, err = pcall(function()
+    rawset(cls, LAZY, false) -- (not re-entered; the slot stays: putting specs back allocates nothing)
     local fields, map = {}, {}
     if parent then
       for i, f in ipairs(parent.fields) do
@@ -219,7 +225,9 @@ function M.finish(cls)
     rawset(cls, "table_defaults", table_defaults)
   end)
   if not ok then
-    rawset(cls, LAZY, specs) -- leave it as it was
+    -- leave it as it was (allocating nothing: memory may have run out)
+    for k in next, LAZY_FIELDS do rawset(cls, k, nil) end
+    rawset(cls, LAZY, specs)
     error(err, 0)
   end
   return cls
@@ -301,7 +309,7 @@ function M.define(cls, parts)
   if parts.inherit_post_init ~= nil then rawset(cls, "inherit_post_init", parts.inherit_post_init) end
   if parts.check_kwargs ~= nil then rawset(cls, "check_kwargs", parts.check_kwargs) end
   for k, v in pairs(parts.methods or {}) do rawset(cls, k, v) end
-  rawset(cls, registry.PENDING, nil)
+  rawset(cls, registry.PENDING, false)
   forget_methods()
   if not M.lazy then M.finish(cls) end
   return cls
