@@ -47,6 +47,25 @@ describe("peft executable", function()
     assert.are.equal('false false false false\ttrue\t"all"\ttrue\ttrue\ttrue\n', r.out)
   end)
 
+  it("loads a method's definitions again after a first load that failed part-way", function()
+    -- (the embedded method files load their definitions on first use: a failure among them, out of
+    -- memory say, must leave no class half defined for the next use)
+    local r = run { "-e", [[
+      local real, n = peft.define, 0
+      peft.define = function(name, parts)
+        n = n + 1
+        if n == 3 then error("stopped at " .. name, 0) end
+        return real(name, parts)
+      end
+      print(pcall(function() return peft.LoraConfig.new { r = 4 } end))
+      peft.define = real
+      local cfg = peft.LoraConfig.new { r = 4, runtime_config = { ephemeral_gpu_offload = true } }
+      print(cfg.r, cfg.runtime_config.ephemeral_gpu_offload, peft.EvaConfig.new({}).rho)
+    ]] }
+    assert.are.equal(0, r.code, r.err)
+    assert.are.equal("false\tstopped at EvaConfig\n4\ttrue\t2.0\n", r.out)
+  end)
+
   it("exits 1 when a chunk fails, printing the error", function()
     local r = run { "-e", "error('boom')" }
     assert.are.equal(1, r.code)
