@@ -249,7 +249,6 @@ end
 -- the Hub cache ----------------------------------------------------------
 
 local hub -- peft.hub, on first use
-M.hub_info = {} -- a path resolve_path returned -> what it came from
 
 --- resolve_path(arg) -> path | nil, message: arg itself, or the snapshot directory a
 -- Hub cache repository directory or a Hub id (org/name[@revision]) names (see peft.hub)
@@ -257,10 +256,6 @@ function M.resolve_path(arg)
   hub = hub or require "peft.hub"
   local path, info = hub.resolve(arg)
   if path == nil then return nil, info end
-  if info then
-    info.arg = arg
-    M.hub_info[path] = info
-  end
   return path
 end
 
