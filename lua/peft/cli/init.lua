@@ -488,24 +488,23 @@ function M.main(argv)
     return 0
   end
   paint_on = not opts.json and use_colour(1)
-  if RESOLVE_FIRST[name] or (BASE_OPTION[name] and opts.base) then
-    local list = RESOLVE_FIRST[name] and args or {}
-    for i, a in ipairs(list) do
+  if RESOLVE_FIRST[name] then
+    for i, a in ipairs(args) do
       local p, err = M.resolve_path(a)
       if not p then
         M.eprint("peft ", name, ": ", err)
         return 1
       end
-      list[i] = p
+      args[i] = p
     end
-    if BASE_OPTION[name] and opts.base then
-      local p, err = M.resolve_path(opts.base)
-      if not p then
-        M.eprint("peft ", name, ": --base ", err)
-        return 1
-      end
-      opts.base = p
+  end
+  if BASE_OPTION[name] and opts.base then
+    local p, err = M.resolve_path(opts.base)
+    if not p then
+      M.eprint("peft ", name, ": --base ", err)
+      return 1
     end
+    opts.base = p
   end
   local okr, code = pcall(cmd.run, opts, args)
   if not okr then
