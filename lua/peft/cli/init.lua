@@ -274,27 +274,35 @@ function M.hub_json(path)
   return { repo = info.repo, commit = info.commit, refs = M.arr(info.refs), subfolder = info.subfolder or null }
 end
 
---- each_config(path, visit, visit_missing): every adapter_config.json under path (a file is itself):
--- visit(path, is_regular_file [, beside]); visit_missing(path) for a path that does
--- not exist, or (path, message) for a directory that cannot be read (no
--- permission, a path longer than PATH_MAX: reported, as find reports them).
+-- the error entry of a path each_config cannot visit
+local function missing_json(path, kind, msg)
+  return { kind = kind, message = M.strip_path(msg, path), field = null }
+end
+
+--- each_config(arg, visit, visit_missing): every adapter_config.json under what arg names
+-- (resolve_path: a Hub id or cache repository is its snapshot directory; a file is itself):
+-- visit(path, is_regular_file [, beside]); visit_missing(path, error), error as error_json
+-- gives it, for a path that does not exist (FileNotFoundError) or a directory that cannot
+-- be read (OSError: no permission, a path longer than PATH_MAX: reported, as find reports them).
 -- Directories are searched depth first in sorted order; links to files
 -- count, links to directories are not followed; something else called
 -- adapter_config.json (a FIFO, a dangling link) is visited, and refused
 -- when it is read. beside(name), during a visit in a walk: whether the file's
 -- directory holds name (from the walk's listing: no stat).
-function M.each_config(path, visit, visit_missing)
+function M.each_config(arg, visit, visit_missing)
+  local path, not_found = M.resolve_path(arg)
+  if not path then return visit_missing(arg, missing_json(arg, "FileNotFoundError", not_found)) end
   local kind = core.stat(path)
   if kind == "directory" then
     local files, beside = core.walk_files(path, config.CONFIG_NAME)
-    if not files then return visit_missing(path, beside) end
+    if not files then return visit_missing(path, missing_json(path, "OSError", beside)) end
     for p, reg, werr in files do
-      if werr then visit_missing(p, werr) else visit(p, reg, beside) end
+      if werr then visit_missing(p, missing_json(p, "OSError", werr)) else visit(p, reg, beside) end
     end
   elseif kind then
     visit(path, kind == "file")
   else
-    visit_missing(path)
+    visit_missing(path, missing_json(path, "FileNotFoundError", path .. ": no such file or directory"))
   end
 end
 

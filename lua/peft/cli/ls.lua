@@ -71,24 +71,16 @@ return {
   run = function(opts, args)
     if #args == 0 then usage_error("expects at least one PATH") end
     local rows, status = arr(), 0
-    local function missing(p, unreadable, not_found)
+    local function missing(p, e)
       status = 1
-      local msg = unreadable or not_found or (p .. ": no such file or directory")
-      rows[#rows + 1] = { path = p, hub = null, ok = false,
-        error = { kind = unreadable and "OSError" or "FileNotFoundError", message = cli.strip_path(msg, p),
-                  field = null } }
+      rows[#rows + 1] = { path = p, hub = null, ok = false, error = e }
     end
     for _, a in ipairs(args) do
-      local p, err = cli.resolve_path(a)
-      if not p then
-        missing(a, nil, err)
-      else
-        cli.each_config(p, function(file, reg)
-          local row = row_of(file, reg)
-          if not row.ok then status = 1 end
-          rows[#rows + 1] = row
-        end, missing)
-      end
+      cli.each_config(a, function(file, reg)
+        local row = row_of(file, reg)
+        if not row.ok then status = 1 end
+        rows[#rows + 1] = row
+      end, missing)
     end
     if #rows == 0 then
       cli.eprint("peft ls: no adapter_config.json found under ", table.concat(args, ", "))

@@ -56,23 +56,10 @@ return {
       if stream then print_entry(entry) else results[#results + 1] = entry end
     end
     local n_ok, n_warn, n_fail = 0, 0, 0
-    -- unreadable: why a directory cannot be read; not_found: the message for a path that is not there
-    local function missing(p, unreadable, not_found)
+    local function missing(p, e)
       n_fail = n_fail + 1
-      local e
-      if unreadable then
-        e = { kind = "OSError", message = cli.strip_path(unreadable, p), field = null }
-      else
-        local msg = not_found or (p .. ": no such file or directory")
-        e = { kind = "FileNotFoundError", message = cli.strip_path(msg, p), field = null }
-      end
       report { path = p, status = "error", class = null, peft_type = null, method = null, hub = null, error = e,
                warnings = arr(), weights = null }
-    end
-    local function each(a, visit)
-      local p, err = cli.resolve_path(a)
-      if not p then return missing(a, nil, err) end
-      each_config(p, visit, missing)
     end
     local wopts = {} -- weights.check's options (the same beside for a whole walk)
     local function check(p, is_file, beside)
@@ -125,10 +112,10 @@ return {
       -- a progress bar needs the count first
       local files, regular = {}, {}
       for _, a in ipairs(args) do
-        each(a, function(p, reg)
+        each_config(a, function(p, reg)
           files[#files + 1] = p
           regular[p] = reg
-        end)
+        end, missing)
       end
       for i, p in ipairs(files) do
         check(p, regular[p])
@@ -136,7 +123,7 @@ return {
       end
     else
       -- otherwise each file is checked as it is found: memory stays flat
-      for _, a in ipairs(args) do each(a, check) end
+      for _, a in ipairs(args) do each_config(a, check, missing) end
     end
     local total = n_ok + n_warn + n_fail
     if total == 0 then
