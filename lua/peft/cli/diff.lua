@@ -82,14 +82,6 @@ local function weights_diff(a, b)
   return d
 end
 
-local function load(arg)
-  local path, err = cli.resolve_path(arg)
-  if not path then return nil, errors.new("FileNotFoundError", err, { path = arg }) end
-  local r = cli.load(path)
-  if not r.ok then return nil, r.error end
-  return r
-end
-
 local function some(list, n)
   local out = {}
   for i = 1, math.min(n, #list) do out[i] = type(list[i]) == "table" and list[i].name or list[i] end
@@ -105,11 +97,10 @@ return {
   options = { json = "flag" },
   run = function(opts, args)
     if #args ~= 2 then usage_error("expects two adapters, A and B") end
-    local ra, ea = load(args[1])
-    local rb, eb = load(args[2])
-    if not ra or not rb then
-      for _, e in ipairs { ea or false, eb or false } do
-        if e then cli.eprint("peft diff: ", errors.message(e)) end
+    local ra, rb = cli.load_arg(args[1]), cli.load_arg(args[2])
+    if not ra.ok or not rb.ok then
+      for _, r in ipairs { ra, rb } do
+        if not r.ok then cli.eprint("peft diff: ", errors.message(r.error)) end
       end
       return 1
     end

@@ -259,6 +259,16 @@ function M.resolve_path(arg)
   return path
 end
 
+--- load_arg(arg [, strict]) -> load's record for the path resolve_path makes of arg; for an
+-- arg that names nothing, { ok = false, error = a FileNotFoundError, warnings = {}, path = arg }
+function M.load_arg(arg, strict)
+  local path, err = M.resolve_path(arg)
+  if not path then
+    return { ok = false, error = errors.new("FileNotFoundError", err, { path = arg }), warnings = {}, path = arg }
+  end
+  return M.load(path, strict)
+end
+
 --- hub_label(path) -> "org/name@main" for a path inside a Hub cache snapshot, else nil
 function M.hub_label(path)
   hub = hub or require "peft.hub"

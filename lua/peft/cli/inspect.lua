@@ -57,16 +57,10 @@ end
 
 -- one adapter: its JSON entry, or its text printed; returns the exit status
 local function inspect_one(arg, opts)
-  local path, rerr = cli.resolve_path(arg)
-  local r
-  if path then
-    r = cli.load(path, opts.strict)
-  else
-    r = { ok = false, error = errors.new("FileNotFoundError", rerr, { path = arg }), warnings = {}, path = arg }
-  end
+  local r = cli.load_arg(arg, opts.strict)
   if not r.ok then
     if opts.json then
-      return 1, { path = arg, ok = false, hub = null, error = cli.error_json(r.error, path or arg),
+      return 1, { path = arg, ok = false, hub = null, error = cli.error_json(r.error, r.path),
                   warnings = arr(r.warnings) }
     end
     cli.eprint(paint("red", "invalid") .. ": " .. errors.message(r.error))
