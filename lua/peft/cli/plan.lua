@@ -35,11 +35,12 @@ local function suffixes(model, n)
   return out
 end
 
-local function matches_entry(model, t)
+-- the first module name a list entry matches (the name itself, or one ending with .entry), or nil
+local function entry_match(model, t)
   for _, p in ipairs(model.paths) do
-    if p == t or p:sub(-#t - 1) == "." .. t then return true end
+    if p == t or p:sub(-#t - 1) == "." .. t then return p end
   end
-  return false
+  return nil
 end
 
 --- unmatched(model, tm) -> { { target =, closest = {...}, note = } ... }: the entries of a
@@ -57,7 +58,9 @@ local function unmatched(model, tm)
     end)
     if ok and any then return out end
     local note
-    if not tm:find(REGEX_CHARS) and tm:find(",", 1, true) then
+    local plain = not tm:find(REGEX_CHARS)
+    local example = plain and entry_match(model, tm)
+    if plain and tm:find(",", 1, true) then
       local parts = {}
       for part in tm:gmatch("[^,]+") do
         parts[#parts + 1] = core.json_encode((part:gsub("^%s+", ""):gsub("%s+$", "")))
@@ -65,14 +68,7 @@ local function unmatched(model, tm)
       note = string.format("target_modules is one string, %s, which PEFT reads as one regular expression that must"
         .. " match a whole module name, commas included; the list of names is [%s]", core.json_encode(tm),
         table.concat(parts, ", "))
-    elseif not tm:find(REGEX_CHARS) and matches_entry(model, tm) then
-      local example
-      for _, p in ipairs(model.paths) do
-        if p:sub(-#tm - 1) == "." .. tm then
-          example = p
-          break
-        end
-      end
+    elseif example then
       note = string.format("target_modules is the string %s, a regular expression that must match a whole module"
         .. " name (such as %s); the list [%s] matches every module whose name ends with .%s", core.json_encode(tm),
         example, core.json_encode(tm), tm)
@@ -81,13 +77,13 @@ local function unmatched(model, tm)
       note = "target_modules is a regular expression that must match a whole module name"
     end
     local segs = select(2, tm:gsub("%.", "")) + 1
-    local closest = core.closest(tm, tm:find(REGEX_CHARS) and model.paths or suffixes(model, segs), 3)
+    local closest = core.closest(tm, plain and suffixes(model, segs) or model.paths, 3)
     out[1] = { target = tm, closest = closest, note = note }
     return out
   end
   if type(tm) ~= "table" then return out end
   for _, t in ipairs(tm) do
-    if type(t) == "string" and not matches_entry(model, t) then
+    if type(t) == "string" and not entry_match(model, t) then
       local segs = select(2, t:gsub("%.", "")) + 1
       out[#out + 1] = { target = t, closest = core.closest(t, suffixes(model, segs), 3) }
     end
@@ -99,11 +95,9 @@ local function unmatched_lines(list)
   local lines = {}
   for _, u in ipairs(list) do
     if u.note then lines[#lines + 1] = u.note end
-    local names = {}
-    for i, c in ipairs(u.closest) do names[i] = c end
-    if #names > 0 or not u.note then
+    if #u.closest > 0 or not u.note then
       lines[#lines + 1] = string.format("%s matches no module%s", core.json_encode(u.target),
-        #names > 0 and ("; closest module names: " .. table.concat(names, ", ")) or "")
+        #u.closest > 0 and ("; closest module names: " .. table.concat(u.closest, ", ")) or "")
     end
   end
   return lines
