@@ -156,8 +156,7 @@ local function inspect_one(arg, opts)
 end
 
 return {
-  target_modules_meaning = target_modules_meaning,
-  rank_info = rank_info,
+  rank_info = rank_info, -- (ls shows it too)
   usage = "peft inspect PATH... [--base MODEL_DIR] [--strict] [--json]   (PATH: an adapter directory, its"
     .. " adapter_config.json, a Hub cache repository directory or a Hub id org/name[@revision])",
   details = "With adapter_model.safetensors beside a config, the weights are checked too (with --base, against\n"

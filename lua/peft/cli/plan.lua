@@ -110,7 +110,6 @@ local function unmatched_json(list)
 end
 
 return {
-  unmatched = unmatched,
   usage = "peft plan CONFIG --base MODEL_DIR [--adapter NAME] [--json]   (MODEL_DIR: model.safetensors or a"
     .. " sharded index, with its config.json)",
   details = "Follows PEFT's get_peft_model: the target_modules PEFT picks for the model type when the config has\n"
