@@ -82,10 +82,10 @@ local function weights_diff(a, b)
   return d
 end
 
+-- the first n names of a list (and how many in all, when there are more)
 local function some(list, n)
-  local out = {}
-  for i = 1, math.min(n, #list) do out[i] = type(list[i]) == "table" and list[i].name or list[i] end
-  return table.concat(out, ", ") .. (#list > n and string.format(", ... (%d in all)", #list) or "")
+  return table.concat(list, ", ", 1, math.min(n, #list))
+    .. (#list > n and string.format(", ... (%d in all)", #list) or "")
 end
 
 return {
