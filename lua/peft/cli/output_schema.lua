@@ -40,11 +40,7 @@ local function obj(props, optional, desc)
   return { type = "object", properties = props, required = req, additionalProperties = false, description = desc }
 end
 
-local function const(v, s)
-  local out = { const = v }
-  if s then for k, x in pairs(s) do out[k] = x end end
-  return out
-end
+local function const(v) return { const = v } end
 
 local ERROR = obj({
   kind = { type = "string", description = "PEFT's exception class: ValueError, TypeError, FileNotFoundError, ..." },
@@ -153,8 +149,7 @@ S.diff = obj({
       }),
     },
   },
-}, nil, "peft diff A B --json")
-S.diff.description = "peft diff A B --json: what differs between two adapters"
+}, nil, "peft diff A B --json: what differs between two adapters")
 
 S.ls = obj({
   adapters = list(obj({
