@@ -7,6 +7,8 @@
 -- { repo, commit, refs, subfolder } for a path inside a Hugging Face cache snapshot,
 -- else null; an error is { kind, message, field } (kind: PEFT's exception class,
 -- message: without the path in front, field: the config field at fault or null).
+local config = require("peft").config
+
 local M = {}
 
 local DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -275,27 +277,14 @@ local function fix_nulls(s, null)
 end
 
 --- commands() -> the commands with a --json output, sorted
-function M.commands()
-  local out = {}
-  for k in pairs(S) do out[#out + 1] = k end
-  table.sort(out)
-  return out
-end
+function M.commands() return config.sorted_keys(S) end
 
 --- get(command) -> the schema (a fresh table), or nil
 function M.get(command)
   local s = S[command]
   if not s then return nil end
   local core = require("peft").core
-  local function copy(t, seen)
-    if type(t) ~= "table" then return t end
-    if seen[t] then return seen[t] end
-    local c = {}
-    seen[t] = c
-    for k, v in pairs(t) do c[k] = copy(v, seen) end
-    return c
-  end
-  local out = fix_nulls(copy(s, {}), core.null)
+  local out = fix_nulls(config.deepcopy(s), core.null)
   out["$schema"] = DRAFT
 
   out.title = "peft " .. command .. " --json"
