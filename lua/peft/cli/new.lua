@@ -127,8 +127,7 @@ return {
     end
     local dir = opts.o or opts.output
     if opts.force and not dir then usage_error("--force goes with -o DIR") end
-    local target = dir and (dir:gsub("/+$", "") .. "/" .. peft.CONFIG_NAME)
-    if dir and dir:match("^/+$") then target = "/" .. peft.CONFIG_NAME end
+    local target = dir and (dir:gsub("/+$", "") .. "/" .. peft.CONFIG_NAME) -- ("/" -> "/adapter_config.json")
     if target and core.lstat(target) and not opts.force then
       cli.eprint("peft new: ", target, " exists; --force replaces it")
       return 1
