@@ -203,6 +203,10 @@ function M.value_text(v)
   return ok and s or tostring(v)
 end
 
+-- a character of regular-expression syntax: a target_modules string without one reads
+-- as a module name, though PEFT takes it as a regular expression (new and plan say so)
+M.REGEX_CHARS = "[%[%]%(%)%*%+%?%^%$|\\{}]"
+
 -- loading helpers ---------------------------------------------------------
 
 local loader -- peft.loader, on first use

@@ -5,7 +5,7 @@ local core, errors = peft.core, peft.errors
 local say, json_out, arr, null = cli.say, cli.json_out, cli.arr, cli.null
 local usage_error = cli.usage_error
 
-local REGEX_CHARS = "[%[%]%(%)%*%+%?%^%$|\\{}]"
+local REGEX_CHARS = cli.REGEX_CHARS
 
 -- whether a field takes a list of strings as well as one string (target_modules,
 -- exclude_modules): a string there is one regular expression

@@ -15,7 +15,7 @@ end
 
 local model_mod = require "peft.model"
 
-local REGEX_CHARS = "[%[%]%(%)%*%+%?%^%$|\\{}]"
+local REGEX_CHARS = cli.REGEX_CHARS
 
 -- the distinct last-n-segment suffixes of the model's module names (n: how many
 -- segments a target has), the names a list entry can match
