@@ -32,14 +32,18 @@ local function version_text(v)
   return v
 end
 
--- the row of one adapter_config.json
+-- the row of a config that cannot be loaded, or of a path that names none: error says why
+local function failed_row(p, hub, e)
+  return { path = p, hub = hub, ok = false, error = e, class = null, peft_type = null, method = null, task_type = null,
+           r = null, alpha = null, target_modules = null, base_model_name_or_path = null, peft_version = null,
+           weights = null, weights_path = null, warnings = 0 }
+end
+
+-- the row of one adapter_config.json (its JSON entry, and targets_text for the table)
 local function row_of(p, is_file)
   local r = cli.load(p, false, is_file)
-  local row = { path = p, hub = cli.hub_json(p), ok = r.ok }
-  if not r.ok then
-    row.error = cli.error_json(r.error, p)
-    return row
-  end
+  if not r.ok then return failed_row(p, cli.hub_json(p), cli.error_json(r.error, p)) end
+  local row = { path = p, hub = cli.hub_json(p), ok = true, error = null }
   local cfg = r.cfg
   local cls = cfg:get_class()
   local m = cli.method_of(cls)
@@ -73,7 +77,7 @@ return {
     local rows, status = arr(), 0
     local function missing(p, e)
       status = 1
-      rows[#rows + 1] = { path = p, hub = null, ok = false, error = e }
+      rows[#rows + 1] = failed_row(p, null, e)
     end
     for _, a in ipairs(args) do
       cli.each_config(a, function(file, reg)
@@ -87,20 +91,8 @@ return {
       return 1
     end
     if opts.json then
-      local out = arr()
-      for i, row in ipairs(rows) do
-        local o = {}
-        for k, v in pairs(row) do if k ~= "targets_text" then o[k] = v end end
-        if row.ok then o.error = null else
-          for _, k in ipairs { "class", "peft_type", "method", "task_type", "r", "alpha", "target_modules",
-                               "base_model_name_or_path", "peft_version", "weights", "weights_path" } do
-            o[k] = null
-          end
-          o.warnings = 0
-        end
-        out[i] = o
-      end
-      json_out { adapters = out }
+      for _, row in ipairs(rows) do row.targets_text = nil end
+      json_out { adapters = rows }
       return status
     end
     local head = { "PATH", "METHOD", "TASK", "R", "ALPHA", "TARGETS", "BASE MODEL", "PEFT", "WEIGHTS" }
