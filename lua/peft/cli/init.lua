@@ -122,11 +122,11 @@ function M.usage_error(fmt, ...)
 end
 local usage_error = M.usage_error
 
--- commands whose PATH arguments (and --base) are resolved before they run: a Hub id or
--- cache repository becomes its snapshot directory; one that is not cached stops the
--- command (exit 1). inspect, diff, ls and validate resolve each PATH themselves.
+-- commands whose PATH arguments are resolved before they run (and --base, for every
+-- command that takes it): a Hub id or cache repository becomes its snapshot directory;
+-- one that is not cached stops the command (exit 1). inspect, diff, ls and validate
+-- resolve each PATH themselves.
 local RESOLVE_FIRST = { plan = true, migrate = true, check = true }
-local BASE_OPTION = { plan = true, inspect = true, diff = true }
 
 -- Parses argv (after the command name) against the command's options:
 -- spec.options = { json = "flag", strict = "flag", o = "value", ... }
@@ -520,7 +520,7 @@ function M.main(argv)
       args[i] = p
     end
   end
-  if BASE_OPTION[name] and opts.base then
+  if opts.base then -- (parse sets it only for a command with a base option)
     local p, err = M.resolve_path(opts.base)
     if not p then
       M.eprint("peft ", name, ": --base ", err)
